@@ -1,0 +1,1 @@
+"""Protocol clients for outside services. Nothing here imports ``shop_app``."""

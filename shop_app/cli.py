@@ -1,0 +1,152 @@
+"""The ``shop-app`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from shop_app.errors import SettingsError
+from shop_app.logging_config import configure_logging
+from shop_app.settings import Mode, Settings, add_development_encryption_key, load_settings
+
+DESCRIPTION = """\
+Order Desk: a Shopify app that mirrors each store's orders, shipments, customers and stock beside every
+support conversation. With no settings it runs on SQLite in ./.data with generated development secrets;
+set DATABASE_URL (PostgreSQL) and the secrets listed in README.md for production.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shop-app", description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the web app (migrates first on the embedded SQLite default)",
+        description="Run the web app with uvicorn. On SQLite the database is migrated before starting; "
+        "on PostgreSQL run `shop-app migrate` once per deploy instead.",
+    )
+    serve.add_argument("--host", help="address to bind (default SHOP_APP_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+
+    commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date",
+        description="Apply every pending Alembic migration (and, on PostgreSQL, install the job queue's "
+        "tables once). Safe to run repeatedly.",
+    )
+
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt every stored secret with the newest encryption key",
+        description="Re-encrypt stored access tokens and data exports with the first key of "
+        "SHOP_APP_ENCRYPTION_KEYS. Add the new key in front of the list, run this, then drop the old key.",
+    )
+    rotate.add_argument(
+        "--new-key",
+        action="store_true",
+        help="development only: generate a key and put it in front of the development key list first",
+    )
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a background job worker (PostgreSQL deployments)",
+        description="Run procrastinate jobs (webhook processing, subscriptions, sync). Start as many as "
+        "needed, on any number of machines. On the embedded SQLite default jobs run inside `serve`.",
+    )
+    worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once (default 4)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"shop-app: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    if args.command == "serve":
+        return serve(settings, host=args.host, port=args.port, workers=args.workers)
+    if args.command == "migrate":
+        migrate(settings)
+        return 0
+    if args.command == "rotate-keys":
+        if args.new_key:
+            if settings.mode is not Mode.DEVELOPMENT:
+                print("shop-app: --new-key is for development; set SHOP_APP_ENCRYPTION_KEYS", file=sys.stderr)
+                return 2
+            add_development_encryption_key(settings.data_dir)
+            settings = load_settings()
+        counts = asyncio.run(_rotate(settings))
+        print(", ".join(f"{name}: {count} re-encrypted" for name, count in counts.items()))
+        return 0
+    if args.command == "worker":
+        return asyncio.run(_worker(settings, concurrency=args.concurrency))
+    return 2
+
+
+def migrate(settings: Settings) -> None:
+    from shop_app.database import migrate as alembic_upgrade
+
+    alembic_upgrade(settings.database_url)
+    if not settings.is_sqlite:
+        from shop_app.jobs.procrastinate_queue import apply_schema_if_missing
+
+        asyncio.run(apply_schema_if_missing(settings.database_url))
+
+
+def serve(settings: Settings, *, host: str | None, port: int | None, workers: int) -> int:
+    import uvicorn
+
+    if settings.is_sqlite:
+        migrate(settings)
+    uvicorn.run(
+        "shop_app.main:app_from_environment",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+async def _rotate(settings: Settings) -> dict[str, int]:
+    from shop_app.database import make_engine, make_session_factory, transaction
+    from shop_app.encryption import Cipher
+    from shop_app.services.key_rotation import rotate_encryption
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            return await rotate_encryption(session, Cipher(settings.encryption_keys))
+    finally:
+        await engine.dispose()
+
+
+async def _worker(settings: Settings, *, concurrency: int) -> int:
+    from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
+    from shop_app.lifespan import open_services
+
+    if settings.is_sqlite:
+        print(
+            "shop-app: workers need PostgreSQL; on SQLite jobs run inside `shop-app serve`", file=sys.stderr
+        )
+        return 2
+    async with open_services(settings) as services:
+        queue = ProcrastinateQueue(services)
+        await queue.start()
+        try:
+            await queue.run_worker(concurrency=concurrency)
+        finally:
+            await queue.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""The PostgreSQL job engine: procrastinate (jobs in PostgreSQL tables, LISTEN/NOTIFY to wake workers).
+
+Chosen because it needs nothing but the PostgreSQL the app already runs on, is asyncio-native, and gives
+retries with backoff, locks and periodic tasks; no broker to deploy or keep in step with the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import procrastinate
+from procrastinate import JobContext, PsycopgConnector, RetryStrategy
+
+from shop_app.jobs.services import Services
+from shop_app.jobs.tasks import RetryLater, TaskName, task_for
+
+MAX_ATTEMPTS = 5
+
+
+def conninfo(database_url: str) -> str:
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def build_app(database_url: str) -> procrastinate.App:
+    app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
+    for name in TaskName:
+        app.task(
+            name=name.value,
+            pass_context=True,
+            retry=RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=2, retry_exceptions={RetryLater}),
+        )(_runner(name))
+    return app
+
+
+def _runner(name: TaskName) -> Any:
+    async def run(context: JobContext, **kwargs: Any) -> None:
+        services: Services = context.additional_context["services"]
+        await task_for(name)(services, **kwargs)
+
+    run.__name__ = name.value
+    return run
+
+
+class ProcrastinateQueue:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self.app = build_app(services.settings.database_url)
+
+    async def start(self) -> None:
+        await self.app.open_async()
+
+    async def stop(self) -> None:
+        await self.app.close_async()
+
+    async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
+        await self.app.configure_task(name=task.value).defer_async(**kwargs)
+
+    async def drain(self) -> None:
+        await self.run_worker(wait=False)
+
+    async def run_worker(self, *, wait: bool = True, concurrency: int = 4) -> None:
+        await self.app.run_worker_async(
+            wait=wait,
+            concurrency=concurrency,
+            install_signal_handlers=wait,
+            additional_context={"services": self._services},
+        )
+
+
+async def apply_schema_if_missing(database_url: str) -> bool:
+    """Install procrastinate's tables once; True when it did."""
+    app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
+    async with app.open_async():
+        rows = await app.connector.execute_query_all_async(
+            "SELECT 1 AS present FROM information_schema.tables WHERE table_name = 'procrastinate_jobs'"
+        )
+        if rows:
+            return False
+        await app.schema_manager.apply_schema_async()
+        return True

@@ -1,0 +1,107 @@
+"""Job queues. Both run the same tasks (``shop_app.jobs.tasks``):
+
+- ``InProcessQueue``: asyncio workers inside the app process, for the embedded default (SQLite, no server).
+  The durable record of work is the database (e.g. the webhook inbox); a sweep re-queues what a restart
+  interrupted.
+- ``ProcrastinateQueue``: procrastinate on PostgreSQL, with workers started by ``shop-app worker`` on any
+  number of machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Protocol
+
+from shop_app.database import transaction
+from shop_app.jobs.services import Services
+from shop_app.jobs.tasks import RetryLater, TaskName, task_for
+from shop_app.services.webhook_inbox import unfinished_delivery_ids
+
+logger = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_SECONDS = 30.0
+RETRY_BASE_SECONDS = 2.0
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, task: TaskName, **kwargs: Any) -> None: ...
+
+    async def drain(self) -> None:
+        """Wait until every queued job has run (tests, and a graceful stop)."""
+
+
+class InProcessQueue:
+    def __init__(
+        self, services: Services, *, workers: int = 2, sweep_interval: float = SWEEP_INTERVAL_SECONDS
+    ):
+        self._services = services
+        self._workers = max(1, workers)
+        self._sweep_interval = sweep_interval
+        self._queue: asyncio.Queue[tuple[TaskName, dict[str, Any], int]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._retries: set[asyncio.Task[None]] = set()
+
+    async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
+        self._queue.put_nowait((task, kwargs, 1))
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"job-worker-{i}") for i in range(self._workers)
+        ]
+        self._tasks.append(asyncio.create_task(self._sweep(), name="job-sweep"))
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._retries]:
+            task.cancel()
+        for task in [*self._tasks, *self._retries]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def drain(self) -> None:
+        while True:
+            await self._queue.join()
+            if not self._retries:
+                return
+            await asyncio.sleep(0.01)
+
+    async def requeue_unfinished(self, *, older_than_seconds: float = 10.0) -> int:
+        async with transaction(self._services.sessions) as session:
+            ids = await unfinished_delivery_ids(session, older_than_seconds=older_than_seconds)
+        for delivery_id in ids:
+            await self.enqueue(TaskName.PROCESS_WEBHOOK, delivery_id=delivery_id)
+        return len(ids)
+
+    async def _work(self) -> None:
+        while True:
+            name, kwargs, attempt = await self._queue.get()
+            try:
+                await task_for(name)(self._services, **kwargs)
+            except RetryLater:
+                self._schedule_retry(name, kwargs, attempt)
+            except Exception:
+                logger.exception("job failed task=%s", name)
+            finally:
+                self._queue.task_done()
+
+    def _schedule_retry(self, name: TaskName, kwargs: dict[str, Any], attempt: int) -> None:
+        async def later() -> None:
+            await asyncio.sleep(RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+            self._queue.put_nowait((name, kwargs, attempt + 1))
+
+        task = asyncio.create_task(later())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_interval)
+            try:
+                count = await self.requeue_unfinished()
+            except Exception:
+                logger.exception("job sweep failed")
+                continue
+            if count:
+                logger.info("job sweep requeued deliveries=%s", count)

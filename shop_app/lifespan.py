@@ -1,0 +1,92 @@
+"""Per-process resources (database engine, HTTP client, job queue), built at start and closed at stop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypedDict
+
+import httpx
+from starlette.applications import Starlette
+from starlette.templating import Jinja2Templates
+
+from integrations.shopify.app_config import AppConfig, load_app_config
+from integrations.shopify.oauth import OAuthClient
+from shop_app.database import make_engine, make_session_factory
+from shop_app.encryption import Cipher
+from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
+from shop_app.jobs.queues import InProcessQueue, JobQueue
+from shop_app.jobs.services import Services
+from shop_app.services.access_tokens import AccessTokens
+from shop_app.settings import JobEngine, Settings
+
+logger = logging.getLogger(__name__)
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class State(TypedDict):
+    services: Services
+    jobs: JobQueue
+    templates: Jinja2Templates
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, app_config: AppConfig | None = None, http: httpx.AsyncClient | None = None
+) -> AsyncIterator[Services]:
+    engine = make_engine(settings.database_url)
+    own_http = http is None
+    client = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+    cipher = Cipher(settings.encryption_keys)
+    oauth = OAuthClient(
+        client,
+        client_id=settings.api_key,
+        client_secret=settings.api_secret.reveal(),
+        shop_url=settings.shop_url,
+    )
+    sessions = make_session_factory(engine)
+    try:
+        yield Services(
+            settings=settings,
+            app_config=app_config or load_app_config(settings.app_config_path),
+            sessions=sessions,
+            cipher=cipher,
+            http=client,
+            oauth=oauth,
+            access_tokens=AccessTokens(
+                sessions, cipher=cipher, oauth=oauth, margin_seconds=settings.token_refresh_margin_seconds
+            ),
+        )
+    finally:
+        if own_http:
+            await client.aclose()
+        await engine.dispose()
+
+
+def job_queue(services: Services) -> InProcessQueue | ProcrastinateQueue:
+    if services.settings.job_engine is JobEngine.PROCRASTINATE:
+        return ProcrastinateQueue(services)
+    return InProcessQueue(services, workers=services.settings.webhook_workers)
+
+
+def build_lifespan(
+    settings: Settings,
+    *,
+    app_config: AppConfig,
+    templates: Jinja2Templates,
+    http: httpx.AsyncClient | None = None,
+) -> Callable[[Starlette], AbstractAsyncContextManager[Any]]:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[State]:
+        async with open_services(settings, app_config=app_config, http=http) as services:
+            jobs = job_queue(services)
+            await jobs.start()
+            if isinstance(jobs, InProcessQueue):
+                await jobs.requeue_unfinished(older_than_seconds=0)
+            try:
+                yield {"services": services, "jobs": jobs, "templates": templates}
+            finally:
+                await jobs.stop()
+
+    return lifespan

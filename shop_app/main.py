@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from integrations.shopify.app_config import AppConfig, load_app_config
+from shop_app.errors import AppError
+from shop_app.lifespan import build_lifespan
+from shop_app.routes import embedded_admin, oauth
+from shop_app.routes.webhooks import webhook_routes
+from shop_app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
+
+
+async def health(_request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
+
+
+async def app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    if _wants_html(request):
+        templates: Jinja2Templates = request.state.templates
+        return templates.TemplateResponse(
+            request, "error.html", {"message": exc.message, "code": exc.code}, status_code=exc.http_status
+        )
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": {"code": "http_error", "message": exc.detail}},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+class SecurityHeaders:
+    """Conservative headers on every answer; embedded pages set their own frame-ancestors policy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                names = {name.lower() for name, _ in headers}
+                defaults = {
+                    b"x-content-type-options": b"nosniff",
+                    b"referrer-policy": b"strict-origin-when-cross-origin",
+                    b"content-security-policy": b"frame-ancestors 'none';",
+                }
+                headers.extend((name, value) for name, value in defaults.items() if name not in names)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(
+    settings: Settings, *, app_config: AppConfig | None = None, http: httpx.AsyncClient | None = None
+) -> Starlette:
+    config = app_config or load_app_config(settings.app_config_path)
+    templates = Jinja2Templates(directory=str(FRONTEND / "templates"))
+    routes = [
+        Route("/healthz", health),
+        *oauth.routes,
+        *embedded_admin.routes,
+        *webhook_routes(config),
+        Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={AppError: app_error, HTTPException: http_error},
+        lifespan=build_lifespan(settings, app_config=config, templates=templates, http=http),
+    )
+
+
+def app_from_environment() -> Starlette:
+    """Factory for ``uvicorn --factory`` and ``shop-app serve``: settings are read once, here."""
+    from shop_app.logging_config import configure_logging
+    from shop_app.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

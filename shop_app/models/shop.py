@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String
+from sqlmodel import Field, SQLModel
+
+from shop_app.models.base import UTCDateTime, utcnow
+
+
+class ShopStatus(StrEnum):
+    INSTALLED = "installed"
+    NEEDS_REAUTH = "needs_reauth"
+    UNINSTALLED = "uninstalled"
+
+
+class Shop(SQLModel, table=True):
+    __tablename__ = "shops"
+
+    id: int | None = Field(default=None, primary_key=True)
+    domain: str = Field(max_length=255, unique=True, index=True)
+    status: ShopStatus = Field(default=ShopStatus.INSTALLED, sa_type=String(20))
+    scopes: str = Field(default="", max_length=2000)
+    shopify_shop_id: int | None = Field(default=None, sa_type=BigInteger)
+    installed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ShopStatus.INSTALLED
+
+
+class ShopCredential(SQLModel, table=True):
+    """A shop's offline tokens and their expiries, encrypted together in one Fernet ciphertext.
+
+    ``version`` grows on every save so a waiting process can tell that another one refreshed; the lease
+    columns let exactly one process at a time refresh, across processes and machines.
+    """
+
+    __tablename__ = "shop_credentials"
+
+    shop_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    )
+    ciphertext: str
+    version: int = Field(default=1)
+    refresh_lease_owner: str | None = Field(default=None, max_length=64)
+    refresh_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

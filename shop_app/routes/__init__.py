@@ -1,0 +1,1 @@
+"""HTTP surfaces, one module each. Routes parse and authenticate; services do the work."""

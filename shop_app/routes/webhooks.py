@@ -1,0 +1,126 @@
+"""Webhook endpoints, at the URIs ``shopify.app.toml`` declares.
+
+Order of checks: the body HMAC first (401 when missing or wrong, before anything is parsed), then the
+required headers (400), then the shop (unknown or uninstalled: acknowledged with 200 and logged, since a
+retry would not change anything). An accepted delivery is stored before the 200; a repeated event id is
+acknowledged and not stored again. The work itself runs in a job after the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from integrations.shopify.app_config import AppConfig
+from integrations.shopify.errors import InvalidShopDomain
+from integrations.shopify.hmac_signatures import verify_webhook_hmac
+from integrations.shopify.shop_domains import normalise_shop_domain
+from shop_app.database import transaction
+from shop_app.errors import AppError, BadRequest, Unauthorized
+from shop_app.jobs.tasks import TaskName
+from shop_app.models import ShopStatus
+from shop_app.routes.request_state import jobs, services
+from shop_app.services.shops import get_shop
+from shop_app.services.webhook_handlers import COMPLIANCE_TOPICS
+from shop_app.services.webhook_inbox import IncomingWebhook, record_delivery
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_HEADER_LENGTH = 100
+
+
+class PayloadTooLarge(AppError):
+    http_status = 413
+    default_code = "payload_too_large"
+
+
+def _acknowledged(outcome: str) -> Response:
+    return JSONResponse({"ok": True, "outcome": outcome})
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("The body is too large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge("The body is too large")
+    return body
+
+
+def _header(request: Request, name: str) -> str:
+    value = request.headers.get(name, "").strip()
+    if not value or len(value) > MAX_HEADER_LENGTH:
+        raise BadRequest(f"Missing or invalid {name} header", code="missing_header")
+    return value
+
+
+def _triggered_at(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def webhook_endpoint(path: str, app_config: AppConfig) -> Route:
+    topics_here = frozenset(s.topic for s in app_config.subscriptions if s.uri == path)
+
+    async def receive(request: Request) -> Response:
+        app = services(request)
+        body = await _read_body(request)
+        secrets = [s.reveal() for s in app.settings.api_secrets]
+        if not verify_webhook_hmac(body, request.headers.get("x-shopify-hmac-sha256"), secrets):
+            logger.warning("webhook rejected reason=bad_hmac path=%s", path)
+            raise Unauthorized("The webhook signature is not valid", code="invalid_hmac")
+        topic = _header(request, "x-shopify-topic")
+        event_id = request.headers.get("x-shopify-event-id") or _header(request, "x-shopify-webhook-id")
+        try:
+            domain = normalise_shop_domain(_header(request, "x-shopify-shop-domain"))
+        except InvalidShopDomain:
+            raise BadRequest("Invalid X-Shopify-Shop-Domain header", code="invalid_shop") from None
+        if topic not in topics_here:
+            logger.warning("webhook for an unsubscribed topic acknowledged topic=%s shop=%s", topic, domain)
+            return _acknowledged("ignored")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("The body is not UTF-8", code="invalid_body") from None
+        webhook = IncomingWebhook(
+            topic=topic,
+            event_id=event_id[:MAX_HEADER_LENGTH],
+            webhook_id=request.headers.get("x-shopify-webhook-id", "")[:MAX_HEADER_LENGTH],
+            api_version=request.headers.get("x-shopify-api-version", "")[:20],
+            triggered_at=_triggered_at(request.headers.get("x-shopify-triggered-at")),
+            body=text,
+        )
+        async with transaction(app.sessions) as session:
+            shop = await get_shop(session, domain)
+            if shop is None:
+                logger.info("webhook for an unknown shop acknowledged topic=%s shop=%s", topic, domain)
+                return _acknowledged("unknown_shop")
+            if shop.status == ShopStatus.UNINSTALLED and topic not in COMPLIANCE_TOPICS:
+                logger.info("webhook for an uninstalled shop acknowledged topic=%s shop=%s", topic, domain)
+                return _acknowledged("uninstalled_shop")
+            assert shop.id is not None
+            delivery_id = await record_delivery(session, shop_id=shop.id, webhook=webhook)
+        if delivery_id is None:
+            logger.info("duplicate webhook acknowledged topic=%s shop=%s", topic, domain)
+            return _acknowledged("duplicate")
+        await jobs(request).enqueue(TaskName.PROCESS_WEBHOOK, delivery_id=delivery_id)
+        return _acknowledged("accepted")
+
+    return Route(path, receive, methods=["POST"])
+
+
+def webhook_routes(app_config: AppConfig) -> list[Route]:
+    return [webhook_endpoint(path, app_config) for path in sorted({s.uri for s in app_config.subscriptions})]

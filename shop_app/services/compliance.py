@@ -1,0 +1,186 @@
+"""Shopify's mandatory privacy requests, carried out for real and audited without personal data.
+
+Every table that can hold a customer's personal data registers a ``PersonalDataSource`` here: it exports
+what it holds about a customer and erases it. ``shop/redact`` needs no registration: it removes every row
+of every table keyed by the shop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from shop_app.database import affected_rows
+from shop_app.encryption import Cipher
+from shop_app.models import ComplianceAudit, CustomerDataExport, Shop, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSubject:
+    shopify_customer_id: int
+    email: str | None = None
+    phone: str | None = None
+    order_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def needles(self) -> tuple[str, ...]:
+        """Strings whose presence in free text identifies this customer."""
+        return tuple(n for n in (self.email, self.phone) if n)
+
+
+class PersonalDataSource(Protocol):
+    name: str
+
+    async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any: ...
+
+    async def redact(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> int: ...
+
+
+class WebhookBodies:
+    """Bodies of deliveries not yet processed (processed ones are already dropped)."""
+
+    name = "webhook_deliveries"
+
+    def _matching(self, shop_id: int, subject: CustomerSubject) -> Any:
+        needles = [
+            *subject.needles,
+            f'"id":{subject.shopify_customer_id}',
+            f'"id": {subject.shopify_customer_id}',
+        ]
+        return (
+            (col(WebhookDelivery.shop_id) == shop_id)
+            & col(WebhookDelivery.body).is_not(None)
+            & or_(*(col(WebhookDelivery.body).contains(n) for n in needles))
+        )
+
+    async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:
+        count = await session.scalar(
+            select(func.count()).select_from(WebhookDelivery).where(self._matching(shop_id, subject))
+        )
+        return {"unprocessed_notifications_mentioning_customer": count or 0}
+
+    async def redact(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> int:
+        result = await session.execute(
+            update(WebhookDelivery).where(self._matching(shop_id, subject)).values(body=None)
+        )
+        return affected_rows(result)
+
+
+class DataExports:
+    """Earlier exports are personal data too: they go with the customer."""
+
+    name = "customer_data_exports"
+
+    async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:
+        result = await session.execute(
+            select(col(CustomerDataExport.id), col(CustomerDataExport.created_at)).where(
+                col(CustomerDataExport.shop_id) == shop_id,
+                col(CustomerDataExport.shopify_customer_id) == subject.shopify_customer_id,
+            )
+        )
+        return [{"export_id": row.id, "created_at": row.created_at.isoformat()} for row in result]
+
+    async def redact(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> int:
+        result = await session.execute(
+            delete(CustomerDataExport).where(
+                col(CustomerDataExport.shop_id) == shop_id,
+                col(CustomerDataExport.shopify_customer_id) == subject.shopify_customer_id,
+            )
+        )
+        return affected_rows(result)
+
+
+PERSONAL_DATA_SOURCES: Sequence[PersonalDataSource] = (WebhookBodies(), DataExports())
+
+
+def subject_digest(*, key: str, shop_domain: str, shopify_customer_id: int) -> str:
+    message = f"{shop_domain}:{shopify_customer_id}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def export_customer_data(
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    subject: CustomerSubject,
+    data_request_id: int | None,
+    cipher: Cipher,
+    digest_key: str,
+) -> CustomerDataExport:
+    assert shop.id is not None
+    held = {source.name: await source.export(session, shop.id, subject) for source in PERSONAL_DATA_SOURCES}
+    document = {
+        "shop": shop.domain,
+        "customer": {"id": subject.shopify_customer_id, "email": subject.email, "phone": subject.phone},
+        "orders_requested": list(subject.order_ids),
+        "data_request_id": data_request_id,
+        "held": held,
+    }
+    export = CustomerDataExport(
+        shop_id=shop.id,
+        shopify_customer_id=subject.shopify_customer_id,
+        data_request_id=data_request_id,
+        ciphertext=cipher.encrypt(json.dumps(document, ensure_ascii=False)),
+    )
+    session.add(export)
+    session.add(
+        ComplianceAudit(
+            shop_id=shop.id,
+            topic="customers/data_request",
+            subject_digest=subject_digest(
+                key=digest_key, shop_domain=shop.domain, shopify_customer_id=subject.shopify_customer_id
+            ),
+            detail=f"export prepared; data_request_id={data_request_id}",
+        )
+    )
+    logger.info("customer data export prepared shop=%s data_request_id=%s", shop.domain, data_request_id)
+    return export
+
+
+async def redact_customer(
+    session: AsyncSession, *, shop: Shop, subject: CustomerSubject, digest_key: str
+) -> int:
+    assert shop.id is not None
+    counts = {source.name: await source.redact(session, shop.id, subject) for source in PERSONAL_DATA_SOURCES}
+    total = sum(counts.values())
+    session.add(
+        ComplianceAudit(
+            shop_id=shop.id,
+            topic="customers/redact",
+            subject_digest=subject_digest(
+                key=digest_key, shop_domain=shop.domain, shopify_customer_id=subject.shopify_customer_id
+            ),
+            rows_affected=total,
+            detail=", ".join(f"{name}={count}" for name, count in counts.items()),
+        )
+    )
+    logger.info("customer redacted shop=%s rows=%s", shop.domain, total)
+    return total
+
+
+def tenant_tables() -> list[Table]:
+    """Every table with a ``shop_id`` column, children before parents."""
+    tables = [t for t in SQLModel.metadata.sorted_tables if "shop_id" in t.columns and t.name != "shops"]
+    return list(reversed(tables))
+
+
+async def redact_shop(session: AsyncSession, *, shop: Shop) -> int:
+    """Erase everything of the shop, the shop row last. Nothing of it remains, not even an audit row."""
+    total = 0
+    for table in tenant_tables():
+        result = await session.execute(delete(table).where(table.c.shop_id == shop.id))
+        total += affected_rows(result)
+    await session.delete(shop)
+    logger.info("shop redacted shop_id=%s rows=%s", shop.id, total)
+    return total

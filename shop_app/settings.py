@@ -1,0 +1,228 @@
+"""Settings, read once from the environment into a frozen object.
+
+The embedded default needs no settings at all: a SQLite file and development secrets generated on first
+run live in the data directory. Outside development mode missing or placeholder secrets are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from shop_app.errors import SettingsError
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "dev", "development", "test", "xxx", "todo"}
+)
+MIN_SECRET_LENGTH = 16
+DEV_SECRETS_FILE = "dev-secrets.json"
+DEFAULT_API_VERSION = "2026-07"
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class JobEngine(StrEnum):
+    IN_PROCESS = "in-process"
+    PROCRASTINATE = "procrastinate"
+
+
+class Secret:
+    """A string whose repr never shows its value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    mode: Mode = Mode.DEVELOPMENT
+    data_dir: Path = Path(".data")
+    database_url: str = ""
+    app_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key: str = "dev-client-id"
+    api_secret: Secret = field(default_factory=lambda: Secret(""))
+    previous_api_secret: Secret = field(default_factory=lambda: Secret(""))
+    encryption_keys: tuple[Secret, ...] = ()
+    session_secret: Secret = field(default_factory=lambda: Secret(""))
+    shop_url_template: str = "https://{shop}"
+    app_config_path: Path = Path("shopify.app.toml")
+    log_level: str = "INFO"
+    oauth_state_ttl_seconds: int = 600
+    token_refresh_margin_seconds: int = 300
+    webhook_workers: int = 2
+    register_webhooks: bool = True
+    job_engine: JobEngine = JobEngine.IN_PROCESS
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def api_secrets(self) -> tuple[Secret, ...]:
+        """Current secret first, then the previous one while a rotation is under way."""
+        return tuple(s for s in (self.api_secret, self.previous_api_secret) if s)
+
+    def shop_url(self, shop: str) -> str:
+        return self.shop_url_template.format(shop=shop).rstrip("/")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    mode = Mode(env.get("SHOP_APP_ENV", Mode.DEVELOPMENT.value).lower())
+    data_dir = Path(env.get("SHOP_APP_DATA_DIR", ".data")).resolve()
+    database_url = normalise_database_url(
+        env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'shop_app.db'}"
+    )
+    port = int(env.get("PORT", env.get("SHOP_APP_PORT", "8000")))
+    host = env.get("SHOP_APP_HOST", "127.0.0.1")
+    generated = _development_secrets(data_dir) if mode is Mode.DEVELOPMENT else {}
+
+    def secret(name: str, dev_key: str | None = None) -> Secret:
+        value = env.get(name) or (generated.get(dev_key, "") if dev_key else "")
+        return Secret(value)
+
+    shop_url_template = env.get("SHOPIFY_SHOP_URL_TEMPLATE", "https://{shop}")
+    keys_raw = env.get("SHOP_APP_ENCRYPTION_KEYS") or generated.get("encryption_keys", "")
+    settings = Settings(
+        mode=mode,
+        data_dir=data_dir,
+        database_url=database_url,
+        app_url=env.get("SHOP_APP_URL", f"http://{host}:{port}").rstrip("/"),
+        host=host,
+        port=port,
+        api_key=env.get("SHOPIFY_API_KEY", "dev-client-id" if mode is Mode.DEVELOPMENT else ""),
+        api_secret=secret("SHOPIFY_API_SECRET", "api_secret"),
+        previous_api_secret=secret("SHOPIFY_API_SECRET_PREVIOUS"),
+        encryption_keys=tuple(Secret(k.strip()) for k in keys_raw.split(",") if k.strip()),
+        session_secret=secret("SHOP_APP_SESSION_SECRET", "session_secret"),
+        shop_url_template=shop_url_template,
+        app_config_path=_find_app_config(env.get("SHOPIFY_APP_TOML")),
+        log_level=env.get("SHOP_APP_LOG_LEVEL", "INFO").upper(),
+        webhook_workers=int(env.get("SHOP_APP_WEBHOOK_WORKERS", "2")),
+        register_webhooks=_flag(
+            env.get("SHOP_APP_REGISTER_WEBHOOKS"), default=shop_url_template != "https://{shop}"
+        ),
+        job_engine=JobEngine(
+            env.get("SHOP_APP_JOB_ENGINE")
+            or (JobEngine.IN_PROCESS if database_url.startswith("sqlite") else JobEngine.PROCRASTINATE)
+        ),
+    )
+    if mode is Mode.PRODUCTION:
+        check_production_secrets(settings)
+    return settings
+
+
+def _flag(raw: str | None, *, default: bool) -> bool:
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+def check_production_secrets(settings: Settings) -> None:
+    problems = []
+    if not settings.api_key:
+        problems.append("SHOPIFY_API_KEY is missing")
+    for name, value in (
+        ("SHOPIFY_API_SECRET", settings.api_secret),
+        ("SHOP_APP_SESSION_SECRET", settings.session_secret),
+    ):
+        if _is_placeholder(value.reveal()):
+            problems.append(f"{name} is missing or a placeholder")
+    if not settings.encryption_keys:
+        problems.append("SHOP_APP_ENCRYPTION_KEYS is missing")
+    for index, key in enumerate(settings.encryption_keys):
+        try:
+            Fernet(key.reveal())
+        except ValueError:
+            problems.append(f"SHOP_APP_ENCRYPTION_KEYS entry {index + 1} is not a Fernet key")
+    if problems:
+        raise SettingsError("Refusing to start in production mode: " + "; ".join(problems))
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return (
+        lowered in PLACEHOLDER_SECRETS
+        or len(lowered) < MIN_SECRET_LENGTH
+        or len(set(lowered)) <= 2
+        or "placeholder" in lowered
+        or "changeme" in lowered
+    )
+
+
+def _development_secrets(data_dir: Path) -> dict[str, str]:
+    """Development secrets, generated once and kept in the data directory (mode 0600)."""
+    path = data_dir / DEV_SECRETS_FILE
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    data_dir.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "api_secret": "shpss_dev_" + secrets.token_hex(16),
+        "session_secret": secrets.token_urlsafe(32),
+        "encryption_keys": Fernet.generate_key().decode(),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(generated, handle, indent=2)
+    return generated
+
+
+def add_development_encryption_key(data_dir: Path) -> None:
+    """Put a fresh key in front of the development key list (used by ``rotate-keys --new-key``)."""
+    path = data_dir / DEV_SECRETS_FILE
+    stored = _development_secrets(data_dir)
+    stored["encryption_keys"] = ",".join([Fernet.generate_key().decode(), stored["encryption_keys"]])
+    path.write_text(json.dumps(stored, indent=2))
+
+
+def _find_app_config(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit).resolve()
+    for candidate in (
+        Path.cwd() / "shopify.app.toml",
+        Path(__file__).resolve().parents[1] / "shopify.app.toml",
+    ):
+        if candidate.exists():
+            return candidate
+    return Path(__file__).resolve().parent / "shopify.app.toml"

@@ -1,0 +1,93 @@
+"""Builders for test data and for what Shopify would send: signed webhooks, session tokens, callbacks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+
+import jwt
+
+from integrations.shopify.oauth import AccessToken
+from shop_app.database import SessionFactory, transaction
+from shop_app.encryption import Cipher
+from shop_app.models import Shop
+from shop_app.services.shops import install_shop
+from tests.conftest import TEST_API_KEY, TEST_API_SECRET
+
+
+def sign_webhook(body: bytes, secret: str = TEST_API_SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def webhook_headers(
+    *, topic: str, shop: str, body: bytes, secret: str = TEST_API_SECRET, event_id: str | None = None
+) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-API-Version": "2026-07",
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-11-22T01:02:03.123Z",
+        "X-Shopify-Hmac-Sha256": sign_webhook(body, secret),
+    }
+
+
+def session_token(
+    shop: str,
+    *,
+    secret: str = TEST_API_SECRET,
+    audience: str = TEST_API_KEY,
+    now: float | None = None,
+    lifetime: int = 60,
+    algorithm: str = "HS256",
+    **overrides: Any,
+) -> str:
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": audience,
+        "sub": "42",
+        "exp": issued + lifetime,
+        "nbf": issued,
+        "iat": issued,
+        "jti": str(uuid.uuid4()),
+        "sid": "session-" + uuid.uuid4().hex,
+    }
+    claims.update(overrides)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def unsigned_token(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def access_token(
+    *, token: str = "shpat_current", refresh: str | None = "shprt_current", expires_in: float = 3600.0
+) -> AccessToken:
+    now = time.time()
+    return AccessToken(
+        access_token=token,
+        scope="read_orders,read_customers",
+        expires_at=now + expires_in,
+        refresh_token=refresh,
+        refresh_token_expires_at=now + 90 * 86400 if refresh else None,
+    )
+
+
+async def installed_shop(
+    sessions: SessionFactory, cipher: Cipher, domain: str, token: AccessToken | None = None
+) -> Shop:
+    async with transaction(sessions) as session:
+        return await install_shop(session, domain=domain, token=token or access_token(), cipher=cipher)
