@@ -24,6 +24,11 @@ def sync_url(url: str) -> str:
 def make_engine(url: str, **options: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        # One connection per process: SQLite allows one writer at a time, and connections of the same
+        # process contending for it fall into SQLite's sleeping busy handler (up to 100 ms a turn).
+        # Queueing for the single connection in the pool is far cheaper.
+        options.setdefault("pool_size", 1)
+        options.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -18,7 +18,10 @@ from shop_app.encryption import Cipher
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
 from shop_app.jobs.queues import InProcessQueue, JobQueue
 from shop_app.jobs.services import Services
+from shop_app.jobs.tasks import TaskName
 from shop_app.services.access_tokens import AccessTokens
+from shop_app.services.inbox_writer import InboxWriter
+from shop_app.services.shop_directory import ShopDirectory
 from shop_app.settings import JobEngine, Settings
 
 logger = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class State(TypedDict):
     services: Services
     jobs: JobQueue
     templates: Jinja2Templates
+    inbox: InboxWriter
 
 
 @asynccontextmanager
@@ -57,6 +61,7 @@ async def open_services(
             access_tokens=AccessTokens(
                 sessions, cipher=cipher, oauth=oauth, margin_seconds=settings.token_refresh_margin_seconds
             ),
+            shop_directory=ShopDirectory(sessions),
         )
     finally:
         if own_http:
@@ -84,9 +89,21 @@ def build_lifespan(
             await jobs.start()
             if isinstance(jobs, InProcessQueue):
                 await jobs.requeue_unfinished(older_than_seconds=0)
+
+            async def process(delivery_ids: list[int]) -> None:
+                await jobs.enqueue(TaskName.PROCESS_WEBHOOKS, delivery_ids=delivery_ids)
+
+            inbox = InboxWriter(services.sessions, on_stored=process)
+            inbox.start()
             try:
-                yield {"services": services, "jobs": jobs, "templates": templates}
+                yield {
+                    "services": services,
+                    "jobs": jobs,
+                    "templates": templates,
+                    "inbox": inbox,
+                }
             finally:
+                await inbox.stop()
                 await jobs.stop()
 
     return lifespan

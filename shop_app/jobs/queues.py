@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_SECONDS = 30.0
 RETRY_BASE_SECONDS = 2.0
+MAX_MERGED_DELIVERIES = 1000
 
 
 class JobQueue(Protocol):
@@ -70,13 +71,16 @@ class InProcessQueue:
     async def requeue_unfinished(self, *, older_than_seconds: float = 10.0) -> int:
         async with transaction(self._services.sessions) as session:
             ids = await unfinished_delivery_ids(session, older_than_seconds=older_than_seconds)
-        for delivery_id in ids:
-            await self.enqueue(TaskName.PROCESS_WEBHOOK, delivery_id=delivery_id)
+        if ids:
+            await self.enqueue(TaskName.PROCESS_WEBHOOKS, delivery_ids=ids)
         return len(ids)
 
     async def _work(self) -> None:
         while True:
             name, kwargs, attempt = await self._queue.get()
+            taken = 1
+            if name is TaskName.PROCESS_WEBHOOKS:
+                kwargs, taken = self._merge_webhook_jobs(kwargs)
             try:
                 await task_for(name)(self._services, **kwargs)
             except RetryLater:
@@ -84,7 +88,25 @@ class InProcessQueue:
             except Exception:
                 logger.exception("job failed task=%s", name)
             finally:
-                self._queue.task_done()
+                for _ in range(taken):
+                    self._queue.task_done()
+
+    def _merge_webhook_jobs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Fold the webhook jobs queued behind this one into it: one claim and one finish for all."""
+        delivery_ids = list(kwargs["delivery_ids"])
+        taken = 1
+        others: list[tuple[TaskName, dict[str, Any], int]] = []
+        while not self._queue.empty() and len(delivery_ids) < MAX_MERGED_DELIVERIES:
+            job = self._queue.get_nowait()
+            if job[0] is TaskName.PROCESS_WEBHOOKS:
+                delivery_ids.extend(job[1]["delivery_ids"])
+                taken += 1
+            else:
+                others.append(job)
+        for job in others:
+            self._queue.put_nowait(job)
+            self._queue.task_done()
+        return {"delivery_ids": delivery_ids}, taken
 
     def _schedule_retry(self, name: TaskName, kwargs: dict[str, Any], attempt: int) -> None:
         async def later() -> None:

@@ -9,6 +9,7 @@ from integrations.shopify.oauth import OAuthClient
 from shop_app.database import SessionFactory
 from shop_app.encryption import Cipher
 from shop_app.services.access_tokens import AccessTokens
+from shop_app.services.shop_directory import ShopDirectory
 from shop_app.settings import Settings
 
 
@@ -23,6 +24,7 @@ class Services:
     http: httpx.AsyncClient
     oauth: OAuthClient
     access_tokens: AccessTokens
+    shop_directory: ShopDirectory
 
     @property
     def digest_key(self) -> str:

@@ -16,9 +16,12 @@ from shop_app.services.webhook_subscriptions import register_webhook_subscriptio
 
 logger = logging.getLogger(__name__)
 
+# Topics that change whether a shop's webhooks are accepted (other processes see it within the TTL).
+SHOP_STATE_TOPICS = frozenset({"app/uninstalled", "shop/redact"})
+
 
 class TaskName(StrEnum):
-    PROCESS_WEBHOOK = "process_webhook"
+    PROCESS_WEBHOOKS = "process_webhooks"
     REGISTER_WEBHOOKS = "register_webhooks"
 
 
@@ -26,44 +29,58 @@ class RetryLater(Exception):
     """The task failed in a way worth retrying; the queue re-runs it with backoff."""
 
 
-async def process_webhook(services: Services, *, delivery_id: int) -> None:
+async def process_webhooks(services: Services, *, delivery_ids: list[int]) -> None:
+    """Process stored deliveries. Topics without a handler are settled together in one statement;
+    the others run one by one, each in its own transaction, so one failure holds back no other."""
     async with transaction(services.sessions) as session:
-        claimed = await webhook_inbox.claim_delivery(session, delivery_id)
-    if claimed is None:
-        return
-    topic = claimed.topic
+        claimed = await webhook_inbox.claim_deliveries(session, delivery_ids)
+    without_handler = [delivery_id for delivery_id, topic in claimed if topic not in HANDLERS]
+    if without_handler:
+        async with transaction(services.sessions) as session:
+            await webhook_inbox.finish_deliveries(session, without_handler)
+        logger.debug("webhooks without handler acknowledged count=%s", len(without_handler))
+    retry = False
+    for delivery_id, topic in claimed:
+        if topic in HANDLERS:
+            retry |= await _process_claimed(services, delivery_id, topic)
+    if retry:
+        raise RetryLater(f"{len(claimed)} deliveries, some to retry")
+
+
+async def _process_claimed(services: Services, delivery_id: int, topic: str) -> bool:
+    """Run the handler of a delivery this worker has claimed; True when it should be retried."""
     try:
         async with transaction(services.sessions) as session:
             delivery = await session.get(WebhookDelivery, delivery_id)
-            shop = await session.get(Shop, claimed.shop_id)
+            shop = await session.get(Shop, delivery.shop_id) if delivery is not None else None
             if delivery is None or shop is None:
-                return
-            handler = HANDLERS.get(topic)
-            if handler is None:
-                logger.warning("webhook without handler acknowledged topic=%s shop=%s", topic, shop.domain)
-            else:
-                payload = parse_json_object(delivery.body or "")
-                await handler(
-                    WebhookContext(
-                        session=session,
-                        shop=shop,
-                        payload=payload,
-                        cipher=services.cipher,
-                        digest_key=services.digest_key,
-                    )
+                return False
+            payload = parse_json_object(delivery.body or "")
+            await HANDLERS[topic](
+                WebhookContext(
+                    session=session,
+                    shop=shop,
+                    payload=payload,
+                    cipher=services.cipher,
+                    digest_key=services.digest_key,
                 )
-            if topic != "shop/redact":
-                await webhook_inbox.finish_delivery(session, delivery)
+            )
+            if topic != "shop/redact":  # that one erased the delivery with the rest of the shop
+                await webhook_inbox.finish_deliveries(session, [delivery_id])
+            domain = shop.domain
+        if topic in SHOP_STATE_TOPICS:
+            services.shop_directory.forget(domain)
     except MalformedPayload as error:
         logger.warning("webhook payload refused topic=%s delivery=%s reason=%s", topic, delivery_id, error)
         async with transaction(services.sessions) as session:
             await webhook_inbox.fail_delivery(session, delivery_id, f"malformed payload: {error}", final=True)
+        return False
     except Exception as error:
         async with transaction(services.sessions) as session:
             retry = await webhook_inbox.fail_delivery(session, delivery_id, type(error).__name__)
         logger.exception("webhook processing failed topic=%s delivery=%s retry=%s", topic, delivery_id, retry)
-        if retry:
-            raise RetryLater(str(delivery_id)) from error
+        return retry
+    return False
 
 
 async def register_webhooks(services: Services, *, shop_id: int) -> None:
@@ -76,7 +93,7 @@ async def register_webhooks(services: Services, *, shop_id: int) -> None:
 
 Task = Callable[..., Awaitable[None]]
 TASKS: dict[TaskName, Task] = {
-    TaskName.PROCESS_WEBHOOK: process_webhook,
+    TaskName.PROCESS_WEBHOOKS: process_webhooks,
     TaskName.REGISTER_WEBHOOKS: register_webhooks,
 }
 

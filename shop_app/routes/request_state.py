@@ -7,6 +7,11 @@ from starlette.templating import Jinja2Templates
 
 from shop_app.jobs.queues import JobQueue
 from shop_app.jobs.services import Services
+from shop_app.lifespan import State
+
+
+def state(request: Request) -> State:
+    return cast(State, request.scope["state"])
 
 
 def services(request: Request) -> Services:

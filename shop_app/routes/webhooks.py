@@ -19,14 +19,11 @@ from integrations.shopify.app_config import AppConfig
 from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.hmac_signatures import verify_webhook_hmac
 from integrations.shopify.shop_domains import normalise_shop_domain
-from shop_app.database import transaction
 from shop_app.errors import AppError, BadRequest, Unauthorized
-from shop_app.jobs.tasks import TaskName
 from shop_app.models import ShopStatus
-from shop_app.routes.request_state import jobs, services
-from shop_app.services.shops import get_shop
+from shop_app.routes.request_state import services, state
 from shop_app.services.webhook_handlers import COMPLIANCE_TOPICS
-from shop_app.services.webhook_inbox import IncomingWebhook, record_delivery
+from shop_app.services.webhook_inbox import IncomingWebhook
 
 logger = logging.getLogger(__name__)
 
@@ -103,20 +100,17 @@ def webhook_endpoint(path: str, app_config: AppConfig) -> Route:
             triggered_at=_triggered_at(request.headers.get("x-shopify-triggered-at")),
             body=text,
         )
-        async with transaction(app.sessions) as session:
-            shop = await get_shop(session, domain)
-            if shop is None:
-                logger.info("webhook for an unknown shop acknowledged topic=%s shop=%s", topic, domain)
-                return _acknowledged("unknown_shop")
-            if shop.status == ShopStatus.UNINSTALLED and topic not in COMPLIANCE_TOPICS:
-                logger.info("webhook for an uninstalled shop acknowledged topic=%s shop=%s", topic, domain)
-                return _acknowledged("uninstalled_shop")
-            assert shop.id is not None
-            delivery_id = await record_delivery(session, shop_id=shop.id, webhook=webhook)
+        shop = await app.shop_directory.find(domain)
+        if shop is None:
+            logger.info("webhook for an unknown shop acknowledged topic=%s shop=%s", topic, domain)
+            return _acknowledged("unknown_shop")
+        if shop.status == ShopStatus.UNINSTALLED and topic not in COMPLIANCE_TOPICS:
+            logger.info("webhook for an uninstalled shop acknowledged topic=%s shop=%s", topic, domain)
+            return _acknowledged("uninstalled_shop")
+        delivery_id = await state(request)["inbox"].submit(shop.id, webhook)
         if delivery_id is None:
             logger.info("duplicate webhook acknowledged topic=%s shop=%s", topic, domain)
             return _acknowledged("duplicate")
-        await jobs(request).enqueue(TaskName.PROCESS_WEBHOOK, delivery_id=delivery_id)
         return _acknowledged("accepted")
 
     return Route(path, receive, methods=["POST"])

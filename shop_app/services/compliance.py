@@ -21,7 +21,7 @@ from sqlmodel import SQLModel, col
 
 from shop_app.database import affected_rows
 from shop_app.encryption import Cipher
-from shop_app.models import ComplianceAudit, CustomerDataExport, Shop, WebhookDelivery
+from shop_app.models import ComplianceAudit, CustomerDataExport, OAuthState, Shop, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +181,9 @@ async def redact_shop(session: AsyncSession, *, shop: Shop) -> int:
     for table in tenant_tables():
         result = await session.execute(delete(table).where(table.c.shop_id == shop.id))
         total += affected_rows(result)
+    # Install attempts name the shop by domain, not by id.
+    result = await session.execute(delete(OAuthState).where(col(OAuthState.shop_domain) == shop.domain))
+    total += affected_rows(result)
     await session.delete(shop)
     logger.info("shop redacted shop_id=%s rows=%s", shop.id, total)
     return total

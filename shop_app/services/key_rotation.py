@@ -9,11 +9,10 @@ from shop_app.models import CustomerDataExport, ShopCredential
 
 async def rotate_encryption(session: AsyncSession, cipher: Cipher) -> dict[str, int]:
     """Re-encrypt every stored ciphertext with the newest key, in the caller's transaction."""
-    counts: dict[str, int] = {}
-    for model in (ShopCredential, CustomerDataExport):
-        rows = (await session.execute(select(model))).scalars().all()
-        for row in rows:
-            row.ciphertext = cipher.rotate(row.ciphertext)
-            session.add(row)
-        counts[model.__tablename__] = len(rows)
-    return counts
+    credentials = (await session.execute(select(ShopCredential))).scalars().all()
+    for credential in credentials:
+        credential.ciphertext = cipher.rotate(credential.ciphertext)
+    exports = (await session.execute(select(CustomerDataExport))).scalars().all()
+    for export in exports:
+        export.ciphertext = cipher.rotate(export.ciphertext)
+    return {"shop_credentials": len(credentials), "customer_data_exports": len(exports)}

@@ -6,16 +6,16 @@ claims a row with a compare-and-set UPDATE, so two workers never run one deliver
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shop_app.database import affected_rows
 from shop_app.models import DeliveryStatus, WebhookDelivery
 from shop_app.models.base import utcnow
 
@@ -34,62 +34,94 @@ class IncomingWebhook:
     body: str
 
 
-async def record_delivery(session: AsyncSession, *, shop_id: int, webhook: IncomingWebhook) -> int | None:
-    """Store the delivery; its id, or None when this event was already received."""
-    values = {
-        "shop_id": shop_id,
-        "topic": webhook.topic,
-        "event_id": webhook.event_id,
-        "webhook_id": webhook.webhook_id,
-        "api_version": webhook.api_version,
-        "triggered_at": webhook.triggered_at,
-        "received_at": utcnow(),
-        "body": webhook.body,
-        "status": DeliveryStatus.PENDING,
-        "attempts": 0,
-    }
+async def record_deliveries(
+    session: AsyncSession, deliveries: Sequence[tuple[int, IncomingWebhook]]
+) -> dict[tuple[int, str], int]:
+    """Store deliveries in one statement; ``(shop_id, event_id) → id`` for those not received before.
+
+    A repeated event id (already stored, or twice in this batch) is left out by the database itself.
+    """
+    if not deliveries:
+        return {}
+    now = utcnow()
+    rows = [
+        {
+            "shop_id": shop_id,
+            "topic": webhook.topic,
+            "event_id": webhook.event_id,
+            "webhook_id": webhook.webhook_id,
+            "api_version": webhook.api_version,
+            "triggered_at": webhook.triggered_at,
+            "received_at": now,
+            "body": webhook.body,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+        }
+        for shop_id, webhook in deliveries
+    ]
     dialect = (await session.connection()).dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
         insert(WebhookDelivery)
-        .values(**values)
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["shop_id", "event_id"])
-        .returning(col(WebhookDelivery.id))
+        .returning(col(WebhookDelivery.id), col(WebhookDelivery.shop_id), col(WebhookDelivery.event_id))
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    result = await session.execute(statement)
+    return {(row.shop_id, row.event_id): row.id for row in result}
 
 
-async def claim_delivery(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
-    """The delivery, now claimed by the caller; None if done, failed for good, or claimed elsewhere."""
+async def record_delivery(session: AsyncSession, *, shop_id: int, webhook: IncomingWebhook) -> int | None:
+    """Store one delivery; its id, or None when this event was already received."""
+    stored = await record_deliveries(session, [(shop_id, webhook)])
+    return stored.get((shop_id, webhook.event_id))
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+        (col(WebhookDelivery.status) == DeliveryStatus.PROCESSING)
+        & (col(WebhookDelivery.claimed_until) < now),
+    )
+
+
+async def claim_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """Claim what is still to do among these deliveries: ``(id, topic)`` of each one the caller now owns.
+
+    Done ones, ones failed for good and ones another worker holds are left out, so no delivery is
+    processed twice at once.
+    """
+    if not delivery_ids:
+        return []
     now = utcnow()
     result = await session.execute(
         update(WebhookDelivery)
-        .where(
-            col(WebhookDelivery.id) == delivery_id,
-            or_(
-                col(WebhookDelivery.status) == DeliveryStatus.PENDING,
-                (col(WebhookDelivery.status) == DeliveryStatus.PROCESSING)
-                & (col(WebhookDelivery.claimed_until) < now),
-            ),
-        )
+        .where(col(WebhookDelivery.id).in_(delivery_ids), _claimable(now))
         .values(
             status=DeliveryStatus.PROCESSING,
             attempts=col(WebhookDelivery.attempts) + 1,
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
         )
+        .returning(col(WebhookDelivery.id), col(WebhookDelivery.topic))
     )
-    if affected_rows(result) != 1:
-        return None
-    return await session.get(WebhookDelivery, delivery_id, populate_existing=True)
+    return sorted((row.id, row.topic) for row in result)
 
 
-async def finish_delivery(session: AsyncSession, delivery: WebhookDelivery) -> None:
-    delivery.status = DeliveryStatus.DONE
-    delivery.processed_at = utcnow()
-    delivery.claimed_until = None
-    delivery.body = None
-    delivery.last_error = None
-    session.add(delivery)
+async def finish_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    """Mark processed; the bodies (which may hold personal data) are dropped, the rows kept for dedupe."""
+    if not delivery_ids:
+        return
+    await session.execute(
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.id).in_(delivery_ids))
+        .values(
+            status=DeliveryStatus.DONE,
+            processed_at=utcnow(),
+            claimed_until=None,
+            body=None,
+            last_error=None,
+        )
+    )
 
 
 async def fail_delivery(session: AsyncSession, delivery_id: int, error: str, *, final: bool = False) -> bool:
@@ -111,18 +143,16 @@ async def unfinished_delivery_ids(
     session: AsyncSession, *, older_than_seconds: float = 10.0, limit: int = 1000
 ) -> list[int]:
     """Deliveries to (re)start: pending ones left waiting, and claims that outlived their worker."""
-    waiting_since = utcnow() - timedelta(seconds=older_than_seconds)
+    now = utcnow()
+    waiting_since = now - timedelta(seconds=older_than_seconds)
     result = await session.execute(
         select(col(WebhookDelivery.id))
         .where(
-            or_(
-                (col(WebhookDelivery.status) == DeliveryStatus.PENDING)
-                & (col(WebhookDelivery.received_at) < waiting_since),
-                (col(WebhookDelivery.status) == DeliveryStatus.PROCESSING)
-                & (col(WebhookDelivery.claimed_until) < utcnow()),
-            )
+            _claimable(now),
+            (col(WebhookDelivery.status) != DeliveryStatus.PENDING)
+            | (col(WebhookDelivery.received_at) < waiting_since),
         )
         .order_by(col(WebhookDelivery.id))
         .limit(limit)
     )
-    return [row for row in result.scalars().all() if row is not None]
+    return [delivery_id for delivery_id in result.scalars().all() if delivery_id is not None]

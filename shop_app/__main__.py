@@ -1,0 +1,3 @@
+from shop_app.cli import main
+
+raise SystemExit(main())
