@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 from typing import Any
 
@@ -26,8 +25,6 @@ def _url() -> str:
     explicit = config.attributes.get("database_url")
     if explicit:
         return str(explicit)
-    if os.environ.get("DATABASE_URL"):
-        return sync_url(load_settings().database_url)
     return sync_url(load_settings().database_url)
 
 
@@ -49,6 +46,12 @@ def _compare_type(
     return None
 
 
+def _include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """procrastinate's tables (installed by ``shop-app migrate`` on PostgreSQL) are not the models':
+    without this, autogenerate and ``alembic check`` see them as tables to drop."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def run_migrations() -> None:
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
@@ -57,6 +60,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_item=_render_item,
             compare_type=_compare_type,
+            include_name=_include_name,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -58,11 +58,40 @@ def _parser() -> argparse.ArgumentParser:
         "needed, on any number of machines. On the embedded SQLite default jobs run inside `serve`.",
     )
     worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once (default 4)")
+
+    dev = commands.add_parser(
+        "dev",
+        help="run the simulated store and the app together, the app installed into the store",
+        description="Start the simulated Shopify store and the app on their embedded defaults, install "
+        "the app into the store's shops through the real install flow, and print the URLs to open.",
+    )
+    dev.add_argument("--store-port", type=int, default=8081, help="the store's port (default 8081)")
+    dev.add_argument("--orders", type=int, default=2000, help="orders generated per shop (default 2000)")
+    dev.add_argument("--customers", type=int, default=400, help="customers per shop (default 400)")
+    dev.add_argument("--products", type=int, default=40, help="products per shop (default 40)")
+    dev.add_argument("--seed", type=int, default=1, help="seed of the generated data (default 1)")
+    dev.add_argument("--activity", action="store_true", help="let the store place and ship orders on a clock")
+
+    devstore = commands.add_parser(
+        "devstore",
+        help="run only the simulated Shopify store (see `shop-app devstore --help`)",
+        description="Run the simulated Shopify store on its own port. Arguments after `devstore` go to the "
+        "store's own command line: `serve` (the default) or `generate`; `shop-app devstore serve --help`.",
+        add_help=False,
+    )
+    devstore.add_argument("store_args", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "devstore":
+        from devstore.cli import main as devstore_main
+
+        store_args = list(args.store_args)
+        if not store_args or store_args[0] not in {"serve", "generate", "-h", "--help"}:
+            store_args = ["serve", *store_args]
+        return devstore_main(store_args)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -86,6 +115,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "worker":
         return asyncio.run(_worker(settings, concurrency=args.concurrency))
+    if args.command == "dev":
+        from shop_app.dev_server import DevOptions, run_dev
+
+        options = DevOptions(
+            store_port=args.store_port,
+            orders=args.orders,
+            customers=args.customers,
+            products=args.products,
+            seed=args.seed,
+            activity=args.activity,
+        )
+        try:
+            return asyncio.run(run_dev(options))
+        except KeyboardInterrupt:
+            return 0
     return 2
 
 
