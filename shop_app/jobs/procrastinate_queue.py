@@ -21,15 +21,28 @@ def conninfo(database_url: str) -> str:
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+SWEEP_CRON = "* * * * *"
+
+
 def build_app(database_url: str) -> procrastinate.App:
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     for name in TaskName:
+        if name is TaskName.SWEEP_WEBHOOK_INBOX:
+            continue
         app.task(
             name=name.value,
             pass_context=True,
             retry=RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=2, retry_exceptions={RetryLater}),
         )(_runner(name))
+    app.periodic(cron=SWEEP_CRON, periodic_id=TaskName.SWEEP_WEBHOOK_INBOX.value)(
+        app.task(name=TaskName.SWEEP_WEBHOOK_INBOX.value, pass_context=True, queueing_lock="sweep")(_sweep)
+    )
     return app
+
+
+async def _sweep(context: JobContext, timestamp: int) -> None:
+    services: Services = context.additional_context["services"]
+    await task_for(TaskName.SWEEP_WEBHOOK_INBOX)(services)
 
 
 def _runner(name: TaskName) -> Any:

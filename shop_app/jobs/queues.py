@@ -68,7 +68,7 @@ class InProcessQueue:
                 return
             await asyncio.sleep(0.01)
 
-    async def requeue_unfinished(self, *, older_than_seconds: float = 10.0) -> int:
+    async def requeue_unfinished(self, *, older_than_seconds: float = 30.0) -> int:
         async with transaction(self._services.sessions) as session:
             ids = await unfinished_delivery_ids(session, older_than_seconds=older_than_seconds)
         if ids:

@@ -23,6 +23,7 @@ SHOP_STATE_TOPICS = frozenset({"app/uninstalled", "shop/redact"})
 class TaskName(StrEnum):
     PROCESS_WEBHOOKS = "process_webhooks"
     REGISTER_WEBHOOKS = "register_webhooks"
+    SWEEP_WEBHOOK_INBOX = "sweep_webhook_inbox"
 
 
 class RetryLater(Exception):
@@ -91,10 +92,22 @@ async def register_webhooks(services: Services, *, shop_id: int) -> None:
     await register_webhook_subscriptions(services, shop=shop)
 
 
+async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float = 60.0) -> None:
+    """Process deliveries whose job was lost (a crash between storing and queueing, a dead worker)."""
+    async with transaction(services.sessions) as session:
+        delivery_ids = await webhook_inbox.unfinished_delivery_ids(
+            session, older_than_seconds=older_than_seconds
+        )
+    if delivery_ids:
+        logger.info("webhook inbox sweep count=%s", len(delivery_ids))
+        await process_webhooks(services, delivery_ids=delivery_ids)
+
+
 Task = Callable[..., Awaitable[None]]
 TASKS: dict[TaskName, Task] = {
     TaskName.PROCESS_WEBHOOKS: process_webhooks,
     TaskName.REGISTER_WEBHOOKS: register_webhooks,
+    TaskName.SWEEP_WEBHOOK_INBOX: sweep_webhook_inbox,
 }
 
 

@@ -1,9 +1,10 @@
 """Group commit for the webhook inbox.
 
 Each request hands its delivery to the writer and waits; the writer stores everything that arrived
-meanwhile in one transaction (one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING) and then wakes the
-requests, which answer 200 only once their delivery is durable. Under load this turns hundreds of small
-transactions a second into a few large ones; when idle a batch is a single delivery and adds no delay.
+meanwhile in one transaction (one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING), queues their
+processing, and then wakes the requests, which answer 200 only once their delivery is durable. Under load
+this turns hundreds of small transactions a second into a few large ones; when idle a batch is a single
+delivery and adds no delay.
 """
 
 from __future__ import annotations
@@ -75,13 +76,13 @@ class InboxWriter:
                 if not pending.result.done():
                     pending.result.set_exception(error)
             return
-        for pending in batch:
-            if not pending.result.done():
-                pending.result.set_result(stored.pop((pending.shop_id, pending.webhook.event_id), None))
-        ids = [p.result.result() for p in batch if not p.result.cancelled() and p.result.result() is not None]
+        ids = list(stored.values())
         if ids:
             try:
-                await self._on_stored([i for i in ids if i is not None])
+                await self._on_stored(ids)
             except Exception:
-                # The deliveries are durable; the sweep will start their processing.
+                # The deliveries are durable; the periodic sweep starts their processing.
                 logger.exception("queueing stored webhook deliveries failed count=%s", len(ids))
+        for pending in batch:
+            if not pending.result.done():
+                pending.result.set_result(stored.get((pending.shop_id, pending.webhook.event_id)))
