@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
+from integrations.shopify.errors import ShopifyUnavailable, Throttled
 from integrations.shopify.webhook_payloads import MalformedPayload, parse_json_object
 from shop_app.database import transaction
 from shop_app.jobs.services import Services
@@ -89,7 +90,10 @@ async def register_webhooks(services: Services, *, shop_id: int) -> None:
         shop = await session.get(Shop, shop_id)
     if shop is None or not shop.is_active:
         return
-    await register_webhook_subscriptions(services, shop=shop)
+    try:
+        await register_webhook_subscriptions(services, shop=shop)
+    except (ShopifyUnavailable, Throttled) as error:
+        raise RetryLater(f"registering webhooks for {shop.domain}") from error
 
 
 async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float = 60.0) -> None:
