@@ -3,9 +3,10 @@ built in code, and the app running in-process with its lifespan, its outgoing HT
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -101,7 +102,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 
 
 class FakeShopify:
@@ -111,11 +112,12 @@ class FakeShopify:
         self.requests: list[httpx.Request] = []
         self.handler: Handler | None = None
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.handler is None:
             return httpx.Response(404, json={"errors": "Not Found"})
-        return self.handler(request)
+        answer = self.handler(request)
+        return await answer if inspect.isawaitable(answer) else answer
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.MockTransport(self))

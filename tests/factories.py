@@ -9,7 +9,9 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
+import httpx
 import jwt
 
 from integrations.shopify.oauth import AccessToken
@@ -91,3 +93,60 @@ async def installed_shop(
 ) -> Shop:
     async with transaction(sessions) as session:
         return await install_shop(session, domain=domain, token=token or access_token(), cipher=cipher)
+
+
+# Shop domains every entry point must refuse before any outgoing request (None: the parameter is absent).
+BAD_SHOP_DOMAINS: tuple[str | None, ...] = (
+    "evil.com",
+    "shop.myshopify.com.evil.com",
+    "SHOP.MYSHOPIFY.COM/..",
+    "",
+    None,
+    "\u0455hop.myshopify.com",  # Cyrillic small dze looks like a Latin s
+    "\uff53\uff48\uff4f\uff50.myshopify.com",  # fullwidth "shop"
+    "\u212ashop.myshopify.com",  # Kelvin sign: lowercases to an ASCII k
+    "shop.myshopify.com:443",
+    "user@shop.myshopify.com",
+    "shop.myshopify.com.",
+    "-shop.myshopify.com",
+    "shop.myshopify.com\n",
+    "https://shop.myshopify.com",
+    "shop.myshopify.co",
+    "sub.shop.myshopify.com",
+)
+
+
+def signed_query(params: dict[str, str], secret: str = TEST_API_SECRET) -> dict[str, str]:
+    """A callback query signed the way Shopify does it (plain values: no escaping needed)."""
+    message = "&".join(f"{key}={value}" for key, value in sorted(params.items()))
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return {**params, "hmac": digest}
+
+
+def token_payload(
+    *,
+    access_token: str,
+    refresh_token: str | None = None,
+    scope: str = "read_orders,read_customers",
+    expires_in: int = 3600,
+) -> dict[str, Any]:
+    """What ``/admin/oauth/access_token`` answers for an expiring offline token."""
+    payload: dict[str, Any] = {"access_token": access_token, "scope": scope, "expires_in": expires_in}
+    if refresh_token is not None:
+        payload["refresh_token"] = refresh_token
+        payload["refresh_token_expires_in"] = 90 * 86400
+    return payload
+
+
+def form_of(request: httpx.Request) -> dict[str, str]:
+    """The url-encoded form of a recorded request."""
+    return dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+
+
+def tampered(token: str, **changes: Any) -> str:
+    """The same JWT with changed claims and the original signature."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims.update(changes)
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"

@@ -53,15 +53,16 @@ class WebhookBodies:
     name = "webhook_deliveries"
 
     def _matching(self, shop_id: int, subject: CustomerSubject) -> Any:
+        customer_id = subject.shopify_customer_id
         needles = [
             *subject.needles,
-            f'"id":{subject.shopify_customer_id}',
-            f'"id": {subject.shopify_customer_id}',
+            f'"gid://shopify/Customer/{customer_id}"',
+            *(f'"id":{space}{customer_id}{end}' for space in ("", " ") for end in (",", "}")),
         ]
         return (
             (col(WebhookDelivery.shop_id) == shop_id)
             & col(WebhookDelivery.body).is_not(None)
-            & or_(*(col(WebhookDelivery.body).contains(n) for n in needles))
+            & or_(*(col(WebhookDelivery.body).contains(needle) for needle in needles))
         )
 
     async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:

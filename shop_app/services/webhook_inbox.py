@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,6 +34,20 @@ class IncomingWebhook:
     api_version: str
     triggered_at: datetime | None
     body: str
+
+
+DELIVERIES = WebhookDelivery.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def _insert_statement(dialect: str) -> Any:
+    """One Core statement per dialect, compiled once: rows that repeat an event id are skipped."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(DELIVERIES)
+        .on_conflict_do_nothing(index_elements=["shop_id", "event_id"])
+        .returning(DELIVERIES.c.id, DELIVERIES.c.shop_id, DELIVERIES.c.event_id)
+    )
 
 
 async def record_deliveries(
@@ -60,14 +76,7 @@ async def record_deliveries(
         for shop_id, webhook in deliveries
     ]
     dialect = (await session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(WebhookDelivery)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["shop_id", "event_id"])
-        .returning(col(WebhookDelivery.id), col(WebhookDelivery.shop_id), col(WebhookDelivery.event_id))
-    )
-    result = await session.execute(statement)
+    result = await session.execute(_insert_statement(dialect), rows)
     return {(row.shop_id, row.event_id): row.id for row in result}
 
 

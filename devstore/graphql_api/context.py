@@ -1,0 +1,77 @@
+"""What the GraphQL layer needs from the store (structural types), and one request's context."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from devstore.records import RecordStore
+
+if TYPE_CHECKING:
+    from devstore.graphql_api.bulk import BulkRunner
+
+
+class AccessCheckLike(Protocol):
+    @property
+    def client_id(self) -> str | None: ...
+
+    @property
+    def expired(self) -> bool: ...
+
+
+class TokensLike(Protocol):
+    def lookup_access_token(self, shop: str, token: str) -> AccessCheckLike | Awaitable[AccessCheckLike]: ...
+
+
+class WebhooksLike(Protocol):
+    async def emit(self, shop: str, topic: str, payload: dict[str, Any]) -> None: ...
+
+
+class ConfigLike(Protocol):
+    @property
+    def data_dir(self) -> pathlib.Path: ...
+
+
+class StoreStateLike(Protocol):
+    @property
+    def config(self) -> ConfigLike: ...
+
+    @property
+    def records(self) -> RecordStore: ...
+
+    @property
+    def tokens(self) -> TokensLike: ...
+
+    @property
+    def webhooks(self) -> WebhooksLike: ...
+
+
+WallClock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class RequestContext:
+    shop: str
+    client_id: str
+    api_version: str
+    records: RecordStore
+    base_url: str
+    wall_clock: WallClock
+    bulk: BulkRunner | None = None
+    bulk_rows: list[dict[str, Any]] | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def in_bulk(self) -> bool:
+        return self.bulk_rows is not None

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+from graphql import GraphQLSchema, parse, specified_rules, validate
+from graphql.validation import NoDeprecatedCustomRule
+
+from integrations.shopify.graphql import document, document_names
+
+RULES = [*specified_rules, NoDeprecatedCustomRule]
+
+
+def test_the_app_ships_graphql_documents() -> None:
+    assert {"webhook_subscriptions", "webhook_subscription_create"} <= set(document_names())
+
+
+@pytest.mark.parametrize("name", document_names())
+def test_graphql_document_is_valid_against_the_pinned_admin_schema(
+    admin_schema: GraphQLSchema, name: str
+) -> None:
+    errors = validate(admin_schema, parse(document(name)), RULES)
+    assert [error.message for error in errors] == []
+
+
+def test_schema_validation_catches_a_deprecated_field(admin_schema: GraphQLSchema) -> None:
+    # Guards the check above: Customer.email is deprecated since 2026-01.
+    errors = validate(
+        admin_schema, parse('query { customer(id: "gid://shopify/Customer/1") { email } }'), RULES
+    )
+    assert any("deprecated" in error.message for error in errors)
