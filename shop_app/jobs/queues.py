@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 30.0
 RETRY_BASE_SECONDS = 2.0
 MAX_MERGED_DELIVERIES = 1000
+MERGE_LINGER_SECONDS = 0.02
 
 
 class JobQueue(Protocol):
@@ -80,6 +81,9 @@ class InProcessQueue:
             name, kwargs, attempt = await self._queue.get()
             taken = 1
             if name is TaskName.PROCESS_WEBHOOKS:
+                if self._queue.qsize() and len(kwargs["delivery_ids"]) < MAX_MERGED_DELIVERIES:
+                    # Under load, let a few more batches arrive so one claim covers them all.
+                    await asyncio.sleep(MERGE_LINGER_SECONDS)
                 kwargs, taken = self._merge_webhook_jobs(kwargs)
             try:
                 await task_for(name)(self._services, **kwargs)

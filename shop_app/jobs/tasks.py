@@ -36,11 +36,8 @@ async def process_webhooks(services: Services, *, delivery_ids: list[int]) -> No
     the others run one by one, each in its own transaction, so one failure holds back no other."""
     async with transaction(services.sessions) as session:
         claimed = await webhook_inbox.claim_deliveries(session, delivery_ids)
-    without_handler = [delivery_id for delivery_id, topic in claimed if topic not in HANDLERS]
-    if without_handler:
-        async with transaction(services.sessions) as session:
-            await webhook_inbox.finish_deliveries(session, without_handler)
-        logger.debug("webhooks without handler acknowledged count=%s", len(without_handler))
+        without_handler = [delivery_id for delivery_id, topic in claimed if topic not in HANDLERS]
+        await webhook_inbox.finish_deliveries(session, without_handler)
     retry = False
     for delivery_id, topic in claimed:
         if topic in HANDLERS:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,9 +88,8 @@ async def record_delivery(session: AsyncSession, *, shop_id: int, webhook: Incom
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
-        col(WebhookDelivery.status) == DeliveryStatus.PENDING,
-        (col(WebhookDelivery.status) == DeliveryStatus.PROCESSING)
-        & (col(WebhookDelivery.claimed_until) < now),
+        DELIVERIES.c.status == DeliveryStatus.PENDING,
+        (DELIVERIES.c.status == DeliveryStatus.PROCESSING) & (DELIVERIES.c.claimed_until < now),
     )
 
 
@@ -104,14 +103,14 @@ async def claim_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -
         return []
     now = utcnow()
     result = await session.execute(
-        update(WebhookDelivery)
-        .where(col(WebhookDelivery.id).in_(delivery_ids), _claimable(now))
+        DELIVERIES.update()
+        .where(DELIVERIES.c.id.in_(delivery_ids), _claimable(now))
         .values(
             status=DeliveryStatus.PROCESSING,
-            attempts=col(WebhookDelivery.attempts) + 1,
+            attempts=DELIVERIES.c.attempts + 1,
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
         )
-        .returning(col(WebhookDelivery.id), col(WebhookDelivery.topic))
+        .returning(DELIVERIES.c.id, DELIVERIES.c.topic)
     )
     return sorted((row.id, row.topic) for row in result)
 
@@ -121,8 +120,8 @@ async def finish_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) 
     if not delivery_ids:
         return
     await session.execute(
-        update(WebhookDelivery)
-        .where(col(WebhookDelivery.id).in_(delivery_ids))
+        DELIVERIES.update()
+        .where(DELIVERIES.c.id.in_(delivery_ids))
         .values(
             status=DeliveryStatus.DONE,
             processed_at=utcnow(),
