@@ -10,3 +10,4 @@ def configure_logging(level: str) -> None:
     # httpx logs full request URLs at INFO; OAuth URLs carry codes, so keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
