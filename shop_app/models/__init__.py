@@ -1,17 +1,32 @@
 """Tables. Every tenant table carries ``shop_id`` and is removed with its shop."""
 
+from shop_app.models.catalog import Product, ProductVariant
 from shop_app.models.compliance import ComplianceAudit, CustomerDataExport
+from shop_app.models.customers import Customer
+from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.oauth_state import OAuthState
+from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
 from shop_app.models.shop import Shop, ShopCredential, ShopStatus
+from shop_app.models.sync_state import SyncState
 from shop_app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 
 __all__ = [
     "ComplianceAudit",
+    "Customer",
     "CustomerDataExport",
     "DeliveryStatus",
+    "Fulfillment",
+    "FulfillmentOrder",
+    "InventoryLevel",
+    "Location",
     "OAuthState",
+    "Order",
+    "OrderLineItem",
+    "Product",
+    "ProductVariant",
     "Shop",
     "ShopCredential",
     "ShopStatus",
+    "SyncState",
     "WebhookDelivery",
 ]
