@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from shop_app.errors import SettingsError
 from shop_app.logging_config import configure_logging
 from shop_app.settings import Mode, Settings, add_development_encryption_key, load_settings
+
+if TYPE_CHECKING:
+    import httpx
+
+PROGRESS_REFRESH_SECONDS = 0.25
 
 DESCRIPTION = """\
 Order Desk: a Shopify app that mirrors each store's orders, shipments, customers and stock beside every
@@ -58,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
         "needed, on any number of machines. On the embedded SQLite default jobs run inside `serve`.",
     )
     worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once (default 4)")
+
+    sync = commands.add_parser(
+        "sync",
+        help="sync one shop's mirror in the foreground, with a progress bar",
+        description="Backfill the shop's mirror (resuming an interrupted backfill), then reconcile it, "
+        "with a progress bar per resource; print a summary. Refused while another process syncs the shop.",
+    )
+    sync.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
+    sync.add_argument("--full", action="store_true", help="backfill everything again from the start")
 
     dev = commands.add_parser(
         "dev",
@@ -115,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "worker":
         return asyncio.run(_worker(settings, concurrency=args.concurrency))
+    if args.command == "sync":
+        return asyncio.run(run_sync(settings, shop=args.shop, full=args.full))
     if args.command == "dev":
         from shop_app.dev_server import DevOptions, run_dev
 
@@ -171,6 +193,95 @@ async def _rotate(settings: Settings) -> dict[str, int]:
             return await rotate_encryption(session, Cipher(settings.encryption_keys))
     finally:
         await engine.dispose()
+
+
+async def run_sync(
+    settings: Settings,
+    *,
+    shop: str,
+    full: bool,
+    http: httpx.AsyncClient | None = None,
+    console: Console | None = None,
+) -> int:
+    """``shop-app sync``: backfill (resuming, or from scratch with ``full``) and reconcile one shop in the
+    foreground, a progress bar per resource drawn from the sync state the services write."""
+    from integrations.shopify.errors import InvalidShopDomain, ShopifyError
+    from integrations.shopify.shop_domains import normalise_shop_domain
+    from shop_app.lifespan import open_services
+    from shop_app.services.backfill import backfill_shop
+    from shop_app.services.reconciliation import reconcile_shop
+    from shop_app.services.shops import get_shop
+    from shop_app.services.sync_states import describe, get_sync_state
+
+    out = console or Console()
+    try:
+        domain = normalise_shop_domain(shop)
+    except InvalidShopDomain:
+        out.print(f"shop-app: {shop!r} is not a *.myshopify.com domain", markup=False)
+        return 2
+    async with open_services(settings, http=http) as services:
+        async with services.sessions() as session:
+            found = await get_shop(session, domain)
+        if found is None or found.id is None or not found.is_active:
+            out.print(f"shop-app: {domain} is not installed", markup=False)
+            return 1
+        shop_id = found.id
+
+        async def view() -> dict[str, Any]:
+            async with services.sessions() as session:
+                return describe(await get_sync_state(session, shop_id=shop_id))
+
+        if (await view())["running"]:
+            out.print(
+                f"A sync of {domain} is running in another process; try again when it ends.", markup=False
+            )
+            return 1
+        bars = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=out,
+        )
+        shown: dict[str, TaskID] = {}
+
+        async def refresh() -> None:
+            for name, entry in (await view())["resources"].items():
+                if name not in shown:
+                    shown[name] = bars.add_task(name, total=entry["total"])
+                bars.update(shown[name], completed=entry["done"], total=entry["total"])
+
+        async def watch() -> None:
+            while True:
+                await refresh()
+                await asyncio.sleep(PROGRESS_REFRESH_SECONDS)
+
+        started = time.monotonic()
+        with bars:
+            watcher = asyncio.create_task(watch())
+            try:
+                await backfill_shop(services, shop_id=shop_id, full=full)
+                report = await reconcile_shop(services, shop_id=shop_id)
+            except ShopifyError as error:
+                out.print(f"shop-app: the sync stopped: {type(error).__name__}: {error}", markup=False)
+                return 1
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+                await refresh()
+        final = await view()
+    elapsed = time.monotonic() - started
+    out.print(f"Synced {domain} in {elapsed:.1f} s", markup=False)
+    for name, entry in final["resources"].items():
+        out.print(f"  {name:<10} {entry['done']:>8} of {entry['total']} ({entry['mode']})", markup=False)
+    if report.get("skipped"):
+        out.print(f"  reconciliation skipped: {report.get('reason')}", markup=False)
+    else:
+        out.print(f"  reconciliation repaired {report.get('repaired', 0)} records", markup=False)
+    if final["last_error"]:
+        out.print(f"  last error: {final['last_error']}", markup=False)
+    return 0
 
 
 async def _worker(settings: Settings, *, concurrency: int) -> int:

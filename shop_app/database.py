@@ -31,6 +31,7 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
         options.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
@@ -39,12 +40,22 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is switched off; transactions start in _sqlite_begin_immediate.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take the write lock when a transaction starts, waiting up to the busy timeout. With SQLite's
+    default deferred BEGIN, a transaction that reads and then writes fails at once with "database is
+    locked" if another process wrote in between (e.g. ``shop-app sync`` beside ``serve``); starting
+    immediate makes it wait its turn instead. It also makes SAVEPOINTs work with the driver."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

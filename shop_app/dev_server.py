@@ -119,7 +119,8 @@ def _print_urls(settings: Settings, store_url: str, shops: tuple[str, ...]) -> N
     lines += [
         "",
         f"  app health:  {settings.app_url}/healthz",
-        "  The agent console and the first sync arrive with the sync and helpdesk features (issues 4 and 5).",
+        "  Each shop's first sync started after its install; watch it on the embedded page or run",
+        "  `shop-app sync --shop DOMAIN`. The agent console arrives with the helpdesk feature (issue 5).",
         "  Stop with Ctrl+C.",
         "",
     ]

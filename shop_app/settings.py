@@ -83,6 +83,8 @@ class Settings:
     webhook_workers: int = 2
     register_webhooks: bool = True
     job_engine: JobEngine = JobEngine.IN_PROCESS
+    reconcile_interval_seconds: float = 900.0
+    sync_bulk_threshold: int = 50_000
 
     @property
     def is_sqlite(self) -> bool:
@@ -133,6 +135,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         register_webhooks=_flag(
             env.get("SHOP_APP_REGISTER_WEBHOOKS"), default=shop_url_template != "https://{shop}"
         ),
+        reconcile_interval_seconds=float(env.get("SHOP_APP_RECONCILE_INTERVAL_SECONDS", "900")),
+        sync_bulk_threshold=int(env.get("SHOP_APP_SYNC_BULK_THRESHOLD", "50000")),
         job_engine=JobEngine(
             env.get("SHOP_APP_JOB_ENGINE")
             or (JobEngine.IN_PROCESS if database_url.startswith("sqlite") else JobEngine.PROCRASTINATE)

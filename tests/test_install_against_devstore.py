@@ -97,6 +97,9 @@ async def world(settings: Settings, data_dir: Path) -> AsyncIterator[World]:
             assert state is not None
             router.hosts[STORE_HOST] = httpx.ASGITransport(app=store_app)
             router.hosts[APP_HOST] = httpx.ASGITransport(app=with_lifespan_state(app, dict(state)))
+            # A Shopify Plus store's restore rate keeps the first sync short; throttling tests set their own.
+            limits = await browser.post(f"http://{STORE_HOST}/_devstore/throttle", json={"restoreRate": 1000})
+            assert limits.status_code == 200
             yield World(
                 browser=browser, services=state["services"], jobs=state["jobs"], store=store_app.state
             )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLObjectType
+from graphql import GraphQLError, GraphQLObjectType
 
 from devstore.graphql_api.connections import Connection, root_connection
 from devstore.graphql_api.context import RequestContext
 from devstore.graphql_api.resolvers import ROOT_FIELDS, Doc, get_typed, root
 from devstore.graphql_api.schema import load_schema
+from devstore.graphql_api.search import parse_search
 from devstore.records import AllOf, AnyOf, Condition, SortKey, Term, parse_gid
 
 _BY_ID = {
@@ -112,3 +113,30 @@ def current_bulk_operation(ctx: RequestContext, args: dict[str, Any]) -> Doc | N
         reverse=True,
     )
     return rows[0].doc if rows else None
+
+
+_COUNTS = {
+    "ordersCount": "Order",
+    "customersCount": "Customer",
+    "productsCount": "Product",
+    "productVariantsCount": "ProductVariant",
+}
+
+
+def _counting(type_name: str) -> Any:
+    def count(ctx: RequestContext, args: dict[str, Any]) -> Doc:
+        try:
+            where = parse_search(type_name, args.get("query"))
+        except ValueError as error:
+            raise GraphQLError(f"Invalid search query: {error}") from error
+        total = ctx.records.count(ctx.shop, type_name, where)
+        limit = args.get("limit")
+        if isinstance(limit, int) and total > limit:
+            return {"count": limit, "precision": "AT_LEAST"}
+        return {"count": total, "precision": "EXACT"}
+
+    return count
+
+
+for _field, _type in _COUNTS.items():
+    ROOT_FIELDS[_field] = _counting(_type)

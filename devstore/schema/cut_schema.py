@@ -45,7 +45,8 @@ INTERFACES = frozenset({"Node", "LegacyInteroperability", "DisplayableError"})
 FIELDS: dict[str, str] = {
     "QueryRoot": """shop node nodes order orders customer customers product products productVariant
         productVariants inventoryItem inventoryItems location locations bulkOperation bulkOperations
-        currentBulkOperation webhookSubscriptions webhookSubscription""",
+        currentBulkOperation webhookSubscriptions webhookSubscription ordersCount customersCount productsCount
+        productVariantsCount""",
     "Mutation": """bulkOperationRunQuery bulkOperationCancel webhookSubscriptionCreate webhookSubscriptionDelete
         webhookSubscriptionUpdate""",
     "Node": "id",
@@ -54,7 +55,7 @@ FIELDS: dict[str, str] = {
     "Shop": """id name myshopifyDomain email contactEmail currencyCode ianaTimezone billingAddress plan
         primaryDomain url""",
     "Domain": "id host url sslEnabled",
-    "Order": """id legacyResourceId name createdAt updatedAt processedAt closedAt closed cancelledAt cancelReason
+    "Order": """id legacyResourceId name number createdAt updatedAt processedAt closedAt closed cancelledAt cancelReason
         displayFinancialStatus displayFulfillmentStatus email phone currencyCode totalPriceSet subtotalPriceSet
         totalRefundedSet currentTotalPriceSet totalShippingPriceSet totalTaxSet totalDiscountsSet
         shippingAddress billingAddress customAttributes tags note customer lineItems fulfillments
@@ -89,7 +90,7 @@ FIELDS: dict[str, str] = {
         variant variants""",
     "InventoryLevel": "id updatedAt item location quantities",
     "InventoryQuantity": "name quantity updatedAt",
-    "Location": "id legacyResourceId name isActive fulfillsOnlineOrders address",
+    "Location": "id legacyResourceId name isActive fulfillsOnlineOrders address createdAt updatedAt",
     "LocationAddress": "address1 address2 city country countryCode phone province provinceCode zip",
     "WebhookSubscription": """id legacyResourceId topic uri callbackUrl format includeFields filter name
         metafieldNamespaces apiVersion createdAt updatedAt""",
@@ -99,6 +100,7 @@ FIELDS: dict[str, str] = {
     "WebhookSubscriptionDeletePayload": "deletedWebhookSubscriptionId userErrors",
     "BulkOperationRunQueryPayload": "bulkOperation userErrors",
     "BulkOperationCancelPayload": "bulkOperation userErrors",
+    "Count": "count precision",
 }
 
 

@@ -24,10 +24,19 @@ def conninfo(database_url: str) -> str:
 SWEEP_CRON = "* * * * *"
 
 
-def build_app(database_url: str) -> procrastinate.App:
+def reconcile_cron(interval_seconds: float) -> str:
+    """Cron for the reconciliation sweep: every N minutes (cron has minutes, not seconds)."""
+    minutes = max(1, round(interval_seconds / 60))
+    if minutes >= 60:
+        return f"0 */{min(23, minutes // 60)} * * *"
+    return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+
+
+def build_app(database_url: str, *, reconcile_interval_seconds: float = 900.0) -> procrastinate.App:
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
+    periodic = {TaskName.SWEEP_WEBHOOK_INBOX, TaskName.RECONCILE_ALL_SHOPS}
     for name in TaskName:
-        if name is TaskName.SWEEP_WEBHOOK_INBOX:
+        if name in periodic:
             continue
         app.task(
             name=name.value,
@@ -37,7 +46,20 @@ def build_app(database_url: str) -> procrastinate.App:
     app.periodic(cron=SWEEP_CRON, periodic_id=TaskName.SWEEP_WEBHOOK_INBOX.value)(
         app.task(name=TaskName.SWEEP_WEBHOOK_INBOX.value, pass_context=True, queueing_lock="sweep")(_sweep)
     )
+    if reconcile_interval_seconds > 0:
+        app.periodic(
+            cron=reconcile_cron(reconcile_interval_seconds), periodic_id=TaskName.RECONCILE_ALL_SHOPS.value
+        )(
+            app.task(
+                name=TaskName.RECONCILE_ALL_SHOPS.value, pass_context=True, queueing_lock="reconcile_all"
+            )(_reconcile_all)
+        )
     return app
+
+
+async def _reconcile_all(context: JobContext, timestamp: int) -> None:
+    services: Services = context.additional_context["services"]
+    await task_for(TaskName.RECONCILE_ALL_SHOPS)(services)
 
 
 async def _sweep(context: JobContext, timestamp: int) -> None:
@@ -57,7 +79,10 @@ def _runner(name: TaskName) -> Any:
 class ProcrastinateQueue:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self.app = build_app(services.settings.database_url)
+        self.app = build_app(
+            services.settings.database_url,
+            reconcile_interval_seconds=services.settings.reconcile_interval_seconds,
+        )
 
     async def start(self) -> None:
         await self.app.open_async()

@@ -25,6 +25,8 @@ SWEEP_INTERVAL_SECONDS = 30.0
 RETRY_BASE_SECONDS = 2.0
 MAX_MERGED_DELIVERIES = 1000
 MERGE_LINGER_SECONDS = 0.02
+# Long jobs (a backfill can take minutes) run beside the workers, so webhooks never wait behind them.
+BESIDE_WORKERS = frozenset({TaskName.SYNC_SHOP, TaskName.RECONCILE_SHOP, TaskName.RECONCILE_ALL_SHOPS})
 
 
 class JobQueue(Protocol):
@@ -44,6 +46,7 @@ class InProcessQueue:
         self._queue: asyncio.Queue[tuple[TaskName, dict[str, Any], int]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.Task[None]] = set()
+        self._beside: set[asyncio.Task[None]] = set()
 
     async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
         self._queue.put_nowait((task, kwargs, 1))
@@ -53,11 +56,13 @@ class InProcessQueue:
             asyncio.create_task(self._work(), name=f"job-worker-{i}") for i in range(self._workers)
         ]
         self._tasks.append(asyncio.create_task(self._sweep(), name="job-sweep"))
+        if self._services.settings.reconcile_interval_seconds > 0:
+            self._tasks.append(asyncio.create_task(self._reconcile_periodically(), name="job-reconcile"))
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._retries]:
+        for task in [*self._tasks, *self._retries, *self._beside]:
             task.cancel()
-        for task in [*self._tasks, *self._retries]:
+        for task in [*self._tasks, *self._retries, *self._beside]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
@@ -79,6 +84,9 @@ class InProcessQueue:
     async def _work(self) -> None:
         while True:
             name, kwargs, attempt = await self._queue.get()
+            if name in BESIDE_WORKERS:
+                self._run_beside(name, kwargs, attempt)
+                continue
             taken = 1
             if name is TaskName.PROCESS_WEBHOOKS:
                 if self._queue.qsize() and len(kwargs["delivery_ids"]) < MAX_MERGED_DELIVERIES:
@@ -94,6 +102,21 @@ class InProcessQueue:
             finally:
                 for _ in range(taken):
                     self._queue.task_done()
+
+    def _run_beside(self, name: TaskName, kwargs: dict[str, Any], attempt: int) -> None:
+        async def run() -> None:
+            try:
+                await task_for(name)(self._services, **kwargs)
+            except RetryLater:
+                self._schedule_retry(name, kwargs, attempt)
+            except Exception:
+                logger.exception("job failed task=%s", name)
+            finally:
+                self._queue.task_done()
+
+        task = asyncio.create_task(run(), name=f"job-{name}")
+        self._beside.add(task)
+        task.add_done_callback(self._beside.discard)
 
     def _merge_webhook_jobs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Fold the webhook jobs queued behind this one into it: one claim and one finish for all."""
@@ -120,6 +143,11 @@ class InProcessQueue:
         task = asyncio.create_task(later())
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
+
+    async def _reconcile_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._services.settings.reconcile_interval_seconds)
+            await self.enqueue(TaskName.RECONCILE_ALL_SHOPS)
 
     async def _sweep(self) -> None:
         while True:

@@ -6,25 +6,37 @@ import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from integrations.shopify.errors import ShopifyUnavailable, Throttled
 from integrations.shopify.webhook_payloads import MalformedPayload, parse_json_object
 from shop_app.database import transaction
 from shop_app.jobs.services import Services
-from shop_app.models import Shop, WebhookDelivery
+from shop_app.models import Shop, ShopStatus, WebhookDelivery
 from shop_app.services import webhook_inbox
-from shop_app.services.webhook_handlers import HANDLERS, WebhookContext
+from shop_app.services.backfill import backfill_shop
+from shop_app.services.reconciliation import reconcile_shop
+from shop_app.services.webhook_handlers import COMPLIANCE_TOPICS, HANDLERS, WebhookContext
 from shop_app.services.webhook_subscriptions import register_webhook_subscriptions
 
 logger = logging.getLogger(__name__)
 
 # Topics that change whether a shop's webhooks are accepted (other processes see it within the TTL).
 SHOP_STATE_TOPICS = frozenset({"app/uninstalled", "shop/redact"})
+# Topics whose handler touches a whole shop: each runs alone, in its own transaction.
+SOLO_TOPICS = SHOP_STATE_TOPICS | COMPLIANCE_TOPICS | {"app/scopes_update", "bulk_operations/finish"}
+PROCESSING_BATCH = 100
 
 
 class TaskName(StrEnum):
     PROCESS_WEBHOOKS = "process_webhooks"
     REGISTER_WEBHOOKS = "register_webhooks"
     SWEEP_WEBHOOK_INBOX = "sweep_webhook_inbox"
+    SYNC_SHOP = "sync_shop"
+    RECONCILE_SHOP = "reconcile_shop"
+    RECONCILE_ALL_SHOPS = "reconcile_all_shops"
 
 
 class RetryLater(Exception):
@@ -32,18 +44,105 @@ class RetryLater(Exception):
 
 
 async def process_webhooks(services: Services, *, delivery_ids: list[int]) -> None:
-    """Process stored deliveries. Topics without a handler are settled together in one statement;
-    the others run one by one, each in its own transaction, so one failure holds back no other."""
+    """Process stored deliveries. Topics without a handler are settled together in one statement; mirror
+    updates run in batches, one transaction per batch with a savepoint per delivery (one failure holds
+    back no other); topics that change a whole shop (install state, privacy requests) run alone."""
     async with transaction(services.sessions) as session:
         claimed = await webhook_inbox.claim_deliveries(session, delivery_ids)
         without_handler = [delivery_id for delivery_id, topic in claimed if topic not in HANDLERS]
         await webhook_inbox.finish_deliveries(session, without_handler)
+    batchable = [(i, topic) for i, topic in claimed if topic in HANDLERS and topic not in SOLO_TOPICS]
     retry = False
+    for start in range(0, len(batchable), PROCESSING_BATCH):
+        retry |= await _process_batch(services, batchable[start : start + PROCESSING_BATCH])
     for delivery_id, topic in claimed:
-        if topic in HANDLERS:
+        if topic in SOLO_TOPICS:
             retry |= await _process_claimed(services, delivery_id, topic)
     if retry:
         raise RetryLater(f"{len(claimed)} deliveries, some to retry")
+
+
+async def _load_batch(
+    session: AsyncSession, delivery_ids: list[int]
+) -> tuple[dict[int | None, WebhookDelivery], dict[int | None, Shop]]:
+    query = select(WebhookDelivery).where(col(WebhookDelivery.id).in_(delivery_ids))
+    deliveries = {d.id: d for d in (await session.execute(query)).scalars()}
+    shop_query = select(Shop).where(col(Shop.id).in_({d.shop_id for d in deliveries.values()}))
+    shops = {s.id: s for s in (await session.execute(shop_query)).scalars()}
+    return deliveries, shops
+
+
+async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bool:
+    """Handle a batch of claimed deliveries in one transaction; True when some should be retried."""
+    failed: list[tuple[int, str, bool]] = []  # (delivery, error, final)
+    follow_ups: list[tuple[int, WebhookContext]] = []
+    try:
+        async with transaction(services.sessions) as session:
+            ids = [delivery_id for delivery_id, _ in batch]
+            deliveries = {
+                d.id: d
+                for d in (
+                    await session.execute(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
+                ).scalars()
+            }
+            shop_ids = {d.shop_id for d in deliveries.values()}
+            shops = {
+                s.id: s
+                for s in (await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))).scalars()
+            }
+            done: list[int] = []
+            for delivery_id, topic in batch:
+                delivery = deliveries.get(delivery_id)
+                shop = shops.get(delivery.shop_id) if delivery is not None else None
+                if delivery is None or shop is None:
+                    continue
+                try:
+                    async with session.begin_nested():
+                        context = WebhookContext(
+                            session=session,
+                            shop=shop,
+                            payload=parse_json_object(delivery.body or ""),
+                            cipher=services.cipher,
+                            digest_key=services.digest_key,
+                            services=services,
+                        )
+                        await HANDLERS[topic](context)
+                except MalformedPayload as error:
+                    logger.warning(
+                        "webhook payload refused topic=%s delivery=%s reason=%s", topic, delivery_id, error
+                    )
+                    failed.append((delivery_id, f"malformed payload: {error}", True))
+                    continue
+                except Exception as error:
+                    logger.exception("webhook processing failed topic=%s delivery=%s", topic, delivery_id)
+                    failed.append((delivery_id, type(error).__name__, False))
+                    continue
+                if context.after_commit:
+                    follow_ups.append((delivery_id, context))
+                else:
+                    done.append(delivery_id)
+            await webhook_inbox.finish_deliveries(session, done)
+            retry = False
+            for delivery_id, error_text, final in failed:
+                retry |= await webhook_inbox.fail_delivery(session, delivery_id, error_text, final=final)
+    except Exception:
+        logger.exception("webhook batch failed; processing its deliveries one by one count=%s", len(batch))
+        retry = False
+        for delivery_id, topic in batch:
+            retry |= await _process_claimed(services, delivery_id, topic)
+        return retry
+    for delivery_id, context in follow_ups:
+        try:
+            for follow_up in context.after_commit:
+                await follow_up()
+        except Exception as error:
+            async with transaction(services.sessions) as session:
+                retry |= await webhook_inbox.fail_delivery(session, delivery_id, type(error).__name__)
+            logger.exception("webhook follow-up failed delivery=%s", delivery_id)
+            continue
+        async with transaction(services.sessions) as session:
+            await webhook_inbox.finish_deliveries(session, [delivery_id])
+    return retry
 
 
 async def _process_claimed(services: Services, delivery_id: int, topic: str) -> bool:
@@ -55,18 +154,24 @@ async def _process_claimed(services: Services, delivery_id: int, topic: str) -> 
             if delivery is None or shop is None:
                 return False
             payload = parse_json_object(delivery.body or "")
-            await HANDLERS[topic](
-                WebhookContext(
-                    session=session,
-                    shop=shop,
-                    payload=payload,
-                    cipher=services.cipher,
-                    digest_key=services.digest_key,
-                )
+            context = WebhookContext(
+                session=session,
+                shop=shop,
+                payload=payload,
+                cipher=services.cipher,
+                digest_key=services.digest_key,
+                services=services,
             )
-            if topic != "shop/redact":  # that one erased the delivery with the rest of the shop
+            await HANDLERS[topic](context)
+            # shop/redact erased the delivery with the rest of the shop; follow-ups finish it later
+            if topic != "shop/redact" and not context.after_commit:
                 await webhook_inbox.finish_deliveries(session, [delivery_id])
             domain = shop.domain
+        if context.after_commit:
+            for follow_up in context.after_commit:
+                await follow_up()
+            async with transaction(services.sessions) as session:
+                await webhook_inbox.finish_deliveries(session, [delivery_id])
         if topic in SHOP_STATE_TOPICS:
             services.shop_directory.forget(domain)
     except MalformedPayload as error:
@@ -104,11 +209,46 @@ async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float =
         await process_webhooks(services, delivery_ids=delivery_ids)
 
 
+async def sync_shop(services: Services, *, shop_id: int, full: bool = False) -> None:
+    """Backfill the shop (resuming a killed run; from scratch with ``full``), then reconcile it, which
+    also picks up what changed while the backfill ran."""
+    try:
+        await backfill_shop(services, shop_id=shop_id, full=full)
+        await reconcile_shop(services, shop_id=shop_id)
+    except (ShopifyUnavailable, Throttled) as error:
+        raise RetryLater(f"syncing shop {shop_id}") from error
+
+
+async def reconcile_one_shop(services: Services, *, shop_id: int) -> None:
+    try:
+        await reconcile_shop(services, shop_id=shop_id)
+    except (ShopifyUnavailable, Throttled) as error:
+        raise RetryLater(f"reconciling shop {shop_id}") from error
+
+
+async def reconcile_all_shops(services: Services) -> None:
+    """The scheduled sweep: every installed shop, one after another (each skips itself while a sync of
+    the shop runs elsewhere)."""
+    async with services.sessions() as session:
+        rows = await session.execute(
+            select(col(Shop.id)).where(col(Shop.status) == ShopStatus.INSTALLED).order_by(col(Shop.id))
+        )
+        shop_ids = [shop_id for shop_id in rows.scalars() if shop_id is not None]
+    for shop_id in shop_ids:
+        try:
+            await reconcile_shop(services, shop_id=shop_id)
+        except Exception:
+            logger.exception("scheduled reconciliation failed shop_id=%s", shop_id)
+
+
 Task = Callable[..., Awaitable[None]]
 TASKS: dict[TaskName, Task] = {
     TaskName.PROCESS_WEBHOOKS: process_webhooks,
     TaskName.REGISTER_WEBHOOKS: register_webhooks,
     TaskName.SWEEP_WEBHOOK_INBOX: sweep_webhook_inbox,
+    TaskName.SYNC_SHOP: sync_shop,
+    TaskName.RECONCILE_SHOP: reconcile_one_shop,
+    TaskName.RECONCILE_ALL_SHOPS: reconcile_all_shops,
 }
 
 

@@ -22,6 +22,7 @@ from shop_app.models import CustomerDataExport, Shop, ShopCredential
 from shop_app.routes.request_state import jobs, services, templates
 from shop_app.services.embedded_install import shop_for_session
 from shop_app.services.shops import get_shop
+from shop_app.services.sync_states import describe, get_sync_state
 
 APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 ROW_ID_PATTERN = re.compile(r"[0-9]{1,10}")
@@ -54,8 +55,10 @@ async def authenticate_admin(request: Request) -> AdminSession:
     shop, installed_now = await shop_for_session(
         app.sessions, claims=claims, raw_token=raw, oauth=app.oauth, cipher=app.cipher
     )
-    if installed_now and app.settings.register_webhooks:
-        await jobs(request).enqueue(TaskName.REGISTER_WEBHOOKS, shop_id=shop.id)
+    if installed_now:
+        if app.settings.register_webhooks:
+            await jobs(request).enqueue(TaskName.REGISTER_WEBHOOKS, shop_id=shop.id)
+        await jobs(request).enqueue(TaskName.SYNC_SHOP, shop_id=shop.id)
     return AdminSession(shop=shop, claims=claims)
 
 
@@ -131,6 +134,14 @@ async def shop_status(request: Request) -> Response:
     )
 
 
+async def sync_status(request: Request) -> Response:
+    admin = await authenticate_admin(request)
+    assert admin.shop.id is not None
+    async with services(request).sessions() as session:
+        state = await get_sync_state(session, shop_id=admin.shop.id)
+    return JSONResponse({"shop": admin.shop.domain, **describe(state)})
+
+
 async def download_data_export(request: Request) -> Response:
     admin = await authenticate_admin(request)
     app = services(request)
@@ -153,5 +164,6 @@ async def download_data_export(request: Request) -> Response:
 routes = [
     Route("/app", admin_page, methods=["GET"]),
     Route("/api/admin/shop", shop_status, methods=["GET"]),
+    Route("/api/admin/sync", sync_status, methods=["GET"]),
     Route("/api/admin/data-exports/{export_id}", download_data_export, methods=["GET"]),
 ]

@@ -107,6 +107,7 @@ async def callback(request: Request) -> Response:
         shop_id = shop.id
     if app.settings.register_webhooks:
         await jobs(request).enqueue(TaskName.REGISTER_WEBHOOKS, shop_id=shop_id)
+    await jobs(request).enqueue(TaskName.SYNC_SHOP, shop_id=shop_id)
     response = RedirectResponse(f"/app?shop={result.shop}", status_code=302)
     response.delete_cookie(BROWSER_COOKIE, path="/auth")
     return response

@@ -21,7 +21,16 @@ from sqlmodel import SQLModel, col
 
 from shop_app.database import affected_rows
 from shop_app.encryption import Cipher
-from shop_app.models import ComplianceAudit, CustomerDataExport, OAuthState, Shop, WebhookDelivery
+from shop_app.models import (
+    ComplianceAudit,
+    Customer,
+    CustomerDataExport,
+    OAuthState,
+    Order,
+    OrderLineItem,
+    Shop,
+    WebhookDelivery,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +111,95 @@ class DataExports:
         return affected_rows(result)
 
 
-PERSONAL_DATA_SOURCES: Sequence[PersonalDataSource] = (WebhookBodies(), DataExports())
+class MirroredCustomerData:
+    """The mirror of the shop: the customer's row, and on their orders (theirs by customer id, and the
+    ones the request names) contact details, shipping address, note and custom attributes. Amounts,
+    statuses and items stay: they are the shop's records, no longer tied to a person."""
+
+    name = "mirror"
+
+    def _orders(self, shop_id: int, subject: CustomerSubject) -> Any:
+        mine = col(Order.customer_shopify_id) == subject.shopify_customer_id
+        named = col(Order.shopify_id).in_(subject.order_ids) if subject.order_ids else None
+        return (col(Order.shop_id) == shop_id) & (mine if named is None else or_(mine, named))
+
+    async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:
+        customers = await session.execute(
+            select(Customer).where(
+                col(Customer.shop_id) == shop_id, col(Customer.shopify_id) == subject.shopify_customer_id
+            )
+        )
+        orders = list(
+            (
+                await session.execute(
+                    select(Order).where(self._orders(shop_id, subject)).order_by(col(Order.id))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        items = await session.execute(
+            select(OrderLineItem).where(col(OrderLineItem.order_id).in_([order.id for order in orders]))
+        )
+        items_by_order: dict[int, list[dict[str, Any]]] = {}
+        for item in items.scalars():
+            items_by_order.setdefault(item.order_id, []).append(
+                {
+                    "title": item.title,
+                    "variant": item.variant_title,
+                    "sku": item.sku,
+                    "quantity": item.quantity,
+                }
+            )
+        return {
+            "customers": [
+                {
+                    "first_name": customer.first_name,
+                    "last_name": customer.last_name,
+                    "email": customer.email,
+                    "phone": customer.phone,
+                    "default_address": customer.default_address,
+                    "tags": customer.tags,
+                    "note": customer.note,
+                    "orders_count": customer.orders_count,
+                    "amount_spent": customer.amount_spent,
+                    "currency": customer.currency,
+                }
+                for customer in customers.scalars()
+            ],
+            "orders": [
+                {
+                    "id": order.shopify_id,
+                    "name": order.name,
+                    "created_at": order.created_at.isoformat(),
+                    "email": order.email,
+                    "phone": order.phone,
+                    "shipping_address": order.shipping_address,
+                    "custom_attributes": order.custom_attributes,
+                    "note": order.note,
+                    "total_price": order.total_price,
+                    "currency": order.currency,
+                    "items": items_by_order.get(order.id or 0, []),
+                }
+                for order in orders
+            ],
+        }
+
+    async def redact(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> int:
+        customers = await session.execute(
+            delete(Customer).where(
+                col(Customer.shop_id) == shop_id, col(Customer.shopify_id) == subject.shopify_customer_id
+            )
+        )
+        orders = await session.execute(
+            update(Order)
+            .where(self._orders(shop_id, subject))
+            .values(email=None, phone=None, shipping_address=None, note=None, custom_attributes=[])
+        )
+        return affected_rows(customers) + affected_rows(orders)
+
+
+PERSONAL_DATA_SOURCES: Sequence[PersonalDataSource] = (WebhookBodies(), DataExports(), MirroredCustomerData())
 
 
 def subject_digest(*, key: str, shop_domain: str, shopify_customer_id: int) -> str:

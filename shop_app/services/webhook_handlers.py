@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from integrations.shopify import rest_resources
 from integrations.shopify.webhook_payloads import CustomersDataRequest, CustomersRedact, ScopesUpdate
 from shop_app.encryption import Cipher
-from shop_app.models import Shop
-from shop_app.services import compliance, shops
+from shop_app.models import Shop, SyncState
+from shop_app.models.base import utcnow
+from shop_app.services import bulk_backfill, compliance, mirror_writes, shops
+
+if TYPE_CHECKING:
+    from shop_app.jobs.services import Services
 
 logger = logging.getLogger(__name__)
+
+SYNC_STATES: Table = SyncState.__table__  # type: ignore[attr-defined]
+
+FollowUp = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +37,15 @@ class WebhookContext:
     payload: dict[str, Any]
     cipher: Cipher
     digest_key: str
+    services: Services | None = None
+    # Work that must run after the handler's transaction commits (it opens sessions of its own); the
+    # delivery is finished only once it succeeded, so a failure retries the whole delivery.
+    after_commit: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def shop_id(self) -> int:
+        assert self.shop.id is not None
+        return self.shop.id
 
 
 Handler = Callable[[WebhookContext], Awaitable[None]]
@@ -70,12 +92,204 @@ async def handle_shop_redact(context: WebhookContext) -> None:
     await compliance.redact_shop(context.session, shop=context.shop)
 
 
+# Live updates of the mirror. Each is idempotent and safe in any order: the writers never let an older
+# updated_at overwrite a newer one.
+
+
+async def handle_order(context: WebhookContext) -> None:
+    """orders/create, updated, cancelled, fulfilled, partially_fulfilled, paid: the whole order."""
+    order = rest_resources.parse_order(context.payload)
+    await mirror_writes.upsert_orders(
+        context.session, shop_id=context.shop_id, orders=[order], synced_at=utcnow()
+    )
+    await _note_webhook(context)
+
+
+async def handle_orders_edited(context: WebhookContext) -> None:
+    """The body lists the edit, not the order: fetch the order."""
+    order_id = rest_resources.parse_order_edit(context.payload)
+    refresh_orders_after_commit(context, [order_id])
+    await _note_webhook(context)
+
+
+async def handle_orders_delete(context: WebhookContext) -> None:
+    order_id = rest_resources.parse_deleted_id(context.payload, "Order")
+    await mirror_writes.delete_order(context.session, shop_id=context.shop_id, shopify_id=order_id)
+    await _note_webhook(context)
+
+
+async def handle_fulfillment(context: WebhookContext) -> None:
+    """fulfillments/create, fulfillments/update; the order is fetched when it is not mirrored yet."""
+    fulfillment = rest_resources.parse_fulfillment(context.payload)
+    result = await mirror_writes.upsert_fulfillment(
+        context.session, shop_id=context.shop_id, fulfillment=fulfillment, synced_at=utcnow()
+    )
+    if result == mirror_writes.UpsertResult():
+        refresh_orders_after_commit(context, [fulfillment.order_shopify_id])
+    await _note_webhook(context)
+
+
+async def handle_fulfillment_events_create(context: WebhookContext) -> None:
+    notice = rest_resources.parse_fulfillment_event(context.payload)
+    merged = await mirror_writes.add_fulfillment_event(
+        context.session,
+        shop_id=context.shop_id,
+        fulfillment_shopify_id=notice.fulfillment_shopify_id,
+        event=notice.event,
+        estimated_delivery_at=notice.estimated_delivery_at,
+    )
+    if not merged:
+        refresh_orders_after_commit(context, [notice.order_shopify_id])
+    await _note_webhook(context)
+
+
+async def handle_refunds_create(context: WebhookContext) -> None:
+    """A refund changes the order's totals and statuses, which its body does not carry: fetch the order."""
+    refund = rest_resources.parse_refund(context.payload)
+    refresh_orders_after_commit(context, [refund.order_shopify_id])
+    await _note_webhook(context)
+
+
+async def handle_customer(context: WebhookContext) -> None:
+    """customers/create, customers/update."""
+    customer = rest_resources.parse_customer(context.payload)
+    await mirror_writes.upsert_customers(
+        context.session, shop_id=context.shop_id, customers=[customer], synced_at=utcnow()
+    )
+    await _note_webhook(context)
+
+
+async def handle_customers_delete(context: WebhookContext) -> None:
+    customer_id = rest_resources.parse_deleted_id(context.payload, "Customer")
+    await mirror_writes.delete_customer(context.session, shop_id=context.shop_id, shopify_id=customer_id)
+    await _note_webhook(context)
+
+
+async def handle_product(context: WebhookContext) -> None:
+    """products/create, products/update: the product with its variants."""
+    product = rest_resources.parse_product(context.payload)
+    await mirror_writes.upsert_products(
+        context.session, shop_id=context.shop_id, products=[product], synced_at=utcnow()
+    )
+    await _note_webhook(context)
+
+
+async def handle_products_delete(context: WebhookContext) -> None:
+    product_id = rest_resources.parse_deleted_id(context.payload, "Product")
+    await mirror_writes.delete_product(context.session, shop_id=context.shop_id, shopify_id=product_id)
+    await _note_webhook(context)
+
+
+async def handle_inventory_level(context: WebhookContext) -> None:
+    """inventory_levels/update, inventory_levels/connect."""
+    level = rest_resources.parse_inventory_level(context.payload)
+    await mirror_writes.upsert_inventory_levels(
+        context.session, shop_id=context.shop_id, levels=[level], synced_at=utcnow()
+    )
+    await _note_webhook(context)
+
+
+async def handle_inventory_levels_disconnect(context: WebhookContext) -> None:
+    key = rest_resources.parse_inventory_level_key(context.payload)
+    await mirror_writes.delete_inventory_levels(
+        context.session,
+        shop_id=context.shop_id,
+        inventory_item_shopify_id=key.inventory_item_shopify_id,
+        location_shopify_id=key.location_shopify_id,
+    )
+    await _note_webhook(context)
+
+
+async def handle_inventory_items_update(context: WebhookContext) -> None:
+    item = rest_resources.parse_inventory_item(context.payload)
+    await mirror_writes.update_inventory_item_sku(
+        context.session,
+        shop_id=context.shop_id,
+        inventory_item_shopify_id=item.shopify_id,
+        sku=item.sku,
+        updated_at=item.updated_at,
+    )
+    await _note_webhook(context)
+
+
+async def handle_inventory_items_delete(context: WebhookContext) -> None:
+    item_id = rest_resources.parse_deleted_id(context.payload, "InventoryItem")
+    await mirror_writes.delete_inventory_levels(
+        context.session, shop_id=context.shop_id, inventory_item_shopify_id=item_id
+    )
+    await _note_webhook(context)
+
+
+def refresh_orders_after_commit(context: WebhookContext, order_ids: Sequence[int]) -> None:
+    """Fetch these orders from Shopify once the handler's transaction has committed."""
+    services, shop, ids = context.services, context.shop, list(order_ids)
+    if services is None:
+        raise RuntimeError("fetching orders needs the services in the webhook context")
+
+    async def refresh() -> None:
+        # The backfill service imports the job machinery, which imports this module: imported late.
+        backfill: Any = importlib.import_module("shop_app.services.backfill")
+        await backfill.refresh_orders(services, shop=shop, order_ids=ids)
+
+    context.after_commit.append(refresh)
+
+
+async def _note_webhook(context: WebhookContext) -> None:
+    """``SyncState.last_webhook_at``, the row created when the shop has none yet."""
+    now = utcnow()
+    dialect = (await context.session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    row = SyncState(shop_id=context.shop_id, last_webhook_at=now).model_dump()
+    statement = insert(SYNC_STATES).values(row)
+    await context.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["shop_id"], set_={"last_webhook_at": statement.excluded.last_webhook_at}
+        )
+    )
+
+
+ORDER_TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+    "orders/paid",
+)
+
+
+async def handle_bulk_operations_finish(context: WebhookContext) -> None:
+    """Wake the backfill waiting for this bulk operation here (one elsewhere notices at its next poll)."""
+    operation = context.payload.get("admin_graphql_api_id")
+    if isinstance(operation, str):
+        bulk_backfill.notify_finished(operation)
+
+
 HANDLERS: dict[str, Handler] = {
+    "bulk_operations/finish": handle_bulk_operations_finish,
     "app/uninstalled": handle_app_uninstalled,
     "app/scopes_update": handle_app_scopes_update,
     "customers/data_request": handle_customers_data_request,
     "customers/redact": handle_customers_redact,
     "shop/redact": handle_shop_redact,
+    **dict.fromkeys(ORDER_TOPICS, handle_order),
+    "orders/edited": handle_orders_edited,
+    "orders/delete": handle_orders_delete,
+    "fulfillments/create": handle_fulfillment,
+    "fulfillments/update": handle_fulfillment,
+    "fulfillment_events/create": handle_fulfillment_events_create,
+    "refunds/create": handle_refunds_create,
+    "customers/create": handle_customer,
+    "customers/update": handle_customer,
+    "customers/delete": handle_customers_delete,
+    "products/create": handle_product,
+    "products/update": handle_product,
+    "products/delete": handle_products_delete,
+    "inventory_levels/update": handle_inventory_level,
+    "inventory_levels/connect": handle_inventory_level,
+    "inventory_levels/disconnect": handle_inventory_levels_disconnect,
+    "inventory_items/update": handle_inventory_items_update,
+    "inventory_items/delete": handle_inventory_items_delete,
 }
 
 # Topics that are processed even after the app was uninstalled from the shop.

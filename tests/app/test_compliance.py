@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from integrations.shopify import resources
 from shop_app.database import transaction
-from shop_app.models import ComplianceAudit, CustomerDataExport, ShopCredential
+from shop_app.models import ComplianceAudit, Customer, CustomerDataExport, Order, ShopCredential
+from shop_app.services import mirror_writes
 from shop_app.services.compliance import tenant_tables
 from shop_app.services.webhook_inbox import IncomingWebhook, record_delivery
 from tests.app.conftest import ALPHA, BETA, RunningApp, TwoShops, compliance_body
@@ -55,6 +58,55 @@ async def _pending_delivery_naming_the_customer(app: RunningApp, shop_id: int) -
                 body=json.dumps(body),
             ),
         )
+
+
+async def _mirrored_customer_and_orders(app: RunningApp, shop_id: int) -> None:
+    """The mirror holds the customer, one of their orders, and an order the request names by id."""
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    address = resources.Address(name=f"{FIRST_NAME} {LAST_NAME}", address1="1 Elm St", phone=PHONE)
+    orders = [
+        resources.Order(
+            shopify_id=820982911946154508,
+            name="#1001",
+            created_at=when,
+            updated_at=when,
+            customer_shopify_id=CUSTOMER_ID,
+            email=EMAIL,
+            phone=PHONE,
+            total_price="398.00",
+            shipping_address=address,
+            custom_attributes=(("gift message", f"For {FIRST_NAME}"),),
+            note=f"call {PHONE}",
+            line_items=(resources.LineItem(shopify_id=1, title="IPod Nano", quantity=1),),
+        ),
+        resources.Order(shopify_id=299938, name="#1002", created_at=when, updated_at=when, email=EMAIL),
+    ]
+    customer = resources.Customer(
+        shopify_id=CUSTOMER_ID,
+        updated_at=when,
+        first_name=FIRST_NAME,
+        last_name=LAST_NAME,
+        email=EMAIL,
+        phone=PHONE,
+        default_address=address,
+    )
+    async with transaction(app.services.sessions) as session:
+        await mirror_writes.upsert_orders(session, shop_id=shop_id, orders=orders, synced_at=when)
+        await mirror_writes.upsert_customers(session, shop_id=shop_id, customers=[customer], synced_at=when)
+
+
+async def test_customer_data_export_holds_the_mirrored_customer_and_orders(
+    app: RunningApp, shops: TwoShops
+) -> None:
+    assert shops.alpha.id is not None
+    await _mirrored_customer_and_orders(app, shops.alpha.id)
+    await _request_data(app, ALPHA)
+    [export] = await app.rows(CustomerDataExport, shops.alpha)
+    held = json.loads(app.services.cipher.decrypt(export.ciphertext))["held"]["mirror"]
+    assert [(c["first_name"], c["email"]) for c in held["customers"]] == [(FIRST_NAME, EMAIL)]
+    assert [o["name"] for o in held["orders"]] == ["#1001", "#1002"]
+    assert held["orders"][0]["shipping_address"]["phone"] == PHONE
+    assert held["orders"][0]["items"][0]["title"] == "IPod Nano"
 
 
 async def test_customer_data_request_produces_an_export_the_merchant_downloads(
@@ -111,8 +163,10 @@ async def test_customers_redact_leaves_no_trace_of_the_customer_in_any_table(
 ) -> None:
     # given: both shops hold an export about the customer; alpha also has an unprocessed notification
     await _request_data(app, ALPHA, BETA)
-    assert shops.alpha.id is not None
+    assert shops.alpha.id is not None and shops.beta.id is not None
     await _pending_delivery_naming_the_customer(app, shops.alpha.id)
+    await _mirrored_customer_and_orders(app, shops.alpha.id)
+    await _mirrored_customer_and_orders(app, shops.beta.id)
     held_before = " ".join(text_values(database_url, app.services.cipher, skip_shop_id=shops.beta.id))
     assert all(needle in held_before for needle in PERSONAL)
     # when
@@ -128,9 +182,15 @@ async def test_customers_redact_leaves_no_trace_of_the_customer_in_any_table(
     audit_text = f"{audits[0].subject_digest} {audits[0].detail}"
     assert not any(needle in audit_text for needle in (*PERSONAL, str(CUSTOMER_ID)))
     assert audits[0].rows_affected >= 2
-    # the other shop's export of the same customer is untouched
+    # the mirror keeps the orders' amounts, without the person
+    assert await app.rows(Customer, shops.alpha) == []
+    orders = await app.rows(Order, shops.alpha)
+    assert sorted(o.total_price or "" for o in orders) == ["", "398.00"]
+    # the other shop's export and mirror of the same customer are untouched
     [beta_export] = await app.rows(CustomerDataExport, shops.beta)
     assert EMAIL in app.services.cipher.decrypt(beta_export.ciphertext)
+    [beta_customer] = await app.rows(Customer, shops.beta)
+    assert beta_customer.email == EMAIL
 
 
 async def test_shop_redact_erases_every_row_of_that_shop_only(

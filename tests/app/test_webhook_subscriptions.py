@@ -91,9 +91,15 @@ async def test_registration_creates_only_the_missing_topics_and_is_idempotent(
     created = await register_webhook_subscriptions(app.services, shop=shops.alpha)
     again = await register_webhook_subscriptions(app.services, shop=shops.alpha)
     # then
-    assert created == ["app/scopes_update"]
+    missing = [topic for topic in app.services.app_config.topics if topic != "app/uninstalled"]
+    assert "app/scopes_update" in missing
+    assert "orders/create" in missing  # the subscription at another uri does not count
+    assert created == missing
     assert again == []
-    assert admin_api.created == [(ALPHA, "APP_SCOPES_UPDATE", f"{APP_URL}/webhooks")]
+    assert admin_api.created == [
+        (ALPHA, topic.replace("/", "_").upper(), f"{APP_URL}{app.services.app_config.uri_for(topic)}")
+        for topic in missing
+    ]
     assert set(admin_api.tokens) == {"shpat_alpha"}
 
 

@@ -15,7 +15,9 @@ def test_project_toml_is_read_into_scopes_version_and_topics() -> None:
     assert config.embedded is True
     assert config.api_version == "2026-07"
     assert "read_orders" in config.scopes
-    assert config.topics == ("app/uninstalled", "app/scopes_update")
+    assert config.topics[:2] == ("app/uninstalled", "app/scopes_update")
+    assert {"orders/updated", "fulfillments/update", "inventory_levels/update"} <= set(config.topics)
+    assert not set(config.topics) & set(COMPLIANCE)
     assert config.compliance_topics == COMPLIANCE
     assert config.uri_for("app/uninstalled") == "/webhooks"
     assert config.uri_for("shop/redact") == "/webhooks/compliance"

@@ -1,0 +1,89 @@
+"""Mirror updates are processed in batches, one transaction per batch with a savepoint per delivery: a bad
+delivery in the middle fails alone and the others are applied."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from shop_app.jobs.tasks import RetryLater, process_webhooks
+from shop_app.models import DeliveryStatus, Order, WebhookDelivery
+from shop_app.services.webhook_handlers import HANDLERS, WebhookContext
+from tests.app.conftest import ALPHA, PAYLOADS, RunningApp, TwoShops
+
+
+def _order_body(order_id: int, name: str) -> bytes:
+    order = json.loads((PAYLOADS / "Order.json").read_text())
+    order["id"] = order_id
+    order["admin_graphql_api_id"] = f"gid://shopify/Order/{order_id}"
+    order["name"] = name
+    return json.dumps(order).encode()
+
+
+async def test_a_bad_delivery_in_a_batch_fails_alone(app: RunningApp, shops: TwoShops) -> None:
+    # given: three order updates stored, the middle one structurally broken
+    await app.pause_jobs()
+    bodies = [
+        _order_body(9001, "#9001"),
+        json.dumps({"id": "not-a-number", "admin_graphql_api_id": 5}).encode(),
+        _order_body(9003, "#9003"),
+    ]
+    for body in bodies:
+        response = await app.webhook("orders/updated", ALPHA, body)
+        assert response.status_code == 200
+    deliveries = await app.deliveries(shops.alpha)
+    assert [d.status for d in deliveries] == [DeliveryStatus.PENDING] * 3
+
+    # when
+    await process_webhooks(app.services, delivery_ids=[d.id for d in deliveries if d.id is not None])
+
+    # then
+    async with app.services.sessions() as session:
+        statuses = (
+            (
+                await session.execute(select(WebhookDelivery.status).order_by(WebhookDelivery.id))  # type: ignore[arg-type]
+            )
+            .scalars()
+            .all()
+        )
+        names = (await session.execute(select(Order.name).order_by(Order.name))).scalars().all()  # type: ignore[arg-type]
+    assert statuses == [DeliveryStatus.DONE, DeliveryStatus.FAILED, DeliveryStatus.DONE]
+    assert names == ["#9001", "#9003"]
+
+
+async def test_a_handler_failing_after_writing_leaves_nothing_of_its_delivery(
+    app: RunningApp, shops: TwoShops, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the handler writes the order, then fails for #9002 only
+    real = HANDLERS["orders/updated"]
+
+    async def fails_after_writing(context: WebhookContext) -> None:
+        await real(context)
+        if context.payload["name"] == "#9002":
+            raise RuntimeError("failed after writing")
+
+    monkeypatch.setitem(HANDLERS, "orders/updated", fails_after_writing)
+    await app.pause_jobs()
+    for order_id in (9001, 9002, 9003):
+        response = await app.webhook("orders/updated", ALPHA, _order_body(order_id, f"#{order_id}"))
+        assert response.status_code == 200
+    deliveries = await app.deliveries(shops.alpha)
+
+    # when
+    with pytest.raises(RetryLater):
+        await process_webhooks(app.services, delivery_ids=[d.id for d in deliveries if d.id is not None])
+
+    # then: #9002 rolled back to its savepoint and waits for a retry; the others are applied
+    async with app.services.sessions() as session:
+        statuses = (
+            (
+                await session.execute(select(WebhookDelivery.status).order_by(WebhookDelivery.id))  # type: ignore[arg-type]
+            )
+            .scalars()
+            .all()
+        )
+        names = (await session.execute(select(Order.name).order_by(Order.name))).scalars().all()  # type: ignore[arg-type]
+    assert statuses == [DeliveryStatus.DONE, DeliveryStatus.PENDING, DeliveryStatus.DONE]
+    assert names == ["#9001", "#9003"]

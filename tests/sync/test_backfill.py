@@ -1,0 +1,561 @@
+"""Backfill against the simulated store: the first sync after install copies the store exactly (every
+order state the generator makes), a run killed at any point resumes with no gap and no duplicate, storms of
+THROTTLED/429/503/dropped connections still converge, and two syncs of one shop never run at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from devstore.config import StoreConfig
+from devstore.server import create_store_app
+from integrations.shopify import admin_graphql
+from integrations.shopify.errors import ShopifyError, ShopifyUnavailable
+from integrations.shopify.graphql import document
+from shop_app.main import create_app
+from shop_app.models import (
+    Customer,
+    Fulfillment,
+    FulfillmentOrder,
+    InventoryLevel,
+    Location,
+    Order,
+    OrderLineItem,
+    Product,
+    ProductVariant,
+    Shop,
+    SyncState,
+)
+from shop_app.services import backfill, mirror_writes
+from shop_app.services.backfill import backfill_shop
+from shop_app.settings import Settings
+from tests.conftest import TEST_API_KEY, TEST_API_SECRET, with_lifespan_state
+from tests.test_install_against_devstore import (
+    APP_HOST,
+    APP_URL,
+    OTHER_SHOP,
+    SHOP,
+    STORE_HOST,
+    HostRouter,
+    World,
+)
+
+ORDERS = 70
+CUSTOMERS = 12
+PRODUCTS = 5
+FAST_BUCKET = {"maximumAvailable": 2000, "restoreRate": 2000}
+
+
+@asynccontextmanager
+async def sync_world(
+    settings: Settings, data_dir: Path, *, orders: int = ORDERS, customers: int = CUSTOMERS
+) -> AsyncIterator[World]:
+    """App and store in one process (as ``tests.test_install_against_devstore.world``), sized for sync."""
+    router = HostRouter()
+    store_config = StoreConfig(
+        data_dir=data_dir,
+        public_url=f"http://{STORE_HOST}",
+        apps={TEST_API_KEY: TEST_API_SECRET},
+        compliance_urls={TEST_API_KEY: f"{APP_URL}/webhooks/compliance"},
+        app_urls={TEST_API_KEY: f"{APP_URL}/app"},
+        auto_approve=True,
+        orders=orders,
+        customers=customers,
+        products=PRODUCTS,
+        webhook_time_scale=0.0001,
+    )
+    app_settings = replace(
+        settings,
+        app_url=APP_URL,
+        shop_url_template=f"http://{STORE_HOST}/s/{{shop}}",
+        register_webhooks=True,
+        reconcile_interval_seconds=0,
+    )
+    async with (
+        httpx.AsyncClient(transport=router) as store_http,
+        httpx.AsyncClient(transport=router) as app_http,
+        httpx.AsyncClient(transport=router, follow_redirects=True) as browser,
+    ):
+        store_app = create_store_app(store_config, http=store_http)
+        app = create_app(app_settings, http=app_http)
+        async with store_app.router.lifespan_context(store_app), app.router.lifespan_context(app) as state:
+            assert state is not None
+            router.hosts[STORE_HOST] = httpx.ASGITransport(app=store_app)
+            router.hosts[APP_HOST] = httpx.ASGITransport(app=with_lifespan_state(app, dict(state)))
+            yield World(
+                browser=browser, services=state["services"], jobs=state["jobs"], store=store_app.state
+            )
+
+
+async def install(world: World, *domains: str) -> None:
+    for domain in domains:
+        response = await world.browser.post(
+            f"http://{STORE_HOST}/_devstore/throttle", json={"shop": domain, **FAST_BUCKET}
+        )
+        assert response.status_code == 200
+        page = await world.browser.get(f"{APP_URL}/auth/install", params={"shop": domain})
+        assert page.status_code == 200
+    await world.jobs.drain()
+    await world.store.store.webhooks.wait_idle()
+    await world.jobs.drain()
+
+
+@pytest.fixture
+async def synced(settings: Settings, tmp_path: Path) -> AsyncIterator[World]:
+    async with sync_world(settings, tmp_path / "store") as running:
+        await install(running, SHOP, OTHER_SHOP)
+        yield running
+
+
+async def shop_id(world: World, domain: str = SHOP) -> int:
+    shop = await world.shop(domain)
+    assert shop is not None and shop.id is not None
+    return shop.id
+
+
+async def sync_state(world: World, domain: str = SHOP) -> SyncState:
+    async with world.services.sessions() as session:
+        state = await session.get(SyncState, await shop_id(world, domain))
+    assert state is not None
+    return state
+
+
+async def store_faults(world: World, **settings: Any) -> None:
+    response = await world.browser.post(f"http://{STORE_HOST}/_devstore/faults", json=settings)
+    assert response.status_code == 200, response.text
+
+
+def _num(gid: object) -> int:
+    assert isinstance(gid, str)
+    return int(gid.rsplit("/", 1)[-1].split("?", 1)[0])
+
+
+def _when(value: object) -> datetime | None:
+    if value is None:
+        return None
+    assert isinstance(value, str)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _money(bag: Any) -> str | None:
+    return None if not bag else str(bag["shopMoney"]["amount"])
+
+
+async def _rows(world: World, model: Any, shop: int) -> list[Any]:
+    async with world.services.sessions() as session:
+        return list((await session.execute(select(model).where(model.shop_id == shop))).scalars())
+
+
+async def assert_mirror_equals_store(world: World, domain: str = SHOP, *, bulk: bool = False) -> None:
+    """Every record of the store is in the mirror, field by field (what the mirror keeps), and nothing
+    else is. ``bulk``: the bulk path does not carry fulfillment order lines (a sixth connection)."""
+    records = world.store.store.records
+    shop = await shop_id(world, domain)
+
+    store_customers = {_num(d["id"]): d for d in records.iter_type(domain, "Customer")}
+    customers = {row.shopify_id: row for row in await _rows(world, Customer, shop)}
+    assert customers.keys() == store_customers.keys()
+    for number, doc in store_customers.items():
+        row = customers[number]
+        email = (doc.get("defaultEmailAddress") or {}).get("emailAddress")
+        phone = (doc.get("defaultPhoneNumber") or {}).get("phoneNumber")
+        assert (row.first_name, row.last_name) == (doc.get("firstName"), doc.get("lastName"))
+        assert row.email == (email.lower() if email else None)
+        assert row.phone == phone
+        assert row.tags == list(doc.get("tags") or [])
+        assert row.orders_count == int(doc["numberOfOrders"])
+        assert row.amount_spent == doc["amountSpent"]["amount"]
+        assert row.updated_at == _when(doc["updatedAt"])
+
+    store_orders = {_num(d["id"]): d for d in records.iter_type(domain, "Order")}
+    orders = {row.shopify_id: row for row in await _rows(world, Order, shop)}
+    assert orders.keys() == store_orders.keys()
+    items_by_order: dict[int, list[OrderLineItem]] = {}
+    for item in await _rows(world, OrderLineItem, shop):
+        items_by_order.setdefault(item.order_id, []).append(item)
+    fulfillments_by_order: dict[int, list[Fulfillment]] = {}
+    for fulfillment in await _rows(world, Fulfillment, shop):
+        fulfillments_by_order.setdefault(fulfillment.order_id, []).append(fulfillment)
+    fos_by_order: dict[int, list[FulfillmentOrder]] = {}
+    for fo in await _rows(world, FulfillmentOrder, shop):
+        fos_by_order.setdefault(fo.order_id, []).append(fo)
+    for number, doc in store_orders.items():
+        row = orders[number]
+        assert row.name == doc["name"]
+        assert row.number == doc.get("number")
+        assert row.updated_at == _when(doc["updatedAt"])
+        assert row.created_at == _when(doc["createdAt"])
+        assert row.cancelled_at == _when(doc.get("cancelledAt"))
+        assert row.closed_at == _when(doc.get("closedAt"))
+        assert row.cancel_reason == doc.get("cancelReason")
+        assert row.financial_status == doc["displayFinancialStatus"]
+        assert row.fulfillment_status == doc["displayFulfillmentStatus"]
+        assert row.currency == doc["currencyCode"]
+        assert row.total_price == _money(doc["totalPriceSet"])
+        assert row.subtotal_price == _money(doc["subtotalPriceSet"])
+        assert row.total_refunded == _money(doc.get("totalRefundedSet"))
+        assert row.customer_shopify_id == (_num(doc["customer"]) if doc.get("customer") else None)
+        assert row.custom_attributes == [[a["key"], a["value"]] for a in doc.get("customAttributes") or []]
+        assert row.tags == list(doc.get("tags") or [])
+        assert (row.shipping_address or {}).get("zip") == (doc.get("shippingAddress") or {}).get("zip")
+        items = {i.shopify_id: i for i in items_by_order.get(row.id, [])}  # type: ignore[arg-type]
+        assert items.keys() == {_num(i["id"]) for i in doc["lineItems"]}
+        for item in doc["lineItems"]:
+            mirrored = items[_num(item["id"])]
+            assert (mirrored.sku, mirrored.quantity, mirrored.current_quantity) == (
+                item.get("sku"),
+                item["quantity"],
+                item["currentQuantity"],
+            )
+            assert mirrored.variant_shopify_id == (_num(item["variant"]) if item.get("variant") else None)
+            assert mirrored.unit_price == _money(item["originalUnitPriceSet"])
+        fulfillments = {f.shopify_id: f for f in fulfillments_by_order.get(row.id, [])}  # type: ignore[arg-type]
+        assert fulfillments.keys() == {_num(f["id"]) for f in doc.get("fulfillments") or []}
+        for f in doc.get("fulfillments") or []:
+            mirrored_f = fulfillments[_num(f["id"])]
+            assert mirrored_f.status == f["status"]
+            assert mirrored_f.display_status == f.get("displayStatus")
+            assert mirrored_f.delivered_at == _when(f.get("deliveredAt"))
+            assert mirrored_f.in_transit_at == _when(f.get("inTransitAt"))
+            assert {t["number"] for t in mirrored_f.tracking} == {
+                n.strip() for t in f.get("trackingInfo") or [] for n in str(t["number"]).split(",")
+            }
+            assert [e["status"] for e in mirrored_f.events] == [
+                e["status"]
+                for e in sorted(f.get("events") or [], key=lambda e: (e["happenedAt"], _num(e["id"])))
+            ]
+            assert sorted(map(tuple, mirrored_f.line_items)) == sorted(
+                (_num(line["lineItem"]), line["quantity"]) for line in f.get("fulfillmentLineItems") or []
+            )
+        fos = {fo.shopify_id: fo for fo in fos_by_order.get(row.id, [])}  # type: ignore[arg-type]
+        assert fos.keys() == {_num(fo["id"]) for fo in doc.get("fulfillmentOrders") or []}
+        for fo in doc.get("fulfillmentOrders") or []:
+            mirrored_fo = fos[_num(fo["id"])]
+            assert (mirrored_fo.status, mirrored_fo.request_status) == (fo["status"], fo["requestStatus"])
+            if not bulk:
+                assert sorted(
+                    (line["line_item_id"], line["remaining_quantity"], line["total_quantity"])
+                    for line in mirrored_fo.line_items
+                ) == sorted(
+                    (_num(line["lineItem"]), line["remainingQuantity"], line["totalQuantity"])
+                    for line in fo["lineItems"]
+                )
+
+    store_products = {_num(d["id"]): d for d in records.iter_type(domain, "Product")}
+    products = {row.shopify_id: row for row in await _rows(world, Product, shop)}
+    assert products.keys() == store_products.keys()
+    variants = {row.shopify_id: row for row in await _rows(world, ProductVariant, shop)}
+    store_variants = {_num(v["id"]): v for d in store_products.values() for v in d["variants"]}
+    assert variants.keys() == store_variants.keys()
+    for number, doc in store_products.items():
+        assert (products[number].title, products[number].status) == (doc["title"], doc["status"])
+        assert products[number].updated_at == _when(doc["updatedAt"])
+    for number, variant in store_variants.items():
+        row = variants[number]
+        assert (row.sku, row.barcode, row.price, row.inventory_policy) == (
+            variant.get("sku"),
+            variant.get("barcode"),
+            variant.get("price"),
+            variant["inventoryPolicy"],
+        )
+        assert row.selected_options == [[o["name"], o["value"]] for o in variant["selectedOptions"]]
+        assert row.inventory_item_shopify_id == _num(variant["inventoryItem"]["id"])
+
+    store_levels = {
+        (_num(v["inventoryItem"]["id"]), _num(level["location"])): {
+            q["name"]: q["quantity"] for q in level["quantities"]
+        }
+        for v in store_variants.values()
+        for level in v["inventoryItem"]["inventoryLevels"]
+    }
+    levels = {
+        (row.inventory_item_shopify_id, row.location_shopify_id): row
+        for row in await _rows(world, InventoryLevel, shop)
+    }
+    assert levels.keys() == store_levels.keys()
+    for key, quantities in store_levels.items():
+        row = levels[key]
+        assert (row.available, row.on_hand, row.committed, row.incoming, row.reserved) == (
+            quantities.get("available"),
+            quantities.get("on_hand"),
+            quantities.get("committed"),
+            quantities.get("incoming"),
+            quantities.get("reserved"),
+        )
+
+    store_locations = {_num(d["id"]) for d in records.iter_type(domain, "Location")}
+    assert {row.shopify_id for row in await _rows(world, Location, shop)} == store_locations
+
+
+def order_states(world: World, domain: str = SHOP) -> set[tuple[str, str, bool]]:
+    return {
+        (d["displayFinancialStatus"], d["displayFulfillmentStatus"], d.get("cancelledAt") is not None)
+        for d in world.store.store.records.iter_type(domain, "Order")
+    }
+
+
+async def test_first_sync_after_install_mirrors_the_store_exactly(synced: World) -> None:
+    # given: the install queued the first sync, which the fixture ran
+    states = order_states(synced)
+    assert len(states) >= 8  # the generator's order states: unpaid, on hold, partial, refunded, cancelled…
+    assert ("VOIDED", "UNFULFILLED", True) in states or any(cancelled for *_, cancelled in states)
+
+    # then
+    for domain in (SHOP, OTHER_SHOP):
+        await assert_mirror_equals_store(synced, domain)
+        state = await sync_state(synced, domain)
+        assert state.checkpoints.get("completed_at")
+        assert state.last_error is None
+        assert state.lease_owner is None
+        progress = state.progress["resources"]
+        assert progress["orders"]["done"] == ORDERS == progress["orders"]["total"]
+        assert progress["customers"]["done"] == progress["customers"]["total"]
+        assert set(state.watermarks) == set(backfill.RESOURCES)
+    async with synced.services.sessions() as session:
+        mirrored = await session.scalar(select(func.count()).select_from(Order))
+    assert mirrored == 2 * ORDERS
+
+
+class Killed(Exception):
+    """Stands for the process dying at this point."""
+
+
+@pytest.mark.parametrize(
+    ("where", "after_calls"),
+    [
+        ("inside_the_page_transaction", 3),  # upserts written, process dies before commit
+        ("between_pages", 4),  # page 3 committed, process dies before fetching page 4
+        ("first_page", 1),
+    ],
+)
+async def test_backfill_killed_at_any_point_resumes_with_no_gap_and_no_duplicate(
+    synced: World, monkeypatch: pytest.MonkeyPatch, where: str, after_calls: int
+) -> None:
+    shop = await shop_id(synced)
+    calls = 0
+    real_upsert = mirror_writes.upsert_orders
+    real_fetch = backfill.fetch_page
+
+    async def dying_upsert(session: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        result = await real_upsert(session, **kwargs)
+        calls += 1
+        if calls == after_calls:
+            raise Killed(where)
+        return result
+
+    async def dying_fetch(client: Any, spec: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        if spec.name == "orders":
+            calls += 1
+            if calls == after_calls:
+                raise Killed(where)
+        return await real_fetch(client, spec, **kwargs)
+
+    if where == "between_pages":
+        monkeypatch.setattr(backfill, "fetch_page", dying_fetch)
+    else:
+        monkeypatch.setattr(mirror_writes, "upsert_orders", dying_upsert)
+
+    # when: a full re-backfill dies part way through the orders
+    with pytest.raises(Killed):
+        await backfill_shop(synced.services, shop_id=shop, full=True)
+    state = await sync_state(synced)
+    done_when_killed = state.checkpoints["resources"]["orders"]["done"]
+    page = backfill.SPECS["orders"].page_size
+    committed_pages = after_calls - 1
+    assert done_when_killed == committed_pages * page
+    assert state.last_error is not None and "Killed" in state.last_error
+    assert state.phase == "failed"
+
+    # then: the next run resumes from the checkpoint and finishes
+    monkeypatch.undo()
+    await backfill_shop(synced.services, shop_id=shop)
+    state = await sync_state(synced)
+    assert state.checkpoints.get("completed_at")
+    assert state.progress["resources"]["orders"]["done"] == ORDERS  # each page counted exactly once
+    await assert_mirror_equals_store(synced)
+
+
+async def test_a_stale_lease_of_a_dead_worker_is_taken_over(synced: World) -> None:
+    shop = await shop_id(synced)
+    async with synced.services.sessions() as session, session.begin():
+        state = await session.get(SyncState, shop)
+        assert state is not None
+        state.lease_owner = "dead-worker"
+        state.lease_until = datetime(2020, 1, 1, tzinfo=UTC)
+
+    await backfill_shop(synced.services, shop_id=shop, full=True)
+
+    state = await sync_state(synced)
+    assert state.lease_owner is None
+    assert state.finished_at is not None and state.finished_at > datetime(2020, 1, 2, tzinfo=UTC)
+
+
+async def test_two_concurrent_backfills_of_one_shop_run_once(
+    synced: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = await shop_id(synced)
+    runs = 0
+    real_totals = backfill.fetch_totals
+
+    async def counting_totals(client: Any) -> Any:
+        nonlocal runs
+        runs += 1
+        return await real_totals(client)
+
+    monkeypatch.setattr(backfill, "fetch_totals", counting_totals)
+
+    await asyncio.gather(
+        backfill_shop(synced.services, shop_id=shop, full=True),
+        backfill_shop(synced.services, shop_id=shop, full=True),
+    )
+
+    assert runs == 1
+    state = await sync_state(synced)
+    assert state.progress["resources"]["orders"]["done"] == ORDERS
+    await assert_mirror_equals_store(synced)
+
+
+async def test_backfill_converges_through_throttled_429_503_and_dropped_connections(
+    synced: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a small bucket that another client of the app drains too (so ours is THROTTLED), and a
+    # transport failing often (429 with Retry-After, 503, connections dropped mid-answer)
+    monkeypatch.setattr(admin_graphql, "BACKOFF_BASE_SECONDS", 0.005)
+    shop = await synced.shop(SHOP)
+    assert shop is not None and shop.id is not None
+    clients: list[admin_graphql.AdminGraphQLClient] = []
+    retries = 0
+    real_client, real_backoff = backfill.admin_client, admin_graphql.AdminGraphQLClient._backoff
+
+    def recording_client(services: Any, shop: Shop) -> admin_graphql.AdminGraphQLClient:
+        client = real_client(services, shop)
+        clients.append(client)
+        return client
+
+    async def counting_backoff(self: Any, attempt: int, reason: str, *, minimum: float = 0.0) -> None:
+        nonlocal retries
+        retries += 1
+        await real_backoff(self, attempt, reason, minimum=minimum)
+
+    monkeypatch.setattr(backfill, "admin_client", recording_client)
+    monkeypatch.setattr(admin_graphql.AdminGraphQLClient, "_backoff", counting_backoff)
+    response = await synced.browser.post(
+        f"http://{STORE_HOST}/_devstore/throttle",
+        json={"shop": SHOP, "maximumAvailable": 1000, "restoreRate": 3000},
+    )
+    assert response.status_code == 200
+    await store_faults(
+        synced,
+        seed=3,
+        retry_after_seconds=0.01,
+        http_429={"probability": 0.15},
+        http_503={"probability": 0.1},
+        drop_connection={"every_nth": 9},
+    )
+    competitor = real_client(synced.services, shop)
+    stop = asyncio.Event()
+
+    async def drain_the_bucket() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(ShopifyError):
+                await competitor.execute(document("sync_totals"), expected_cost=1)
+                await competitor.execute(
+                    document("backfill_orders"), {"first": 8, "after": None}, expected_cost=1
+                )
+            await asyncio.sleep(0.01)
+
+    hammering = asyncio.create_task(drain_the_bucket())
+
+    # when: run as the job queue does, which retries a sync whose page kept failing (it resumes)
+    attempts = 0
+    try:
+        for attempts in range(1, 6):
+            try:
+                await backfill_shop(synced.services, shop_id=shop.id, full=attempts == 1)
+                break
+            except ShopifyUnavailable:
+                continue
+    finally:
+        stop.set()
+        await hammering
+        await store_faults(synced, http_429=None, http_503=None, drop_connection=None)
+
+    # then
+    assert attempts < 5
+    assert retries >= 3
+    assert sum(client.throttled_count for client in clients) >= 1
+    state = await sync_state(synced)
+    assert state.last_error is None
+    assert state.checkpoints.get("completed_at")
+    await assert_mirror_equals_store(synced)
+
+
+async def test_a_page_that_keeps_failing_keeps_the_checkpoint_and_records_the_error(
+    synced: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin_graphql, "BACKOFF_BASE_SECONDS", 0.001)
+    shop = await shop_id(synced)
+    real_fetch = backfill.fetch_page
+    order_pages = 0
+
+    async def outage_after_two_pages(client: Any, spec: Any, **kwargs: Any) -> Any:
+        nonlocal order_pages
+        if spec.name == "orders":
+            order_pages += 1
+            if order_pages == 3:
+                await store_faults(synced, http_503={"probability": 1.0})
+        return await real_fetch(client, spec, **kwargs)
+
+    monkeypatch.setattr(backfill, "fetch_page", outage_after_two_pages)
+
+    with pytest.raises(ShopifyUnavailable):
+        await backfill_shop(synced.services, shop_id=shop, full=True)
+
+    state = await sync_state(synced)
+    assert state.phase == "failed"
+    assert state.last_error is not None and "ShopifyUnavailable" in state.last_error
+    assert state.checkpoints["resources"]["orders"]["done"] == 2 * backfill.SPECS["orders"].page_size
+    assert state.lease_owner is None
+
+    await store_faults(synced, http_503=None)
+    await backfill_shop(synced.services, shop_id=shop)
+    state = await sync_state(synced)
+    assert state.last_error is None
+    assert state.progress["resources"]["orders"]["done"] == ORDERS
+    await assert_mirror_equals_store(synced)
+
+
+async def test_refresh_orders_fetches_orders_by_id(synced: World) -> None:
+    shop = await synced.shop(SHOP)
+    assert shop is not None and shop.id is not None
+    wanted = sorted(_num(d["id"]) for d in synced.store.store.records.iter_type(SHOP, "Order"))[:11]
+    async with synced.services.sessions() as session, session.begin():
+        for number in wanted:
+            await mirror_writes.delete_order(session, shop_id=shop.id, shopify_id=number)
+
+    found = await backfill.refresh_orders(synced.services, shop=shop, order_ids=[*wanted, 999])
+
+    assert found == len(wanted)
+    await assert_mirror_equals_store(synced)
+
+
+async def test_a_shop_that_is_not_installed_is_not_synced(synced: World) -> None:
+    async with synced.services.sessions() as session, session.begin():
+        shop = await session.get(Shop, await shop_id(synced, OTHER_SHOP))
+        assert shop is not None
+        shop.status = "uninstalled"  # type: ignore[assignment]
+    await backfill_shop(synced.services, shop_id=await shop_id(synced, OTHER_SHOP), full=True)
+    state = await sync_state(synced, OTHER_SHOP)
+    assert state.lease_owner is None
