@@ -245,23 +245,23 @@ def writer_for(name: str, *, shop_id: int, items: Sequence[Any], synced_at: date
             return UpsertResult()
         if name == "orders":
             return await mirror_writes.upsert_orders(
-                session, shop_id=shop_id, orders=items, synced_at=synced_at
+                session, shop_id=shop_id, orders=items, synced_at=synced_at, authoritative=True
             )
         if name == "customers":
             return await mirror_writes.upsert_customers(
-                session, shop_id=shop_id, customers=items, synced_at=synced_at
+                session, shop_id=shop_id, customers=items, synced_at=synced_at, authoritative=True
             )
         if name == "products":
             return await mirror_writes.upsert_products(
-                session, shop_id=shop_id, products=items, synced_at=synced_at
+                session, shop_id=shop_id, products=items, synced_at=synced_at, authoritative=True
             )
         if name == "locations":
             return await mirror_writes.upsert_locations(
-                session, shop_id=shop_id, locations=items, synced_at=synced_at
+                session, shop_id=shop_id, locations=items, synced_at=synced_at, authoritative=True
             )
         if name == "inventory":
             return await mirror_writes.upsert_inventory_levels(
-                session, shop_id=shop_id, levels=items, synced_at=synced_at
+                session, shop_id=shop_id, levels=items, synced_at=synced_at, authoritative=True
             )
         raise ValueError(f"unknown resource {name}")
 
@@ -524,7 +524,7 @@ async def refresh_orders(services: Services, *, shop: Shop, order_ids: Sequence[
         if orders:
             async with transaction(services.sessions) as session:
                 await mirror_writes.upsert_orders(
-                    session, shop_id=shop.id, orders=orders, synced_at=now_utc()
+                    session, shop_id=shop.id, orders=orders, synced_at=now_utc(), authoritative=True
                 )
         found += len(orders)
     return found

@@ -15,8 +15,9 @@ version when deliveries are reordered, which the next reconciliation (GraphQL's 
 the same way) repairs.
 
 A few columns are only known to some sources (REST webhook bodies carry no fulfillment display status,
-no customer locale, only the ``available`` stock quantity): for those, ``None`` means "unknown" and keeps
-what is stored.
+no customer locale, only the ``available`` stock quantity): from webhooks, ``None`` there means "unknown"
+and keeps what is stored. Writes from GraphQL reads (backfill, reconciliation, order refreshes) pass
+``authoritative=True``: every column is taken as read, so a sweep repairs whatever a webhook left partial.
 
 JSON shapes: addresses are ``resources.Address`` as a dict; ``custom_attributes`` and
 ``selected_options`` are ``[[name, value], …]``; fulfillment ``tracking`` is
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -128,19 +129,29 @@ INVENTORY_LEVEL_SPEC = _Spec(
 
 
 async def upsert_customers(
-    session: AsyncSession, *, shop_id: int, customers: Sequence[resources.Customer], synced_at: datetime
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    customers: Sequence[resources.Customer],
+    synced_at: datetime,
+    authoritative: bool = False,
 ) -> UpsertResult:
     rows = [_customer_row(shop_id, customer, synced_at) for customer in customers]
-    result, _ = await _upsert(session, CUSTOMER_SPEC, shop_id, rows)
+    result, _ = await _upsert(session, CUSTOMER_SPEC, shop_id, rows, authoritative=authoritative)
     return result
 
 
 async def upsert_orders(
-    session: AsyncSession, *, shop_id: int, orders: Sequence[resources.Order], synced_at: datetime
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    orders: Sequence[resources.Order],
+    synced_at: datetime,
+    authoritative: bool = False,
 ) -> UpsertResult:
     latest = _newest(orders, key=lambda order: order.shopify_id)
     rows = [_order_row(shop_id, order, synced_at) for order in latest]
-    result, written = await _upsert(session, ORDER_SPEC, shop_id, rows)
+    result, written = await _upsert(session, ORDER_SPEC, shop_id, rows, authoritative=authoritative)
     written_orders = [
         (written[(order.shopify_id,)], order) for order in latest if (order.shopify_id,) in written
     ]
@@ -190,7 +201,7 @@ async def upsert_orders(
         parent_ids=[row_id for row_id, _ in with_fulfillments],
         keep=[f.shopify_id for _, f in fulfillments],
     )
-    await _upsert_fulfillment_rows(session, shop_id, fulfillments, synced_at)
+    await _upsert_fulfillment_rows(session, shop_id, fulfillments, synced_at, authoritative=authoritative)
     return result
 
 
@@ -206,11 +217,16 @@ async def upsert_fulfillment(
 
 
 async def upsert_products(
-    session: AsyncSession, *, shop_id: int, products: Sequence[resources.Product], synced_at: datetime
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    products: Sequence[resources.Product],
+    synced_at: datetime,
+    authoritative: bool = False,
 ) -> UpsertResult:
     latest = _newest(products, key=lambda product: product.shopify_id)
     rows = [_product_row(shop_id, product, synced_at) for product in latest]
-    result, written = await _upsert(session, PRODUCT_SPEC, shop_id, rows)
+    result, written = await _upsert(session, PRODUCT_SPEC, shop_id, rows, authoritative=authoritative)
     with_variants = [
         (written[(product.shopify_id,)], product.variants)
         for product in latest
@@ -232,19 +248,29 @@ async def upsert_products(
 
 
 async def upsert_locations(
-    session: AsyncSession, *, shop_id: int, locations: Sequence[resources.Location], synced_at: datetime
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    locations: Sequence[resources.Location],
+    synced_at: datetime,
+    authoritative: bool = False,
 ) -> UpsertResult:
     rows = [_location_row(shop_id, location, synced_at) for location in locations]
-    result, _ = await _upsert(session, LOCATION_SPEC, shop_id, rows)
+    result, _ = await _upsert(session, LOCATION_SPEC, shop_id, rows, authoritative=authoritative)
     return result
 
 
 async def upsert_inventory_levels(
-    session: AsyncSession, *, shop_id: int, levels: Sequence[resources.InventoryLevel], synced_at: datetime
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    levels: Sequence[resources.InventoryLevel],
+    synced_at: datetime,
+    authoritative: bool = False,
 ) -> UpsertResult:
     """``changed_ids`` are the inventory item ids of the levels inserted or updated."""
     rows = [_inventory_level_row(shop_id, level, synced_at) for level in levels]
-    result, _ = await _upsert(session, INVENTORY_LEVEL_SPEC, shop_id, rows)
+    result, _ = await _upsert(session, INVENTORY_LEVEL_SPEC, shop_id, rows, authoritative=authoritative)
     return result
 
 
@@ -645,11 +671,16 @@ def _upsert_statement(dialect: str, spec: _Spec, columns: tuple[str, ...]) -> An
 
 
 async def _upsert(
-    session: AsyncSession, spec: _Spec, shop_id: int, rows: Sequence[Row]
+    session: AsyncSession, spec: _Spec, shop_id: int, rows: Sequence[Row], *, authoritative: bool = False
 ) -> tuple[UpsertResult, dict[Key, int]]:
-    """Upsert rows of one shop; the result, and the row id of every record not stale, by key."""
+    """Upsert rows of one shop; the result, and the row id of every record not stale, by key.
+
+    ``authoritative`` writes (a GraphQL read of the whole record) take every column as given: a ``None``
+    there is Shopify saying "empty", not "unknown", so nothing stored is kept in its place."""
     if not rows:
         return UpsertResult(), {}
+    if authoritative:
+        spec = replace(spec, keep_if_null=frozenset(), fill_if_empty=frozenset())
     table = spec.table
     by_key: dict[Key, Row] = {}
     for row in rows:  # a key twice in one statement is an error on PostgreSQL: the newest wins
@@ -750,6 +781,8 @@ async def _upsert_fulfillment_rows(
     shop_id: int,
     fulfillments: Sequence[tuple[int, resources.Fulfillment]],
     synced_at: datetime,
+    *,
+    authoritative: bool = False,
 ) -> UpsertResult:
     with_events = [
         _fulfillment_row(shop_id, order_id, f, synced_at)
@@ -759,8 +792,10 @@ async def _upsert_fulfillment_rows(
     without_events = [
         _fulfillment_row(shop_id, order_id, f, synced_at) for order_id, f in fulfillments if f.events is None
     ]
-    first, _ = await _upsert(session, FULFILLMENT_SPEC, shop_id, with_events)
-    second, _ = await _upsert(session, FULFILLMENT_WITHOUT_EVENTS_SPEC, shop_id, without_events)
+    first, _ = await _upsert(session, FULFILLMENT_SPEC, shop_id, with_events, authoritative=authoritative)
+    second, _ = await _upsert(
+        session, FULFILLMENT_WITHOUT_EVENTS_SPEC, shop_id, without_events, authoritative=authoritative
+    )
     return first + second
 
 

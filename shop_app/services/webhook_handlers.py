@@ -8,15 +8,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from integrations.shopify import rest_resources
 from integrations.shopify.webhook_payloads import CustomersDataRequest, CustomersRedact, ScopesUpdate
 from shop_app.encryption import Cipher
-from shop_app.models import Shop, SyncState
+from shop_app.models import Fulfillment, Shop, SyncState
 from shop_app.models.base import utcnow
 from shop_app.services import bulk_backfill, compliance, mirror_writes, shops
 
@@ -119,14 +120,26 @@ async def handle_orders_delete(context: WebhookContext) -> None:
 
 
 async def handle_fulfillment(context: WebhookContext) -> None:
-    """fulfillments/create, fulfillments/update; the order is fetched when it is not mirrored yet."""
+    """fulfillments/create, fulfillments/update."""
     fulfillment = rest_resources.parse_fulfillment(context.payload)
     result = await mirror_writes.upsert_fulfillment(
         context.session, shop_id=context.shop_id, fulfillment=fulfillment, synced_at=utcnow()
     )
-    if result == mirror_writes.UpsertResult():
+    if result == mirror_writes.UpsertResult() or not await _has_events(context, fulfillment.shopify_id):
+        # Not mirrored yet, or a shipment whose events no webhook brought (the first carrier event, label
+        # purchased, has none of its own; a new shipment also changes the order's fulfillment orders).
+        # Read the order whole.
         refresh_orders_after_commit(context, [fulfillment.order_shopify_id])
     await _note_webhook(context)
+
+
+async def _has_events(context: WebhookContext, fulfillment_shopify_id: int) -> bool:
+    events = await context.session.scalar(
+        select(col(Fulfillment.events)).where(
+            col(Fulfillment.shop_id) == context.shop_id, col(Fulfillment.shopify_id) == fulfillment_shopify_id
+        )
+    )
+    return bool(events)
 
 
 async def handle_fulfillment_events_create(context: WebhookContext) -> None:

@@ -404,18 +404,13 @@ async def delivered_out_of_order(world: World) -> bool:
 # "unknown") yet moves ``updated_at``; the sweep's full read with the same ``updated_at`` then counts as
 # "unchanged" and keeps the partial row, and a null from GraphQL (estimatedDeliveryAt cleared on delivery)
 # never clears the stored value. Strict: these tests fail loudly once the writers are fixed.
-REPAIR_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="reconciliation keeps a webhook's partial row when updated_at is equal (events, on_hand, "
-    "estimated_delivery_at)",
-)
 NO_WEBHOOK_GAP = pytest.mark.xfail(
     strict=True,
-    reason="no webhook carries the first fulfillment event nor fulfillment order status: only a sweep sees them",
+    reason="no webhook carries fulfillment orders (an order created by webhook has none until a sweep or an "
+    "order read); the app does not spend a GraphQL read per new order on them",
 )
 
 
-@REPAIR_GAP
 async def test_duplicated_reordered_delayed_and_dropped_webhooks_converge_after_reconciliation(
     synced: World, clock: StoreClock
 ) -> None:

@@ -132,7 +132,13 @@ async def test_fulfillment_of_a_mirrored_order_and_its_events(
         {"company": "ヤマト運輸", "number": "4444-5555-6666", "url": None},
     ]
     assert [e["status"] for e in fulfillment.events] == ["IN_TRANSIT"]
-    assert refresh.calls == []
+    # the new shipment came with no events of its own: the order was read whole once
+    assert refresh.calls == [(ALPHA, [ORDER_ID])]
+
+    await send(app, "fulfillments/update", ALPHA, shipped)
+    await app.drain()
+
+    assert refresh.calls == [(ALPHA, [ORDER_ID])]  # its events are mirrored now: no second read
 
 
 async def test_what_a_body_cannot_tell_is_fetched_from_shopify(
