@@ -28,6 +28,7 @@ from integrations.shopify.resources import (
     Product,
     TrackingInfo,
     Variant,
+    decimal_text,
 )
 
 Node = Mapping[str, Any]
@@ -125,7 +126,7 @@ def _money(value: object) -> Money | None:
     amount, currency = money.get("amount"), money.get("currencyCode")
     if amount is None or currency is None:
         return None
-    return Money(amount=str(amount), currency=str(currency))
+    return Money(amount=decimal_text(amount), currency=str(currency))
 
 
 def _address(value: object) -> Address | None:
@@ -321,7 +322,7 @@ def parse_variant(node: Node, *, product_shopify_id: int) -> Variant:
         updated_at=parse_datetime(node.get("updatedAt")),
         sku=_text(node.get("sku")),
         barcode=_text(node.get("barcode")),
-        price=_text(node.get("price")),
+        price=decimal_text(node["price"]) if node.get("price") is not None else None,
         inventory_policy=_text(node.get("inventoryPolicy")),
         selected_options=tuple(
             (str(o.get("name")), str(o.get("value")))

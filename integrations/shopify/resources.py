@@ -2,15 +2,29 @@
 reconciliation) or from REST-shaped webhook bodies (live updates); either way the same shapes reach the
 app, so one writer stores both.
 
-Statuses use the GraphQL enum spelling (``PAID``, ``PARTIALLY_FULFILLED``, ``IN_TRANSIT``); money stays
-the decimal string Shopify sends; times are timezone-aware UTC. A child collection that a payload does not
-carry is ``None`` (leave what is stored), never an empty tuple (which means "none any more").
+Statuses use the GraphQL enum spelling (``PAID``, ``PARTIALLY_FULFILLED``, ``IN_TRANSIT``); money is a
+decimal string in one canonical spelling (``decimal_text``); times are timezone-aware UTC. A child
+collection that a payload does not carry is ``None`` (leave what is stored), never an empty tuple
+(which means "none any more").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+
+def decimal_text(value: object) -> str:
+    """One spelling per amount: REST sends ``"19.90"``, GraphQL ``"19.9"``; both become ``"19.9"``.
+    Raises ``ValueError`` for anything that is not a finite decimal."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"not a decimal amount: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a decimal amount: {value!r}")
+    return format(number.normalize(), "f")
 
 
 @dataclass(frozen=True, slots=True)

@@ -338,7 +338,7 @@ def _total_refunded(payload: Payload) -> str | None:
             if transaction.get("kind") == "refund" and transaction.get("status") == "success":
                 amount = _opt_money(transaction, "amount")
                 total += _decimal(amount) if amount is not None else 0
-    return format(total, "f")
+    return resources.decimal_text(total)
 
 
 def _decimal(value: str) -> Decimal:
@@ -456,9 +456,12 @@ def _opt_bool(payload: Payload, key: str, *, default: bool) -> bool:
 
 def _opt_money(payload: Payload, key: str) -> str | None:
     value = _opt_str(payload, key)
-    if value is not None:
-        _decimal(value)
-    return value
+    if value is None:
+        return None
+    try:
+        return resources.decimal_text(value)
+    except ValueError as error:
+        raise MalformedPayload(str(error)) from None
 
 
 def _datetime(payload: Payload, key: str) -> datetime:

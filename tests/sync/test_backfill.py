@@ -22,6 +22,7 @@ from devstore.server import create_store_app
 from integrations.shopify import admin_graphql
 from integrations.shopify.errors import ShopifyError, ShopifyUnavailable
 from integrations.shopify.graphql import document
+from integrations.shopify.resources import decimal_text
 from shop_app.main import create_app
 from shop_app.models import (
     Customer,
@@ -148,7 +149,8 @@ def _when(value: object) -> datetime | None:
 
 
 def _money(bag: Any) -> str | None:
-    return None if not bag else str(bag["shopMoney"]["amount"])
+    """Amounts are stored in one canonical spelling (``decimal_text``): "19.90" and "19.9" are one."""
+    return None if not bag else decimal_text(bag["shopMoney"]["amount"])
 
 
 async def _rows(world: World, model: Any, shop: int) -> list[Any]:
@@ -174,7 +176,7 @@ async def assert_mirror_equals_store(world: World, domain: str = SHOP, *, bulk: 
         assert row.phone == phone
         assert row.tags == list(doc.get("tags") or [])
         assert row.orders_count == int(doc["numberOfOrders"])
-        assert row.amount_spent == doc["amountSpent"]["amount"]
+        assert row.amount_spent == decimal_text(doc["amountSpent"]["amount"])
         assert row.updated_at == _when(doc["updatedAt"])
 
     store_orders = {_num(d["id"]): d for d in records.iter_type(domain, "Order")}
@@ -265,7 +267,7 @@ async def assert_mirror_equals_store(world: World, domain: str = SHOP, *, bulk: 
         assert (row.sku, row.barcode, row.price, row.inventory_policy) == (
             variant.get("sku"),
             variant.get("barcode"),
-            variant.get("price"),
+            None if variant.get("price") is None else decimal_text(variant["price"]),
             variant["inventoryPolicy"],
         )
         assert row.selected_options == [[o["name"], o["value"]] for o in variant["selectedOptions"]]
