@@ -26,6 +26,7 @@ from shop_app.settings import JobEngine, Settings
 
 logger = logging.getLogger(__name__)
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+WEBHOOKS_FIRST_MAX_WAIT_SECONDS = 0.2
 
 
 class State(TypedDict):
@@ -95,6 +96,12 @@ def build_lifespan(
 
             inbox = InboxWriter(services.sessions, on_stored=process)
             inbox.start()
+            if isinstance(jobs, InProcessQueue):
+
+                async def webhooks_first() -> None:
+                    await inbox.wait_idle(at_most_seconds=WEBHOOKS_FIRST_MAX_WAIT_SECONDS)
+
+                jobs.before_webhooks = webhooks_first
             try:
                 yield {
                     "services": services,

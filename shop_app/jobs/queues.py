@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from shop_app.database import transaction
@@ -46,6 +47,8 @@ class InProcessQueue:
         self._queue: asyncio.Queue[tuple[TaskName, dict[str, Any], int]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.Task[None]] = set()
+        # Set by the lifespan: waits while webhooks are being stored, so their answers go first.
+        self.before_webhooks: Callable[[], Awaitable[None]] | None = None
         self._beside: set[asyncio.Task[None]] = set()
 
     async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
@@ -89,6 +92,8 @@ class InProcessQueue:
                 continue
             taken = 1
             if name is TaskName.PROCESS_WEBHOOKS:
+                if self.before_webhooks is not None:
+                    await self.before_webhooks()
                 if self._queue.qsize() and len(kwargs["delivery_ids"]) < MAX_MERGED_DELIVERIES:
                     # Under load, let a few more batches arrive so one claim covers them all.
                     await asyncio.sleep(MERGE_LINGER_SECONDS)

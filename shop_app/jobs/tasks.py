@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,13 @@ from shop_app.models import Shop, ShopStatus, WebhookDelivery
 from shop_app.services import webhook_inbox
 from shop_app.services.backfill import backfill_shop
 from shop_app.services.reconciliation import reconcile_shop
-from shop_app.services.webhook_handlers import COMPLIANCE_TOPICS, HANDLERS, WebhookContext
+from shop_app.services.webhook_handlers import (
+    COMPLIANCE_TOPICS,
+    GROUPS,
+    HANDLERS,
+    WebhookContext,
+    note_webhooks,
+)
 from shop_app.services.webhook_subscriptions import register_webhook_subscriptions
 
 logger = logging.getLogger(__name__)
@@ -27,7 +34,7 @@ logger = logging.getLogger(__name__)
 SHOP_STATE_TOPICS = frozenset({"app/uninstalled", "shop/redact"})
 # Topics whose handler touches a whole shop: each runs alone, in its own transaction.
 SOLO_TOPICS = SHOP_STATE_TOPICS | COMPLIANCE_TOPICS | {"app/scopes_update", "bulk_operations/finish"}
-PROCESSING_BATCH = 100
+PROCESSING_BATCH = 20  # short transactions: ingest shares the database lock
 
 
 class TaskName(StrEnum):
@@ -62,6 +69,45 @@ async def process_webhooks(services: Services, *, delivery_ids: list[int]) -> No
         raise RetryLater(f"{len(claimed)} deliveries, some to retry")
 
 
+async def _apply_groups(
+    session: AsyncSession,
+    batch: list[tuple[int, str]],
+    deliveries: dict[int | None, WebhookDelivery],
+    shops: dict[int | None, Shop],
+    done: list[int],
+    failed: list[tuple[int, str, bool]],
+) -> list[tuple[int, str]]:
+    """Write the batch's whole-record topics with one writer call per shop and kind (in delivery order,
+    so the later of two same-second versions wins); what is left, or whose group failed, is returned to
+    be handled one by one."""
+    groups: dict[tuple[int, str], list[tuple[int, str, Any]]] = {}
+    singles: list[tuple[int, str]] = []
+    for delivery_id, topic in batch:
+        delivery = deliveries.get(delivery_id)
+        group = GROUPS.get(topic)
+        if group is None or delivery is None or delivery.shop_id not in shops:
+            singles.append((delivery_id, topic))
+            continue
+        try:
+            record = group.parse(parse_json_object(delivery.body or ""))
+        except MalformedPayload:
+            logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
+            failed.append((delivery_id, "malformed payload", True))
+            continue
+        groups.setdefault((delivery.shop_id, group.name), []).append((delivery_id, topic, record))
+    for (shop_id, name), items in groups.items():
+        try:
+            async with session.begin_nested():
+                await GROUPS[items[0][1]].write(session, shop_id, [record for _, _, record in items])
+                await note_webhooks(session, shop_id)
+        except Exception:
+            logger.exception("grouped webhook write failed group=%s count=%s", name, len(items))
+            singles.extend((delivery_id, topic) for delivery_id, topic, _ in items)
+            continue
+        done.extend(delivery_id for delivery_id, _, _ in items)
+    return singles
+
+
 async def _load_batch(
     session: AsyncSession, delivery_ids: list[int]
 ) -> tuple[dict[int | None, WebhookDelivery], dict[int | None, Shop]]:
@@ -91,7 +137,8 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 for s in (await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))).scalars()
             }
             done: list[int] = []
-            for delivery_id, topic in batch:
+            singles = await _apply_groups(session, batch, deliveries, shops, done, failed)
+            for delivery_id, topic in singles:
                 delivery = deliveries.get(delivery_id)
                 shop = shops.get(delivery.shop_id) if delivery is not None else None
                 if delivery is None or shop is None:
@@ -107,11 +154,9 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                             services=services,
                         )
                         await HANDLERS[topic](context)
-                except MalformedPayload as error:
-                    logger.warning(
-                        "webhook payload refused topic=%s delivery=%s reason=%s", topic, delivery_id, error
-                    )
-                    failed.append((delivery_id, f"malformed payload: {error}", True))
+                except MalformedPayload:
+                    logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
+                    failed.append((delivery_id, "malformed payload", True))
                     continue
                 except Exception as error:
                     logger.exception("webhook processing failed topic=%s delivery=%s", topic, delivery_id)

@@ -39,14 +39,23 @@ class InboxWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def submit(self, shop_id: int, webhook: IncomingWebhook) -> int | None:
         """The stored delivery's id once committed, or None when the event was already received."""
         if self._task is None or self._task.done():
             raise RuntimeError("the inbox writer is not running")
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._idle.clear()
         self._queue.put_nowait(_Pending(shop_id, webhook, future))
         return await future
+
+    async def wait_idle(self, *, at_most_seconds: float) -> None:
+        """Wait (a bounded time) until no delivery is waiting to be stored: background work that shares
+        the database connection lets the webhooks' answers go first."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), at_most_seconds)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="inbox-writer")
@@ -65,6 +74,8 @@ class InboxWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             await self._write(batch)
+            if self._queue.empty():
+                self._idle.set()
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:

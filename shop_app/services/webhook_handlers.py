@@ -248,17 +248,7 @@ def refresh_orders_after_commit(context: WebhookContext, order_ids: Sequence[int
 
 
 async def _note_webhook(context: WebhookContext) -> None:
-    """``SyncState.last_webhook_at``, the row created when the shop has none yet."""
-    now = utcnow()
-    dialect = (await context.session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    row = SyncState(shop_id=context.shop_id, last_webhook_at=now).model_dump()
-    statement = insert(SYNC_STATES).values(row)
-    await context.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["shop_id"], set_={"last_webhook_at": statement.excluded.last_webhook_at}
-        )
-    )
+    await note_webhooks(context.session, context.shop_id)
 
 
 ORDER_TOPICS = (
@@ -269,6 +259,60 @@ ORDER_TOPICS = (
     "orders/partially_fulfilled",
     "orders/paid",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Topics whose bodies carry whole records: a batch of them is parsed one by one and written with one
+    writer call per shop (the writers keep the newest of each record), not one transaction each."""
+
+    name: str
+    parse: Callable[[dict[str, Any]], Any]
+    write: Callable[[AsyncSession, int, list[Any]], Awaitable[Any]]
+
+
+async def _write_orders(session: AsyncSession, shop_id: int, orders: list[Any]) -> None:
+    await mirror_writes.upsert_orders(session, shop_id=shop_id, orders=orders, synced_at=utcnow())
+
+
+async def _write_customers(session: AsyncSession, shop_id: int, customers: list[Any]) -> None:
+    await mirror_writes.upsert_customers(session, shop_id=shop_id, customers=customers, synced_at=utcnow())
+
+
+async def _write_products(session: AsyncSession, shop_id: int, products: list[Any]) -> None:
+    await mirror_writes.upsert_products(session, shop_id=shop_id, products=products, synced_at=utcnow())
+
+
+async def _write_levels(session: AsyncSession, shop_id: int, levels: list[Any]) -> None:
+    await mirror_writes.upsert_inventory_levels(session, shop_id=shop_id, levels=levels, synced_at=utcnow())
+
+
+_ORDERS = Group("orders", rest_resources.parse_order, _write_orders)
+_CUSTOMERS = Group("customers", rest_resources.parse_customer, _write_customers)
+_PRODUCTS = Group("products", rest_resources.parse_product, _write_products)
+_LEVELS = Group("inventory_levels", rest_resources.parse_inventory_level, _write_levels)
+GROUPS: dict[str, Group] = {
+    **dict.fromkeys(ORDER_TOPICS, _ORDERS),
+    "customers/create": _CUSTOMERS,
+    "customers/update": _CUSTOMERS,
+    "products/create": _PRODUCTS,
+    "products/update": _PRODUCTS,
+    "inventory_levels/update": _LEVELS,
+    "inventory_levels/connect": _LEVELS,
+}
+
+
+async def note_webhooks(session: AsyncSession, shop_id: int) -> None:
+    """``SyncState.last_webhook_at`` for a shop whose webhooks were just applied."""
+    now = utcnow()
+    dialect = (await session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(SYNC_STATES).values(SyncState(shop_id=shop_id, last_webhook_at=now).model_dump())
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["shop_id"], set_={"last_webhook_at": statement.excluded.last_webhook_at}
+        )
+    )
 
 
 async def handle_bulk_operations_finish(context: WebhookContext) -> None:

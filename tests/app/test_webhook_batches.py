@@ -1,16 +1,19 @@
-"""Mirror updates are processed in batches, one transaction per batch with a savepoint per delivery: a bad
-delivery in the middle fails alone and the others are applied."""
+"""Mirror updates are processed in batches: whole-record topics written together, the rest one by one, in
+one transaction per batch with savepoints, so a bad delivery in the middle fails alone."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_app.jobs.tasks import RetryLater, process_webhooks
 from shop_app.models import DeliveryStatus, Order, WebhookDelivery
-from shop_app.services.webhook_handlers import HANDLERS, WebhookContext
+from shop_app.services.webhook_handlers import GROUPS, HANDLERS, WebhookContext
 from tests.app.conftest import ALPHA, PAYLOADS, RunningApp, TwoShops
 
 
@@ -56,8 +59,14 @@ async def test_a_bad_delivery_in_a_batch_fails_alone(app: RunningApp, shops: Two
 async def test_a_handler_failing_after_writing_leaves_nothing_of_its_delivery(
     app: RunningApp, shops: TwoShops, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given: the handler writes the order, then fails for #9002 only
+    # given: the grouped write of the batch fails, so each delivery is handled alone; that handler writes
+    # the order, then fails for #9002 only
     real = HANDLERS["orders/updated"]
+
+    async def group_fails(session: AsyncSession, shop_id: int, records: list[Any]) -> None:
+        raise RuntimeError("grouped write failed")
+
+    monkeypatch.setitem(GROUPS, "orders/updated", replace(GROUPS["orders/updated"], write=group_fails))
 
     async def fails_after_writing(context: WebhookContext) -> None:
         await real(context)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from devstore.config import StoreConfig
 from devstore.server import create_store_app
 from integrations.shopify import admin_graphql
-from integrations.shopify.errors import ShopifyError, ShopifyUnavailable
+from integrations.shopify.errors import ShopifyError, ShopifyUnavailable, Throttled
 from integrations.shopify.graphql import document
 from integrations.shopify.resources import decimal_text
 from shop_app.main import create_app
@@ -480,14 +480,15 @@ async def test_backfill_converges_through_throttled_429_503_and_dropped_connecti
 
     hammering = asyncio.create_task(drain_the_bucket())
 
-    # when: run as the job queue does, which retries a sync whose page kept failing (it resumes)
+    # when: run as the job queue does (tasks.sync_shop), which retries a sync whose page kept failing or
+    # kept being throttled (it resumes)
     attempts = 0
     try:
         for attempts in range(1, 6):
             try:
                 await backfill_shop(synced.services, shop_id=shop.id, full=attempts == 1)
                 break
-            except ShopifyUnavailable:
+            except (ShopifyUnavailable, Throttled):
                 continue
     finally:
         stop.set()
