@@ -3,6 +3,7 @@
 from shop_app.models.catalog import Product, ProductVariant
 from shop_app.models.compliance import ComplianceAudit, CustomerDataExport
 from shop_app.models.customers import Customer
+from shop_app.models.deleted_record import DeletedRecord
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
@@ -14,6 +15,7 @@ __all__ = [
     "ComplianceAudit",
     "Customer",
     "CustomerDataExport",
+    "DeletedRecord",
     "DeliveryStatus",
     "Fulfillment",
     "FulfillmentOrder",

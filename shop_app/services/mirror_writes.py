@@ -46,6 +46,7 @@ from integrations.shopify import resources
 from shop_app.database import affected_rows
 from shop_app.models import (
     Customer,
+    DeletedRecord,
     Fulfillment,
     FulfillmentOrder,
     InventoryLevel,
@@ -55,8 +56,10 @@ from shop_app.models import (
     Product,
     ProductVariant,
 )
+from shop_app.models.base import utcnow
 
 CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
+DELETED: Table = DeletedRecord.__table__  # type: ignore[attr-defined]
 ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
 LINE_ITEMS: Table = OrderLineItem.__table__  # type: ignore[attr-defined]
 FULFILLMENTS: Table = Fulfillment.__table__  # type: ignore[attr-defined]
@@ -72,6 +75,7 @@ TRACKING_NUMBER_SEPARATORS = re.compile(r"[,，、;；\n]+")
 
 Key = tuple[Any, ...]
 _T = TypeVar("_T")
+R = TypeVar("R", resources.Customer, resources.Order, resources.Product)
 Row = dict[str, Any]
 
 
@@ -136,9 +140,10 @@ async def upsert_customers(
     synced_at: datetime,
     authoritative: bool = False,
 ) -> UpsertResult:
-    rows = [_customer_row(shop_id, customer, synced_at) for customer in customers]
+    kept = await _without_deleted(session, shop_id, "customers", customers)
+    rows = [_customer_row(shop_id, customer, synced_at) for customer in kept]
     result, _ = await _upsert(session, CUSTOMER_SPEC, shop_id, rows, authoritative=authoritative)
-    return result
+    return replace(result, stale=result.stale + len(customers) - len(kept))
 
 
 async def upsert_orders(
@@ -149,7 +154,8 @@ async def upsert_orders(
     synced_at: datetime,
     authoritative: bool = False,
 ) -> UpsertResult:
-    latest = _newest(orders, key=lambda order: order.shopify_id)
+    newest = _newest(orders, key=lambda order: order.shopify_id)
+    latest = await _without_deleted(session, shop_id, "orders", newest)
     rows = [_order_row(shop_id, order, synced_at) for order in latest]
     result, written = await _upsert(session, ORDER_SPEC, shop_id, rows, authoritative=authoritative)
     written_orders = [
@@ -202,7 +208,7 @@ async def upsert_orders(
         keep=[f.shopify_id for _, f in fulfillments],
     )
     await _upsert_fulfillment_rows(session, shop_id, fulfillments, synced_at, authoritative=authoritative)
-    return result
+    return replace(result, stale=result.stale + len(newest) - len(latest))
 
 
 async def upsert_fulfillment(
@@ -224,7 +230,8 @@ async def upsert_products(
     synced_at: datetime,
     authoritative: bool = False,
 ) -> UpsertResult:
-    latest = _newest(products, key=lambda product: product.shopify_id)
+    newest = _newest(products, key=lambda product: product.shopify_id)
+    latest = await _without_deleted(session, shop_id, "products", newest)
     rows = [_product_row(shop_id, product, synced_at) for product in latest]
     result, written = await _upsert(session, PRODUCT_SPEC, shop_id, rows, authoritative=authoritative)
     with_variants = [
@@ -244,7 +251,7 @@ async def upsert_products(
             for variant in variants
         ],
     )
-    return result
+    return replace(result, stale=result.stale + len(newest) - len(latest))
 
 
 async def upsert_locations(
@@ -314,10 +321,12 @@ async def add_fulfillment_event(
 
 
 async def delete_customer(session: AsyncSession, *, shop_id: int, shopify_id: int) -> bool:
+    await _record_deletion(session, shop_id, "customers", shopify_id)
     return await _delete(session, CUSTOMERS, shop_id, shopify_id)
 
 
 async def delete_order(session: AsyncSession, *, shop_id: int, shopify_id: int) -> bool:
+    await _record_deletion(session, shop_id, "orders", shopify_id)
     order_id = await order_row_id(session, shop_id=shop_id, shopify_id=shopify_id)
     if order_id is None:
         return False
@@ -327,6 +336,7 @@ async def delete_order(session: AsyncSession, *, shop_id: int, shopify_id: int) 
 
 
 async def delete_product(session: AsyncSession, *, shop_id: int, shopify_id: int) -> bool:
+    await _record_deletion(session, shop_id, "products", shopify_id)
     product_id = await session.scalar(
         select(PRODUCTS.c.id).where(PRODUCTS.c.shop_id == shop_id, PRODUCTS.c.shopify_id == shopify_id)
     )
@@ -797,6 +807,31 @@ async def _upsert_fulfillment_rows(
         session, FULFILLMENT_WITHOUT_EVENTS_SPEC, shop_id, without_events, authoritative=authoritative
     )
     return first + second
+
+
+async def _record_deletion(session: AsyncSession, shop_id: int, resource: str, shopify_id: int) -> None:
+    insert = pg_insert if await _dialect(session) == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(DELETED)
+        .values(shop_id=shop_id, resource=resource, shopify_id=shopify_id, deleted_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["shop_id", "resource", "shopify_id"])
+    )
+
+
+async def _without_deleted(
+    session: AsyncSession, shop_id: int, resource: str, records: Sequence[R]
+) -> list[R]:
+    """The records Shopify has not deleted (a late or replayed update must not bring one back)."""
+    ids = [record.shopify_id for record in records]
+    deleted: set[int] = set()
+    for chunk in _chunks(ids):
+        found = await session.execute(
+            select(DELETED.c.shopify_id).where(
+                DELETED.c.shop_id == shop_id, DELETED.c.resource == resource, DELETED.c.shopify_id.in_(chunk)
+            )
+        )
+        deleted.update(found.scalars())
+    return [record for record in records if record.shopify_id not in deleted]
 
 
 async def _delete(session: AsyncSession, table: Table, shop_id: int, shopify_id: int) -> bool:

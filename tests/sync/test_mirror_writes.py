@@ -436,3 +436,38 @@ async def test_a_large_page_is_written_in_few_statements(mirror: Mirror) -> None
     assert await mirror.count(OrderLineItem) == 1200
     again = await write_orders(mirror, *page)
     assert again == UpsertResult(unchanged=600)
+
+
+@pytest.mark.parametrize("resource", ["orders", "customers", "products"])
+async def test_a_deleted_record_is_not_brought_back_by_a_late_update(mirror: Mirror, resource: str) -> None:
+    # given: the record is written, then Shopify deletes it
+    records = {
+        "orders": (order(), mirror_writes.upsert_orders, "orders", mirror_writes.delete_order, Order),
+        "customers": (
+            r.Customer(shopify_id=7001, updated_at=T1, email="late@example.com"),
+            mirror_writes.upsert_customers,
+            "customers",
+            mirror_writes.delete_customer,
+            Customer,
+        ),
+        "products": (
+            r.Product(shopify_id=8001, title="Scarf", updated_at=T1),
+            mirror_writes.upsert_products,
+            "products",
+            mirror_writes.delete_product,
+            Product,
+        ),
+    }
+    record, upsert, keyword, remove, model = records[resource]
+    async with transaction(mirror.sessions) as session:
+        await upsert(session, shop_id=mirror.alpha, synced_at=LATER, **{keyword: [record]})
+        assert await remove(session, shop_id=mirror.alpha, shopify_id=record.shopify_id)
+
+    # when: an update from before the deletion arrives late, then is replayed
+    for _ in range(2):
+        async with transaction(mirror.sessions) as session:
+            result = await upsert(session, shop_id=mirror.alpha, synced_at=LATER, **{keyword: [record]})
+        assert result == UpsertResult(stale=1)
+
+    # then
+    assert await mirror.rows(model, mirror.alpha) == []
