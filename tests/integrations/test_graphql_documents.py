@@ -27,3 +27,22 @@ def test_schema_validation_catches_a_deprecated_field(admin_schema: GraphQLSchem
         admin_schema, parse('query { customer(id: "gid://shopify/Customer/1") { email } }'), RULES
     )
     assert any("deprecated" in error.message for error in errors)
+
+
+def test_shared_fragments_are_appended_once_and_all_are_used() -> None:
+    from importlib import resources as importlib_resources
+
+    from integrations.shopify import graphql as documents
+
+    used: set[str] = set()
+    for name in document_names():
+        text = document(name)
+        defined = documents.FRAGMENT_DEFINITION.findall(text)
+        assert len(defined) == len(set(defined)), name
+        assert set(documents.FRAGMENT_SPREAD.findall(text)) <= set(defined), name
+        used.update(defined)
+    shipped = {
+        entry.name.removesuffix(".graphql")
+        for entry in importlib_resources.files(documents.__name__).joinpath("fragments").iterdir()
+    }
+    assert shipped == used
