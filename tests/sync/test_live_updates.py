@@ -166,7 +166,7 @@ async def test_a_failed_fetch_leaves_the_delivery_to_retry(
     await app.pause_jobs()
     await send(app, "refunds/create", ALPHA, body("Refund.json"))
     [delivery] = await app.deliveries(shops.alpha)
-    from shop_app.jobs.tasks import _process_claimed
+    from shop_app.services.webhook_processing import _process_claimed
 
     async with app.services.sessions() as session, session.begin():
         from shop_app.services.webhook_inbox import claim_deliveries
