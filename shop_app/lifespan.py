@@ -89,7 +89,8 @@ def build_lifespan(
             jobs = job_queue(services)
             await jobs.start()
             if isinstance(jobs, InProcessQueue):
-                await jobs.requeue_unfinished(older_than_seconds=0)
+                # deliveries stored before a restart but never processed
+                await jobs.enqueue(TaskName.SWEEP_WEBHOOK_INBOX, older_than_seconds=0)
 
             async def process(delivery_ids: list[int]) -> None:
                 await jobs.enqueue(TaskName.PROCESS_WEBHOOKS, delivery_ids=delivery_ids)

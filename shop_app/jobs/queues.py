@@ -15,10 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from shop_app.database import transaction
 from shop_app.jobs.services import Services
 from shop_app.jobs.tasks import RetryLater, TaskName, task_for
-from shop_app.services.webhook_inbox import unfinished_delivery_ids
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +74,6 @@ class InProcessQueue:
             if not self._retries:
                 return
             await asyncio.sleep(0.01)
-
-    async def requeue_unfinished(self, *, older_than_seconds: float = 30.0) -> int:
-        async with transaction(self._services.sessions) as session:
-            ids = await unfinished_delivery_ids(session, older_than_seconds=older_than_seconds)
-        if ids:
-            await self.enqueue(TaskName.PROCESS_WEBHOOKS, delivery_ids=ids)
-        return len(ids)
 
     async def _work(self) -> None:
         while True:
@@ -155,12 +146,7 @@ class InProcessQueue:
             await self.enqueue(TaskName.RECONCILE_ALL_SHOPS)
 
     async def _sweep(self) -> None:
+        """The inbox sweep, as procrastinate's periodic task runs it on PostgreSQL."""
         while True:
             await asyncio.sleep(self._sweep_interval)
-            try:
-                count = await self.requeue_unfinished()
-            except Exception:
-                logger.exception("job sweep failed")
-                continue
-            if count:
-                logger.info("job sweep requeued deliveries=%s", count)
+            await self.enqueue(TaskName.SWEEP_WEBHOOK_INBOX)

@@ -207,6 +207,22 @@ def subject_digest(*, key: str, shop_domain: str, shopify_customer_id: int) -> s
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _audit(
+    shop: Shop, subject: CustomerSubject, topic: str, *, digest_key: str, detail: str, rows_affected: int = 0
+) -> ComplianceAudit:
+    """The audit row of a request carried out: the customer is named only by a keyed digest."""
+    assert shop.id is not None
+    return ComplianceAudit(
+        shop_id=shop.id,
+        topic=topic,
+        subject_digest=subject_digest(
+            key=digest_key, shop_domain=shop.domain, shopify_customer_id=subject.shopify_customer_id
+        ),
+        rows_affected=rows_affected,
+        detail=detail,
+    )
+
+
 async def export_customer_data(
     session: AsyncSession,
     *,
@@ -233,12 +249,11 @@ async def export_customer_data(
     )
     session.add(export)
     session.add(
-        ComplianceAudit(
-            shop_id=shop.id,
-            topic="customers/data_request",
-            subject_digest=subject_digest(
-                key=digest_key, shop_domain=shop.domain, shopify_customer_id=subject.shopify_customer_id
-            ),
+        _audit(
+            shop,
+            subject,
+            "customers/data_request",
+            digest_key=digest_key,
             detail=f"export prepared; data_request_id={data_request_id}",
         )
     )
@@ -253,12 +268,11 @@ async def redact_customer(
     counts = {source.name: await source.redact(session, shop.id, subject) for source in PERSONAL_DATA_SOURCES}
     total = sum(counts.values())
     session.add(
-        ComplianceAudit(
-            shop_id=shop.id,
-            topic="customers/redact",
-            subject_digest=subject_digest(
-                key=digest_key, shop_domain=shop.domain, shopify_customer_id=subject.shopify_customer_id
-            ),
+        _audit(
+            shop,
+            subject,
+            "customers/redact",
+            digest_key=digest_key,
             rows_affected=total,
             detail=", ".join(f"{name}={count}" for name, count in counts.items()),
         )

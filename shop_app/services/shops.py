@@ -9,7 +9,6 @@ from sqlmodel import col
 
 from integrations.shopify.oauth import AccessToken
 from shop_app.encryption import Cipher
-from shop_app.errors import NotFound
 from shop_app.models import Shop, ShopCredential, ShopStatus
 from shop_app.models.base import utcnow
 
@@ -19,13 +18,6 @@ logger = logging.getLogger(__name__)
 async def get_shop(session: AsyncSession, domain: str) -> Shop | None:
     result = await session.execute(select(Shop).where(col(Shop.domain) == domain))
     return result.scalar_one_or_none()
-
-
-async def access_shop(session: AsyncSession, domain: str) -> Shop:
-    shop = await get_shop(session, domain)
-    if shop is None:
-        raise NotFound("No such shop", code="shop_not_found")
-    return shop
 
 
 async def install_shop(session: AsyncSession, *, domain: str, token: AccessToken, cipher: Cipher) -> Shop:

@@ -97,13 +97,66 @@ async def handle_shop_redact(context: WebhookContext) -> None:
 # updated_at overwrite a newer one.
 
 
+ORDER_TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+    "orders/paid",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Topics whose bodies carry whole records: a batch of them is parsed one by one and written with one
+    writer call per shop (the writers keep the newest of each record), not one transaction each."""
+
+    name: str
+    parse: Callable[[dict[str, Any]], Any]
+    write: Callable[[AsyncSession, int, list[Any]], Awaitable[Any]]
+
+
+async def _write_orders(session: AsyncSession, shop_id: int, orders: list[Any]) -> None:
+    await mirror_writes.upsert_orders(session, shop_id=shop_id, orders=orders, synced_at=utcnow())
+
+
+async def _write_customers(session: AsyncSession, shop_id: int, customers: list[Any]) -> None:
+    await mirror_writes.upsert_customers(session, shop_id=shop_id, customers=customers, synced_at=utcnow())
+
+
+async def _write_products(session: AsyncSession, shop_id: int, products: list[Any]) -> None:
+    await mirror_writes.upsert_products(session, shop_id=shop_id, products=products, synced_at=utcnow())
+
+
+async def _write_levels(session: AsyncSession, shop_id: int, levels: list[Any]) -> None:
+    await mirror_writes.upsert_inventory_levels(session, shop_id=shop_id, levels=levels, synced_at=utcnow())
+
+
+_ORDERS = Group("orders", rest_resources.parse_order, _write_orders)
+_CUSTOMERS = Group("customers", rest_resources.parse_customer, _write_customers)
+_PRODUCTS = Group("products", rest_resources.parse_product, _write_products)
+_LEVELS = Group("inventory_levels", rest_resources.parse_inventory_level, _write_levels)
+GROUPS: dict[str, Group] = {
+    **dict.fromkeys(ORDER_TOPICS, _ORDERS),
+    "customers/create": _CUSTOMERS,
+    "customers/update": _CUSTOMERS,
+    "products/create": _PRODUCTS,
+    "products/update": _PRODUCTS,
+    "inventory_levels/update": _LEVELS,
+    "inventory_levels/connect": _LEVELS,
+}
+
+
+async def _apply_one(group: Group, context: WebhookContext) -> None:
+    """A whole-record topic on its own: the same parse and write as for a batch of them."""
+    await group.write(context.session, context.shop_id, [group.parse(context.payload)])
+    await _note_webhook(context)
+
+
 async def handle_order(context: WebhookContext) -> None:
     """orders/create, updated, cancelled, fulfilled, partially_fulfilled, paid: the whole order."""
-    order = rest_resources.parse_order(context.payload)
-    await mirror_writes.upsert_orders(
-        context.session, shop_id=context.shop_id, orders=[order], synced_at=utcnow()
-    )
-    await _note_webhook(context)
+    await _apply_one(_ORDERS, context)
 
 
 async def handle_orders_edited(context: WebhookContext) -> None:
@@ -165,11 +218,7 @@ async def handle_refunds_create(context: WebhookContext) -> None:
 
 async def handle_customer(context: WebhookContext) -> None:
     """customers/create, customers/update."""
-    customer = rest_resources.parse_customer(context.payload)
-    await mirror_writes.upsert_customers(
-        context.session, shop_id=context.shop_id, customers=[customer], synced_at=utcnow()
-    )
-    await _note_webhook(context)
+    await _apply_one(_CUSTOMERS, context)
 
 
 async def handle_customers_delete(context: WebhookContext) -> None:
@@ -180,11 +229,7 @@ async def handle_customers_delete(context: WebhookContext) -> None:
 
 async def handle_product(context: WebhookContext) -> None:
     """products/create, products/update: the product with its variants."""
-    product = rest_resources.parse_product(context.payload)
-    await mirror_writes.upsert_products(
-        context.session, shop_id=context.shop_id, products=[product], synced_at=utcnow()
-    )
-    await _note_webhook(context)
+    await _apply_one(_PRODUCTS, context)
 
 
 async def handle_products_delete(context: WebhookContext) -> None:
@@ -195,11 +240,7 @@ async def handle_products_delete(context: WebhookContext) -> None:
 
 async def handle_inventory_level(context: WebhookContext) -> None:
     """inventory_levels/update, inventory_levels/connect."""
-    level = rest_resources.parse_inventory_level(context.payload)
-    await mirror_writes.upsert_inventory_levels(
-        context.session, shop_id=context.shop_id, levels=[level], synced_at=utcnow()
-    )
-    await _note_webhook(context)
+    await _apply_one(_LEVELS, context)
 
 
 async def handle_inventory_levels_disconnect(context: WebhookContext) -> None:
@@ -249,57 +290,6 @@ def refresh_orders_after_commit(context: WebhookContext, order_ids: Sequence[int
 
 async def _note_webhook(context: WebhookContext) -> None:
     await note_webhooks(context.session, context.shop_id)
-
-
-ORDER_TOPICS = (
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/fulfilled",
-    "orders/partially_fulfilled",
-    "orders/paid",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """Topics whose bodies carry whole records: a batch of them is parsed one by one and written with one
-    writer call per shop (the writers keep the newest of each record), not one transaction each."""
-
-    name: str
-    parse: Callable[[dict[str, Any]], Any]
-    write: Callable[[AsyncSession, int, list[Any]], Awaitable[Any]]
-
-
-async def _write_orders(session: AsyncSession, shop_id: int, orders: list[Any]) -> None:
-    await mirror_writes.upsert_orders(session, shop_id=shop_id, orders=orders, synced_at=utcnow())
-
-
-async def _write_customers(session: AsyncSession, shop_id: int, customers: list[Any]) -> None:
-    await mirror_writes.upsert_customers(session, shop_id=shop_id, customers=customers, synced_at=utcnow())
-
-
-async def _write_products(session: AsyncSession, shop_id: int, products: list[Any]) -> None:
-    await mirror_writes.upsert_products(session, shop_id=shop_id, products=products, synced_at=utcnow())
-
-
-async def _write_levels(session: AsyncSession, shop_id: int, levels: list[Any]) -> None:
-    await mirror_writes.upsert_inventory_levels(session, shop_id=shop_id, levels=levels, synced_at=utcnow())
-
-
-_ORDERS = Group("orders", rest_resources.parse_order, _write_orders)
-_CUSTOMERS = Group("customers", rest_resources.parse_customer, _write_customers)
-_PRODUCTS = Group("products", rest_resources.parse_product, _write_products)
-_LEVELS = Group("inventory_levels", rest_resources.parse_inventory_level, _write_levels)
-GROUPS: dict[str, Group] = {
-    **dict.fromkeys(ORDER_TOPICS, _ORDERS),
-    "customers/create": _CUSTOMERS,
-    "customers/update": _CUSTOMERS,
-    "products/create": _PRODUCTS,
-    "products/update": _PRODUCTS,
-    "inventory_levels/update": _LEVELS,
-    "inventory_levels/connect": _LEVELS,
-}
 
 
 async def note_webhooks(session: AsyncSession, shop_id: int) -> None:
