@@ -77,3 +77,22 @@ async def test_clients_that_overdraw_the_bucket_are_throttled_and_recover(instal
     assert results[0].cost is not None
     assert results[0].cost.requested == 2 + 30 * (1 + 2 + 5 * 1)
     assert sum(client.throttled_count for client in clients) >= 1
+
+
+# The sync's pages, with the cost each file's header works out by hand from Shopify's rules.
+SYNC_PAGE_COSTS = {
+    "backfill_customers": (100, 502),
+    "backfill_inventory": (25, 827),
+    "backfill_locations": (100, 202),
+    "backfill_orders": (8, 874),
+    "backfill_products": (10, 792),
+}
+
+
+async def test_the_syncs_pages_cost_what_their_headers_work_out(installed: World) -> None:  # noqa: F811
+    client = await _client(installed)
+    for name, (first, cost) in SYNC_PAGE_COSTS.items():
+        result = await client.execute(document(name), {"first": first, "after": None})
+        assert result.cost is not None
+        assert (name, result.cost.requested) == (name, cost)
+        assert result.cost.requested <= 1000  # the single-query cap
