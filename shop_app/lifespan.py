@@ -21,6 +21,7 @@ from shop_app.jobs.services import Services
 from shop_app.jobs.tasks import TaskName
 from shop_app.services.access_tokens import AccessTokens
 from shop_app.services.inbox_writer import InboxWriter
+from shop_app.services.live_events import InProcessBus
 from shop_app.services.shop_directory import ShopDirectory
 from shop_app.settings import JobEngine, Settings
 
@@ -63,6 +64,7 @@ async def open_services(
                 sessions, cipher=cipher, oauth=oauth, margin_seconds=settings.token_refresh_margin_seconds
             ),
             shop_directory=ShopDirectory(sessions),
+            events=InProcessBus(),
         )
     finally:
         if own_http:

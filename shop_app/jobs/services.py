@@ -9,6 +9,7 @@ from integrations.shopify.oauth import OAuthClient
 from shop_app.database import SessionFactory
 from shop_app.encryption import Cipher
 from shop_app.services.access_tokens import AccessTokens
+from shop_app.services.live_events import EventBus
 from shop_app.services.shop_directory import ShopDirectory
 from shop_app.settings import Settings
 
@@ -25,6 +26,7 @@ class Services:
     oauth: OAuthClient
     access_tokens: AccessTokens
     shop_directory: ShopDirectory
+    events: EventBus
 
     @property
     def digest_key(self) -> str:

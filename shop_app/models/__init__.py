@@ -1,9 +1,19 @@
 """Tables. Every tenant table carries ``shop_id`` and is removed with its shop."""
 
+from shop_app.models.accounts import Agent, AgentSession, ApiKey, Membership, Role
 from shop_app.models.catalog import Product, ProductVariant
 from shop_app.models.compliance import ComplianceAudit, CustomerDataExport
 from shop_app.models.customers import Customer
 from shop_app.models.deleted_record import DeletedRecord
+from shop_app.models.helpdesk import (
+    AuthorType,
+    Channel,
+    Contact,
+    LinkReason,
+    Message,
+    Ticket,
+    TicketStatus,
+)
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
@@ -12,7 +22,13 @@ from shop_app.models.sync_state import SyncState
 from shop_app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 
 __all__ = [
+    "Agent",
+    "AgentSession",
+    "ApiKey",
+    "AuthorType",
+    "Channel",
     "ComplianceAudit",
+    "Contact",
     "Customer",
     "CustomerDataExport",
     "DeletedRecord",
@@ -20,15 +36,21 @@ __all__ = [
     "Fulfillment",
     "FulfillmentOrder",
     "InventoryLevel",
+    "LinkReason",
     "Location",
+    "Membership",
+    "Message",
     "OAuthState",
     "Order",
     "OrderLineItem",
     "Product",
     "ProductVariant",
+    "Role",
     "Shop",
     "ShopCredential",
     "ShopStatus",
     "SyncState",
+    "Ticket",
+    "TicketStatus",
     "WebhookDelivery",
 ]

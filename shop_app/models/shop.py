@@ -23,6 +23,13 @@ class Shop(SQLModel, table=True):
     status: ShopStatus = Field(default=ShopStatus.INSTALLED, sa_type=String(20))
     scopes: str = Field(default="", max_length=2000)
     shopify_shop_id: int | None = Field(default=None, sa_type=BigInteger)
+    # the shop's own settings, read from Shopify: matching takes the country as the phone numbers' default
+    # region; pages show money in the currency and times in the time zone
+    name: str | None = Field(default=None, max_length=255)
+    country_code: str | None = Field(default=None, max_length=2)
+    currency_code: str | None = Field(default=None, max_length=3)
+    iana_timezone: str | None = Field(default=None, max_length=64)
+    primary_locale: str | None = Field(default=None, max_length=20)
     installed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

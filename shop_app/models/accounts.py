@@ -1,0 +1,72 @@
+"""Who may use the helpdesk: agents (people, members of one or more shops), their sign-in sessions, and
+API keys for bots and other helpdesks. Secrets are never stored: passwords as Argon2id hashes, session
+tokens and API keys as SHA-256 digests of 256-bit random values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shop_app.models.base import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    AGENT = "agent"
+
+
+class Agent(SQLModel, table=True):
+    __tablename__ = "agents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    name: str = Field(max_length=255)
+    password_hash: str = Field(max_length=255)
+    locale: str = Field(default="en", max_length=10)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("shop_id", "agent_id", name="uq_memberships_shop_agent"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    agent_id: int = Field(foreign_key="agents.id", ondelete="CASCADE", index=True)
+    role: Role = Field(default=Role.AGENT, sa_type=String(20))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AgentSession(SQLModel, table=True):
+    """A signed-in browser, bound to one shop. The cookie holds the token; only its digest is here."""
+
+    __tablename__ = "agent_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_digest: str = Field(max_length=64, unique=True, index=True)
+    agent_id: int = Field(foreign_key="agents.id", ondelete="CASCADE", index=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for a bot or another helpdesk, shown once at creation. ``trusted`` keys may read order details
+    without the shopper's verification (their caller has verified the shopper itself)."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)
+    key_digest: str = Field(max_length=64, unique=True, index=True)
+    trusted: bool = False
+    created_by_id: int | None = Field(default=None, foreign_key="agents.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
