@@ -17,6 +17,7 @@ class Order(MirroredRecord, table=True):
         Index("ix_orders_shop_name", "shop_id", "name"),
         Index("ix_orders_shop_customer", "shop_id", "customer_shopify_id", "created_at"),
         Index("ix_orders_shop_email", "shop_id", "email"),
+        Index("ix_orders_shop_phone", "shop_id", "phone"),
         Index("ix_orders_shop_updated", "shop_id", "updated_at"),
     )
 
