@@ -1,0 +1,185 @@
+"""Contacts, Shopify customers (search and profile) and the shop's agents."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import col
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shop_app.errors import BadRequest, NotFound
+from shop_app.models import Customer
+from shop_app.routes.api.auth import authenticate
+from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body
+from shop_app.routes.api.locales import caller_locale
+from shop_app.routes.api.presenters import customer_hit
+from shop_app.routes.request_state import services
+from shop_app.schemas.profiles import CustomerProfile
+from shop_app.schemas.tickets import (
+    AgentList,
+    AgentOut,
+    ContactOut,
+    ContactUpdateIn,
+    CustomerList,
+    ProfileOut,
+)
+from shop_app.services.agents import shop_agents
+from shop_app.services.customer_profiles import ProfileTarget, build_profile
+from shop_app.services.helpdesk import (
+    ContactDetails,
+    access_contact,
+    access_ticket,
+    search_customers,
+    update_contact,
+)
+from shop_app.services.live_events import LiveEvent
+
+
+def _contact_out(contact_id: int, name: str | None, email: str | None, phone: str | None) -> ContactOut:
+    return ContactOut(id=contact_id, name=name, email=email, phone=phone)
+
+
+async def contact_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    contact_id = path_id(request, "contact_id")
+    async with services(request).sessions() as session:
+        contact = await access_contact(session, shop_id=caller.shop_id, contact_id=contact_id)
+    return JSONModelResponse(_contact_out(contact_id, contact.name, contact.email, contact.phone))
+
+
+async def update_contact_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    contact_id = path_id(request, "contact_id")
+    body = await read_body(request, ContactUpdateIn)
+    async with services(request).sessions() as session, session.begin():
+        contact = await access_contact(session, shop_id=caller.shop_id, contact_id=contact_id)
+        tickets = await update_contact(
+            session,
+            shop=caller.shop,
+            contact=contact,
+            changes=ContactDetails(name=body.name, email=body.email, phone=body.phone),
+            fields=set(body.model_fields_set),
+        )
+        out = _contact_out(contact_id, contact.name, contact.email, contact.phone)
+    for ticket in tickets:
+        assert ticket.id is not None
+        await services(request).events.publish(
+            LiveEvent(shop_id=caller.shop_id, kind="ticket.updated", data={"ticket_id": ticket.id})
+        )
+    return JSONModelResponse(out)
+
+
+async def customers_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    query = request.query_params.get("q", "")
+    if len(query) > 320:
+        raise BadRequest("The search is too long", code="invalid_query")
+    async with services(request).sessions() as session:
+        found = await search_customers(session, shop=caller.shop, query=query)
+    return JSONModelResponse(CustomerList(customers=[customer_hit(c) for c in found]))
+
+
+async def customer_profile_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    customer_id = path_id(request, "customer_id", upper=MAX_SHOPIFY_ID)
+    locale = caller_locale(request, caller)
+    async with services(request).sessions() as session:
+        exists = (
+            await session.execute(
+                select(col(Customer.id)).where(
+                    col(Customer.shop_id) == caller.shop_id, col(Customer.shopify_id) == customer_id
+                )
+            )
+        ).first()
+        if exists is None:
+            raise NotFound("No such customer", code="customer_not_found")
+        profile = await build_profile(
+            session,
+            shop=caller.shop,
+            target=ProfileTarget(customer_shopify_id=customer_id, guest_email=None, guest_phone=None),
+            locale=locale,
+        )
+    return JSONModelResponse(ProfileOut(profile=profile))
+
+
+async def ticket_profile_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    ticket_id = path_id(request, "ticket_id")
+    locale = caller_locale(request, caller)
+    profile: CustomerProfile | None = None
+    async with services(request).sessions() as session:
+        ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
+        if ticket.customer_shopify_id or ticket.guest_email or ticket.guest_phone:
+            profile = await build_profile(
+                session,
+                shop=caller.shop,
+                target=ProfileTarget(
+                    customer_shopify_id=ticket.customer_shopify_id,
+                    guest_email=ticket.guest_email,
+                    guest_phone=ticket.guest_phone,
+                ),
+                locale=locale,
+                exclude_ticket_id=ticket_id,
+            )
+    return JSONModelResponse(ProfileOut(profile=profile))
+
+
+async def agents_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    async with services(request).sessions() as session:
+        members = await shop_agents(session, shop_id=caller.shop_id)
+    return JSONModelResponse(
+        AgentList(
+            agents=[
+                AgentOut(id=agent.id, name=agent.name, email=agent.email, role=role)
+                for agent, role in members
+                if agent.id is not None
+            ]
+        )
+    )
+
+
+ENDPOINTS = [
+    Endpoint(
+        "GET",
+        "/api/v1/tickets/{ticket_id}/profile",
+        ticket_profile_endpoint,
+        "The profile of the ticket's linked customer or guest (null when unlinked)",
+        "profiles",
+        response=ProfileOut,
+        query=(("locale", "en or ja: words, money and dates"),),
+        responses={404: "No such ticket in the caller's shop"},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/customers",
+        customers_endpoint,
+        "Find customers by email, phone, order name or name",
+        "profiles",
+        response=CustomerList,
+        query=(("q", "what to look for"),),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/customers/{customer_id}/profile",
+        customer_profile_endpoint,
+        "A Shopify customer's profile: orders, shipments, stock, earlier tickets",
+        "profiles",
+        response=ProfileOut,
+        query=(("locale", "en or ja"),),
+        responses={404: "No such customer in the shop"},
+    ),
+    Endpoint(
+        "GET", "/api/v1/contacts/{contact_id}", contact_endpoint, "A contact", "contacts", response=ContactOut
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/contacts/{contact_id}",
+        update_contact_endpoint,
+        "Correct a contact's name, email or phone (its tickets are matched again)",
+        "contacts",
+        body=ContactUpdateIn,
+        response=ContactOut,
+    ),
+    Endpoint("GET", "/api/v1/agents", agents_endpoint, "The shop's agents", "agents", response=AgentList),
+]

@@ -1,0 +1,91 @@
+"""Agent sign-in for the console: a cookie session bound to one shop, and the CSRF token writes need."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from integrations.shopify.errors import InvalidShopDomain
+from integrations.shopify.shop_domains import normalise_shop_domain
+from shop_app.errors import Unauthorized
+from shop_app.models import Agent, Role, Shop
+from shop_app.routes.api.auth import SESSION_COOKIE, authenticate
+from shop_app.routes.api.io import Endpoint, JSONModelResponse, read_body
+from shop_app.routes.request_state import services
+from shop_app.schemas.tickets import SessionAgent, SessionOut, ShopOut, SignInIn
+from shop_app.services.agents import SESSION_LIFETIME_SECONDS, csrf_token, end_session, sign_in
+
+
+def _session_out(agent: Agent, shop: Shop, role: Role, token: str, key: str) -> SessionOut:
+    assert agent.id is not None
+    assert shop.id is not None
+    return SessionOut(
+        agent=SessionAgent(id=agent.id, name=agent.name, email=agent.email, locale=agent.locale),
+        shop=ShopOut(id=shop.id, domain=shop.domain, name=shop.name),
+        role=role,
+        csrf_token=csrf_token(token, key=key),
+    )
+
+
+async def sign_in_endpoint(request: Request) -> Response:
+    body = await read_body(request, SignInIn)
+    app = services(request)
+    try:
+        domain = normalise_shop_domain(body.shop)
+    except InvalidShopDomain:
+        raise Unauthorized("The shop, email or password is not right", code="invalid_credentials") from None
+    async with app.sessions() as session, session.begin():
+        signed_in = await sign_in(session, shop_domain=domain, email=body.email, password=body.password)
+    response = JSONModelResponse(
+        _session_out(signed_in.agent, signed_in.shop, signed_in.role, signed_in.token, app.digest_key)
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.token,
+        max_age=SESSION_LIFETIME_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=app.settings.app_url.startswith("https://"),
+        path="/",
+    )
+    return response
+
+
+async def session_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if caller.agent is None or token is None:
+        raise Unauthorized("This is for signed-in agents", code="not_signed_in")
+    return JSONModelResponse(
+        _session_out(caller.agent, caller.shop, caller.role, token, services(request).digest_key)
+    )
+
+
+async def sign_out_endpoint(request: Request) -> Response:
+    await authenticate(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with services(request).sessions() as session, session.begin():
+            await end_session(session, token=token)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+ENDPOINTS = [
+    Endpoint(
+        "POST",
+        "/api/v1/session",
+        sign_in_endpoint,
+        "Sign an agent in to one shop (sets the session cookie)",
+        "session",
+        body=SignInIn,
+        response=SessionOut,
+        auth=False,
+        responses={401: "Wrong shop, email or password"},
+    ),
+    Endpoint(
+        "GET", "/api/v1/session", session_endpoint, "The signed-in agent", "session", response=SessionOut
+    ),
+    Endpoint("DELETE", "/api/v1/session", sign_out_endpoint, "Sign out", "session", status=204),
+]

@@ -1,0 +1,317 @@
+"""Tickets, their messages and their link to a Shopify customer."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from integrations.shopify.app_proxy import verify_app_proxy_query
+from shop_app.errors import BadRequest, Unauthorized
+from shop_app.models import AuthorType, TicketStatus
+from shop_app.routes.api.auth import Caller, authenticate
+from shop_app.routes.api.io import Endpoint, JSONModelResponse, path_id, query_int, read_body
+from shop_app.routes.api.locales import caller_locale
+from shop_app.routes.api.presenters import message_out, ticket_detail, ticket_summary
+from shop_app.routes.request_state import services
+from shop_app.schemas.tickets import (
+    LinkIn,
+    MessageIn,
+    MessageList,
+    MessageOut,
+    TicketDetail,
+    TicketIn,
+    TicketList,
+    TicketUpdateIn,
+)
+from shop_app.services.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
+from shop_app.services.helpdesk import (
+    ContactDetails,
+    TicketView,
+    access_ticket,
+    find_or_create_contact,
+    list_tickets,
+    open_ticket,
+    post_message,
+    ticket_messages,
+    ticket_row,
+    update_ticket,
+)
+from shop_app.services.live_events import LiveEvent
+
+
+async def _publish(request: Request, caller: Caller, kind: str, **data: int) -> None:
+    await services(request).events.publish(LiveEvent(shop_id=caller.shop_id, kind=kind, data=dict(data)))
+
+
+def _enum(request: Request, name: str, allowed: type[TicketStatus] | type[TicketView]) -> str | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    values = [member.value for member in allowed]
+    if raw not in values:
+        raise BadRequest(f"'{name}' is one of {', '.join(values)}", code="invalid_query")
+    return raw
+
+
+async def list_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    status = _enum(request, "status", TicketStatus)
+    view = TicketView(_enum(request, "view", TicketView) or TicketView.ALL)
+    if view is TicketView.MINE and caller.agent is None:
+        raise BadRequest("'mine' needs a signed-in agent", code="invalid_query")
+    query = request.query_params.get("q", "")
+    if len(query) > 320:
+        raise BadRequest("The search is too long", code="invalid_query")
+    async with services(request).sessions() as session:
+        page = await list_tickets(
+            session,
+            shop=caller.shop,
+            status=TicketStatus(status) if status else None,
+            view=view,
+            agent_id=caller.agent_id,
+            query=query,
+            limit=query_int(request, "limit", default=25, lower=1, upper=100),
+            cursor=request.query_params.get("cursor") or None,
+        )
+    return JSONModelResponse(
+        TicketList(tickets=[ticket_summary(row) for row in page.rows], next_cursor=page.next_cursor)
+    )
+
+
+def _storefront_customer_id(request: Request, identity: dict[str, str] | None, caller: Caller) -> int | None:
+    """The logged-in customer a storefront (app proxy) signature vouches for, if one was sent."""
+    if identity is None:
+        return None
+    settings = services(request).settings
+    verdict = verify_app_proxy_query(
+        identity, secrets=[s.reveal() for s in settings.api_secrets], now=time.time()
+    )
+    if verdict.identity is None or verdict.identity.shop != caller.shop.domain:
+        raise Unauthorized(
+            "The storefront identity is not signed for this shop", code="invalid_storefront_identity"
+        )
+    return verdict.identity.logged_in_customer_id
+
+
+async def create_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    body = await read_body(request, TicketIn)
+    customer_id = _storefront_customer_id(request, body.storefront_identity, caller)
+    details = ContactDetails(
+        name=body.contact.name, email=body.contact.email, phone=body.contact.phone, locale=body.contact.locale
+    )
+    async with services(request).sessions() as session, session.begin():
+        contact = await find_or_create_contact(
+            session, shop=caller.shop, details=details, storefront_customer_id=customer_id
+        )
+        ticket, message = await open_ticket(
+            session,
+            shop=caller.shop,
+            contact=contact,
+            channel=body.channel,
+            subject=body.subject,
+            first_message=body.message,
+        )
+        detail = await ticket_detail(
+            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+        )
+    assert ticket.id is not None
+    assert message.id is not None
+    await _publish(request, caller, "ticket.created", ticket_id=ticket.id)
+    await _publish(request, caller, "message.created", ticket_id=ticket.id, message_id=message.id)
+    return JSONModelResponse(detail, status_code=201)
+
+
+async def detail_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    ticket_id = path_id(request, "ticket_id")
+    async with services(request).sessions() as session:
+        ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
+        detail = await ticket_detail(
+            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+        )
+    return JSONModelResponse(detail)
+
+
+async def update_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    ticket_id = path_id(request, "ticket_id")
+    body = await read_body(request, TicketUpdateIn)
+    async with services(request).sessions() as session, session.begin():
+        ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
+        await update_ticket(
+            session,
+            ticket=ticket,
+            status=body.status,
+            assignee_id=body.assignee_id,
+            assign="assignee_id" in body.model_fields_set,
+            tags=body.tags,
+            subject=body.subject,
+        )
+        detail = await ticket_detail(
+            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+        )
+    await _publish(request, caller, "ticket.updated", ticket_id=ticket_id)
+    return JSONModelResponse(detail)
+
+
+def _author(caller: Caller, body: MessageIn) -> AuthorType:
+    if caller.api_key is not None:
+        if body.kind is not None:
+            raise BadRequest("API keys send 'author_type', not 'kind'", code="invalid_request")
+        return AuthorType(body.author_type or "bot")
+    if body.author_type is not None:
+        raise BadRequest("Agents send 'kind' (reply or note)", code="invalid_request")
+    return AuthorType.NOTE if body.kind == "note" else AuthorType.AGENT
+
+
+async def messages_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    ticket_id = path_id(request, "ticket_id")
+    after_id = query_int(request, "after_id", default=0)
+    async with services(request).sessions() as session:
+        ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
+        rows = await ticket_messages(session, ticket=ticket, after_id=after_id)
+    return JSONModelResponse(MessageList(messages=[message_out(m, a) for m, a in rows]))
+
+
+async def post_message_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    ticket_id = path_id(request, "ticket_id")
+    body = await read_body(request, MessageIn)
+    author = _author(caller, body)
+    async with services(request).sessions() as session, session.begin():
+        ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
+        message = await post_message(
+            session, ticket=ticket, author_type=author, body=body.body, agent_id=caller.agent_id
+        )
+        out = message_out(message, caller.agent)
+    await _publish(request, caller, "message.created", ticket_id=ticket_id, message_id=out.id)
+    await _publish(request, caller, "ticket.updated", ticket_id=ticket_id)
+    return JSONModelResponse(out, status_code=201)
+
+
+async def link_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    ticket_id = path_id(request, "ticket_id")
+    body = await read_body(request, LinkIn) if request.method == "PUT" else None
+    async with services(request).sessions() as session, session.begin():
+        ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
+        if body is not None:
+            await link_ticket_by_agent(
+                session,
+                shop=caller.shop,
+                ticket=ticket,
+                customer_shopify_id=body.customer_id,
+                agent_id=caller.agent_id,
+            )
+        elif request.method == "DELETE":
+            await unlink_ticket(session, ticket=ticket, agent_id=caller.agent_id)
+        else:
+            await rematch_ticket(session, shop=caller.shop, ticket=ticket)
+        detail = await ticket_detail(
+            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+        )
+    await _publish(request, caller, "ticket.updated", ticket_id=ticket_id)
+    return JSONModelResponse(detail)
+
+
+TICKET = "/api/v1/tickets/{ticket_id}"
+NOT_FOUND = {404: "No such ticket in the caller's shop"}
+ENDPOINTS = [
+    Endpoint(
+        "GET",
+        "/api/v1/tickets",
+        list_endpoint,
+        "List tickets, newest activity first",
+        "tickets",
+        response=TicketList,
+        query=(
+            ("status", "open, pending or resolved"),
+            ("view", "all, mine or unassigned"),
+            ("q", "an order name (#1001), an email or a phone number"),
+            ("limit", "1 to 100, default 25"),
+            ("cursor", "next_cursor of the previous page"),
+        ),
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/tickets",
+        create_endpoint,
+        "Open a ticket with its first message",
+        "tickets",
+        body=TicketIn,
+        response=TicketDetail,
+        status=201,
+    ),
+    Endpoint(
+        "GET",
+        TICKET,
+        detail_endpoint,
+        "A ticket with its customer link",
+        "tickets",
+        response=TicketDetail,
+        responses=NOT_FOUND,
+    ),
+    Endpoint(
+        "PATCH",
+        TICKET,
+        update_endpoint,
+        "Change status, assignee, tags or subject",
+        "tickets",
+        body=TicketUpdateIn,
+        response=TicketDetail,
+        responses=NOT_FOUND,
+    ),
+    Endpoint(
+        "GET",
+        TICKET + "/messages",
+        messages_endpoint,
+        "The conversation, oldest first",
+        "messages",
+        response=MessageList,
+        query=(("after_id", "only messages after this id"),),
+        responses=NOT_FOUND,
+    ),
+    Endpoint(
+        "POST",
+        TICKET + "/messages",
+        post_message_endpoint,
+        "Reply, add an internal note, or post as customer or bot",
+        "messages",
+        body=MessageIn,
+        response=MessageOut,
+        status=201,
+        responses=NOT_FOUND,
+    ),
+    Endpoint(
+        "PUT",
+        TICKET + "/link",
+        link_endpoint,
+        "Link the ticket to a Shopify customer (by an agent)",
+        "linking",
+        body=LinkIn,
+        response=TicketDetail,
+        responses=NOT_FOUND,
+    ),
+    Endpoint(
+        "DELETE",
+        TICKET + "/link",
+        link_endpoint,
+        "Unlink; automatic matching then leaves the ticket alone",
+        "linking",
+        response=TicketDetail,
+        responses=NOT_FOUND,
+    ),
+    Endpoint(
+        "POST",
+        TICKET + "/link/rematch",
+        link_endpoint,
+        "Match the ticket's contact again",
+        "linking",
+        response=TicketDetail,
+        responses=NOT_FOUND,
+    ),
+]

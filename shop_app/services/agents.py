@@ -1,0 +1,194 @@
+"""Agents, their shop memberships and their sign-in sessions.
+
+Passwords are hashed with Argon2id (argon2-cffi, the reference implementation's binding, with its
+OWASP-level defaults). A session token is 256 random bits held only by the browser's cookie; the table
+keeps its SHA-256 digest, so a leaked table signs nobody in. The CSRF token is derived from the session
+token with the app's secret, so it needs no storage and dies with the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from shop_app.errors import BadRequest, Conflict, Unauthorized
+from shop_app.models import Agent, AgentSession, Membership, Role, Shop
+from shop_app.models.base import utcnow
+
+SESSION_LIFETIME_SECONDS = 12 * 3600
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+SUPPORTED_LOCALES = ("en", "ja")
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    agent: Agent
+    shop: Shop
+    role: Role
+    token: str
+    expires_at: datetime
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token(session_token: str, *, key: str) -> str:
+    return hmac.new(key.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session_token: str, presented: str, *, key: str) -> bool:
+    return hmac.compare_digest(csrf_token(session_token, key=key), presented)
+
+
+def normalise_agent_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+        raise BadRequest("Enter a valid email address", code="invalid_email")
+    return email
+
+
+def hash_password(password: str) -> str:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise BadRequest(
+            f"Passwords have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters", code="weak_password"
+        )
+    return _hasher.hash(password)
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def create_agent(
+    session: AsyncSession, *, email: str, name: str, password: str, locale: str = "en"
+) -> Agent:
+    address = normalise_agent_email(email)
+    if await get_agent_by_email(session, address) is not None:
+        raise Conflict("An agent with this email exists", code="agent_exists")
+    agent = Agent(
+        email=address,
+        name=name.strip()[:255] or address,
+        password_hash=hash_password(password),
+        locale=locale if locale in SUPPORTED_LOCALES else "en",
+    )
+    session.add(agent)
+    await session.flush()
+    return agent
+
+
+async def get_agent_by_email(session: AsyncSession, email: str) -> Agent | None:
+    result = await session.execute(select(Agent).where(col(Agent.email) == email))
+    return result.scalar_one_or_none()
+
+
+async def add_membership(session: AsyncSession, *, shop: Shop, agent: Agent, role: Role) -> Membership:
+    existing = await get_membership(session, shop_id=_id(shop.id), agent_id=_id(agent.id))
+    if existing is not None:
+        existing.role = role
+        return existing
+    membership = Membership(shop_id=_id(shop.id), agent_id=_id(agent.id), role=role)
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def get_membership(session: AsyncSession, *, shop_id: int, agent_id: int) -> Membership | None:
+    result = await session.execute(
+        select(Membership).where(col(Membership.shop_id) == shop_id, col(Membership.agent_id) == agent_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def shop_agents(session: AsyncSession, *, shop_id: int) -> list[tuple[Agent, Role]]:
+    rows = await session.execute(
+        select(Agent, col(Membership.role))
+        .join(Membership, col(Membership.agent_id) == col(Agent.id))
+        .where(col(Membership.shop_id) == shop_id, col(Agent.disabled).is_(False))
+        .order_by(col(Agent.name), col(Agent.id))
+    )
+    return [(agent, Role(role)) for agent, role in rows]
+
+
+async def sign_in(
+    session: AsyncSession, *, shop_domain: str, email: str, password: str, now: datetime | None = None
+) -> SignedIn:
+    """One answer for every failure (unknown shop, unknown email, wrong password, not a member)."""
+    refused = Unauthorized("The shop, email or password is not right", code="invalid_credentials")
+    address = email.strip().lower()
+    agent = await get_agent_by_email(session, address) if address else None
+    password_ok = _password_matches(agent.password_hash if agent else _DUMMY_HASH, password)
+    if agent is None or not password_ok or agent.disabled:
+        raise refused
+    shop = (await session.execute(select(Shop).where(col(Shop.domain) == shop_domain))).scalar_one_or_none()
+    if shop is None or not shop.is_active:
+        raise refused
+    membership = await get_membership(session, shop_id=_id(shop.id), agent_id=_id(agent.id))
+    if membership is None:
+        raise refused
+    if _hasher.check_needs_rehash(agent.password_hash):
+        agent.password_hash = _hasher.hash(password)
+    moment = now or utcnow()
+    await session.execute(
+        delete(AgentSession).where(
+            col(AgentSession.agent_id) == agent.id, col(AgentSession.expires_at) <= moment
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    expires_at = moment + timedelta(seconds=SESSION_LIFETIME_SECONDS)
+    session.add(
+        AgentSession(
+            token_digest=token_digest(token),
+            agent_id=_id(agent.id),
+            shop_id=_id(shop.id),
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return SignedIn(agent=agent, shop=shop, role=Role(membership.role), token=token, expires_at=expires_at)
+
+
+async def resolve_session(session: AsyncSession, *, token: str, now: datetime | None = None) -> SignedIn:
+    row = (
+        await session.execute(
+            select(AgentSession).where(col(AgentSession.token_digest) == token_digest(token))
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise Unauthorized("Sign in to continue", code="not_signed_in")
+    if row.expires_at <= (now or utcnow()):
+        raise Unauthorized("Your session has expired: sign in again", code="session_expired")
+    agent = await session.get(Agent, row.agent_id)
+    shop = await session.get(Shop, row.shop_id)
+    membership = await get_membership(session, shop_id=row.shop_id, agent_id=row.agent_id)
+    if agent is None or agent.disabled or shop is None or not shop.is_active or membership is None:
+        raise Unauthorized("Sign in to continue", code="not_signed_in")
+    return SignedIn(
+        agent=agent, shop=shop, role=Role(membership.role), token=token, expires_at=row.expires_at
+    )
+
+
+async def end_session(session: AsyncSession, *, token: str) -> None:
+    await session.execute(delete(AgentSession).where(col(AgentSession.token_digest) == token_digest(token)))
+
+
+def _id(value: int | None) -> int:
+    assert value is not None, "row not flushed"
+    return value
