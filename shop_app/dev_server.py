@@ -19,6 +19,7 @@ import uvicorn
 from devstore.config import StoreConfig
 from devstore.server import create_store_app
 from shop_app.database import migrate
+from shop_app.dev_seed import ensure_demo_agent, seed_demo_tickets
 from shop_app.main import create_app
 from shop_app.settings import Settings, load_settings
 
@@ -100,15 +101,20 @@ async def run_dev(options: DevOptions) -> int:
         await asyncio.gather(_wait_started(store), _wait_started(app))
         for shop in config.shops:
             await install_through_browser(settings, shop)
-        _print_urls(settings, store_url, config.shops)
+        email, password = await ensure_demo_agent(settings, config.shops)
+        seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
+        _print_urls(settings, store_url, config.shops, agent=(email, password))
         await asyncio.gather(*servers)
+        seeding.cancel()
     finally:
         store.should_exit = app.should_exit = True
         await asyncio.gather(*servers, return_exceptions=True)
     return 0
 
 
-def _print_urls(settings: Settings, store_url: str, shops: tuple[str, ...]) -> None:
+def _print_urls(
+    settings: Settings, store_url: str, shops: tuple[str, ...], *, agent: tuple[str, str]
+) -> None:
     lines = ["", "Order Desk is running on its embedded defaults, installed into the simulated store.", ""]
     for shop in shops:
         lines += [
@@ -118,9 +124,11 @@ def _print_urls(settings: Settings, store_url: str, shops: tuple[str, ...]) -> N
         ]
     lines += [
         "",
-        f"  app health:  {settings.app_url}/healthz",
+        f"  agent console: {settings.app_url}/console  (shop {shops[0]}, {agent[0]}, password {agent[1]})",
+        f"  API document:  {settings.app_url}/api/v1/openapi.json",
+        f"  app health:    {settings.app_url}/healthz",
         "  Each shop's first sync started after its install; watch it on the embedded page or run",
-        "  `shop-app sync --shop DOMAIN`. The agent console arrives with the helpdesk feature (issue 5).",
+        "  `shop-app sync --shop DOMAIN`. Three demo conversations appear once customers are mirrored.",
         "  Stop with Ctrl+C.",
         "",
     ]
