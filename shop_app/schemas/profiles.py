@@ -1,0 +1,139 @@
+"""The customer profile beside a conversation: who the customer is, their orders with items, stock and
+shipments, and their earlier tickets.
+
+Every amount is a ``Money``, every time a ``When`` and every status a ``Word``: the code for programs and
+the text (or display string) for people, already formatted for the reader's locale and the shop's
+currency and time zone. Ids are Shopify's numeric ids, except tickets' (the helpdesk's own).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shop_app.models.helpdesk import TicketStatus
+
+
+class ProfileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Money(ProfileModel):
+    amount: str = Field(description="Decimal amount with the currency's minor digits", examples=["1234"])
+    currency: str = Field(description="ISO 4217 code", examples=["JPY"])
+    display: str = Field(description="Formatted for the locale", examples=["￥1,234"])
+
+
+class When(ProfileModel):
+    iso: str = Field(description="ISO 8601, UTC", examples=["2026-11-20T05:03:00Z"])
+    display: str = Field(description="In the shop's time zone, for the locale", examples=["2026/11/20 14:03"])
+
+
+class Word(ProfileModel):
+    code: str = Field(description="Shopify's (or the app's) code", examples=["PAID"])
+    text: str = Field(description="Plain words for the locale", examples=["支払い済み"])
+
+
+class CustomerFacts(ProfileModel):
+    id: int
+    name: str | None
+    emails: list[str]
+    phones: list[str]
+    tags: list[str]
+    note: str | None
+    amount_spent: Money | None
+    orders_count: int | None
+    first_order_at: When | None
+    last_order_at: When | None
+    synced_at: When
+
+
+class GuestFacts(ProfileModel):
+    email: str | None
+    phone: str | None
+
+
+class LocationStock(ProfileModel):
+    id: int
+    name: str | None
+    available: int | None
+
+
+class Stock(ProfileModel):
+    available: int | None = Field(description="Summed over locations; null when unknown")
+    on_hand: int | None
+    incoming: int | None
+    policy: str | None = Field(description="DENY or CONTINUE (keeps selling when none are left)")
+    level: Word
+    locations: list[LocationStock]
+
+
+class OrderItem(ProfileModel):
+    title: str
+    variant_title: str | None
+    sku: str | None
+    quantity: int
+    variant_id: int | None
+    stock: Stock | None = Field(description="Null when the variant is not in the mirror (or was deleted)")
+
+
+class ShippingAddress(ProfileModel):
+    lines: list[str]
+
+
+class Delivery(ProfileModel):
+    date: str | None = Field(description="Requested delivery day, for display", examples=["2026/11/24"])
+    slot: str | None = Field(description="Requested time slot, for display", examples=["14時〜16時"])
+
+
+class Tracking(ProfileModel):
+    number: str
+    url: str | None = Field(description="Shopify's link, or one built for Yamato, Sagawa and Japan Post")
+    company: str | None
+
+
+class ShipmentEvent(ProfileModel):
+    status: Word
+    at: When
+    message: str | None
+
+
+class Shipment(ProfileModel):
+    id: int
+    status: Word
+    carrier: str | None
+    tracking: list[Tracking]
+    estimated_delivery_at: When | None
+    delivered_at: When | None
+    last_event: ShipmentEvent | None
+
+
+class ProfileOrder(ProfileModel):
+    id: int
+    name: str
+    created_at: When
+    financial_status: Word
+    fulfillment_status: Word
+    cancelled_at: When | None
+    cancel_reason: str | None = Field(description="Why it was cancelled, in plain words for the locale")
+    total: Money | None
+    items: list[OrderItem]
+    shipping_address: ShippingAddress | None
+    delivery: Delivery | None
+    shipments: list[Shipment]
+    synced_at: When
+
+
+class EarlierTicket(ProfileModel):
+    id: int
+    subject: str
+    status: TicketStatus
+    created_at: When
+
+
+class CustomerProfile(ProfileModel):
+    as_of: When = Field(description="When this profile was read from the mirror")
+    customer: CustomerFacts | None
+    guest: GuestFacts | None = Field(description="Set when the ticket is linked to guest orders")
+    orders: list[ProfileOrder] = Field(description="Newest first")
+    more_orders: int = Field(description="Orders not listed (older than the last one shown)")
+    earlier_tickets: list[EarlierTicket] = Field(description="Newest first, without the current ticket")
