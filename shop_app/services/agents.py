@@ -166,23 +166,28 @@ async def sign_in(
 
 
 async def resolve_session(session: AsyncSession, *, token: str, now: datetime | None = None) -> SignedIn:
+    """The agent, shop and role behind a session cookie, in one query."""
     row = (
         await session.execute(
-            select(AgentSession).where(col(AgentSession.token_digest) == token_digest(token))
+            select(AgentSession, Agent, Shop, col(Membership.role))
+            .join(Agent, col(Agent.id) == col(AgentSession.agent_id))
+            .join(Shop, col(Shop.id) == col(AgentSession.shop_id))
+            .outerjoin(
+                Membership,
+                (col(Membership.shop_id) == col(AgentSession.shop_id))
+                & (col(Membership.agent_id) == col(AgentSession.agent_id)),
+            )
+            .where(col(AgentSession.token_digest) == token_digest(token))
         )
-    ).scalar_one_or_none()
+    ).first()
     if row is None:
         raise Unauthorized("Sign in to continue", code="not_signed_in")
-    if row.expires_at <= (now or utcnow()):
+    signed, agent, shop, role = row
+    if signed.expires_at <= (now or utcnow()):
         raise Unauthorized("Your session has expired: sign in again", code="session_expired")
-    agent = await session.get(Agent, row.agent_id)
-    shop = await session.get(Shop, row.shop_id)
-    membership = await get_membership(session, shop_id=row.shop_id, agent_id=row.agent_id)
-    if agent is None or agent.disabled or shop is None or not shop.is_active or membership is None:
+    if agent.disabled or not shop.is_active or role is None:
         raise Unauthorized("Sign in to continue", code="not_signed_in")
-    return SignedIn(
-        agent=agent, shop=shop, role=Role(membership.role), token=token, expires_at=row.expires_at
-    )
+    return SignedIn(agent=agent, shop=shop, role=Role(role), token=token, expires_at=signed.expires_at)
 
 
 async def end_session(session: AsyncSession, *, token: str) -> None:

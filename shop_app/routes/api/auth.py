@@ -54,7 +54,7 @@ async def authenticate(request: Request) -> Caller:
     if not token:
         raise Unauthorized("Sign in, or send an API key", code="not_signed_in")
     app = services(request)
-    async with app.sessions() as session, session.begin():
+    async with app.sessions() as session:
         signed_in = await resolve_session(session, token=token)
     if request.method not in SAFE_METHODS and not csrf_matches(
         token, request.headers.get(CSRF_HEADER, ""), key=app.digest_key
