@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +110,7 @@ def fill(url: str, *, tickets: int, seed: int = 7) -> None:
                         "synced_at": now,
                         "tags": [],
                     }
-                    for i in range(0, min(contacts, 20_000))
+                    for i in range(min(contacts, 20_000))
                 ],
             )
             db.execute(
@@ -127,7 +128,7 @@ def fill(url: str, *, tickets: int, seed: int = 7) -> None:
                         "tags": [],
                         "custom_attributes": [],
                     }
-                    for i in range(0, min(contacts, 20_000))
+                    for i in range(min(contacts, 20_000))
                 ],
             )
             first_ticket = (db.execute(text("SELECT COALESCE(MAX(id), 0) FROM tickets")).scalar_one()) + 1
@@ -187,7 +188,7 @@ def settings_for(url: str, data_dir: Path) -> Settings:
         app_url="http://bench.test",
         api_key="bench",
         api_secret=Secret("bench-secret-0123456789abcdef"),
-        encryption_keys=(Secret("x" * 43 + "="),),
+        encryption_keys=(Secret(Fernet.generate_key().decode()),),
         session_secret=Secret("bench-session-secret-0123456789"),
         register_webhooks=False,
         app_config_path=ROOT / "shopify.app.toml",
@@ -197,19 +198,18 @@ def settings_for(url: str, data_dir: Path) -> Settings:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def measure(url: str, data_dir: Path, requests: int) -> list[tuple[str, float, float, int]]:
-    from cryptography.fernet import Fernet
-
-    settings = settings_for(url, data_dir)
-    settings = Settings(**{**settings.__dict__, "encryption_keys": (Secret(Fernet.generate_key().decode()),)})
-    app = create_app(settings)
+    app = create_app(settings_for(url, data_dir))
     async with app.router.lifespan_context(app) as state:
-        from tests.conftest import with_lifespan_state
+        lifespan_state = dict(state or {})
 
-        transport = httpx.ASGITransport(app=with_lifespan_state(app, dict(state or {})))
+        async def with_state(scope: Any, receive: Any, send: Any) -> None:
+            await app({**scope, "state": dict(lifespan_state)}, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench.test") as client:
             signed = await client.post(
                 "/api/v1/session", json={"shop": BUSY, "email": "agent0@bench.test", "password": PASSWORD}
