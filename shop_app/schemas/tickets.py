@@ -91,6 +91,14 @@ class ContactUpdateIn(StrictIn):
     phone: Text | None = Field(default=None, max_length=64)
 
 
+class AgentIn(StrictIn):
+    email: Text = Field(min_length=3, max_length=320)
+    name: Text = Field(default="", max_length=255)
+    role: Role = Role.AGENT
+    locale: Literal["en", "ja"] = "en"
+    password: str | None = Field(default=None, max_length=1024, description="Needed for a new agent")
+
+
 class ApiKeyIn(StrictIn):
     name: Text = Field(min_length=1, max_length=100)
     trusted: bool = False

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shop_app.errors import BadRequest, Conflict, Unauthorized
-from shop_app.models import Agent, AgentSession, Membership, Role, Shop
+from shop_app.errors import BadRequest, Conflict, NotFound, Unauthorized
+from shop_app.models import Agent, AgentSession, Membership, Role, Shop, Ticket
 from shop_app.models.base import utcnow
 
 SESSION_LIFETIME_SECONDS = 12 * 3600
@@ -197,3 +197,21 @@ async def end_session(session: AsyncSession, *, token: str) -> None:
 def _id(value: int | None) -> int:
     assert value is not None, "row not flushed"
     return value
+
+
+async def remove_membership(session: AsyncSession, *, shop_id: int, agent_id: int) -> None:
+    """The agent leaves the shop: signed out of it, and its tickets there go back to the queue."""
+    membership = await get_membership(session, shop_id=shop_id, agent_id=agent_id)
+    if membership is None:
+        raise NotFound("No such agent in this shop", code="agent_not_found")
+    await session.delete(membership)
+    await session.execute(
+        delete(AgentSession).where(
+            col(AgentSession.shop_id) == shop_id, col(AgentSession.agent_id) == agent_id
+        )
+    )
+    await session.execute(
+        update(Ticket)
+        .where(col(Ticket.shop_id) == shop_id, col(Ticket.assignee_id) == agent_id)
+        .values(assignee_id=None)
+    )

@@ -158,3 +158,46 @@ async def test_embedded_admin_session_tokens_reach_the_api_as_the_shops_admin(de
     assert keys.status_code == 200
     tampered = await desk.client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}x"})
     assert tampered.status_code == 401
+
+
+async def test_admins_add_and_remove_agents_and_removed_agents_lose_access(desk: Desk) -> None:
+    # given an admin who adds a new agent, and that agent's session with a ticket assigned
+    admin = await desk.sign_in("admin@alpha.test")
+    added = await desk.client.post(
+        "/api/v1/agents",
+        json={"email": "New@Alpha.test", "name": "Nana", "password": "a good long password", "locale": "ja"},
+        headers=admin,
+    )
+    assert added.status_code == 201 and added.json()["email"] == "new@alpha.test"
+    ticket = await desk.open_ticket()
+    newcomer = await desk.sign_in("new@alpha.test", password="a good long password")
+    taken = await desk.client.patch(
+        f"/api/v1/tickets/{ticket['id']}", json={"assignee_id": added.json()["id"]}, headers=newcomer
+    )
+    assert taken.status_code == 200
+
+    # when an admin removes them
+    admin = await desk.sign_in("admin@alpha.test")
+    removed = await desk.client.delete(f"/api/v1/agents/{added.json()['id']}", headers=admin)
+
+    # then they are signed out of the shop and their ticket is back in the queue
+    assert removed.status_code == 204
+    refused = await desk.client.post(
+        "/api/v1/session", json={"shop": ALPHA, "email": "new@alpha.test", "password": "a good long password"}
+    )
+    assert refused.status_code == 401
+    async with desk.services.sessions() as session:
+        assert (await session.get_one(Ticket, ticket["id"])).assignee_id is None
+
+
+async def test_agents_cannot_add_agents_and_new_agents_need_a_password(desk: Desk) -> None:
+    agent = await desk.sign_in("agent@alpha.test")
+    refused = await desk.client.post("/api/v1/agents", json={"email": "x@alpha.test"}, headers=agent)
+    assert refused.status_code == 403
+    admin = await desk.sign_in("admin@alpha.test")
+    no_password = await desk.client.post("/api/v1/agents", json={"email": "x@alpha.test"}, headers=admin)
+    assert no_password.status_code == 400 and no_password.json()["error"]["code"] == "password_required"
+    other_shop = await desk.client.delete(
+        f"/api/v1/agents/{desk.agent_ids['agent@beta.test']}", headers=admin
+    )
+    assert other_shop.status_code == 404

@@ -9,13 +9,14 @@ from starlette.responses import Response
 
 from shop_app.errors import BadRequest, NotFound
 from shop_app.models import Customer
-from shop_app.routes.api.auth import authenticate
+from shop_app.routes.api.auth import authenticate, require_admin
 from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body
 from shop_app.routes.api.locales import caller_locale
 from shop_app.routes.api.presenters import customer_hit
 from shop_app.routes.request_state import services
 from shop_app.schemas.profiles import CustomerProfile
 from shop_app.schemas.tickets import (
+    AgentIn,
     AgentList,
     AgentOut,
     ContactOut,
@@ -23,7 +24,14 @@ from shop_app.schemas.tickets import (
     CustomerList,
     ProfileOut,
 )
-from shop_app.services.agents import shop_agents
+from shop_app.services.agents import (
+    add_membership,
+    create_agent,
+    get_agent_by_email,
+    normalise_agent_email,
+    remove_membership,
+    shop_agents,
+)
 from shop_app.services.customer_profiles import ProfileTarget, build_profile
 from shop_app.services.helpdesk import (
     ContactDetails,
@@ -139,6 +147,35 @@ async def agents_endpoint(request: Request) -> Response:
     )
 
 
+async def add_agent_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    require_admin(caller)
+    body = await read_body(request, AgentIn)
+    async with services(request).sessions() as session, session.begin():
+        agent = await get_agent_by_email(session, normalise_agent_email(body.email))
+        if agent is None:
+            if not body.password:
+                raise BadRequest("A new agent needs a password", code="password_required")
+            agent = await create_agent(
+                session, email=body.email, name=body.name, password=body.password, locale=body.locale
+            )
+        await add_membership(session, shop=caller.shop, agent=agent, role=body.role)
+        assert agent.id is not None
+        out = AgentOut(id=agent.id, name=agent.name, email=agent.email, role=body.role)
+    return JSONModelResponse(out, status_code=201)
+
+
+async def remove_agent_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    require_admin(caller)
+    agent_id = path_id(request, "agent_id")
+    if agent_id == caller.agent_id:
+        raise BadRequest("Admins cannot remove themselves", code="cannot_remove_self")
+    async with services(request).sessions() as session, session.begin():
+        await remove_membership(session, shop_id=caller.shop_id, agent_id=agent_id)
+    return Response(status_code=204)
+
+
 ENDPOINTS = [
     Endpoint(
         "GET",
@@ -182,4 +219,24 @@ ENDPOINTS = [
         response=ContactOut,
     ),
     Endpoint("GET", "/api/v1/agents", agents_endpoint, "The shop's agents", "agents", response=AgentList),
+    Endpoint(
+        "POST",
+        "/api/v1/agents",
+        add_agent_endpoint,
+        "Add an agent to the shop (admins)",
+        "agents",
+        body=AgentIn,
+        response=AgentOut,
+        status=201,
+        responses={403: "Only the shop's admins"},
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/v1/agents/{agent_id}",
+        remove_agent_endpoint,
+        "Remove an agent from the shop (admins); their tickets return to the queue",
+        "agents",
+        status=204,
+        responses={403: "Only the shop's admins", 404: "No such agent in the shop"},
+    ),
 ]
