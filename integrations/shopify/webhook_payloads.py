@@ -108,3 +108,39 @@ class ScopesUpdate:
             return tuple(value)
 
         return cls(current=scopes("current"), previous=scopes("previous"))
+
+
+def _customer_gid(payload: dict[str, Any], key: str) -> int:
+    value = payload.get(key)
+    prefix = "gid://shopify/Customer/"
+    tail = value.removeprefix(prefix) if isinstance(value, str) and value.startswith(prefix) else ""
+    if not (tail.isascii() and tail.isdigit()):
+        raise MalformedPayload(f"{key} must be a customer gid")
+    return int(tail)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomersMerge:
+    """``customers/merge``: the customer Shopify kept and the one merged into it; only a ``completed``
+    merge without errors changed anything."""
+
+    kept_customer_id: int
+    deleted_customer_id: int
+    status: str
+    error_count: int
+
+    @property
+    def completed(self) -> bool:
+        return self.status.lower() == "completed" and self.error_count == 0
+
+    @classmethod
+    def parse(cls, payload: dict[str, Any]) -> CustomersMerge:
+        errors = payload.get("errors") or []
+        if not isinstance(errors, list):
+            raise MalformedPayload("errors must be a list")
+        return cls(
+            kept_customer_id=_customer_gid(payload, "admin_graphql_api_customer_kept_id"),
+            deleted_customer_id=_customer_gid(payload, "admin_graphql_api_customer_deleted_id"),
+            status=_optional_str(payload, "status") or "",
+            error_count=len(errors),
+        )

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,15 +23,22 @@ from sqlmodel import SQLModel, col
 from shop_app.database import affected_rows
 from shop_app.encryption import Cipher
 from shop_app.models import (
+    AuthorType,
     ComplianceAudit,
+    Contact,
     Customer,
     CustomerDataExport,
+    Message,
     OAuthState,
     Order,
     OrderLineItem,
     Shop,
+    Ticket,
     WebhookDelivery,
 )
+from shop_app.models.base import utcnow
+from shop_app.services.customer_matching import normalise_email
+from shop_app.services.phone_numbers import phone_spellings, to_e164
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +207,148 @@ class MirroredCustomerData:
         return affected_rows(customers) + affected_rows(orders)
 
 
-PERSONAL_DATA_SOURCES: Sequence[PersonalDataSource] = (WebhookBodies(), DataExports(), MirroredCustomerData())
+REDACTED_TEXT = "[redacted]"
+
+
+class HelpdeskData:
+    """The customer's conversations: contacts with their storefront id, email or phone (E.164 in the
+    shop's country), and tickets linked to them. Redaction anonymises those contacts, replaces the
+    customer's own messages and the tickets' subjects, removes the email and phone from everyone else's
+    messages, and drops the tickets' link to the customer. The tickets stay, with their times and
+    statuses: they are the shop's records."""
+
+    name = "helpdesk"
+
+    async def _identifiers(
+        self, session: AsyncSession, shop_id: int, subject: CustomerSubject
+    ) -> tuple[str | None, str | None]:
+        shop = await session.get(Shop, shop_id)
+        email = normalise_email(subject.email) if subject.email else None
+        phone = (
+            to_e164(subject.phone, default_region=shop.country_code if shop else None)
+            if subject.phone
+            else None
+        )
+        return email, phone
+
+    async def _held(
+        self, session: AsyncSession, shop_id: int, subject: CustomerSubject
+    ) -> tuple[list[Contact], list[Ticket], tuple[str, ...]]:
+        email, phone = await self._identifiers(session, shop_id, subject)
+        who = [col(Contact.storefront_customer_id) == subject.shopify_customer_id]
+        who += [col(Contact.email) == email] if email else []
+        who += [col(Contact.phone) == phone] if phone else []
+        contacts = {
+            c.id: c
+            for c in (
+                await session.execute(select(Contact).where(col(Contact.shop_id) == shop_id, or_(*who)))
+            ).scalars()
+        }
+        tickets = {
+            t.id: t
+            for t in (
+                await session.execute(
+                    select(Ticket).where(
+                        col(Ticket.shop_id) == shop_id,
+                        or_(
+                            col(Ticket.customer_shopify_id) == subject.shopify_customer_id,
+                            col(Ticket.contact_id).in_(list(contacts)),
+                        ),
+                    )
+                )
+            ).scalars()
+        }
+        # whoever wrote a ticket linked to the customer is the customer
+        missing = {t.contact_id for t in tickets.values()} - set(contacts)
+        if missing:
+            query = select(Contact).where(col(Contact.shop_id) == shop_id, col(Contact.id).in_(missing))
+            contacts.update((c.id, c) for c in (await session.execute(query)).scalars())
+        spellings = phone_spellings(phone) if phone else ()
+        needles = tuple(
+            sorted({n for n in (*subject.needles, email, *spellings) if n}, key=len, reverse=True)
+        )
+        return (
+            sorted(contacts.values(), key=lambda c: c.id or 0),
+            sorted(tickets.values(), key=lambda t: t.id or 0),
+            needles,
+        )
+
+    async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:
+        contacts, tickets, _ = await self._held(session, shop_id, subject)
+        messages = await session.execute(
+            select(Message)
+            .where(col(Message.shop_id) == shop_id, col(Message.ticket_id).in_([t.id for t in tickets]))
+            .order_by(col(Message.id))
+        )
+        by_ticket: dict[int, list[dict[str, Any]]] = {}
+        for message in messages.scalars():
+            by_ticket.setdefault(message.ticket_id, []).append(
+                {
+                    "author_type": str(message.author_type),
+                    "body": message.body,
+                    "created_at": message.created_at.isoformat(),
+                }
+            )
+        return {
+            "contacts": [
+                {"name": c.name, "email": c.email, "phone": c.phone, "created_at": c.created_at.isoformat()}
+                for c in contacts
+            ],
+            "tickets": [
+                {
+                    "id": t.id,
+                    "subject": t.subject,
+                    "status": str(t.status),
+                    "channel": str(t.channel),
+                    "created_at": t.created_at.isoformat(),
+                    "messages": by_ticket.get(t.id or 0, []),
+                }
+                for t in tickets
+            ],
+        }
+
+    async def redact(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> int:
+        contacts, tickets, needles = await self._held(session, shop_id, subject)
+        now = utcnow()
+        for contact in contacts:
+            contact.name = contact.email = contact.phone = None
+            contact.storefront_customer_id = None
+            contact.updated_at = now
+        for ticket in tickets:
+            ticket.subject = REDACTED_TEXT
+            if ticket.customer_shopify_id == subject.shopify_customer_id:
+                ticket.customer_shopify_id = ticket.link_reason = None
+                ticket.linked_at = ticket.linked_by_id = None
+            ticket.guest_email = ticket.guest_phone = None
+            if ticket.link_reason in {"guest_order_email", "guest_order_phone"}:
+                ticket.link_reason = None
+            ticket.link_candidates = [c for c in ticket.link_candidates if c != subject.shopify_customer_id]
+            ticket.updated_at = now
+        pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE) if needles else None
+        messages = await session.execute(
+            select(Message).where(
+                col(Message.shop_id) == shop_id, col(Message.ticket_id).in_([t.id for t in tickets])
+            )
+        )
+        rows = 0
+        for message in messages.scalars():
+            if message.author_type == AuthorType.CUSTOMER:
+                body = REDACTED_TEXT
+            else:
+                body = pattern.sub(REDACTED_TEXT, message.body) if pattern else message.body
+            if body != message.body:
+                message.body = body
+                rows += 1
+        await session.flush()
+        return len(contacts) + len(tickets) + rows
+
+
+PERSONAL_DATA_SOURCES: Sequence[PersonalDataSource] = (
+    WebhookBodies(),
+    DataExports(),
+    HelpdeskData(),
+    MirroredCustomerData(),
+)
 
 
 def subject_digest(*, key: str, shop_domain: str, shopify_customer_id: int) -> str:

@@ -31,6 +31,7 @@ JSON shapes: addresses are ``resources.Address`` as a dict; ``custom_attributes`
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -55,8 +56,10 @@ from shop_app.models import (
     OrderLineItem,
     Product,
     ProductVariant,
+    Shop,
 )
 from shop_app.models.base import utcnow
+from shop_app.services.phone_numbers import stored_phone
 
 CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
 DELETED: Table = DeletedRecord.__table__  # type: ignore[attr-defined]
@@ -68,6 +71,7 @@ PRODUCTS: Table = Product.__table__  # type: ignore[attr-defined]
 VARIANTS: Table = ProductVariant.__table__  # type: ignore[attr-defined]
 LOCATIONS: Table = Location.__table__  # type: ignore[attr-defined]
 INVENTORY_LEVELS: Table = InventoryLevel.__table__  # type: ignore[attr-defined]
+SHOPS: Table = Shop.__table__  # type: ignore[attr-defined]
 
 # Keys per statement stay far below SQLite's and asyncpg's bound-parameter limits.
 KEYS_PER_STATEMENT = 500
@@ -141,7 +145,8 @@ async def upsert_customers(
     authoritative: bool = False,
 ) -> UpsertResult:
     kept = await _without_deleted(session, shop_id, "customers", customers)
-    rows = [_customer_row(shop_id, customer, synced_at) for customer in kept]
+    region = await _shop_region(session, shop_id)
+    rows = [_customer_row(shop_id, customer, synced_at, region) for customer in kept]
     result, _ = await _upsert(session, CUSTOMER_SPEC, shop_id, rows, authoritative=authoritative)
     return replace(result, stale=result.stale + len(customers) - len(kept))
 
@@ -156,7 +161,8 @@ async def upsert_orders(
 ) -> UpsertResult:
     newest = _newest(orders, key=lambda order: order.shopify_id)
     latest = await _without_deleted(session, shop_id, "orders", newest)
-    rows = [_order_row(shop_id, order, synced_at) for order in latest]
+    region = await _shop_region(session, shop_id)
+    rows = [_order_row(shop_id, order, synced_at, region) for order in latest]
     result, written = await _upsert(session, ORDER_SPEC, shop_id, rows, authoritative=authoritative)
     written_orders = [
         (written[(order.shopify_id,)], order) for order in latest if (order.shopify_id,) in written
@@ -325,6 +331,20 @@ async def delete_customer(session: AsyncSession, *, shop_id: int, shopify_id: in
     return await _delete(session, CUSTOMERS, shop_id, shopify_id)
 
 
+async def merge_customer(
+    session: AsyncSession, *, shop_id: int, kept_shopify_id: int, deleted_shopify_id: int
+) -> int:
+    """Shopify merged two customers: the merged-away one is deleted (tombstoned) and its orders are the
+    kept one's, as in Shopify. Returns the orders moved."""
+    moved = await session.execute(
+        update(ORDERS)
+        .where(ORDERS.c.shop_id == shop_id, ORDERS.c.customer_shopify_id == deleted_shopify_id)
+        .values(customer_shopify_id=kept_shopify_id)
+    )
+    await delete_customer(session, shop_id=shop_id, shopify_id=deleted_shopify_id)
+    return affected_rows(moved)
+
+
 async def delete_order(session: AsyncSession, *, shop_id: int, shopify_id: int) -> bool:
     await _record_deletion(session, shop_id, "orders", shopify_id)
     order_id = await order_row_id(session, shop_id=shop_id, shopify_id=shopify_id)
@@ -395,8 +415,14 @@ async def order_row_id(session: AsyncSession, *, shop_id: int, shopify_id: int) 
 
 
 def normalise_email(email: str | None) -> str | None:
-    cleaned = (email or "").strip().lower()
+    """Emails as the helpdesk matches them: NFKC, trimmed, lower-case."""
+    cleaned = unicodedata.normalize("NFKC", email or "").strip().lower()
     return cleaned or None
+
+
+async def _shop_region(session: AsyncSession, shop_id: int) -> str | None:
+    """The shop's country: phones written without a country code are read there."""
+    return await session.scalar(select(SHOPS.c.country_code).where(SHOPS.c.id == shop_id))
 
 
 def split_tracking(tracking: Iterable[resources.TrackingInfo]) -> list[dict[str, str | None]]:
@@ -418,7 +444,7 @@ def _address(address: resources.Address | None) -> dict[str, Any] | None:
     return None if address is None else asdict(address)
 
 
-def _customer_row(shop_id: int, customer: resources.Customer, synced_at: datetime) -> Row:
+def _customer_row(shop_id: int, customer: resources.Customer, synced_at: datetime, region: str | None) -> Row:
     spent = customer.amount_spent
     return {
         "shop_id": shop_id,
@@ -426,7 +452,7 @@ def _customer_row(shop_id: int, customer: resources.Customer, synced_at: datetim
         "first_name": customer.first_name,
         "last_name": customer.last_name,
         "email": normalise_email(customer.email),
-        "phone": customer.phone,
+        "phone": stored_phone(customer.phone, default_region=region),
         "tags": list(customer.tags),
         "note": customer.note,
         "amount_spent": spent.amount if spent else None,
@@ -440,7 +466,7 @@ def _customer_row(shop_id: int, customer: resources.Customer, synced_at: datetim
     }
 
 
-def _order_row(shop_id: int, order: resources.Order, synced_at: datetime) -> Row:
+def _order_row(shop_id: int, order: resources.Order, synced_at: datetime, region: str | None) -> Row:
     return {
         "shop_id": shop_id,
         "shopify_id": order.shopify_id,
@@ -448,7 +474,7 @@ def _order_row(shop_id: int, order: resources.Order, synced_at: datetime) -> Row
         "number": order.number,
         "customer_shopify_id": order.customer_shopify_id,
         "email": normalise_email(order.email),
-        "phone": order.phone,
+        "phone": stored_phone(order.phone, default_region=region),
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "processed_at": order.processed_at,

@@ -15,11 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from integrations.shopify import rest_resources
-from integrations.shopify.webhook_payloads import CustomersDataRequest, CustomersRedact, ScopesUpdate
+from integrations.shopify.webhook_payloads import (
+    CustomersDataRequest,
+    CustomersMerge,
+    CustomersRedact,
+    ScopesUpdate,
+)
 from shop_app.encryption import Cipher
 from shop_app.models import Fulfillment, Shop, SyncState
 from shop_app.models.base import utcnow
-from shop_app.services import bulk_backfill, compliance, mirror_writes, shops
+from shop_app.services import bulk_backfill, compliance, customer_matching, mirror_writes, shops
 
 if TYPE_CHECKING:
     from shop_app.jobs.services import Services
@@ -122,7 +127,15 @@ async def _write_orders(session: AsyncSession, shop_id: int, orders: list[Any]) 
 
 
 async def _write_customers(session: AsyncSession, shop_id: int, customers: list[Any]) -> None:
+    ids = [customer.shopify_id for customer in customers]
+    before = await customer_matching.customer_identities(session, shop_id=shop_id, customer_shopify_ids=ids)
     await mirror_writes.upsert_customers(session, shop_id=shop_id, customers=customers, synced_at=utcnow())
+    # tickets waiting for a customer with this email or phone (or one it just left) are matched again
+    shop = await session.get(Shop, shop_id)
+    if shop is not None:
+        await customer_matching.link_tickets_to_customers(
+            session, shop=shop, customer_shopify_ids=ids, previous=before
+        )
 
 
 async def _write_products(session: AsyncSession, shop_id: int, products: list[Any]) -> None:
@@ -224,6 +237,28 @@ async def handle_customer(context: WebhookContext) -> None:
 async def handle_customers_delete(context: WebhookContext) -> None:
     customer_id = rest_resources.parse_deleted_id(context.payload, "Customer")
     await mirror_writes.delete_customer(context.session, shop_id=context.shop_id, shopify_id=customer_id)
+    await customer_matching.follow_customer_deletion(
+        context.session, shop=context.shop, customer_shopify_id=customer_id
+    )
+    await _note_webhook(context)
+
+
+async def handle_customers_merge(context: WebhookContext) -> None:
+    """The merged-away customer is gone and its orders and tickets are the kept one's."""
+    merge = CustomersMerge.parse(context.payload)
+    if merge.completed:
+        await mirror_writes.merge_customer(
+            context.session,
+            shop_id=context.shop_id,
+            kept_shopify_id=merge.kept_customer_id,
+            deleted_shopify_id=merge.deleted_customer_id,
+        )
+        await customer_matching.follow_customer_merge(
+            context.session,
+            shop=context.shop,
+            kept_customer_shopify_id=merge.kept_customer_id,
+            deleted_customer_shopify_id=merge.deleted_customer_id,
+        )
     await _note_webhook(context)
 
 
@@ -329,6 +364,7 @@ HANDLERS: dict[str, Handler] = {
     "customers/create": handle_customer,
     "customers/update": handle_customer,
     "customers/delete": handle_customers_delete,
+    "customers/merge": handle_customers_merge,
     "products/create": handle_product,
     "products/update": handle_product,
     "products/delete": handle_products_delete,
