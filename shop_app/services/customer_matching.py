@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from shop_app.errors import NotFound
-from shop_app.models import Contact, Customer, DeletedRecord, LinkReason, Order, Shop, Ticket
+from shop_app.models import Contact, Customer, DeletedRecord, LinkReason, Order, Shop, Ticket, TicketStatus
 from shop_app.models.base import utcnow
 from shop_app.services.phone_numbers import to_e164
 
@@ -388,3 +388,19 @@ def _shop_id(shop: Shop) -> int:
 def _check_ticket(shop_id: int, ticket: Ticket) -> None:
     if ticket.shop_id != shop_id:
         raise NotFound("No such ticket", code="ticket_not_found")
+
+
+async def link_waiting_tickets(session: AsyncSession, *, shop: Shop) -> list[Ticket]:
+    """After a backfill or a reconciliation (which fire no customer webhooks): open and pending tickets
+    still without a customer or guest link are matched again. Returns the tickets whose link changed."""
+    waiting = await session.execute(
+        select(Ticket).where(
+            col(Ticket.shop_id) == _shop_id(shop),
+            col(Ticket.status) != TicketStatus.RESOLVED,
+            col(Ticket.customer_shopify_id).is_(None),
+            col(Ticket.guest_email).is_(None),
+            col(Ticket.guest_phone).is_(None),
+            col(Ticket.unlinked_by_agent).is_(False),
+        )
+    )
+    return await _rematch(session, shop=shop, tickets=list(waiting.scalars()))

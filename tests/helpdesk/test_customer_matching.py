@@ -33,11 +33,13 @@ from shop_app.models import (
     Shop,
     Ticket,
 )
+from shop_app.models.base import utcnow
 from shop_app.services import compliance, customer_matching, mirror_writes, webhook_handlers
 from shop_app.services.customer_matching import (
     LinkDecision,
     apply_link,
     link_ticket_by_agent,
+    link_waiting_tickets,
     match_contact,
     normalise_email,
     reason_text,
@@ -45,7 +47,7 @@ from shop_app.services.customer_matching import (
     unlink_ticket,
 )
 from shop_app.services.phone_numbers import to_e164
-from shop_app.settings import Secret
+from shop_app.settings import Secret, Settings
 from tests.conftest import REFERENCE, TEST_ENCRYPTION_KEY
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -760,3 +762,44 @@ async def test_a_data_request_exports_the_customers_tickets(desk: Desk) -> None:
         ("customer", "Where is order #1001?"),
         ("agent", "On its way"),
     ]
+
+
+async def test_tickets_waiting_for_a_customer_are_linked_once_a_sync_mirrors_it(
+    settings: Settings,
+) -> None:
+    # given a ticket opened before the customer was mirrored, and one an agent unlinked
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        async with transaction(sessions) as session:
+            shop = Shop(domain="alpha.myshopify.com", country_code="JP")
+            session.add(shop)
+            await session.flush()
+            assert shop.id is not None
+            contact = Contact(shop_id=shop.id, email="late@example.com")
+            session.add(contact)
+            await session.flush()
+            assert contact.id is not None
+            waiting = Ticket(shop_id=shop.id, contact_id=contact.id)
+            left_alone = Ticket(shop_id=shop.id, contact_id=contact.id, unlinked_by_agent=True)
+            session.add_all([waiting, left_alone])
+            await session.flush()
+            assert await link_waiting_tickets(session, shop=shop) == []
+
+        # when the backfill brings the customer in
+        async with transaction(sessions) as session:
+            session.add(
+                Customer(shop_id=shop.id, shopify_id=77, email="late@example.com", updated_at=utcnow())
+            )
+            await session.flush()
+            changed = await link_waiting_tickets(session, shop=shop)
+
+        # then only the waiting ticket is linked, by email
+        assert [t.id for t in changed] == [waiting.id]
+        async with sessions() as session:
+            linked = await session.get_one(Ticket, waiting.id)
+            untouched = await session.get_one(Ticket, left_alone.id)
+        assert (linked.customer_shopify_id, linked.link_reason) == (77, "email")
+        assert untouched.customer_shopify_id is None
+    finally:
+        await engine.dispose()
