@@ -1,0 +1,217 @@
+// The open conversation: its messages (customer, agent, bot, internal notes), the reply box with the
+// note toggle, and the status and assignee controls.
+import { errorText, get, query, request } from "./api.js";
+import { field, fromTemplate, role, setText, setTime, showError } from "./dom.js";
+import { locale, t } from "./i18n.js";
+import { contactName } from "./ticket_list.js";
+
+const NEAR_BOTTOM_PX = 80;
+
+export class Conversation {
+  constructor(root, { agentId, onTicketChanged }) {
+    this.root = root;
+    this.agentId = agentId;
+    this.onTicketChanged = onTicketChanged;
+    this.ticket = null;
+    this.lastMessageId = 0;
+    this.messageIds = new Set();
+    this.fetchingNew = null;
+    this.fetchAgain = false;
+    this.opened = 0;
+    this.list = role(root, "messages");
+    this.form = role(root, "reply");
+    this.body = role(root, "reply-body");
+    this.note = role(root, "reply-note");
+    this.count = role(root, "reply-count");
+    this.maxChars = Number(this.form.dataset.maxChars) || 10000;
+    this.wire();
+  }
+
+  wire() {
+    role(this.root, "status").addEventListener("change", (event) => this.update({ status: event.target.value }));
+    role(this.root, "assignee").addEventListener("change", (event) => {
+      const value = event.target.value;
+      this.update({ assignee_id: value ? Number(value) : null });
+    });
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.body.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    this.body.addEventListener("input", () => this.countChars());
+    this.note.addEventListener("change", () => this.noteMode());
+  }
+
+  setAgents(agents) {
+    const select = role(this.root, "assignee");
+    const keep = select.options[0];
+    const options = agents.map((agent) => {
+      const option = document.createElement("option");
+      option.value = String(agent.id);
+      option.textContent = agent.id === this.agentId ? t("conversation.me", { name: agent.name }) : agent.name;
+      return option;
+    });
+    select.replaceChildren(keep, ...options);
+    if (this.ticket) this.renderHeader(this.ticket);
+  }
+
+  async open(ticket) {
+    const changed = !this.ticket || this.ticket.id !== ticket.id;
+    this.ticket = ticket;
+    role(this.root, "conversation").hidden = false;
+    role(this.root, "conversation-empty").hidden = true;
+    this.renderHeader(ticket);
+    if (!changed) return;
+    this.opened += 1;
+    this.list.replaceChildren();
+    this.messageIds = new Set();
+    this.lastMessageId = 0;
+    showError(role(this.root, "reply-error"), "");
+    showError(role(this.root, "conversation-error"), "");
+    await this.fetchNew();
+  }
+
+  renderHeader(ticket) {
+    setText(this.root, "subject", ticket.subject || t("list.no_subject"));
+    setText(this.root, "contact", contactName(ticket.contact));
+    setText(this.root, "channel", t("conversation.via", { channel: t(`channel.${ticket.channel}`) }));
+    role(this.root, "status").value = ticket.status;
+    const assignee = role(this.root, "assignee");
+    const wanted = ticket.assignee ? String(ticket.assignee.id) : "";
+    if (wanted && ![...assignee.options].some((option) => option.value === wanted)) {
+      const option = document.createElement("option");
+      option.value = wanted;
+      option.textContent = ticket.assignee.name;
+      assignee.append(option);
+    }
+    assignee.value = wanted;
+  }
+
+  // Messages after the newest shown. A call while one runs (a live event, a reply) asks the running one
+  // to go round again, so no message is fetched twice and none is missed.
+  fetchNew() {
+    if (this.fetchingNew) {
+      this.fetchAgain = true;
+      return this.fetchingNew;
+    }
+    this.fetchingNew = this.fetchLoop().finally(() => {
+      this.fetchingNew = null;
+    });
+    return this.fetchingNew;
+  }
+
+  async fetchLoop() {
+    do {
+      this.fetchAgain = false;
+      const ticketId = this.ticket.id;
+      const opened = this.opened;
+      const after = this.lastMessageId ? { after_id: this.lastMessageId } : {};
+      try {
+        const page = await get(`/tickets/${ticketId}/messages${query(after)}`);
+        if (this.opened !== opened) {
+          this.fetchAgain = true; // another ticket was opened meanwhile: fetch its messages
+          continue;
+        }
+        this.append(page.messages);
+      } catch (error) {
+        showError(role(this.root, "conversation-error"), errorText(error));
+      }
+    } while (this.fetchAgain);
+  }
+
+  append(messages) {
+    const nearBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < NEAR_BOTTOM_PX;
+    let added = 0;
+    for (const message of messages) {
+      if (this.messageIds.has(message.id)) continue;
+      this.messageIds.add(message.id);
+      this.lastMessageId = Math.max(this.lastMessageId, message.id);
+      this.list.append(this.item(message));
+      added += 1;
+    }
+    if (added && (nearBottom || messages.length === added)) this.list.scrollTop = this.list.scrollHeight;
+    if (!this.list.children.length) {
+      const empty = document.createElement("li");
+      empty.className = "muted centered empty";
+      empty.textContent = t("conversation.no_messages");
+      this.list.append(empty);
+    } else {
+      for (const empty of this.list.querySelectorAll(".empty")) empty.remove();
+    }
+  }
+
+  item(message) {
+    const item = fromTemplate("message-item");
+    item.dataset.messageId = String(message.id);
+    item.dataset.author = message.author_type;
+    item.classList.add(`message-${message.author_type}`);
+    const label = t(`author.${message.author_type}`);
+    const name = message.author && message.author.name;
+    setText(item, "author", name && name !== label ? `${name} · ${label}` : label);
+    setTime(field(item, "time"), message.created_at);
+    setText(item, "body", message.body);
+    return item;
+  }
+
+  countChars() {
+    const length = this.body.value.length;
+    const tooLong = length > this.maxChars;
+    this.count.textContent = length
+      ? t(tooLong ? "reply.too_long" : "reply.count", { count: length, max: this.maxChars })
+      : "";
+    this.count.classList.toggle("form-error", tooLong);
+    role(this.root, "reply-send").disabled = tooLong;
+  }
+
+  noteMode() {
+    const note = this.note.checked;
+    this.form.classList.toggle("note-mode", note);
+    this.body.placeholder = t(note ? "reply.note_placeholder" : "reply.placeholder");
+    role(this.root, "reply-send").textContent = t(note ? "reply.add_note" : "reply.send");
+  }
+
+  async send() {
+    const text = this.body.value;
+    if (!text.trim() || text.length > this.maxChars || !this.ticket) return;
+    const button = role(this.root, "reply-send");
+    const error = role(this.root, "reply-error");
+    button.disabled = true;
+    showError(error, "");
+    try {
+      const message = await request("POST", `/tickets/${this.ticket.id}/messages`, {
+        body: text,
+        kind: this.note.checked ? "note" : "reply",
+      });
+      this.body.value = "";
+      this.countChars();
+      this.append([message]);
+      this.list.scrollTop = this.list.scrollHeight;
+    } catch (failure) {
+      showError(error, errorText(failure));
+    } finally {
+      button.disabled = this.body.value.length > this.maxChars;
+    }
+  }
+
+  async update(changes) {
+    if (!this.ticket) return;
+    const error = role(this.root, "conversation-error");
+    showError(error, "");
+    try {
+      const ticket = await request("PATCH", `/tickets/${this.ticket.id}${query({ locale })}`, changes);
+      this.onTicketChanged(ticket);
+    } catch (failure) {
+      showError(error, errorText(failure));
+      this.renderHeader(this.ticket);
+    }
+  }
+
+  async refreshAfterReconnect() {
+    if (this.ticket) await this.fetchNew();
+  }
+}

@@ -1,0 +1,46 @@
+// Sign-in: posts the shop, email and password to the session endpoint, which sets the session cookie.
+import { t } from "./i18n.js";
+
+const form = document.querySelector('[data-role="login"]');
+const error = form.querySelector('[data-role="error"]');
+const button = form.querySelector('button[type="submit"]');
+const SHOP_KEY = "console.shop";
+
+function showError(text) {
+  error.textContent = text;
+  error.hidden = !text;
+}
+
+if (!form.elements.shop.value) form.elements.shop.value = window.localStorage.getItem(SHOP_KEY) || "";
+if (new URLSearchParams(window.location.search).has("expired")) showError(t("login.expired"));
+(form.elements.shop.value ? form.elements.email : form.elements.shop).focus();
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const shop = form.elements.shop.value.trim().toLowerCase();
+  showError("");
+  button.disabled = true;
+  button.textContent = t("login.working");
+  try {
+    const response = await fetch(form.dataset.sessionUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ shop, email: form.elements.email.value.trim(), password: form.elements.password.value }),
+    });
+    if (response.ok) {
+      window.localStorage.setItem(SHOP_KEY, shop);
+      window.location.assign(form.dataset.consoleUrl);
+      return;
+    }
+    const body = await response.json().catch(() => null);
+    const code = body && body.error ? body.error.code : "";
+    if (response.status === 401 || code === "invalid_credentials") showError(t("login.failed"));
+    else showError((body && body.error && body.error.message) || t("error.generic", { status: response.status }));
+  } catch {
+    showError(t("error.network"));
+  } finally {
+    button.disabled = false;
+    button.textContent = t("login.submit");
+  }
+});

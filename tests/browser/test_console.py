@@ -1,0 +1,319 @@
+"""The agent console in headless Chromium against the running app: sign in, a ticket beside its customer's
+orders and tracking links, a shipment webhook reaching the open sidebar live, the Japanese interface, markup
+in messages shown as text and never run, and the narrow-window layout."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import (
+    AGENT_NAME,
+    CHROMIUM,
+    YAMATO_NUMBER,
+    BrowserSession,
+    LiveApp,
+    fulfillment_update,
+    screenshot,
+    sign_in,
+)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+
+HOSTILE_MESSAGE = (
+    "<script>window.__pwned = 1; document.title = 'pwned'</script>"
+    '<img src="x" onerror="window.__pwned = 2; document.title = \'pwned\'">'
+    "Where is my order?"
+)
+
+
+def hanako_ticket(app: LiveApp) -> int:
+    ticket = app.open_ticket(
+        name="Hanako Yamada",
+        email="Hanako@Example.jp",
+        subject="Where is my tea?",
+        message="Hello, my order #1002 has not arrived yet.",
+    )
+    return int(ticket["id"])
+
+
+def open_ticket(page: Page, subject: str) -> None:
+    page.locator(".ticket-row", has_text=subject).click()
+    expect(page.locator('.conversation-title [data-field="subject"]')).to_have_text(subject)
+
+
+def test_agent_signs_in_and_sees_the_orders_and_tracking_link_beside_the_chat(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: a ticket from the customer, matched by her email (written in other case)
+    hanako_ticket(live_app)
+    page = wide.page
+    # when: the agent signs in and opens it
+    sign_in(page, live_app, screenshot_as="console-login")
+    expect(page.locator('[data-role="agent-name"]')).to_have_text(AGENT_NAME)
+    expect(page.locator(".ticket-row")).to_have_count(1)
+    row = page.locator(".ticket-row").first
+    expect(row.locator('[data-field="contact"]')).to_have_text("Hanako Yamada")
+    expect(row.locator('[data-field="badge"]')).to_have_attribute("data-kind", "linked")
+    open_ticket(page, "Where is my tea?")
+    # then: the chat, and beside it why the customer was matched, her orders newest first, the shipment
+    expect(page.locator(".message-customer .message-body")).to_have_text(
+        "Hello, my order #1002 has not arrived yet."
+    )
+    expect(page.locator('[data-field="link-reason"]')).to_have_text(re.compile("email", re.I))
+    expect(page.locator(".order .order-name")).to_have_text(["#1002", "#1001"])
+    newest = page.locator(".order").first
+    expect(newest.locator(".item")).to_contain_text("Sencha Gift Box — Large")
+    expect(newest.locator(".stock")).to_contain_text("3")
+    link = newest.locator(".tracking-number a")
+    expect(link).to_have_text(YAMATO_NUMBER)
+    expect(link).to_have_attribute(
+        "href", re.compile(rf"^https://[^/]*kuronekoyamato\.co\.jp/.*{YAMATO_NUMBER}")
+    )
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", re.compile(r"\bnoopener\b"))
+    expect(page.locator('[data-field="customer-name"]')).to_have_text("Hanako Yamada")
+    expect(page.locator('[data-role="as-of"]')).not_to_be_empty()
+    # three columns side by side at 1280 px
+    boxes = [
+        page.locator(selector).bounding_box()
+        for selector in (".pane-list", ".pane-conversation", ".pane-profile")
+    ]
+    assert all(box is not None for box in boxes)
+    lefts = [box["x"] for box in boxes if box is not None]
+    assert lefts == sorted(lefts) and len(set(lefts)) == 3
+    # a reply and an internal note go out and are shown differently
+    page.fill('[data-role="reply-body"]', "It left our depot yesterday.")
+    page.click('[data-role="reply-send"]')
+    expect(page.locator(".message-agent .message-body")).to_have_text("It left our depot yesterday.")
+    page.check('[data-role="reply-note"]')
+    page.fill('[data-role="reply-body"]', "Customer is VIP, offer a coupon if late.")
+    page.click('[data-role="reply-send"]')
+    expect(page.locator(".message-note .message-body")).to_have_text(
+        "Customer is VIP, offer a coupon if late."
+    )
+    screenshot(page, "console-1280-ticket-with-profile")
+    assert wide.errors == []
+
+
+def test_a_fulfillment_webhook_updates_the_open_sidebar_without_a_reload(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: the agent has the ticket open, with the shipment in transit
+    hanako_ticket(live_app)
+    page = wide.page
+    sign_in(page, live_app)
+    open_ticket(page, "Where is my tea?")
+    shipment = page.locator(".order").first.locator(".shipment")
+    expect(shipment.locator(".tracking-number")).to_have_count(1)
+    status_before = shipment.locator('[data-field="status"]').inner_text()
+    page.evaluate("window.__stillTheSamePage = true")
+    # when: Shopify says the parcel was delivered and got a second tracking number
+    second = "987654321098"
+    live_app.webhook(
+        "fulfillments/update",
+        fulfillment_update(shipment_status="delivered", tracking_numbers=[YAMATO_NUMBER, second]),
+    )
+    # then: the sidebar shows it, and the page was never reloaded
+    expect(shipment.locator(".tracking-number")).to_have_count(2, timeout=10_000)
+    expect(shipment.locator(".tracking-number a").nth(1)).to_have_text(second)
+    expect(shipment.locator('[data-field="status"]')).not_to_have_text(status_before)
+    assert page.evaluate("window.__stillTheSamePage") is True
+    # and a new customer message arrives in the open conversation the same way
+    ticket_id = int(page.locator(".ticket-row").first.get_attribute("data-ticket-id") or 0)
+    with live_app.api() as client:
+        answer = client.post(
+            f"/api/v1/tickets/{ticket_id}/messages",
+            json={"body": "Got it, thank you!", "author_type": "customer"},
+        )
+        assert answer.status_code == 201, answer.text
+    expect(page.locator(".message-customer .message-body").last).to_have_text("Got it, thank you!")
+    expect(page.locator('.ticket-row [data-field="preview"]').first).to_contain_text("Got it")
+    assert page.evaluate("window.__stillTheSamePage") is True
+    shipment.scroll_into_view_if_needed()
+    screenshot(page, "console-live-shipment-update")
+    assert wide.errors == []
+
+
+def test_the_console_speaks_japanese(live_app: LiveApp, wide: BrowserSession) -> None:
+    hanako_ticket(live_app)
+    page = wide.page
+    sign_in(page, live_app)
+    # when: the agent switches to Japanese with the ticket open
+    open_ticket(page, "Where is my tea?")
+    page.click('[data-lang="ja"]')
+    # then: the same ticket, in Japanese words, money in yen and dates as the shop's locale writes them
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.locator('[data-status="open"]')).to_have_text("未対応")
+    expect(page.locator('.conversation-title [data-field="subject"]')).to_have_text("Where is my tea?")
+    expect(page.locator('[data-role="reply-send"]')).to_have_text("送信")
+    expect(page.locator('[data-role="as-of"]')).to_contain_text("時点")
+    newest = page.locator(".order").first
+    expect(newest.locator('[data-field="total"]')).to_contain_text("6,400")
+    expect(newest.locator('[data-field="placed"]')).to_contain_text("2026/11/18")
+    expect(newest.locator('[data-field="delivery"]')).to_contain_text("時間帯")
+    expect(page.locator('[data-field="link-reason"]')).to_have_text(re.compile("メール"))
+    expect(page.locator('[data-role="live"]')).to_have_text("リアルタイム")
+    screenshot(page, "console-japanese")
+    # the choice stays on the next visit
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    # signing out ends the session: the console sends the browser to sign in, in Japanese
+    page.click('[data-action="sign-out"]')
+    page.wait_for_url("**/console/login")
+    page.goto(f"{live_app.base_url}/console")
+    page.wait_for_url("**/console/login")
+    expect(page.locator("h2")).to_have_text("ログイン")
+    assert wide.errors == []
+
+
+def test_markup_in_messages_is_shown_as_text_and_never_runs(live_app: LiveApp, wide: BrowserSession) -> None:
+    # given: a ticket whose contact, subject and message are markup
+    live_app.open_ticket(
+        name="<b>Mallory</b>",
+        email="mallory@example.com",
+        subject="<img src=x onerror=\"document.title='pwned'\">Help",
+        message=HOSTILE_MESSAGE,
+    )
+    page = wide.page
+    sign_in(page, live_app)
+    title = page.title()
+    # when: the agent opens it and replies with markup too
+    page.locator(".ticket-row").first.click()
+    body = page.locator(".message-customer .message-body")
+    expect(body).to_have_text(HOSTILE_MESSAGE)
+    page.fill('[data-role="reply-body"]', '<img src="y" onerror="window.__pwned = 3">')
+    page.click('[data-role="reply-send"]')
+    expect(page.locator(".message-agent .message-body")).to_have_text(
+        '<img src="y" onerror="window.__pwned = 3">'
+    )
+    # then: every piece is text; nothing ran and no element was made from it
+    expect(page.locator('.conversation-title [data-field="subject"]')).to_have_text(
+        "<img src=x onerror=\"document.title='pwned'\">Help"
+    )
+    expect(page.locator('.ticket-row [data-field="contact"]')).to_have_text("<b>Mallory</b>")
+    page.wait_for_timeout(300)  # give an injected handler the time it would need
+    assert page.evaluate("window.__pwned") is None
+    assert page.title() == title != "pwned"
+    assert page.locator(".messages img, .messages script, .tickets img, .tickets b").count() == 0
+    screenshot(page, "console-markup-as-text")
+    assert wide.errors == []
+
+
+def test_a_narrow_window_shows_list_then_conversation_then_profile_with_back_navigation(
+    live_app: LiveApp, narrow: BrowserSession
+) -> None:
+    hanako_ticket(live_app)
+    page = narrow.page
+    sign_in(page, live_app)
+    list_pane, conversation, profile = (
+        page.locator(s) for s in (".pane-list", ".pane-conversation", ".pane-profile")
+    )
+    # the list alone
+    expect(list_pane).to_be_visible()
+    expect(conversation).to_be_hidden()
+    expect(profile).to_be_hidden()
+    screenshot(page, "console-400-list")
+    # a ticket: the conversation alone, with a way back and a way to the customer
+    page.locator(".ticket-row").first.click()
+    expect(conversation).to_be_visible()
+    expect(list_pane).to_be_hidden()
+    expect(page.locator(".message-customer")).to_have_count(1)
+    box = conversation.bounding_box()
+    assert box is not None and box["width"] <= 400
+    screenshot(page, "console-400-conversation")
+    page.click('[data-action="show-profile"]')
+    expect(profile).to_be_visible()
+    expect(conversation).to_be_hidden()
+    expect(page.locator(".tracking-number a").first).to_have_text(YAMATO_NUMBER)
+    screenshot(page, "console-400-profile")
+    # back, and back again (the browser's own back button too)
+    page.click('[data-action="back-to-conversation"]')
+    expect(conversation).to_be_visible()
+    page.go_back()
+    expect(profile).to_be_visible()
+    page.click('[data-action="back-to-conversation"]')
+    page.click('[data-action="back-to-list"]')
+    expect(list_pane).to_be_visible()
+    expect(conversation).to_be_hidden()
+    # nothing wider than the window
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    assert narrow.errors == []
+
+
+def test_the_ticket_list_filters_by_tab_view_and_search_and_loads_more_pages(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: Hanako's ticket and 26 newer ones from other people (more than one page of 25)
+    hanako_ticket(live_app)
+    for number in range(26):
+        live_app.open_ticket(
+            name=f"Shopper {number}",
+            email=f"shopper{number}@example.com",
+            subject=f"Question {number}",
+            message="Hi",
+        )
+    page = wide.page
+    sign_in(page, live_app)
+    rows = page.locator(".ticket-row")
+    # when: the list is scrolled to its end, the next page comes
+    expect(rows).to_have_count(25)
+    page.locator('[data-role="more"]').scroll_into_view_if_needed()
+    expect(rows).to_have_count(27)
+    expect(page.locator('[data-role="more"]')).to_be_hidden()
+    # a search by order name finds the customer's ticket only
+    page.fill('[data-role="search"]', "#1002")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator('[data-field="contact"]')).to_have_text("Hanako Yamada")
+    page.fill('[data-role="search"]', "")
+    expect(rows).to_have_count(25)
+    # "mine" is empty until the agent takes the ticket
+    page.click('[data-view="mine"]')
+    expect(page.locator('[data-role="list-status"]')).to_have_text("No tickets here.")
+    page.click('[data-view="all"]')
+    open_ticket(page, "Question 25")
+    page.select_option('[data-role="assignee"]', label=f"{AGENT_NAME} (me)")
+    expect(rows.first.locator('[data-field="assignee"]')).to_have_text(AGENT_NAME)
+    page.click('[data-view="mine"]')
+    expect(rows).to_have_count(1)
+    # setting it pending moves it from the open tab to the pending one
+    page.select_option('[data-role="status"]', "pending")
+    expect(rows).to_have_count(0)
+    page.click('[data-status="pending"]')
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator('[data-field="subject"]')).to_have_text("Question 25")
+    screenshot(page, "console-list-pending-mine")
+    assert wide.errors == []
+
+
+def test_an_agent_unlinks_and_relinks_the_customer_from_the_sidebar(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    hanako_ticket(live_app)
+    page = wide.page
+    sign_in(page, live_app)
+    open_ticket(page, "Where is my tea?")
+    expect(page.locator(".order")).to_have_count(2)
+    # when: the agent says this is not the right customer
+    page.click('[data-action="unlink"]')
+    # then: the ticket stays, without a customer or orders
+    expect(page.locator('[data-field="link-badge"]')).to_have_attribute("data-kind", "unlinked")
+    expect(page.locator(".order")).to_have_count(0)
+    expect(page.locator(".message-customer")).to_have_count(1)
+    expect(page.locator('.ticket-row [data-field="badge"]')).to_have_attribute("data-kind", "unlinked")
+    # when: the agent finds the customer by phone and links her
+    page.fill('[data-role="customer-search"] input', "090-1234-5678")
+    page.click('[data-role="customer-search"] button')
+    choice = page.locator('[data-role="customer-results"] .choice')
+    expect(choice).to_have_count(1)
+    expect(choice.locator('[data-field="name"]')).to_have_text("Hanako Yamada")
+    choice.locator("button").click()
+    # then: linked by the agent, the orders are back, and nothing of the other shop's same-id customer shows
+    expect(page.locator('[data-field="link-badge"]')).to_have_attribute("data-kind", "linked")
+    expect(page.locator('[data-field="link-detail"]')).to_contain_text(AGENT_NAME)
+    expect(page.locator(".order .order-name")).to_have_text(["#1002", "#1001"])
+    expect(page.locator('[data-field="customer-name"]')).to_have_text("Hanako Yamada")
+    screenshot(page, "console-relinked-by-agent")
+    assert wide.errors == []
