@@ -2,10 +2,10 @@
 phone), their newest orders with items, each variant's current stock over all locations, every shipment
 with its tracking links, the requested delivery day and slot, and their earlier tickets.
 
-A fixed handful of indexed queries, however many orders the page shows, each filtered by the shop: the
-customer; the count and first/last dates of their orders; the page of orders; then for the whole page at
-once the line items, the shipments, the variants with their stock levels and locations; the earlier
-tickets.
+Five indexed queries, however many orders the page shows, each filtered by the shop: the customer; the
+page of orders (carrying the count and first/last dates of all of them); for the whole page at once, the
+line items joined to their variants, stock levels and locations; the shipments; the earlier tickets. The
+statements are built once, with bound parameters, so a request only binds and runs them.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, Table, and_, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_app.models import (
@@ -99,75 +100,48 @@ async def build_profile(
     gives ``customer: null`` with whatever orders still carry that id."""
     assert shop.id is not None
     shop_id = shop.id
-    limit = max(0, min(orders_limit, MAX_ORDERS_LIMIT))
+    limit = max(1, min(orders_limit, MAX_ORDERS_LIMIT))
     fmt = formatter(locale, shop.iana_timezone, shop.currency_code)
     as_of = now or utcnow()
+    connection = await session.connection()
+    by = _keys(target)
+    params = {
+        "shop_id": shop_id,
+        "customer_id": target.customer_shopify_id,
+        "email": target.guest_email,
+        "phone": target.guest_phone,
+        "limit": limit,
+        "exclude_id": exclude_ticket_id or 0,  # ticket ids start at 1
+    }
 
     customer_row = None
     if target.customer_shopify_id is not None:
-        customer_row = (
-            await session.execute(
-                select(*_CUSTOMER_COLUMNS).where(
-                    CUSTOMERS.c.shop_id == shop_id, CUSTOMERS.c.shopify_id == target.customer_shopify_id
-                )
-            )
-        ).first()
+        customer_row = (await connection.execute(_CUSTOMER_STATEMENT, params)).first()
 
-    whose = _orders_of(shop_id, target)
-    stats = (
-        await session.execute(
-            select(func.count(), func.min(ORDERS.c.created_at), func.max(ORDERS.c.created_at)).where(whose)
-        )
-    ).one()
-    total_orders = int(stats[0] or 0)
-    orders = (
-        (
-            await session.execute(
-                select(*_ORDER_COLUMNS)
-                .where(whose)
-                .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc())
-                .limit(limit)
-            )
-        ).all()
-        if limit and total_orders
-        else []
-    )
+    orders = (await connection.execute(_orders_statement(by), params)).all()
+    total_orders = int(orders[0].total_orders) if orders else 0
+    first_at = _aware(orders[0].first_at) if orders else None
+    last_at = _aware(orders[0].last_at) if orders else None
     order_ids = [row.id for row in orders]
 
     items_by_order: dict[int, list[Record]] = defaultdict(list)
     shipments_by_order: dict[int, list[Record]] = defaultdict(list)
     stock_by_variant: dict[int, Stock] = {}
     if order_ids:
-        for item in await session.execute(
-            select(*_LINE_ITEM_COLUMNS)
-            .where(LINE_ITEMS.c.shop_id == shop_id, LINE_ITEMS.c.order_id.in_(order_ids))
-            .order_by(LINE_ITEMS.c.order_id, LINE_ITEMS.c.id)
-        ):
+        found = await connection.execute(_ITEMS_STATEMENT, {**params, "order_ids": order_ids})
+        items, stock_by_variant = _items_and_stock(found, fmt)
+        for item in items:
             items_by_order[item.order_id].append(item)
-        for shipment in await session.execute(
-            select(*_FULFILLMENT_COLUMNS)
-            .where(FULFILLMENTS.c.shop_id == shop_id, FULFILLMENTS.c.order_id.in_(order_ids))
-            .order_by(FULFILLMENTS.c.order_id, FULFILLMENTS.c.created_at, FULFILLMENTS.c.id)
-        ):
+        for shipment in await connection.execute(_SHIPMENTS_STATEMENT, {**params, "order_ids": order_ids}):
             shipments_by_order[shipment.order_id].append(shipment)
-        variant_ids = sorted(
-            {
-                item.variant_shopify_id
-                for items in items_by_order.values()
-                for item in items
-                if item.variant_shopify_id is not None
-            }
-        )
-        if variant_ids:
-            stock_by_variant = await _stock(session, shop_id, variant_ids, fmt)
 
-    tickets = await _earlier_tickets(session, shop_id, target, exclude_ticket_id)
+    tickets = (await connection.execute(_tickets_statement(by), params)).all()
 
     return CustomerProfile(
         as_of=_when(fmt, as_of),
         customer=None
         if customer_row is None
-        else _customer(fmt, customer_row, first_at=stats[1], last_at=stats[2]),
+        else _customer(fmt, customer_row, first_at=first_at, last_at=last_at),
         guest=None
         if target.customer_shopify_id is not None
         else GuestFacts(email=target.guest_email, phone=target.guest_phone),
@@ -228,7 +202,7 @@ _ORDER_COLUMNS = tuple(
 )
 _LINE_ITEM_COLUMNS = tuple(
     LINE_ITEMS.c[name]
-    for name in ("order_id", "title", "variant_title", "sku", "quantity", "variant_shopify_id")
+    for name in ("id", "order_id", "title", "variant_title", "sku", "quantity", "variant_shopify_id")
 )
 _FULFILLMENT_COLUMNS = tuple(
     FULFILLMENTS.c[name]
@@ -245,87 +219,149 @@ _FULFILLMENT_COLUMNS = tuple(
 )
 
 
-def _orders_of(shop_id: int, target: ProfileTarget) -> ColumnElement[bool]:
-    if target.customer_shopify_id is not None:
-        return and_(ORDERS.c.shop_id == shop_id, ORDERS.c.customer_shopify_id == target.customer_shopify_id)
-    by: list[ColumnElement[bool]] = []
-    if target.guest_email:
-        by.append(ORDERS.c.email == target.guest_email)
-    if target.guest_phone:
-        by.append(ORDERS.c.phone == target.guest_phone)
-    return and_(ORDERS.c.shop_id == shop_id, ORDERS.c.customer_shopify_id.is_(None), or_(*by))
+_SHOP: BindParameter[int] = bindparam("shop_id")
+_ORDER_IDS: BindParameter[list[int]] = bindparam("order_ids", expanding=True)
 
+_CUSTOMER_STATEMENT = select(*_CUSTOMER_COLUMNS).where(
+    CUSTOMERS.c.shop_id == _SHOP, CUSTOMERS.c.shopify_id == bindparam("customer_id")
+)
 
-async def _stock(
-    session: AsyncSession, shop_id: int, variant_ids: Sequence[int], fmt: Formatter
-) -> dict[int, Stock]:
-    """Each variant's levels at every location, in one query (variants without levels included)."""
-    found = await session.execute(
-        select(
-            VARIANTS.c.shopify_id,
-            VARIANTS.c.inventory_policy,
-            LEVELS.c.location_shopify_id,
-            LEVELS.c.available,
-            LEVELS.c.on_hand,
-            LEVELS.c.incoming,
-            LOCATIONS.c.name,
-        )
-        .select_from(
-            VARIANTS.outerjoin(
-                LEVELS,
-                and_(
-                    LEVELS.c.shop_id == VARIANTS.c.shop_id,
-                    LEVELS.c.inventory_item_shopify_id == VARIANTS.c.inventory_item_shopify_id,
-                ),
-            ).outerjoin(
-                LOCATIONS,
-                and_(
-                    LOCATIONS.c.shop_id == LEVELS.c.shop_id,
-                    LOCATIONS.c.shopify_id == LEVELS.c.location_shopify_id,
-                ),
-            )
-        )
-        .where(VARIANTS.c.shop_id == shop_id, VARIANTS.c.shopify_id.in_(list(variant_ids)))
+# Each line item of the page's orders with its variant's stock at every location: a row per item and
+# location (an item whose variant is not mirrored, or has no levels, once).
+_ITEMS_STATEMENT = (
+    select(
+        *_LINE_ITEM_COLUMNS,
+        VARIANTS.c.shopify_id.label("mirrored_variant_id"),
+        VARIANTS.c.inventory_policy,
+        LEVELS.c.location_shopify_id,
+        LEVELS.c.available,
+        LEVELS.c.on_hand,
+        LEVELS.c.incoming,
+        LOCATIONS.c.name.label("location_name"),
     )
-    policies: dict[int, str | None] = {}
-    levels: dict[int, list[Record]] = defaultdict(list)
-    for row in found:
-        policies[row.shopify_id] = row.inventory_policy
-        if row.location_shopify_id is not None:
-            levels[row.shopify_id].append(row)
-    return {
-        variant_id: _stock_of(fmt, policy, levels.get(variant_id, []))
-        for variant_id, policy in policies.items()
-    }
+    .select_from(
+        LINE_ITEMS.outerjoin(
+            VARIANTS,
+            and_(VARIANTS.c.shop_id == _SHOP, VARIANTS.c.shopify_id == LINE_ITEMS.c.variant_shopify_id),
+        )
+        .outerjoin(
+            LEVELS,
+            and_(
+                LEVELS.c.shop_id == _SHOP,
+                LEVELS.c.inventory_item_shopify_id == VARIANTS.c.inventory_item_shopify_id,
+            ),
+        )
+        .outerjoin(
+            LOCATIONS,
+            and_(LOCATIONS.c.shop_id == _SHOP, LOCATIONS.c.shopify_id == LEVELS.c.location_shopify_id),
+        )
+    )
+    .where(LINE_ITEMS.c.shop_id == _SHOP, LINE_ITEMS.c.order_id.in_(_ORDER_IDS))
+    .order_by(LINE_ITEMS.c.order_id, LINE_ITEMS.c.id)
+)
+
+_SHIPMENTS_STATEMENT = (
+    select(*_FULFILLMENT_COLUMNS)
+    .where(FULFILLMENTS.c.shop_id == _SHOP, FULFILLMENTS.c.order_id.in_(_ORDER_IDS))
+    .order_by(FULFILLMENTS.c.order_id, FULFILLMENTS.c.created_at, FULFILLMENTS.c.id)
+)
 
 
-async def _earlier_tickets(
-    session: AsyncSession, shop_id: int, target: ProfileTarget, exclude_ticket_id: int | None
-) -> Sequence[Record]:
+def _keys(target: ProfileTarget) -> tuple[str, ...]:
+    """What the profile is looked up by: ``("customer",)``, or the guest's ``email`` and/or ``phone``."""
     if target.customer_shopify_id is not None:
-        whose: ColumnElement[bool] = TICKETS.c.customer_shopify_id == target.customer_shopify_id
+        return ("customer",)
+    return tuple(
+        key for key, value in (("email", target.guest_email), ("phone", target.guest_phone)) if value
+    )
+
+
+@cache
+def _orders_statement(by: tuple[str, ...]) -> Select[Any]:
+    """The page of orders, newest first, each row carrying the count and the first and last dates of all
+    of them (uncorrelated subqueries: computed once per query)."""
+    if by == ("customer",):
+        whose = and_(ORDERS.c.shop_id == _SHOP, ORDERS.c.customer_shopify_id == bindparam("customer_id"))
+    else:
+        # One indexed lookup per key, united. The customer test is written so that no index serves it:
+        # SQLite otherwise takes (shop_id, customer_shopify_id) for ``IS NULL`` and walks every guest order.
+        whose = and_(
+            ORDERS.c.shop_id == _SHOP,
+            (ORDERS.c.customer_shopify_id + 0).is_(None),
+            ORDERS.c.id.in_(
+                _united(
+                    select(ORDERS.c.id).where(ORDERS.c.shop_id == _SHOP, ORDERS.c[key] == bindparam(key))
+                    for key in by
+                )
+            ),
+        )
+    return (
+        select(
+            *_ORDER_COLUMNS,
+            select(func.count()).where(whose).scalar_subquery().label("total_orders"),
+            select(func.min(ORDERS.c.created_at)).where(whose).scalar_subquery().label("first_at"),
+            select(func.max(ORDERS.c.created_at)).where(whose).scalar_subquery().label("last_at"),
+        )
+        .where(whose)
+        .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+@cache
+def _tickets_statement(by: tuple[str, ...]) -> Select[Any]:
+    if by == ("customer",):
+        whose: ColumnElement[bool] = TICKETS.c.customer_shopify_id == bindparam("customer_id")
     else:
         # a guest's tickets are those of the contacts with the guest's email or phone (both indexed)
-        by: list[ColumnElement[bool]] = []
-        if target.guest_email:
-            by.append(CONTACTS.c.email == target.guest_email)
-        if target.guest_phone:
-            by.append(CONTACTS.c.phone == target.guest_phone)
         whose = TICKETS.c.contact_id.in_(
-            select(CONTACTS.c.id).where(CONTACTS.c.shop_id == shop_id, or_(*by)).scalar_subquery()
+            _united(
+                select(CONTACTS.c.id).where(CONTACTS.c.shop_id == _SHOP, CONTACTS.c[key] == bindparam(key))
+                for key in by
+            )
         )
-    statement = select(TICKETS.c.id, TICKETS.c.subject, TICKETS.c.status, TICKETS.c.created_at).where(
-        TICKETS.c.shop_id == shop_id, whose
+    return (
+        select(TICKETS.c.id, TICKETS.c.subject, TICKETS.c.status, TICKETS.c.created_at)
+        .where(TICKETS.c.shop_id == _SHOP, whose, TICKETS.c.id != bindparam("exclude_id"))
+        .order_by(TICKETS.c.created_at.desc(), TICKETS.c.id.desc())
+        .limit(EARLIER_TICKETS_LIMIT)
     )
-    if exclude_ticket_id is not None:
-        statement = statement.where(TICKETS.c.id != exclude_ticket_id)
-    statement = statement.order_by(TICKETS.c.created_at.desc(), TICKETS.c.id.desc()).limit(
-        EARLIER_TICKETS_LIMIT
-    )
-    return (await session.execute(statement)).all()
+
+
+def _united(selects: Iterable[Select[Any]]) -> Any:
+    chosen = list(selects)
+    return chosen[0] if len(chosen) == 1 else union(*chosen)
+
+
+def _items_and_stock(found: Iterable[Record], fmt: Formatter) -> tuple[list[Record], dict[int, Stock]]:
+    items: dict[int, Record] = {}
+    policies: dict[int, str | None] = {}
+    levels: dict[int, dict[int, Record]] = defaultdict(dict)
+    for row in found:
+        items.setdefault(row.id, row)
+        variant_id = row.mirrored_variant_id
+        if variant_id is None:
+            continue
+        policies[variant_id] = row.inventory_policy
+        if row.location_shopify_id is not None:
+            levels[variant_id][row.location_shopify_id] = row
+    stock = {
+        variant_id: _stock_of(fmt, policy, list(levels.get(variant_id, {}).values()))
+        for variant_id, policy in policies.items()
+    }
+    return list(items.values()), stock
 
 
 # Shapes ---------------------------------------------------------------------------------------------
+
+
+def _aware(moment: datetime | str | None) -> datetime | None:
+    """An aggregate over a UTC column comes back without its type: naive (or text) on SQLite."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _when(fmt: Formatter, moment: datetime) -> When:
@@ -454,8 +490,10 @@ def _stock_of(fmt: Formatter, policy: str | None, levels: Sequence[Record]) -> S
         policy=policy,
         level=_word(describe(WordKind.STOCK, stock_level(available, policy=policy), locale=fmt.locale)),
         locations=[
-            LocationStock(id=level.location_shopify_id, name=level.name, available=level.available)
-            for level in sorted(levels, key=lambda level: (level.name or "", level.location_shopify_id))
+            LocationStock(id=level.location_shopify_id, name=level.location_name, available=level.available)
+            for level in sorted(
+                levels, key=lambda level: (level.location_name or "", level.location_shopify_id)
+            )
         ],
     )
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import DateTimePattern, format_date, parse_pattern
 from babel.numbers import UnknownCurrencyError, format_currency, get_currency_precision
 
 DEFAULT_CURRENCY = "USD"
@@ -66,7 +66,7 @@ class Formatter:
     currency: str
     _babel: Locale = field(repr=False)
     _date_pattern: str = field(repr=False)
-    _datetime_pattern: str = field(repr=False)
+    _datetime_pattern: DateTimePattern = field(repr=False)
 
     def parse_amount(self, amount: str | None) -> Decimal | None:
         if amount is None:
@@ -82,7 +82,7 @@ class Formatter:
 
     def moment_text(self, moment: datetime) -> str:
         """``2026/11/20 14:03`` (ja) or ``Nov 20, 2026, 2:03 PM`` (en), in the shop's time zone."""
-        return format_datetime(moment, self._datetime_pattern, tzinfo=self.timezone, locale=self._babel)
+        return self._datetime_pattern.apply(moment.astimezone(self.timezone), self._babel)
 
     def day_text(self, day: date | datetime) -> str:
         """A calendar day; a datetime is first taken to the shop's time zone."""
@@ -105,5 +105,5 @@ def formatter(locale: str | None, timezone: str | None, currency: str | None) ->
         currency=(currency or DEFAULT_CURRENCY).upper(),
         _babel=babel,
         _date_pattern=date_pattern,
-        _datetime_pattern=datetime_pattern,
+        _datetime_pattern=parse_pattern(datetime_pattern),
     )

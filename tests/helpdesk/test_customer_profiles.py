@@ -760,9 +760,51 @@ async def test_the_profile_takes_a_fixed_number_of_queries_each_limited_to_the_s
         # reads of rows (a driver's connection ping has no FROM)
         return [s for s in statements if s.lstrip().upper().startswith("SELECT") and " FROM " in s.upper()]
 
-    assert len(queries(many)) == len(queries(few)) <= 8
+    assert len(queries(many)) == len(queries(few)) <= 5
     for statement in queries(many):
         assert "shop_id" in statement, statement
+
+
+async def test_no_profile_query_walks_a_table_on_sqlite(world: World) -> None:
+    await fill_alpha(world)
+    await fill_beta_with_the_same_ids(world)
+    if world.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plans")
+    await add_tickets(world, world.alpha, ("guest", None, "guest@example.jp", T0))
+    async with transaction(world.sessions) as session:
+        await mirror_writes.upsert_orders(
+            session,
+            shop_id=world.alpha.id or 0,
+            orders=[order(2001, T0, customer_shopify_id=None, email="guest@example.jp")],
+            synced_at=SYNCED,
+        )
+    async with world.engine.connect() as connection:
+        await connection.exec_driver_sql("ANALYZE")  # plans from statistics, as in a real store
+        await connection.commit()
+    captured: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    event.listen(world.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await world.profile(exclude_ticket_id=1)
+        await world.profile(target=ProfileTarget(customer_shopify_id=None, guest_email="guest@example.jp"))
+        await world.profile(
+            target=ProfileTarget(
+                customer_shopify_id=None, guest_email="guest@example.jp", guest_phone="+8190"
+            )
+        )
+    finally:
+        event.remove(world.engine.sync_engine, "before_cursor_execute", record)
+
+    assert len(captured) == 5 + 4 + 4  # a guest has no customer row to read
+    async with world.engine.connect() as connection:
+        for statement, parameters in captured:
+            plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
+            steps = [str(step[-1]) for step in plan]
+            assert not [step for step in steps if step.startswith("SCAN")], (statement, steps)
 
 
 def test_the_profile_serialises_to_the_api_contract() -> None:
