@@ -456,6 +456,44 @@ class StoreActivity:
             await self._emit(change, "customers/update", rest_payloads.customer_payload(customer))
             return change
 
+    async def update_shop(
+        self,
+        shop: str,
+        *,
+        name: str | None = None,
+        timezone: str | None = None,
+        currency: str | None = None,
+        country_code: str | None = None,
+        country: str | None = None,
+        locale: str | None = None,
+    ) -> Change:
+        """The merchant edits the store's settings (what is given changes): ``shop/update``."""
+        async with self._lock:
+            doc = self._shop_doc(shop)
+            if name is not None:
+                doc["name"] = name
+            if timezone is not None:
+                doc["ianaTimezone"] = timezone
+            if currency is not None:
+                doc["currencyCode"] = currency
+                doc["enabledPresentmentCurrencies"] = [currency]
+            if country_code is not None:
+                address = dict(doc.get("shopAddress") or doc.get("billingAddress") or {})
+                address.update(countryCodeV2=country_code, country=country or country_code)
+                doc["shopAddress"] = address
+            if locale is not None:
+                held = [e for e in doc.get("_locales") or () if e.get("locale") != locale]
+                doc["_locale"] = locale
+                doc["_locales"] = [
+                    {"locale": locale, "primary": True, "published": True},
+                    *({**entry, "primary": False} for entry in held),
+                ]
+            doc["updatedAt"] = isoformat_z(self._state.now())
+            self._state.records.put(shop, doc)
+            change = Change(shop, "Store settings updated", subject=doc["id"])
+            await self._emit(change, "shop/update", rest_payloads.shop_payload(doc))
+            return change
+
     async def uninstall_app(self, shop: str, client_id: str) -> Change:
         async with self._lock:
             change = Change(shop, f"App {client_id} uninstalled", subject=client_id)

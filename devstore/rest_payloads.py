@@ -454,8 +454,8 @@ def location_payload(location: Doc) -> Doc:
 
 
 def shop_payload(shop: Doc) -> Doc:
-    """The shop resource, as ``app/uninstalled`` carries it."""
-    billing = shop.get("billingAddress") or {}
+    """The shop resource, as ``app/uninstalled`` and ``shop/update`` carry it."""
+    billing = shop.get("shopAddress") or shop.get("billingAddress") or {}
     return {
         "id": _id(shop["id"]),
         "name": shop.get("name"),

@@ -219,7 +219,7 @@ async def run_sync(
     except InvalidShopDomain:
         out.print(f"shop-app: {shop!r} is not a *.myshopify.com domain", markup=False)
         return 2
-    async with open_services(settings, http=http) as services:
+    async with open_services(settings, http=http, listen=False) as services:
         async with services.sessions() as session:
             found = await get_shop(session, domain)
         if found is None or found.id is None or not found.is_active:
@@ -293,7 +293,8 @@ async def _worker(settings: Settings, *, concurrency: int) -> int:
             "shop-app: workers need PostgreSQL; on SQLite jobs run inside `shop-app serve`", file=sys.stderr
         )
         return 2
-    async with open_services(settings) as services:
+    # a worker publishes live events (NOTIFY) but has no consoles to deliver them to: no LISTEN
+    async with open_services(settings, listen=False) as services:
         queue = ProcrastinateQueue(services)
         await queue.start()
         try:

@@ -21,7 +21,7 @@ from shop_app.jobs.services import Services
 from shop_app.jobs.tasks import TaskName
 from shop_app.services.access_tokens import AccessTokens
 from shop_app.services.inbox_writer import InboxWriter
-from shop_app.services.live_events import InProcessBus
+from shop_app.services.live_events import EventBus, InProcessBus, PostgresBus
 from shop_app.services.shop_directory import ShopDirectory
 from shop_app.settings import JobEngine, Settings
 
@@ -39,9 +39,16 @@ class State(TypedDict):
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, app_config: AppConfig | None = None, http: httpx.AsyncClient | None = None
+    settings: Settings,
+    *,
+    app_config: AppConfig | None = None,
+    http: httpx.AsyncClient | None = None,
+    listen: bool = True,
 ) -> AsyncIterator[Services]:
+    """``listen=False`` for processes that only publish live events (a worker, ``shop-app sync``): on
+    PostgreSQL they open no ``LISTEN`` connection."""
     engine = make_engine(settings.database_url)
+    events: EventBus = InProcessBus() if settings.is_sqlite else PostgresBus(engine, listen=listen)
     own_http = http is None
     client = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
     cipher = Cipher(settings.encryption_keys)
@@ -53,6 +60,7 @@ async def open_services(
     )
     sessions = make_session_factory(engine)
     try:
+        await events.start()
         yield Services(
             settings=settings,
             app_config=app_config or load_app_config(settings.app_config_path),
@@ -64,9 +72,10 @@ async def open_services(
                 sessions, cipher=cipher, oauth=oauth, margin_seconds=settings.token_refresh_margin_seconds
             ),
             shop_directory=ShopDirectory(sessions),
-            events=InProcessBus(),
+            events=events,
         )
     finally:
+        await events.stop()
         if own_http:
             await client.aclose()
         await engine.dispose()

@@ -34,6 +34,16 @@ class VariantRef:
 def shop_doc(profile: ShopProfile, ids: IdAllocator, created_at: datetime) -> dict[str, Any]:
     shop_id = ids.take("Shop")
     primary = profile.locations[0]
+    address = {
+        "address1": primary.address1,
+        "city": primary.city,
+        "province": primary.province,
+        "provinceCode": primary.province_code,
+        "zip": primary.zip,
+        "country": profile.country,
+        "countryCodeV2": profile.country_code,
+        "phone": primary.phone,
+    }
     return {
         "id": gid("Shop", shop_id),
         "name": profile.name,
@@ -50,22 +60,19 @@ def shop_doc(profile: ShopProfile, ids: IdAllocator, created_at: datetime) -> di
         "url": f"https://{profile.domain}",
         "createdAt": isoformat_z(created_at),
         "updatedAt": isoformat_z(created_at),
-        "billingAddress": {
-            "address1": primary.address1,
-            "city": primary.city,
-            "province": primary.province,
-            "provinceCode": primary.province_code,
-            "zip": primary.zip,
-            "country": profile.country,
-            "countryCodeV2": profile.country_code,
-            "phone": primary.phone,
-        },
+        "billingAddress": address,
+        "shopAddress": dict(address),
         "plan": {
             "publicDisplayName": profile.plan,
             "partnerDevelopment": True,
             "shopifyPlus": False,
         },
         "_locale": profile.locale,
+        # the primary locale first; English is published beside Japanese, as on most Japanese stores
+        "_locales": [
+            {"locale": locale, "primary": locale == profile.locale, "published": True}
+            for locale in dict.fromkeys((profile.locale, "en"))
+        ],
     }
 
 

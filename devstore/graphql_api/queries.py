@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from graphql import GraphQLError, GraphQLObjectType
 
 from devstore.graphql_api.connections import Connection, root_connection
@@ -54,6 +55,33 @@ def app_scope(ctx: RequestContext) -> Term:
 def shop(ctx: RequestContext, args: dict[str, Any]) -> Doc | None:
     rows = ctx.records.page(ctx.shop, "Shop", limit=1)
     return rows[0].doc if rows else None
+
+
+@root("shopLocales")
+def shop_locales(ctx: RequestContext, args: dict[str, Any]) -> list[Doc]:
+    """The shop's locales (``_locales`` of the shop document; else its one ``_locale``, primary)."""
+    doc = shop(ctx, {})
+    if doc is None:
+        return []
+    held = doc.get("_locales") or [{"locale": doc.get("_locale") or "en", "primary": True, "published": True}]
+    locales = [
+        {
+            "locale": entry["locale"],
+            "name": locale_name(entry["locale"]),
+            "primary": bool(entry.get("primary")),
+            "published": bool(entry.get("published")),
+        }
+        for entry in held
+    ]
+    return [entry for entry in locales if entry["published"]] if args.get("published") else locales
+
+
+def locale_name(code: str) -> str:
+    """The English name Shopify shows for a locale code (``ja`` → ``Japanese``)."""
+    try:
+        return str(Locale.parse(code, sep="-").english_name)
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def _node(ctx: RequestContext, gid: object) -> Doc | None:

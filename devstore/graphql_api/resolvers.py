@@ -96,6 +96,8 @@ DERIVED: dict[tuple[str, str], Callable[[RequestContext, Doc], Any]] = {
     ("Shop", "contactEmail"): lambda ctx, doc: doc.get("email"),
     ("Shop", "url"): lambda ctx, doc: f"https://{doc.get('myshopifyDomain')}",
     ("Shop", "primaryDomain"): lambda ctx, doc: _shop_domain(doc),
+    # stores generated before shopAddress was kept have only the (deprecated) billing address
+    ("Shop", "shopAddress"): lambda ctx, doc: doc.get("shopAddress") or doc.get("billingAddress") or {},
 }
 
 

@@ -46,14 +46,15 @@ FIELDS: dict[str, str] = {
     "QueryRoot": """shop node nodes order orders customer customers product products productVariant
         productVariants inventoryItem inventoryItems location locations bulkOperation bulkOperations
         currentBulkOperation webhookSubscriptions webhookSubscription ordersCount customersCount productsCount
-        productVariantsCount""",
+        productVariantsCount shopLocales""",
     "Mutation": """bulkOperationRunQuery bulkOperationCancel webhookSubscriptionCreate webhookSubscriptionDelete
         webhookSubscriptionUpdate""",
     "Node": "id",
     "LegacyInteroperability": "legacyResourceId",
     "DisplayableError": "field message",
-    "Shop": """id name myshopifyDomain email contactEmail currencyCode ianaTimezone billingAddress plan
-        primaryDomain url""",
+    "Shop": """id name myshopifyDomain email contactEmail currencyCode ianaTimezone billingAddress shopAddress
+        plan primaryDomain url""",
+    "ShopLocale": "locale name primary published",
     "Domain": "id host url sslEnabled",
     "Order": """id legacyResourceId name number createdAt updatedAt processedAt closedAt closed cancelledAt cancelReason
         displayFinancialStatus displayFulfillmentStatus email phone currencyCode totalPriceSet subtotalPriceSet

@@ -45,6 +45,7 @@ from shop_app.database import transaction
 from shop_app.models import Shop, SyncState
 from shop_app.services import mirror_writes
 from shop_app.services.mirror_writes import UpsertResult
+from shop_app.services.shop_details import refresh_shop_details
 from shop_app.services.sync_states import (
     LEASE_RENEW_SECONDS,
     LeaseLost,
@@ -497,9 +498,11 @@ async def run_under_lease(services: Services, *, shop_id: int, body: Body, what:
 
 async def backfill_shop(services: Services, *, shop_id: int, full: bool = False) -> None:
     """Copy the whole shop into the mirror, resuming a killed run; ``full`` starts over. A shop whose
-    backfill is complete is left as it is (reconciliation keeps it fresh) unless ``full``."""
+    backfill is complete is left as it is (reconciliation keeps it fresh) unless ``full``. Every run first
+    reads the shop's own settings (name, country, currency, time zone, locale)."""
 
     async def body(run: SyncRun) -> None:
+        await refresh_shop_details(run.services, shop=run.shop, client=run.client)
         if run.checkpoints.get("completed_at") and not full:
             return
         await _backfill_under_lease(run, full=full)

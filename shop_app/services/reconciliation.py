@@ -1,7 +1,8 @@
 """Reconciliation: a scheduled sweep per shop that repairs whatever a lost, late or reordered webhook left
 wrong. For each resource it pages ``updated_at:>'<watermark - overlap>'`` (sorted by ``UPDATED_AT``),
 upserts what it finds (an older ``updated_at`` never overwrites a newer one, so it is harmless when
-nothing was missed), advances the watermark to the sweep's start, and reports the ids it changed.
+nothing was missed), advances the watermark to the sweep's start, and reports the ids it changed. What it
+repaired is published as live events once the sweep has committed it.
 
 Locations have no ``updated_at`` search and are few: they are read whole. Stock is read through inventory
 items updated since the watermark (an inventory change moves its item's ``updatedAt``).
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shop_app.services.backfill import SPECS, SyncRun, fetch_page, run_under_lease, writer_for
+from shop_app.services.live_events import ChangeSet, publish_changes
 from shop_app.services.sync_states import Phase, now_utc
 
 if TYPE_CHECKING:
@@ -30,7 +32,18 @@ def search_since(moment: datetime) -> str:
     return f"updated_at:>'{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
 
 
-async def _sweep(run: SyncRun, name: str, since: datetime | None) -> dict[str, Any]:
+def _note_repairs(changes: ChangeSet, name: str, shop_id: int, ids: list[int]) -> None:
+    if name == "orders":
+        changes.orders(shop_id, order_ids=ids)
+    elif name == "customers":
+        changes.customers(shop_id, customer_ids=ids)
+    elif name == "products":
+        changes.stock(shop_id, product_ids=ids)
+    elif name == "inventory":
+        changes.stock(shop_id, inventory_item_ids=ids)
+
+
+async def _sweep(run: SyncRun, name: str, since: datetime | None, changes: ChangeSet) -> dict[str, Any]:
     spec = SPECS[name]
     query = search_since(since) if since is not None and spec.searchable else None
     cursor: str | None = None
@@ -54,6 +67,7 @@ async def _sweep(run: SyncRun, name: str, since: datetime | None) -> dict[str, A
             break
         cursor = page.end_cursor
     unique = sorted(set(changed))
+    _note_repairs(changes, name, run.shop_id, unique)
     return {
         "checked": checked,
         "changed": len(unique),
@@ -75,10 +89,11 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
     watermarks: dict[str, Any] = dict(state.watermarks or {})
     overlap = timedelta(seconds=RECONCILE_OVERLAP_SECONDS)
     resources: dict[str, Any] = {}
+    repairs = ChangeSet()
     for name in RECONCILED:
         mark = watermarks.get(name)
         since = datetime.fromisoformat(mark) - overlap if isinstance(mark, str) else None
-        resources[name] = await _sweep(run, name, since)
+        resources[name] = await _sweep(run, name, since, repairs)
         resources[name]["since"] = since.isoformat() if since is not None else None
         watermarks[name] = started.isoformat()
     finished = now_utc()
@@ -96,6 +111,10 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
         last_error=None,
     )
     logger.info("reconciliation shop=%s repaired=%s", run.shop.domain, report["repaired"])
+    if repairs:
+        async with run.services.sessions() as session:
+            links = await repairs.read_links(session)
+        await publish_changes(run.services.events, repairs.completed(links))
     return report
 
 

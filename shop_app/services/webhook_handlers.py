@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from integrations.shopify import rest_resources
+from integrations.shopify.shop_details import parse_shop_update
 from integrations.shopify.webhook_payloads import (
     CustomersDataRequest,
     CustomersMerge,
@@ -24,7 +25,7 @@ from integrations.shopify.webhook_payloads import (
 from shop_app.encryption import Cipher
 from shop_app.models import Fulfillment, Shop, SyncState
 from shop_app.models.base import utcnow
-from shop_app.services import bulk_backfill, compliance, customer_matching, mirror_writes, shops
+from shop_app.services import bulk_backfill, compliance, customer_matching, mirror_writes, shop_details, shops
 
 if TYPE_CHECKING:
     from shop_app.jobs.services import Services
@@ -64,6 +65,12 @@ async def handle_app_uninstalled(context: WebhookContext) -> None:
 async def handle_app_scopes_update(context: WebhookContext) -> None:
     update = ScopesUpdate.parse(context.payload)
     await shops.update_scopes(context.session, shop=context.shop, scopes=list(update.current))
+
+
+async def handle_shop_update(context: WebhookContext) -> None:
+    """The shop's name, country, currency, time zone or locale changed."""
+    details = parse_shop_update(context.payload)
+    await shop_details.update_shop_details(context.session, shop=context.shop, details=details)
 
 
 def _subject(customer: Any, order_ids: tuple[int, ...]) -> compliance.CustomerSubject:
@@ -351,6 +358,7 @@ HANDLERS: dict[str, Handler] = {
     "bulk_operations/finish": handle_bulk_operations_finish,
     "app/uninstalled": handle_app_uninstalled,
     "app/scopes_update": handle_app_scopes_update,
+    "shop/update": handle_shop_update,
     "customers/data_request": handle_customers_data_request,
     "customers/redact": handle_customers_redact,
     "shop/redact": handle_shop_redact,

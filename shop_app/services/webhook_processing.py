@@ -4,6 +4,11 @@ Topics without a handler are settled together in one statement. Whole-record top
 products, stock) are parsed one by one and written with one writer call per shop and kind; the other
 mirror topics run one by one; all of a batch in one transaction, with savepoints so a bad delivery fails
 alone. Topics that change a whole shop (install state, privacy requests) run alone.
+
+Once a batch has committed (and its follow-ups, such as orders fetched again, have run), what its applied
+deliveries changed is published as live events: one per kind and shop, ids deduplicated, completed from
+the mirror as it was before and after (an order's customer, a product's variants). Nothing is published
+for a delivery that failed, nor before the commit.
 """
 
 from __future__ import annotations
@@ -12,18 +17,23 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from integrations.shopify import rest_resources
+from integrations.shopify.graphql_resources import gid_type, id_from_gid
 from integrations.shopify.webhook_payloads import MalformedPayload, parse_json_object
 from shop_app.database import transaction
 from shop_app.jobs.services import Services
 from shop_app.models import Shop, WebhookDelivery
 from shop_app.services import webhook_inbox
+from shop_app.services.live_events import ChangeSet, MirrorLinks, publish_changes
 from shop_app.services.webhook_handlers import (
     COMPLIANCE_TOPICS,
     GROUPS,
     HANDLERS,
+    ORDER_TOPICS,
     WebhookContext,
     note_webhooks,
 )
@@ -35,6 +45,113 @@ SHOP_STATE_TOPICS = frozenset({"app/uninstalled", "shop/redact"})
 # Topics whose handler touches a whole shop: each runs alone, in its own transaction.
 SOLO_TOPICS = SHOP_STATE_TOPICS | COMPLIANCE_TOPICS | {"app/scopes_update", "bulk_operations/finish"}
 PROCESSING_BATCH = 20  # short transactions: ingest shares the database lock
+FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
+
+
+def delivery_changes(topic: str, shop_id: int, payload: dict[str, Any]) -> ChangeSet:
+    """What a delivery changes, by the Shopify ids its body names (the mirror adds the rest); empty for
+    topics that change nothing a console shows, or a body the handler refuses too."""
+    changes = ChangeSet()
+    try:
+        if topic in ORDER_TOPICS:
+            order = rest_resources.parse_order(payload)
+            customers = [order.customer_shopify_id] if order.customer_shopify_id is not None else []
+            changes.orders(shop_id, order_ids=[order.shopify_id], customer_ids=customers)
+        elif topic == "orders/edited":
+            changes.orders(shop_id, order_ids=[rest_resources.parse_order_edit(payload)])
+        elif topic == "orders/delete":
+            changes.orders(shop_id, order_ids=[rest_resources.parse_deleted_id(payload, "Order")])
+        elif topic in FULFILLMENT_TOPICS:
+            changes.orders(shop_id, order_ids=[rest_resources.parse_fulfillment(payload).order_shopify_id])
+        elif topic == "fulfillment_events/create":
+            notice = rest_resources.parse_fulfillment_event(payload)
+            changes.orders(shop_id, order_ids=[notice.order_shopify_id])
+        elif topic == "refunds/create":
+            changes.orders(shop_id, order_ids=[rest_resources.parse_refund(payload).order_shopify_id])
+        elif topic.startswith("customers/") and topic not in COMPLIANCE_TOPICS:
+            changes.customers(shop_id, customer_ids=_customer_ids(payload))
+        elif topic in ("products/create", "products/update"):
+            product = rest_resources.parse_product(payload)
+            variants = product.variants or ()
+            changes.stock(
+                shop_id,
+                product_ids=[product.shopify_id],
+                variant_ids=[variant.shopify_id for variant in variants],
+                inventory_item_ids=[
+                    v.inventory_item_shopify_id for v in variants if v.inventory_item_shopify_id is not None
+                ],
+            )
+        elif topic == "products/delete":
+            changes.stock(shop_id, product_ids=[rest_resources.parse_deleted_id(payload, "Product")])
+        elif topic.startswith("inventory_levels/"):
+            key = rest_resources.parse_inventory_level_key(payload)
+            changes.stock(shop_id, inventory_item_ids=[key.inventory_item_shopify_id])
+        elif topic == "inventory_items/update":
+            changes.stock(
+                shop_id, inventory_item_ids=[rest_resources.parse_inventory_item(payload).shopify_id]
+            )
+        elif topic == "inventory_items/delete":
+            item_id = rest_resources.parse_deleted_id(payload, "InventoryItem")
+            changes.stock(shop_id, inventory_item_ids=[item_id])
+    except MalformedPayload:
+        return ChangeSet()
+    return changes
+
+
+def _customer_ids(payload: dict[str, Any]) -> list[int]:
+    """The customers a ``customers/*`` body names: its own id, or (``customers/merge``) the kept and the
+    deleted customer's."""
+    named = [
+        id_from_gid(value)
+        for key, value in payload.items()
+        if key.startswith("admin_graphql_api") and isinstance(value, str) and gid_type(value) == "Customer"
+    ]
+    if named:
+        return named
+    plain = payload.get("id")
+    return [plain] if type(plain) is int else []
+
+
+class _BatchChanges:
+    """The live changes of claimed deliveries: proposed per delivery from their bodies (with the mirror's
+    links read before they apply), published for the ones that were applied once all has committed."""
+
+    def __init__(self) -> None:
+        self.proposed: dict[int, ChangeSet] = {}
+        self.links = MirrorLinks()
+        self.applied = ChangeSet()
+
+    async def propose(
+        self, session: AsyncSession, deliveries: list[tuple[int, str, WebhookDelivery]]
+    ) -> None:
+        everything = ChangeSet()
+        for delivery_id, topic, delivery in deliveries:
+            try:
+                payload = parse_json_object(delivery.body or "")
+            except MalformedPayload:
+                continue
+            proposed = delivery_changes(topic, delivery.shop_id, payload)
+            if proposed:
+                self.proposed[delivery_id] = proposed
+                everything.merge(proposed)
+        if everything:
+            self.links.update(await everything.read_links(session))
+
+    def applied_delivery(self, delivery_id: int) -> None:
+        proposed = self.proposed.get(delivery_id)
+        if proposed is not None:
+            self.applied.merge(proposed)
+
+    async def publish(self, services: Services) -> None:
+        if not self.applied:
+            return
+        try:
+            async with services.sessions() as session:
+                self.links.update(await self.applied.read_links(session))
+        except SQLAlchemyError as error:
+            # the deliveries are applied: publish what the bodies and the earlier read name
+            logger.warning("live event links not read error=%s", type(error).__name__)
+        await publish_changes(services.events, self.applied.completed(self.links))
 
 
 async def process_deliveries(services: Services, *, delivery_ids: list[int]) -> bool:
@@ -120,6 +237,11 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 s.id: s
                 for s in (await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))).scalars()
             }
+            live = _BatchChanges()
+            await live.propose(
+                session,
+                [(i, topic, deliveries[i]) for i, topic in batch if deliveries.get(i) is not None],
+            )
             done: list[int] = []
             singles = await _apply_groups(session, batch, deliveries, shops, done, failed)
             for delivery_id, topic in singles:
@@ -160,6 +282,8 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
         for delivery_id, topic in batch:
             retry |= await _process_claimed(services, delivery_id, topic)
         return retry
+    for delivery_id in done:
+        live.applied_delivery(delivery_id)
     for delivery_id, context in follow_ups:
         try:
             for follow_up in context.after_commit:
@@ -171,11 +295,14 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
             continue
         async with transaction(services.sessions) as session:
             await webhook_inbox.finish_deliveries(session, [delivery_id])
+        live.applied_delivery(delivery_id)
+    await live.publish(services)
     return retry
 
 
 async def _process_claimed(services: Services, delivery_id: int, topic: str) -> bool:
     """Run the handler of a delivery this worker has claimed; True when it should be retried."""
+    live = _BatchChanges()
     try:
         async with transaction(services.sessions) as session:
             delivery = await session.get(WebhookDelivery, delivery_id)
@@ -183,6 +310,7 @@ async def _process_claimed(services: Services, delivery_id: int, topic: str) -> 
             if delivery is None or shop is None:
                 return False
             payload = parse_json_object(delivery.body or "")
+            await live.propose(session, [(delivery_id, topic, delivery)])
             context = WebhookContext(
                 session=session,
                 shop=shop,
@@ -203,6 +331,7 @@ async def _process_claimed(services: Services, delivery_id: int, topic: str) -> 
                 await webhook_inbox.finish_deliveries(session, [delivery_id])
         if topic in SHOP_STATE_TOPICS:
             services.shop_directory.forget(domain)
+        live.applied_delivery(delivery_id)
     except MalformedPayload as error:
         logger.warning("webhook payload refused topic=%s delivery=%s reason=%s", topic, delivery_id, error)
         async with transaction(services.sessions) as session:
@@ -213,4 +342,5 @@ async def _process_claimed(services: Services, delivery_id: int, topic: str) -> 
             retry = await webhook_inbox.fail_delivery(session, delivery_id, type(error).__name__)
         logger.exception("webhook processing failed topic=%s delivery=%s retry=%s", topic, delivery_id, retry)
         return retry
+    await live.publish(services)
     return False
