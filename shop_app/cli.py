@@ -92,6 +92,38 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--seed", type=int, default=1, help="seed of the generated data (default 1)")
     dev.add_argument("--activity", action="store_true", help="let the store place and ship orders on a clock")
 
+    agent = commands.add_parser(
+        "agent",
+        help="add an agent to a shop's helpdesk (`shop-app agent add --help`)",
+        description="Manage the people who answer a shop's tickets in the agent console.",
+    )
+    agent_commands = agent.add_subparsers(dest="agent_command", required=True, metavar="ACTION")
+    agent_add = agent_commands.add_parser(
+        "add",
+        help="create an agent (or find one by email) and make it a member of a shop",
+        description="The password is read from SHOP_APP_AGENT_PASSWORD, or asked for at the prompt.",
+    )
+    agent_add.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
+    agent_add.add_argument("--email", required=True)
+    agent_add.add_argument("--name", default="", help="shown to other agents (default: the email)")
+    agent_add.add_argument("--role", choices=["admin", "agent"], default="agent", help="default agent")
+    agent_add.add_argument("--locale", choices=["en", "ja"], default="en", help="console language")
+
+    api_key = commands.add_parser(
+        "api-key",
+        help="create an API key for a bot or another helpdesk (`shop-app api-key create --help`)",
+        description="API keys call /api/v1 for one shop. The key is printed once and stored as a digest.",
+    )
+    key_commands = api_key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    key_create = key_commands.add_parser("create", help="create a key and print it once")
+    key_create.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
+    key_create.add_argument("--name", required=True, help="what uses the key")
+    key_create.add_argument(
+        "--trusted",
+        action="store_true",
+        help="its callers verify shoppers themselves (order details allowed)",
+    )
+
     devstore = commands.add_parser(
         "devstore",
         help="run only the simulated Shopify store (see `shop-app devstore --help`)",
@@ -137,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_worker(settings, concurrency=args.concurrency))
     if args.command == "sync":
         return asyncio.run(run_sync(settings, shop=args.shop, full=args.full))
+    if args.command in ("agent", "api-key"):
+        return _accounts(settings, args)
     if args.command == "dev":
         from shop_app.dev_server import DevOptions, run_dev
 
@@ -153,6 +187,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 0
     return 2
+
+
+def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from shop_app.agent_commands import add_agent, new_api_key
+    from shop_app.errors import AppError
+    from shop_app.models import Role
+
+    try:
+        if args.command == "api-key":
+            key = asyncio.run(new_api_key(settings, shop=args.shop, name=args.name, trusted=args.trusted))
+            print(key)
+            print("Keep this key now: it is not shown again.", file=sys.stderr)
+            return 0
+        password = os.environ.get("SHOP_APP_AGENT_PASSWORD")
+        if password is None and sys.stdin.isatty():
+            password = getpass.getpass("Password for the new agent (ignored if it exists): ") or None
+        outcome = asyncio.run(
+            add_agent(
+                settings,
+                shop=args.shop,
+                email=args.email,
+                name=args.name,
+                password=password,
+                role=Role(args.role),
+                locale=args.locale,
+            )
+        )
+    except AppError as error:
+        print(f"shop-app: {error.message}", file=sys.stderr)
+        return 1
+    print(outcome)
+    return 0
 
 
 def migrate(settings: Settings) -> None:

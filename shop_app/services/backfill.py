@@ -58,6 +58,7 @@ from shop_app.services.sync_states import (
     save_under_lease,
     take_lease,
 )
+from shop_app.services.ticket_links import link_waiting_after_sync
 from shop_app.services.webhook_subscriptions import admin_client
 
 if TYPE_CHECKING:
@@ -506,6 +507,7 @@ async def backfill_shop(services: Services, *, shop_id: int, full: bool = False)
         if run.checkpoints.get("completed_at") and not full:
             return
         await _backfill_under_lease(run, full=full)
+        await link_waiting_after_sync(run.services, shop=run.shop)
 
     await run_under_lease(services, shop_id=shop_id, body=body, what="backfill")
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from shop_app.services.backfill import SPECS, SyncRun, fetch_page, run_under_lease, writer_for
 from shop_app.services.live_events import ChangeSet, publish_changes
 from shop_app.services.sync_states import Phase, now_utc
+from shop_app.services.ticket_links import link_waiting_after_sync
 
 if TYPE_CHECKING:
     from shop_app.jobs.services import Services
@@ -115,6 +116,7 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
         async with run.services.sessions() as session:
             links = await repairs.read_links(session)
         await publish_changes(run.services.events, repairs.completed(links))
+        await link_waiting_after_sync(run.services, shop=run.shop)
     return report
 
 

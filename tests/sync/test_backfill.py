@@ -23,14 +23,20 @@ from devstore.server import create_store_app
 from integrations.shopify import admin_graphql
 from integrations.shopify.errors import ShopifyError, ShopifyUnavailable, Throttled
 from integrations.shopify.graphql import document
+from shop_app.database import transaction
 from shop_app.main import create_app
 from shop_app.models import (
+    Channel,
+    Customer,
     Order,
     Shop,
     SyncState,
+    Ticket,
 )
 from shop_app.services import backfill, mirror_writes
 from shop_app.services.backfill import backfill_shop
+from shop_app.services.helpdesk import ContactDetails, find_or_create_contact, open_ticket
+from shop_app.services.live_events import LiveEvent
 from shop_app.settings import Settings
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, with_lifespan_state
 
@@ -396,3 +402,45 @@ async def test_a_shop_that_is_not_installed_is_not_synced(synced: World) -> None
     await backfill_shop(synced.services, shop_id=await shop_id(synced, OTHER_SHOP), full=True)
     state = await sync_state(synced, OTHER_SHOP)
     assert state.lease_owner is None
+
+
+async def test_a_ticket_waiting_for_its_customer_is_linked_when_a_sync_brings_the_customer(
+    synced: World,
+) -> None:
+    # given a customer the mirror lost, and a ticket from them opened meanwhile (nothing to match it with)
+    shop_pk = await shop_id(synced)
+    async with transaction(synced.services.sessions) as session:
+        shop = await session.get_one(Shop, shop_pk)
+        customer = (
+            await session.execute(
+                select(Customer)
+                .where(col(Customer.shop_id) == shop_pk, col(Customer.email).is_not(None))
+                .order_by(col(Customer.id))
+                .limit(1)
+            )
+        ).scalar_one()
+        email, customer_id = customer.email, customer.shopify_id
+        await session.execute(delete(Customer).where(col(Customer.id) == customer.id))
+        contact = await find_or_create_contact(session, shop=shop, details=ContactDetails(email=email))
+        ticket, _ = await open_ticket(
+            session,
+            shop=shop,
+            contact=contact,
+            channel=Channel.WEB_CHAT,
+            subject="",
+            first_message="Where is it?",
+        )
+    assert ticket.customer_shopify_id is None
+
+    # when the shop is backfilled again, with a console listening
+    async with synced.services.events.subscribe(shop_pk) as events:
+        await backfill_shop(synced.services, shop_id=shop_pk, full=True)
+        heard: list[LiveEvent] = []
+        while not events.empty():
+            heard.append(events.get_nowait())
+
+    # then the ticket is linked by email, and the console was told
+    async with synced.services.sessions() as session:
+        linked = await session.get_one(Ticket, ticket.id)
+    assert (linked.customer_shopify_id, linked.link_reason) == (customer_id, "email")
+    assert any(e.kind == "ticket.updated" and e.data == {"ticket_id": ticket.id} for e in heard)

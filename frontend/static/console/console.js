@@ -71,9 +71,11 @@ function onLiveEvent(kind, data) {
   }
   if (panel.touches(kind, data)) panel.refetchSoon();
   if (kind === "customers.changed" && openTicketId !== null && panel.ticket) {
-    // a changed customer may be one the open ticket lists as a candidate
+    // a changed customer may be one the open ticket lists as a candidate, or one an unlinked ticket now
+    // matches (the server links it while applying the webhook)
     const candidates = (panel.ticket.link && panel.ticket.link.candidates) || [];
-    if (candidates.some((candidate) => ids(data.customer_ids).has(String(candidate.id)))) refreshTicket(openTicketId);
+    const waiting = panel.ticket.customer_shopify_id === null && !panel.ticket.link.guest_email && !panel.ticket.link.guest_phone;
+    if (waiting || candidates.some((candidate) => ids(data.customer_ids).has(String(candidate.id)))) refreshTicket(openTicketId);
   }
 }
 
