@@ -340,6 +340,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Debian's chromium is missing: run ./scripts/test (it installs it with apt-get)"
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
     yield browser
     browser.close()
