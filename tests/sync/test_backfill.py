@@ -166,6 +166,13 @@ async def test_first_sync_after_install_mirrors_the_store_exactly(synced: World)
     assert mirrored == 2 * ORDERS
 
 
+class Impolite(admin_graphql.ThrottleState):
+    """Throttle bookkeeping that never asks to wait."""
+
+    def wait_for(self, cost: float, now: float) -> float:
+        return 0.0
+
+
 class Killed(Exception):
     """Stands for the process dying at this point."""
 
@@ -281,6 +288,9 @@ async def test_backfill_converges_through_throttled_429_503_and_dropped_connecti
 
     def recording_client(services: Any, shop: Shop) -> admin_graphql.AdminGraphQLClient:
         client = real_client(services, shop)
+        # the app's client paces itself from throttleStatus and is then rarely throttled, depending on
+        # timing; made to ignore the bucket, it meets THROTTLED for sure and must recover from it
+        client.throttle = Impolite()
         clients.append(client)
         return client
 
@@ -293,7 +303,7 @@ async def test_backfill_converges_through_throttled_429_503_and_dropped_connecti
     monkeypatch.setattr(admin_graphql.AdminGraphQLClient, "_backoff", counting_backoff)
     response = await synced.browser.post(
         f"http://{STORE_HOST}/_devstore/throttle",
-        json={"shop": SHOP, "maximumAvailable": 1000, "restoreRate": 3000},
+        json={"shop": SHOP, "maximumAvailable": 1000, "restoreRate": 500},
     )
     assert response.status_code == 200
     await store_faults(
@@ -317,11 +327,6 @@ async def test_backfill_converges_through_throttled_429_503_and_dropped_connecti
             await asyncio.sleep(0.01)
 
     hammering = asyncio.create_task(drain_the_bucket())
-    # the backfill starts only once the bucket is empty, so its first requests meet THROTTLED however
-    # slow this machine is (racing the restore rate instead made this depend on the machine's load)
-    async with asyncio.timeout(30):
-        while competitor.throttled_count == 0:
-            await asyncio.sleep(0.005)
 
     # when: run as the job queue does (tasks.sync_shop), which retries a sync whose page kept failing or
     # kept being throttled (it resumes)
