@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.errors import BadRequest, Conflict, NotFound, Unauthorized
+from shop_app.i18n import SUPPORTED_LOCALES
 from shop_app.models import Agent, AgentSession, Membership, Role, Shop, Ticket
 from shop_app.models.base import utcnow
 
 SESSION_LIFETIME_SECONDS = 12 * 3600
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
-SUPPORTED_LOCALES = ("en", "ja")
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both failures take the same time.

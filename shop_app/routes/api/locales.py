@@ -3,9 +3,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from shop_app.errors import BadRequest
+from shop_app.i18n import SUPPORTED_LOCALES
 from shop_app.routes.api.auth import Caller
-
-SUPPORTED_LOCALES = ("en", "ja")
 
 
 def caller_locale(request: Request, caller: Caller) -> str:
