@@ -20,6 +20,7 @@ from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLi
 from shop_app.models.shop import Shop, ShopCredential, ShopStatus
 from shop_app.models.sync_state import SyncState
 from shop_app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
+from shop_app.models.widget_sessions import WidgetSession
 
 __all__ = [
     "Agent",
@@ -53,4 +54,5 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "WebhookDelivery",
+    "WidgetSession",
 ]
