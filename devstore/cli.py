@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devstore.config import DEFAULT_SHOPS, StoreConfig
+from devstore.config import DEFAULT_SHOPS, AppProxy, StoreConfig
 from devstore.generator import generate_store
 from devstore.records import RecordStore
 
@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--app", action="append", type=_app_credentials, default=[], metavar="CLIENT_ID:SECRET"
     )
     serve.add_argument("--app-url", action="append", type=_pair, default=[], metavar="CLIENT_ID=URL")
+    serve.add_argument(
+        "--app-proxy",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="CLIENT_ID=URL",
+        help="forward the storefront's /apps/support/… to URL, signed as Shopify's app proxy does",
+    )
     serve.add_argument("--compliance-url", action="append", type=_pair, default=[], metavar="CLIENT_ID=URL")
     serve.add_argument("--auto-approve", action="store_true")
     serve.add_argument("--activity", action="store_true", help="make store changes on a clock")
@@ -72,6 +80,7 @@ def _config(args: argparse.Namespace) -> StoreConfig:
             "public_url": args.public_url,
             "apps": dict(args.app),
             "app_urls": dict(args.app_url),
+            "app_proxies": {client_id: AppProxy(url=url) for client_id, url in args.app_proxy},
             "compliance_urls": dict(args.compliance_url),
             "auto_approve": args.auto_approve,
             "activity": args.activity,

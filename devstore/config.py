@@ -20,6 +20,20 @@ def _empty_mapping() -> Mapping[str, str]:
     return MappingProxyType({})
 
 
+@dataclass(frozen=True, slots=True)
+class AppProxy:
+    """One app's proxy as its configuration declares it (``[app_proxy]`` in ``shopify.app.toml``):
+    ``/{prefix}/{subpath}/…`` on the storefront is forwarded to ``url``."""
+
+    url: str
+    subpath: str = "support"
+    prefix: str = "apps"
+
+
+def _no_proxies() -> Mapping[str, AppProxy]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True, kw_only=True)
 class StoreConfig:
     data_dir: Path
@@ -32,6 +46,8 @@ class StoreConfig:
     compliance_urls: Mapping[str, str] = field(default_factory=_empty_mapping)
     # client_id -> the app's application_url, opened (embedded, with a session token) from the admin page
     app_urls: Mapping[str, str] = field(default_factory=_empty_mapping)
+    # client_id -> the app's proxy (storefront /apps/{subpath}/… forwarded, signed, to its URL)
+    app_proxies: Mapping[str, AppProxy] = field(default_factory=_no_proxies)
     shops: tuple[str, ...] = DEFAULT_SHOPS
     api_version: str = DEFAULT_API_VERSION
     api_versions: tuple[str, ...] = SUPPORTED_API_VERSIONS

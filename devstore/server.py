@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from devstore import oauth
+from devstore import app_proxy, oauth
 from devstore.activity import NothingToChange, StoreActivity
 from devstore.config import StoreConfig
 from devstore.generator import GenerationReport, generate_store
@@ -130,6 +130,7 @@ def create_store_app(
             *oauth.routes(state),
             *graphql_routes,
             *pages.routes(state, activity),
+            *app_proxy.routes(state),
             *control_routes(state, activity),
             Route("/", _index(state), methods=["GET"]),
             Mount("/_devstore/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

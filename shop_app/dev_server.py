@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 
-from devstore.config import StoreConfig
+from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
 from shop_app.database import migrate
 from shop_app.dev_seed import ensure_demo_agent, seed_demo_tickets
@@ -54,6 +54,8 @@ def store_config(settings: Settings, options: DevOptions) -> StoreConfig:
         apps={settings.api_key: settings.api_secret.reveal()},
         compliance_urls={settings.api_key: f"{settings.app_url}/webhooks/compliance"},
         app_urls={settings.api_key: f"{settings.app_url}/app"},
+        app_proxies={settings.api_key: AppProxy(url=f"{settings.app_url}/proxy/support")},
+        widget_script_url=f"{settings.app_url}/static/widget/widget.js",
         auto_approve=True,
         activity=options.activity,
         seed=options.seed,

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from devstore.activity import NothingToChange, StoreActivity
+from devstore.app_proxy import customer_gid, signed_in_customer
 from devstore.generator.shops import profile_for
 from devstore.oauth import form_fields, host_param, sign_query
 from devstore.records import SortKey
@@ -28,6 +29,11 @@ STOREFRONT_TEXT = {
         "in_stock": "在庫あり",
         "sold_out": "在庫なし",
         "backorder": "予約受付中",
+        "signed_in": "ログイン中",
+        "sign_out": "ログアウト",
+        "sign_in": "ログイン",
+        "sign_in_as": "顧客としてログイン（メールアドレスまたはID）",
+        "login_failed": "ログインできませんでした。",
     },
     "en": {
         "tagline": "Official online store",
@@ -35,6 +41,11 @@ STOREFRONT_TEXT = {
         "in_stock": "In stock",
         "sold_out": "Sold out",
         "backorder": "Backorder",
+        "signed_in": "Signed in as",
+        "sign_out": "Sign out",
+        "sign_in": "Sign in",
+        "sign_in_as": "Sign in as a customer (email or id)",
+        "login_failed": "Could not sign in.",
     },
 }
 ACTIONS = (
@@ -106,6 +117,8 @@ def routes(state: StoreState, activity: StoreActivity) -> list[BaseRoute]:
             )
             if len(products) >= STOREFRONT_PRODUCTS_SHOWN:
                 break
+        customer_id = signed_in_customer(state, request, shop)
+        customer = state.records.get(shop, customer_gid(customer_id)) if customer_id is not None else None
         context = {
             "shop": shop,
             "shop_name": shop_name(shop),
@@ -113,6 +126,14 @@ def routes(state: StoreState, activity: StoreActivity) -> list[BaseRoute]:
             "t": text,
             "products": products,
             "widget_script_url": state.config.widget_script_url,
+            "proxy_base": f"/s/{shop}/apps/support",
+            "customer_name": (
+                " ".join(str(customer.get(k) or "") for k in ("firstName", "lastName")).strip()
+                or str(customer.get("email") or customer_id)
+                if customer is not None
+                else ""
+            ),
+            "login_failed": request.query_params.get("login") == "failed",
         }
         return templates.TemplateResponse(request, "storefront.html", context)
 
