@@ -1,6 +1,15 @@
 """Tables. Every tenant table carries ``shop_id`` and is removed with its shop."""
 
 from shop_app.models.accounts import Agent, AgentSession, ApiKey, Membership, Role
+from shop_app.models.answers import (
+    AnswerSettings,
+    BotDecision,
+    DecisionAction,
+    ReplyTemplate,
+    TicketVerification,
+    Verification,
+    VerificationAttempt,
+)
 from shop_app.models.catalog import Product, ProductVariant
 from shop_app.models.compliance import ComplianceAudit, CustomerDataExport
 from shop_app.models.customers import Customer
@@ -25,13 +34,16 @@ from shop_app.models.widget_sessions import WidgetSession
 __all__ = [
     "Agent",
     "AgentSession",
+    "AnswerSettings",
     "ApiKey",
     "AuthorType",
+    "BotDecision",
     "Channel",
     "ComplianceAudit",
     "Contact",
     "Customer",
     "CustomerDataExport",
+    "DecisionAction",
     "DeletedRecord",
     "DeliveryStatus",
     "Fulfillment",
@@ -46,6 +58,7 @@ __all__ = [
     "OrderLineItem",
     "Product",
     "ProductVariant",
+    "ReplyTemplate",
     "Role",
     "Shop",
     "ShopCredential",
@@ -53,6 +66,9 @@ __all__ = [
     "SyncState",
     "Ticket",
     "TicketStatus",
+    "TicketVerification",
+    "Verification",
+    "VerificationAttempt",
     "WebhookDelivery",
     "WidgetSession",
 ]

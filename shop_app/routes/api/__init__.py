@@ -7,12 +7,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shop_app.routes.api import keys, people, session, tickets
+from shop_app.routes.api import answers, keys, people, session, tickets
 from shop_app.routes.api.io import Endpoint
 from shop_app.routes.api.openapi import openapi_document
 
 API_VERSION = "1.0.0"
-ENDPOINTS: list[Endpoint] = [*session.ENDPOINTS, *tickets.ENDPOINTS, *people.ENDPOINTS, *keys.ENDPOINTS]
+ENDPOINTS: list[Endpoint] = [
+    *session.ENDPOINTS,
+    *tickets.ENDPOINTS,
+    *people.ENDPOINTS,
+    *keys.ENDPOINTS,
+    *answers.ENDPOINTS,
+]
 _DOCUMENT = openapi_document(ENDPOINTS, version=API_VERSION)
 
 

@@ -1,0 +1,109 @@
+"""The answering bot's tables: every decision it takes (the audit), the verification attempts it counts
+and the orders a conversation proved it may see, the merchant's reply templates and per-shop settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shop_app.models.base import UTCDateTime, utcnow
+
+
+class DecisionAction(StrEnum):
+    REPLY = "reply"
+    ASK = "ask"  # a clarifying question
+    HANDOFF = "handoff"
+    SILENT = "silent"
+
+
+class Verification(StrEnum):
+    NOT_NEEDED = "not_needed"
+    TRUSTED_CALLER = "trusted_caller"
+    STOREFRONT = "storefront"
+    ORDER_DETAILS = "order_details"
+    NEEDED = "needed"
+    FAILED = "failed"
+    LIMITED = "limited"
+
+
+class BotDecision(SQLModel, table=True):
+    __tablename__ = "bot_decisions"
+    __table_args__ = (Index("ix_bot_decisions_ticket_id_id", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
+    message_id: int | None = Field(default=None, foreign_key="messages.id", ondelete="SET NULL")
+    reply_message_id: int | None = Field(default=None, foreign_key="messages.id", ondelete="SET NULL")
+    intent: str = Field(max_length=40)
+    confidence: float
+    language: str = Field(max_length=8)
+    order_shopify_id: int | None = Field(default=None, sa_type=BigInteger)
+    order_name: str | None = Field(default=None, max_length=64)
+    verification: Verification = Field(sa_type=String(20))
+    action: DecisionAction = Field(sa_type=String(20))
+    reply: str | None = Field(default=None, sa_type=Text)
+    reason: str = Field(max_length=255)
+    priority: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class VerificationAttempt(SQLModel, table=True):
+    """One try at proving an order (its number with an email, phone or postal code)."""
+
+    __tablename__ = "verification_attempts"
+    __table_args__ = (
+        Index("ix_verification_attempts_ticket_at", "ticket_id", "created_at"),
+        Index("ix_verification_attempts_shop_source_at", "shop_id", "source", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE")
+    ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
+    source: str = Field(max_length=120)
+    succeeded: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TicketVerification(SQLModel, table=True):
+    """An order this conversation (and only this one) proved it may hear about."""
+
+    __tablename__ = "ticket_verifications"
+    __table_args__ = (UniqueConstraint("ticket_id", "order_id", name="uq_ticket_verifications_ticket_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
+    order_id: int = Field(foreign_key="orders.id", ondelete="CASCADE")
+    method: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """A shop's own wording of one reply in one language (the defaults live in code)."""
+
+    __tablename__ = "reply_templates"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "key", "language", name="uq_reply_templates_shop_key_lang"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    key: str = Field(max_length=60)
+    language: str = Field(max_length=8)
+    body: str = Field(sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AnswerSettings(SQLModel, table=True):
+    __tablename__ = "answer_settings"
+
+    shop_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True)
+    )
+    auto_reply: dict[str, bool] = Field(default_factory=dict, sa_type=JSON)  # intent → on/off
+    exact_stock_counts: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,84 @@
+"""Shapes of the answering bot's API: asking for an answer, the decision (and the audit of them), the
+shop's settings and reply templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shop_app.schemas.tickets import MessageOut, StrictIn
+
+
+class AnswerIn(StrictIn):
+    message_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The customer message to answer; default the latest"
+    )
+    post: bool = Field(default=False, description="Post the reply as a bot message and carry out a handoff")
+
+
+class DecisionOut(BaseModel):
+    id: int
+    ticket_id: int
+    message_id: int | None
+    reply_message_id: int | None
+    action: Literal["reply", "ask", "handoff", "silent"]
+    reply: str | None
+    intent: str
+    confidence: float
+    language: str
+    order_id: int | None = Field(description="The Shopify order id the answer is about")
+    order_name: str | None
+    verification: str
+    reason: str
+    priority: bool
+    created_at: datetime
+
+
+class AnswerOut(BaseModel):
+    decision: DecisionOut
+    message: MessageOut | None = Field(description="The bot message posted, when 'post' was true")
+
+
+class DecisionList(BaseModel):
+    decisions: list[DecisionOut]
+
+
+class AnswerSettingsIn(StrictIn):
+    auto_reply: dict[str, bool] | None = Field(
+        default=None, max_length=10, description="order_status / stock → answer automatically or not"
+    )
+    exact_stock_counts: bool | None = None
+
+
+class AnswerSettingsOut(BaseModel):
+    auto_reply: dict[str, bool]
+    exact_stock_counts: bool
+
+
+class ReplyTemplateOut(BaseModel):
+    key: str
+    language: str
+    body: str
+    default_body: str
+    customised: bool
+
+
+class ReplyTemplateList(BaseModel):
+    templates: list[ReplyTemplateOut]
+
+
+class ReplyTemplateIn(StrictIn):
+    body: str = Field(min_length=1, max_length=4000)
+
+
+class TemplatePreviewIn(StrictIn):
+    key: str = Field(max_length=60)
+    language: Literal["ja", "en"]
+    body: str = Field(min_length=1, max_length=4000)
+    order_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="A Shopify order id")
+
+
+class TemplatePreviewOut(BaseModel):
+    text: str

@@ -1,0 +1,142 @@
+"""Who may hear about an order, decided in code. A conversation sees an order's details when a signed
+storefront session belongs to the order's customer, when the caller is trusted (agents, trusted API keys),
+or when it gave the order number with that order's email, phone or postal code. Proof lasts for that ticket
+only. Failed tries are counted per ticket and per source (an IP or a key) and cut off at a limit; a missing
+order and wrong details fail alike, so trying numbers discloses nothing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from shop_app.models import Order, Ticket, TicketVerification, VerificationAttempt
+from shop_app.services.customer_matching import normalise_email
+from shop_app.services.phone_numbers import to_e164
+
+MAX_FAILED_ATTEMPTS_PER_TICKET = 5
+MAX_FAILED_ATTEMPTS_PER_SOURCE = 20
+ATTEMPT_WINDOW_SECONDS = 3600
+MAX_SOURCE_CHARS = 120
+
+_POSTAL_NOISE = re.compile(r"[\s\-‐‑–—−ー〒]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """What the channel vouches for: a signed storefront customer, a trusted caller (agent or trusted API
+    key), and the source that attempts are counted against (``ip:1.2.3.4``, ``key:12``, ``widget:…``)."""
+
+    storefront_customer_id: int | None = None
+    trusted_caller: bool = False
+    source: str = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    postal_codes: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.phones or self.postal_codes)
+
+
+def postal_key(code: str) -> str:
+    return _POSTAL_NOISE.sub("", unicodedata.normalize("NFKC", code)).upper()
+
+
+def proof_matches(order: Order, proof: Proof, *, default_region: str | None) -> bool:
+    address = order.shipping_address or {}
+    emails = {normalise_email(email) for email in proof.emails} - {None}
+    if order.email and normalise_email(order.email) in emails:
+        return True
+    order_phones = {
+        to_e164(raw, default_region=default_region)
+        for raw in (order.phone, address.get("phone"))
+        if isinstance(raw, str) and raw
+    } - {None}
+    given_phones = {to_e164(raw, default_region=default_region) for raw in proof.phones} - {None}
+    if order_phones & given_phones:
+        return True
+    zip_code = address.get("zip")
+    return bool(
+        isinstance(zip_code, str)
+        and zip_code.strip()
+        and postal_key(zip_code) in {postal_key(code) for code in proof.postal_codes}
+    )
+
+
+async def verified_order_ids(session: AsyncSession, *, ticket: Ticket) -> set[int]:
+    rows = await session.execute(
+        select(col(TicketVerification.order_id)).where(col(TicketVerification.ticket_id) == ticket.id)
+    )
+    return set(rows.scalars())
+
+
+async def attempts_left(session: AsyncSession, *, ticket: Ticket, source: str, now: datetime) -> bool:
+    since = now - timedelta(seconds=ATTEMPT_WINDOW_SECONDS)
+    per_ticket = (
+        await session.execute(
+            select(func.count()).where(
+                col(VerificationAttempt.ticket_id) == ticket.id,
+                col(VerificationAttempt.created_at) >= since,
+                col(VerificationAttempt.succeeded).is_(False),
+            )
+        )
+    ).scalar_one()
+    if per_ticket >= MAX_FAILED_ATTEMPTS_PER_TICKET:
+        return False
+    per_source = (
+        await session.execute(
+            select(func.count()).where(
+                col(VerificationAttempt.shop_id) == ticket.shop_id,
+                col(VerificationAttempt.source) == source[:MAX_SOURCE_CHARS],
+                col(VerificationAttempt.created_at) >= since,
+                col(VerificationAttempt.succeeded).is_(False),
+            )
+        )
+    ).scalar_one()
+    return bool(per_source < MAX_FAILED_ATTEMPTS_PER_SOURCE)
+
+
+async def try_proof(
+    session: AsyncSession,
+    *,
+    ticket: Ticket,
+    source: str,
+    candidates: Sequence[Order],
+    proof: Proof,
+    default_region: str | None,
+    now: datetime,
+) -> Order | None:
+    """Records one attempt; the order proved (it is then verified for this ticket), or None."""
+    assert ticket.id is not None
+    proved = next(
+        (order for order in candidates if proof_matches(order, proof, default_region=default_region)), None
+    )
+    session.add(
+        VerificationAttempt(
+            shop_id=ticket.shop_id,
+            ticket_id=ticket.id,
+            source=source[:MAX_SOURCE_CHARS],
+            succeeded=proved is not None,
+            created_at=now,
+        )
+    )
+    if proved is not None:
+        assert proved.id is not None
+        if proved.id not in await verified_order_ids(session, ticket=ticket):
+            session.add(
+                TicketVerification(
+                    shop_id=ticket.shop_id, ticket_id=ticket.id, order_id=proved.id, method="order_details"
+                )
+            )
+    await session.flush()
+    return proved
