@@ -1,0 +1,234 @@
+# ruff: noqa: F811 - tests take the imported `desk` fixture by name
+"""The storefront chat widget's endpoints behind Shopify's app proxy: signatures first, then a session token
+bound to its shop and signed customer, then a conversation the bot answers."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from devstore.app_proxy import signed_proxy_query
+from integrations.shopify.app_proxy import sign_app_proxy_query, verify_app_proxy_query
+from shop_app.database import transaction
+from shop_app.models import AuthorType, Message, Ticket, WidgetSession
+from shop_app.services.widget_sessions import SlidingWindowLimiter
+from shop_app.settings import Secret, Settings
+from tests.helpdesk.conftest import ALPHA, BETA, Desk, desk  # noqa: F401 - registers the fixture
+
+pytestmark = pytest.mark.anyio
+
+PROXY = "/proxy/support"
+PREVIOUS_SECRET = "the-secret-before-rotation"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A secret rotation under way in every test here: the previous secret still signs."""
+    return replace(settings, previous_api_secret=Secret(PREVIOUS_SECRET))
+
+
+def signed(
+    settings: Settings,
+    shop: str = ALPHA,
+    *,
+    customer_id: int | None = None,
+    secret: str | None = None,
+    timestamp: float | None = None,
+    extra: dict[str, str] | None = None,
+) -> str:
+    params = {
+        **(extra or {}),
+        "shop": shop,
+        "logged_in_customer_id": str(customer_id) if customer_id else "",
+        "path_prefix": "/apps/support",
+        "timestamp": str(int(timestamp if timestamp is not None else time.time())),
+    }
+    params["signature"] = sign_app_proxy_query(params, secret or settings.api_secret.reveal())
+    return urlencode(params)
+
+
+async def start(
+    client: httpx.AsyncClient, query: str, message: str = "こんにちは", **fields: Any
+) -> httpx.Response:
+    return await client.post(f"{PROXY}/conversations?{query}", json={"message": message, **fields})
+
+
+async def test_widget_requests_without_or_with_a_bad_signature_are_refused(desk: Desk) -> None:
+    settings = desk.services.settings
+    good = signed(settings)
+    tampered = good.replace("shop=alpha", "shop=beta")
+    wrong_key = signed(settings, secret="not-the-app-secret")
+    for query in ("", "shop=alpha.myshopify.com&timestamp=1", tampered, wrong_key):
+        answer = await start(desk.client, query)
+        assert answer.status_code == 401, query
+        assert answer.json()["error"]["code"] == "invalid_proxy_signature"
+        poll = await desk.client.get(f"{PROXY}/messages?{query}")
+        assert poll.status_code == 401
+    async with desk.services.sessions() as session:
+        assert (await session.execute(select(Ticket))).first() is None
+
+
+async def test_a_stale_or_future_signed_query_is_refused(desk: Desk) -> None:
+    settings = desk.services.settings
+    for moment in (time.time() - 3600, time.time() + 3600):
+        answer = await desk.client.get(f"{PROXY}/hello?{signed(settings, timestamp=moment)}")
+        assert answer.status_code == 401
+    fresh = await desk.client.get(f"{PROXY}/hello?{signed(settings)}")
+    assert fresh.status_code == 200
+    assert fresh.json() == {"signed_in": False}
+
+
+async def test_the_previous_secret_still_signs_during_a_rotation(desk: Desk) -> None:
+    settings = desk.services.settings
+    answer = await desk.client.get(
+        f"{PROXY}/hello?{signed(settings, customer_id=42, secret=PREVIOUS_SECRET)}"
+    )
+    assert answer.status_code == 200
+    assert answer.json() == {"signed_in": True}
+
+
+async def test_a_session_token_is_refused_by_another_shop_and_another_customer(desk: Desk) -> None:
+    settings = desk.services.settings
+    begun = await start(desk.client, signed(settings, customer_id=7001), "Hello there")
+    assert begun.status_code == 201, begun.text
+    token = begun.json()["session"]
+    assert token.startswith("wgt_")
+    headers = {"X-Widget-Session": token}
+
+    same = await desk.client.get(f"{PROXY}/messages?{signed(settings, customer_id=7001)}", headers=headers)
+    beta = await desk.client.get(
+        f"{PROXY}/messages?{signed(settings, BETA, customer_id=7001)}", headers=headers
+    )
+    other_customer = await desk.client.get(
+        f"{PROXY}/messages?{signed(settings, customer_id=7002)}", headers=headers
+    )
+    visitor = await desk.client.get(f"{PROXY}/messages?{signed(settings)}", headers=headers)
+    missing = await desk.client.get(f"{PROXY}/messages?{signed(settings, customer_id=7001)}")
+
+    assert same.status_code == 200
+    for refused in (beta, other_customer, visitor, missing):
+        assert refused.status_code == 401
+    assert beta.json()["error"]["code"] == "invalid_widget_session"
+    async with desk.services.sessions() as session:
+        stored = (await session.execute(select(WidgetSession))).scalar_one()
+    assert stored.token_digest != token and token not in stored.token_digest
+
+
+async def test_an_expired_session_token_is_refused(desk: Desk) -> None:
+    settings = desk.services.settings
+    begun = await start(desk.client, signed(settings), "Hello", name="Visitor")
+    token = begun.json()["session"]
+    async with transaction(desk.services.sessions) as session:
+        row = (await session.execute(select(WidgetSession))).scalar_one()
+        row.expires_at = row.created_at
+    answer = await desk.client.get(
+        f"{PROXY}/messages?{signed(settings)}", headers={"X-Widget-Session": token}
+    )
+    assert answer.status_code == 401
+
+
+async def test_a_conversation_round_trip_stores_the_customer_and_bot_messages(desk: Desk) -> None:
+    # given a visitor who starts a chat
+    settings = desk.services.settings
+    begun = await start(
+        desk.client, signed(settings), "Can I talk to a person please?", name="Mia", email="MIA@example.com"
+    )
+    assert begun.status_code == 201, begun.text
+    token = begun.json()["session"]
+    first = begun.json()["messages"]
+    assert first[0]["author"] == "customer"
+    assert first[0]["body"] == "Can I talk to a person please?"
+    assert any(m["author"] == "bot" for m in first[1:]), first
+
+    # when an agent replies in the console and the shopper polls, then writes again
+    ticket_id = await _only_ticket_id(desk)
+    headers = await desk.sign_in("agent@alpha.test")
+    reply = await desk.client.post(
+        f"/api/v1/tickets/{ticket_id}/messages", json={"body": "Hi Mia, Akira here."}, headers=headers
+    )
+    assert reply.status_code == 201, reply.text
+    note = await desk.client.post(
+        f"/api/v1/tickets/{ticket_id}/messages",
+        json={"body": "internal: check her order", "kind": "note"},
+        headers=headers,
+    )
+    assert note.status_code == 201, note.text
+    last_id = max(m["id"] for m in first)
+    polled = await desk.client.get(
+        f"{PROXY}/messages?{signed(settings, extra={'after': str(last_id)})}",
+        headers={"X-Widget-Session": token},
+    )
+    sent = await desk.client.post(
+        f"{PROXY}/messages?{signed(settings, extra={'after': str(last_id)})}",
+        json={"message": "<b>Thanks</b> & bye"},
+        headers={"X-Widget-Session": token},
+    )
+
+    # then the shopper sees the agent (by first name) but never the note, and text stays text
+    assert polled.status_code == 200
+    authors = [(m["author"], m["author_name"], m["body"]) for m in polled.json()["messages"]]
+    assert authors == [("agent", "Akira", "Hi Mia, Akira here.")]
+    assert sent.status_code == 201
+    assert "<b>" not in sent.text and "\\u003cb\\u003e" in sent.text
+    assert ("customer", "<b>Thanks</b> & bye") in [(m["author"], m["body"]) for m in sent.json()["messages"]]
+    async with desk.services.sessions() as session:
+        ticket = await session.get_one(Ticket, ticket_id)
+        stored = (await session.execute(select(Message).where(col(Message.ticket_id) == ticket_id))).scalars()
+        bodies = [(row.author_type, row.body) for row in stored]
+    assert ticket.channel == "web_chat"
+    assert (AuthorType.CUSTOMER, "<b>Thanks</b> & bye") in bodies
+    assert sum(1 for author, _ in bodies if author == AuthorType.BOT) >= 1
+
+
+async def test_oversized_messages_and_bursts_are_refused(desk: Desk) -> None:
+    settings = desk.services.settings
+    too_long = await start(desk.client, signed(settings), "x" * 2_001)
+    assert too_long.status_code == 400
+    empty = await start(desk.client, signed(settings), "   ")
+    assert empty.status_code == 400
+    huge = await desk.client.post(
+        f"{PROXY}/conversations?{signed(settings)}", content=b"{" + b" " * 9_000 + b"}"
+    )
+    assert huge.status_code == 400
+
+
+def test_the_sliding_window_allows_the_limit_then_refuses_until_the_window_passes() -> None:
+    now = [0.0]
+    limiter = SlidingWindowLimiter(limit=3, window_seconds=60, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("b")
+    now[0] = 61.0
+    assert limiter.allow("a")
+
+
+async def _only_ticket_id(desk: Desk) -> int:
+    async with desk.services.sessions() as session:
+        ids = (await session.execute(select(col(Ticket.id)))).scalars().all()
+    assert len(ids) == 1
+    assert ids[0] is not None
+    return ids[0]
+
+
+def test_the_stores_proxy_signature_is_one_the_app_accepts_and_drops_a_spoofed_customer() -> None:
+    storefront_query = [("after", "3"), ("logged_in_customer_id", "999"), ("signature", "forged")]
+    forwarded = signed_proxy_query(
+        storefront_query,
+        shop=ALPHA,
+        customer_id=None,
+        path_prefix="/apps/support",
+        now=1_700_000_000,
+        secret="shared-secret",
+    )
+    verdict = verify_app_proxy_query(forwarded, secrets=["shared-secret"], now=1_700_000_010)
+    assert verdict.identity is not None
+    assert verdict.identity.logged_in_customer_id is None
+    assert ("after", "3") in forwarded
+    assert [value for key, value in forwarded if key == "signature"] != ["forged"]
+    assert not verify_app_proxy_query(forwarded, secrets=["another-secret"], now=1_700_000_010).ok
