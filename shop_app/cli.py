@@ -132,6 +132,29 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     devstore.add_argument("store_args", nargs=argparse.REMAINDER)
+
+    classify = commands.add_parser(
+        "classify",
+        help="print what the bot understands of messages (intent, confidence, order number…) as JSON",
+        description="Classify each message given as an argument, or each line of standard input when "
+        "there are none, and print one JSON object per message: intent, confidence, order_ref, the "
+        "entities read and the rules that fired. Needs no database.",
+    )
+    classify.add_argument("messages", nargs="*", help="messages (default: one per line on stdin)")
+    classify.add_argument("--order-prefix", default="#", help="the shop's order-name prefix (default #)")
+    classify.add_argument("--order-suffix", default="", help="the shop's order-name suffix")
+    classify.add_argument("--region", help="country for phone numbers without a code, e.g. JP")
+    classify.add_argument("--product", action="append", default=[], help="a product title (repeatable)")
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure the message classifier on a labelled corpus",
+        description="Print precision and recall per intent, the automatic answers' precision and recall, "
+        "and the share of person-only messages that would have been answered automatically, for the "
+        "tuned part of the corpus, the held-out part and all of it. Exit 1 when a goal is missed.",
+    )
+    evaluate.add_argument("--corpus", default="tests/answers/corpus.jsonl", help="JSON lines to read")
+    evaluate.add_argument("--mistakes", action="store_true", help="also list the misclassified messages")
     return parser
 
 
@@ -144,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not store_args or store_args[0] not in {"serve", "generate", "-h", "--help"}:
             store_args = ["serve", *store_args]
         return devstore_main(store_args)
+    if args.command == "classify":
+        return _classify(args)
+    if args.command == "eval":
+        return _evaluate(corpus=args.corpus, show_mistakes=args.mistakes)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -222,6 +249,56 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(outcome)
     return 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    import json
+
+    from shop_app.services.understanding import ShopHints, understand
+
+    hints = ShopHints(
+        order_prefix=args.order_prefix,
+        order_suffix=args.order_suffix,
+        default_region=args.region,
+        product_titles=tuple(args.product),
+    )
+    messages = args.messages or (line.rstrip("\r\n") for line in sys.stdin)
+    out = sys.stdout
+    for message in messages:
+        out.write(json.dumps(understand(message, hints=hints).as_dict(), ensure_ascii=False) + "\n")
+    out.flush()
+    return 0
+
+
+def _evaluate(*, corpus: str, show_mistakes: bool) -> int:
+    from pathlib import Path
+
+    from shop_app.services.understanding_eval import evaluate, load_corpus, missed_goals, report_lines
+
+    try:
+        messages = load_corpus(Path(corpus))
+    except (OSError, ValueError) as error:
+        print(f"shop-app: cannot read the corpus: {error}", file=sys.stderr)
+        return 2
+    parts = [
+        ("tuned", [m for m in messages if not m.holdout]),
+        ("held out", [m for m in messages if m.holdout]),
+        ("all", messages),
+    ]
+    missed: list[str] = []
+    for title, part in parts:
+        if not part:
+            continue
+        evaluation = evaluate(part)
+        print("\n".join(report_lines(title, evaluation)))
+        if show_mistakes:
+            for message, understood in evaluation.mistakes:
+                print(f"    {message.intent.value} → {understood.intent.value} ({understood.confidence:.2f})")
+        if title == "all":
+            missed = missed_goals(evaluation)
+    for goal in missed:
+        print(f"goal missed: {goal}")
+    return 1 if missed else 0
 
 
 def migrate(settings: Settings) -> None:
