@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shop_app.errors import NotFound
-from shop_app.models import AuthorType, BotDecision, Message, Ticket
+from shop_app.models import AuthorType, BotDecision, DecisionAction, Message, Ticket
 from shop_app.routes.api.auth import Caller, authenticate, require_admin
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, path_id, read_body
 from shop_app.routes.api.presenters import message_out
@@ -53,7 +53,7 @@ def decision_out(row: BotDecision) -> DecisionOut:
         ticket_id=row.ticket_id,
         message_id=row.message_id,
         reply_message_id=row.reply_message_id,
-        action=str(row.action),  # a loaded row holds the plain string
+        action=DecisionAction(row.action).value,  # a loaded row holds the plain string
         reply=row.reply,
         intent=row.intent,
         confidence=row.confidence,
