@@ -179,17 +179,24 @@ def find_sizes(text: str) -> tuple[str, ...]:
     return _unique(sizes)
 
 
+def _word_pattern(word: str) -> str:
+    return rf"(?<![a-z]){re.escape(word)}s?(?![a-z])" if word.isascii() else re.escape(word)
+
+
+COLOUR_OF_WORD = {word: colour for colour, words in COLOURS.items() for word in words}
+COLOUR_WORDS = re.compile(
+    "|".join(f"(?P<c{i}>{_word_pattern(word)})" for i, word in enumerate(COLOUR_OF_WORD))
+)
+COLOUR_BY_GROUP = {f"c{i}": colour for i, colour in enumerate(COLOUR_OF_WORD.values())}
+FALSE_FRIENDS = re.compile("|".join(map(re.escape, COLOUR_FALSE_FRIENDS)))
+# longest first, so "t-shirt" is read rather than "shirt" inside it
+PRODUCT_WORDS = re.compile("|".join(_word_pattern(n) for n in sorted(PRODUCT_NOUNS, key=len, reverse=True)))
+
+
 def find_colours(text: str) -> tuple[str, ...]:
-    for friend in COLOUR_FALSE_FRIENDS:
-        text = text.replace(friend, " ")
-    found: list[tuple[int, str]] = []
-    for colour, words in COLOURS.items():
-        for word in words:
-            pattern = rf"(?<![a-z]){word}(?![a-z])" if word.isascii() else re.escape(word)
-            m = re.search(pattern, text)
-            if m is not None:
-                found.append((m.start(), colour))
-    return _unique([colour for _, colour in sorted(found)])
+    text = FALSE_FRIENDS.sub(" ", text)
+    found = [COLOUR_BY_GROUP[m.lastgroup] for m in COLOUR_WORDS.finditer(text) if m.lastgroup]
+    return _unique(found)
 
 
 def find_product_words(text: str, titles: tuple[str, ...]) -> tuple[str, ...]:
@@ -203,12 +210,11 @@ def find_product_words(text: str, titles: tuple[str, ...]) -> tuple[str, ...]:
             matched.append(title)
     if matched:
         return _unique(matched)
-    nouns = []
-    for noun in PRODUCT_NOUNS:
-        pattern = rf"(?<![a-z]){re.escape(noun)}s?(?![a-z])" if noun.isascii() else re.escape(noun)
-        m = re.search(pattern, text)
-        if m is not None:
-            nouns.append((m.start(), noun))
-    # "shirt" inside "t-shirt" is the same mention
-    kept = [n for _, n in sorted(nouns) if not any(n != o and n in o for _, o in nouns)]
-    return _unique(kept)
+    return _unique(
+        [
+            m.group(0).removesuffix("s")
+            if m.group(0).isascii() and m.group(0).removesuffix("s") in PRODUCT_NOUNS
+            else m.group(0)
+            for m in PRODUCT_WORDS.finditer(text)
+        ]
+    )

@@ -479,6 +479,9 @@ POLICY_RULES = frozenset({"en:shipping_policy", "ja:shipping_policy"})
 CLEARANCE_SALE = re.compile(r"在庫処分|clearance sale|stock clearance|warehouse sale")
 
 
+INTENT_ORDER = {intent: position for position, intent in enumerate(Intent)}
+
+
 @dataclass(frozen=True, slots=True)
 class Scored:
     intent: Intent
@@ -522,7 +525,7 @@ def score_intent(text: str, *, has_order_ref: bool, has_variant: bool, has_produ
     if (has_variant or has_product) and scores[Intent.STOCK] > 0:
         scores[Intent.STOCK] += 1.0
         reasons.append("product_or_variant→stock+1")
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], list(Intent).index(item[0])))
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], INTENT_ORDER[item[0]]))
     (best, top), (_, second) = ranked[0], ranked[1]
     if top < MIN_INTENT_SCORE:
         confidence = 0.5 if best is Intent.OTHER else 0.3
