@@ -18,7 +18,7 @@ from integrations.shopify.session_tokens import InvalidSessionToken, SessionToke
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import BadRequest, NotFound, Unauthorized
 from shop_app.jobs.tasks import TaskName
-from shop_app.models import CustomerDataExport, Shop, ShopCredential
+from shop_app.models import CustomerDataExport, Order, Shop, ShopCredential
 from shop_app.routes.request_state import jobs, services, templates
 from shop_app.services.embedded_install import shop_for_session
 from shop_app.services.shops import get_shop
@@ -67,6 +67,15 @@ def _frame_ancestors(shop: str) -> str:
 
 
 async def admin_page(request: Request) -> Response:
+    return await _embedded_page(request, "admin/home.html")
+
+
+async def replies_page(request: Request) -> Response:
+    """The reply template editor: the bot's wording per intent, state and language, with a live preview."""
+    return await _embedded_page(request, "admin/replies.html")
+
+
+async def _embedded_page(request: Request, template: str) -> Response:
     try:
         shop = normalise_shop_domain(request.query_params.get("shop"))
     except InvalidShopDomain:
@@ -84,7 +93,7 @@ async def admin_page(request: Request) -> Response:
             return RedirectResponse(f"/auth/install?shop={shop}", status_code=302)
     response = templates(request).TemplateResponse(
         request,
-        "admin/home.html",
+        template,
         {
             "shop": shop,
             "api_key": app.settings.api_key,
@@ -161,8 +170,36 @@ async def download_data_export(request: Request) -> Response:
     )
 
 
+RECENT_ORDERS_LISTED = 20
+
+
+async def recent_orders(request: Request) -> Response:
+    """The shop's latest orders (or those whose name contains ``q``), to preview templates against."""
+    admin = await authenticate_admin(request)
+    query = request.query_params.get("q", "").strip()[:64]
+    statement = (
+        select(col(Order.shopify_id), col(Order.name), col(Order.created_at))
+        .where(col(Order.shop_id) == admin.shop.id)
+        .order_by(col(Order.created_at).desc())
+        .limit(RECENT_ORDERS_LISTED)
+    )
+    if query:
+        statement = statement.where(col(Order.name).contains(query, autoescape=True))
+    async with services(request).sessions() as session:
+        rows = (await session.execute(statement)).all()
+    return JSONResponse(
+        {
+            "orders": [
+                {"id": r.shopify_id, "name": r.name, "created_at": r.created_at.isoformat()} for r in rows
+            ]
+        }
+    )
+
+
 routes = [
     Route("/app", admin_page, methods=["GET"]),
+    Route("/app/replies", replies_page, methods=["GET"]),
+    Route("/api/admin/orders", recent_orders, methods=["GET"]),
     Route("/api/admin/shop", shop_status, methods=["GET"]),
     Route("/api/admin/sync", sync_status, methods=["GET"]),
     Route("/api/admin/data-exports/{export_id}", download_data_export, methods=["GET"]),

@@ -182,6 +182,11 @@ async def test_a_conversation_round_trip_stores_the_customer_and_bot_messages(de
         ticket = await session.get_one(Ticket, ticket_id)
         stored = (await session.execute(select(Message).where(col(Message.ticket_id) == ticket_id))).scalars()
         bodies = [(row.author_type, row.body) for row in stored]
+    audit = await desk.client.get(f"/api/v1/tickets/{ticket_id}/decisions", headers=headers)
+    assert audit.status_code == 200, audit.text
+    first_bot = next(m for m in first if m["author"] == "bot")
+    assert audit.json()["decisions"][0]["reply_message_id"] == first_bot["id"]
+    assert audit.json()["decisions"][0]["intent"] == "human"
     assert ticket.channel == "web_chat"
     assert (AuthorType.CUSTOMER, "<b>Thanks</b> & bye") in bodies
     assert sum(1 for author, _ in bodies if author == AuthorType.BOT) >= 1

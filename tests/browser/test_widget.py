@@ -10,8 +10,17 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import YAMATO_NUMBER, BrowserSession, LiveApp, open_browser, screenshot, sign_in
+from tests.browser.conftest import (
+    SHOP,
+    YAMATO_NUMBER,
+    BrowserSession,
+    LiveApp,
+    open_browser,
+    screenshot,
+    sign_in,
+)
 from tests.browser.widget_fixtures import Storefront, storefront  # noqa: F401 - registers the fixture
+from tests.factories import session_token
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SHOP_APP_SKIP_BROWSER_TESTS") == "1", reason="SHOP_APP_SKIP_BROWSER_TESTS=1"
@@ -68,6 +77,14 @@ def test_a_shopper_asks_in_japanese_gets_the_tracking_link_then_a_person_and_the
         "注文#1002はいつ届きますか？"
     )
     expect(console.locator(".message-bot .message-body").first).to_contain_text(YAMATO_NUMBER)
+    # beside the bot's answer, the decision behind it
+    decision = console.locator(".message-bot .decision").first
+    expect(decision.locator('[data-field="decision-intent"]')).to_have_text("order_status")
+    expect(decision.locator('[data-field="decision-order"]')).to_have_text("#1002")
+    expect(decision.locator('[data-field="decision-verification"]')).to_have_text("storefront")
+    expect(
+        console.locator(".message-bot .decision").nth(1).locator('[data-field="decision-intent"]')
+    ).to_have_text("human")
     expect(console.locator(".message-bot .message-body").nth(1)).to_have_text(handoff_notice.split("\n")[-1])
     summary = console.locator(".message-note .message-body")
     expect(summary).to_have_count(1)
@@ -81,3 +98,45 @@ def test_a_shopper_asks_in_japanese_gets_the_tracking_link_then_a_person_and_the
     screenshot(page, "widget-agent-reply")
     assert not shopper.errors, shopper.errors
     shopper.context.close()
+
+
+def test_the_merchant_edits_a_reply_with_a_live_preview_and_a_bad_template_is_refused(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: the embedded admin's reply editor (App Bridge cannot load here; the page's token is used)
+    page = wide.page
+    page.route(
+        "https://cdn.shopify.com/**", lambda route: route.fulfill(body="", content_type="text/javascript")
+    )
+    page.goto(f"{live_app.base_url}/app?shop={SHOP}&id_token={session_token(SHOP)}")
+    page.locator('[data-role="replies-link"]').click()
+    page.wait_for_url("**/app/replies**")
+    expect(page.locator('[data-role="template-key"] option[value="order_in_transit"]')).to_have_count(1)
+    page.select_option('[data-role="template-key"]', "order_in_transit")
+    page.select_option('[data-role="template-language"]', "ja")
+    expect(page.locator('[data-role="template-body"]')).to_have_value(re.compile("order_name"))
+
+    # when: she picks a real order and types
+    page.fill('[data-role="order-search"]', "1002")
+    expect(page.locator('[data-role="order"] option:checked')).to_have_text("#1002")
+    page.fill('[data-role="template-body"]', "{{ order_name }} は発送済みです。{{ tracking_text }}")
+
+    # then: the preview renders against that order, tracking number included
+    preview = page.locator('[data-role="preview"]')
+    expect(preview).to_contain_text("#1002 は発送済みです。")
+    expect(preview).to_contain_text(YAMATO_NUMBER)
+    screenshot(page, "replies-preview")
+
+    # a broken template is refused with the error shown, and nothing is saved
+    page.fill('[data-role="template-body"]', "{{ order_name }} {% if %}")
+    expect(page.locator('[data-role="preview-error"]')).to_be_visible()
+    page.click('[data-role="save"]')
+    expect(page.locator('[data-role="save-message"]')).to_contain_text("Not saved")
+    screenshot(page, "replies-refused")
+
+    # switching the stock auto-reply off is kept
+    stock = page.locator('input[data-intent="stock"]')
+    stock.uncheck()
+    expect(page.locator('[data-role="settings-message"]')).to_have_text("Saved.")
+    page.reload()
+    expect(page.locator('input[data-intent="stock"]')).not_to_be_checked()

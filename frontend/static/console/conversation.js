@@ -135,6 +135,7 @@ export class Conversation {
       added += 1;
     }
     if (added && (nearBottom || messages.length === added)) this.list.scrollTop = this.list.scrollHeight;
+    if (messages.some((message) => message.author_type === "bot")) this.loadDecisions();
     if (!this.list.children.length) {
       const empty = document.createElement("li");
       empty.className = "muted centered empty";
@@ -156,6 +157,49 @@ export class Conversation {
     setTime(field(item, "time"), message.created_at);
     setText(item, "body", message.body);
     return item;
+  }
+
+  // Beside each bot message, the decision behind it (the audit): intent, confidence, order, verification,
+  // reason. Fetched again whenever bot messages arrive; a failure leaves the messages as they are.
+  async loadDecisions() {
+    const ticketId = this.ticket && this.ticket.id;
+    if (!ticketId) return;
+    let decisions;
+    try {
+      ({ decisions } = await get(`/tickets/${ticketId}/decisions`));
+    } catch {
+      return;
+    }
+    if (!this.ticket || this.ticket.id !== ticketId) return;
+    for (const decision of decisions) {
+      if (!decision.reply_message_id) continue;
+      const item = this.list.querySelector(`[data-message-id="${Number(decision.reply_message_id)}"]`);
+      if (!item || item.querySelector(".decision")) continue;
+      item.append(this.decisionBox(decision));
+    }
+  }
+
+  decisionBox(decision) {
+    const box = document.createElement("dl");
+    box.className = "decision";
+    box.dataset.decisionId = String(decision.id);
+    box.setAttribute("aria-label", t("decision.label"));
+    const rows = [
+      ["intent", decision.intent],
+      ["confidence", Number(decision.confidence).toFixed(2)],
+      ["order", decision.order_name || t("decision.none")],
+      ["verification", decision.verification],
+      ["reason", decision.reason],
+    ];
+    for (const [name, value] of rows) {
+      const term = document.createElement("dt");
+      term.textContent = t(`decision.${name}`);
+      const detail = document.createElement("dd");
+      detail.dataset.field = `decision-${name}`;
+      detail.textContent = String(value);
+      box.append(term, detail);
+    }
+    return box;
   }
 
   countChars() {
