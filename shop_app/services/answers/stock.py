@@ -21,7 +21,7 @@ from shop_app.services.order_words import StockLevel, normalise_code, stock_leve
 from shop_app.services.understanding.model import ShopHints, Understanding
 
 MAX_PRODUCT_CHOICES = 5
-_WORD_SPLIT = re.compile(r"[\s,、。/・?？!！]+")
+_WORDS = re.compile(r"[a-z0-9.]+|[^\sa-z0-9.,、。/・?？!！]+")
 DEFAULT_VARIANT_TITLE = "Default Title"
 
 Understander = Callable[..., Understanding]
@@ -150,7 +150,7 @@ async def answer_stock(
     base = {**base, "product": product.title, "item": product.title}
     wanted = {s.casefold() for s in understanding.sizes} | {c.casefold() for c in understanding.colours}
     known = _known(variants, understander)
-    wanted |= {word for word in _WORD_SPLIT.split(_fold(text)) if word} & known  # a bare "M" or "navy"
+    wanted |= set(_WORDS.findall(_fold(text))) & known  # a bare "M" or "navy"
     narrowed = [v for v in variants if wanted & known <= _variant_words(v, understander)]
     if len(narrowed) != 1:
         options = _options(narrowed or variants)

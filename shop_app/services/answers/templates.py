@@ -66,7 +66,7 @@ class TemplateKey(StrEnum):
         return TemplateGroup.GENERAL
 
 
-_TRACKING_EN = "{% if tracking_text %}\n{{ tracking_text }}\n{% endif %}"
+_TRACKING_EN = "{% if tracking_text %}\n\n{{ tracking_text }}\n{% endif %}"
 _TRACKING_JA = _TRACKING_EN
 _CLOSE_EN = "Let us know if there is anything else we can help with."
 _CLOSE_JA = "ほかにご不明な点がございましたら、お気軽にお知らせください。"
@@ -246,11 +246,12 @@ DEFAULTS: dict[tuple[TemplateKey, str], str] = {
         "ご注文番号と、メールアドレス・電話番号・郵便番号をご確認のうえ、もう一度お送りください。"
     ),
     (TemplateKey.CHOOSE_ORDER, "en"): (
-        "Which order do you mean?{% for order in orders %}\n- {{ order.name }} ({{ order.ordered_on }})"
+        "Which order do you mean?{% for order in orders %}{{ '\\n' }}"
+        "- {{ order.name }} ({{ order.ordered_on }})"
         "{% endfor %}"
     ),
     (TemplateKey.CHOOSE_ORDER, "ja"): (
-        "どちらのご注文についてのお問い合わせでしょうか。{% for order in orders %}\n"
+        "どちらのご注文についてのお問い合わせでしょうか。{% for order in orders %}{{ '\\n' }}"
         "・{{ order.name }}（{{ order.ordered_on }}ご注文）{% endfor %}"
     ),
     (TemplateKey.HANDOFF, "en"): (
