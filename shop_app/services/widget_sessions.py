@@ -9,17 +9,28 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shop_app.errors import Unauthorized
-from shop_app.models import Agent, AuthorType, Channel, Message, Shop, Ticket, WidgetSession
+from shop_app.errors import BadRequest, Unauthorized
+from shop_app.models import (
+    Agent,
+    AuthorType,
+    Channel,
+    Contact,
+    Customer,
+    Message,
+    Shop,
+    Ticket,
+    WidgetSession,
+)
 from shop_app.models.base import utcnow
 from shop_app.services.answers import Trust, answer_message
+from shop_app.services.customer_matching import normalise_email
 from shop_app.services.helpdesk import ContactDetails, find_or_create_contact, open_ticket, post_message
 
 WIDGET_SESSION_LIFETIME_SECONDS = 24 * 3600
@@ -58,9 +69,15 @@ async def start_conversation(
 ) -> tuple[WidgetSession, str, Ticket, Message]:
     """Open a web-chat ticket and the widget session that speaks in it; the token is returned once."""
     now = now or utcnow()
-    contact = await find_or_create_contact(
-        session, shop=shop, details=details, storefront_customer_id=storefront_customer_id
-    )
+    if storefront_customer_id is not None:
+        details = await _signed_customer_details(
+            session, shop=shop, customer_id=storefront_customer_id, details=details
+        )
+        contact = await find_or_create_contact(
+            session, shop=shop, details=details, storefront_customer_id=storefront_customer_id
+        )
+    else:
+        contact = await _visitor_contact(session, shop=shop, details=details)
     ticket, message = await open_ticket(
         session, shop=shop, contact=contact, channel=Channel.WEB_CHAT, subject="", first_message=first_message
     )
@@ -76,6 +93,51 @@ async def start_conversation(
     session.add(widget)
     await session.flush()
     return widget, token, ticket, message
+
+
+async def _signed_customer_details(
+    session: AsyncSession, *, shop: Shop, customer_id: int, details: ContactDetails
+) -> ContactDetails:
+    """The signed customer's name and email from the mirror, where the shopper typed none."""
+    customer = (
+        await session.execute(
+            select(Customer).where(col(Customer.shop_id) == shop.id, col(Customer.shopify_id) == customer_id)
+        )
+    ).scalar_one_or_none()
+    if customer is None:
+        return details
+    name = " ".join(part for part in (customer.first_name, customer.last_name) if part) or None
+    return replace(details, name=details.name or name, email=details.email or customer.email)
+
+
+async def _visitor_contact(session: AsyncSession, *, shop: Shop, details: ContactDetails) -> Contact:
+    """A visitor's contact. A typed email is only a claim: it never joins a contact that a storefront
+    signature vouched for, whose conversations may hear about that customer's orders."""
+    email = normalise_email(details.email) if details.email else None
+    if details.email and email is None:
+        raise BadRequest("The email address is not valid", code="invalid_email")
+    contact = None
+    if email is not None:
+        contact = (
+            await session.execute(
+                select(Contact)
+                .where(
+                    col(Contact.shop_id) == shop.id,
+                    col(Contact.email) == email,
+                    col(Contact.storefront_customer_id).is_(None),
+                )
+                .order_by(col(Contact.id))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    if contact is None:
+        contact = Contact(shop_id=_id(shop.id), email=email)
+        session.add(contact)
+    contact.name = details.name or contact.name
+    contact.locale = details.locale or contact.locale
+    contact.updated_at = utcnow()
+    await session.flush()
+    return contact
 
 
 async def access_widget_session(

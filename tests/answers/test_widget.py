@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,7 @@ from sqlmodel import col
 from devstore.app_proxy import signed_proxy_query
 from integrations.shopify.app_proxy import sign_app_proxy_query, verify_app_proxy_query
 from shop_app.database import transaction
-from shop_app.models import AuthorType, Message, Ticket, WidgetSession
+from shop_app.models import AuthorType, BotDecision, Contact, Customer, Message, Order, Ticket, WidgetSession
 from shop_app.services.widget_sessions import SlidingWindowLimiter
 from shop_app.settings import Secret, Settings
 from tests.helpdesk.conftest import ALPHA, BETA, Desk, desk  # noqa: F401 - registers the fixture
@@ -237,3 +238,60 @@ def test_the_stores_proxy_signature_is_one_the_app_accepts_and_drops_a_spoofed_c
     assert ("after", "3") in forwarded
     assert [value for key, value in forwarded if key == "signature"] != ["forged"]
     assert not verify_app_proxy_query(forwarded, secrets=["another-secret"], now=1_700_000_010).ok
+
+
+async def _seed_customer_with_order(desk: Desk, shop: str = ALPHA) -> None:
+    now = datetime.now(UTC)
+    async with transaction(desk.services.sessions) as session:
+        session.add(
+            Customer(
+                shop_id=desk.shop_ids[shop],
+                shopify_id=7001,
+                first_name="Hanako",
+                last_name="Yamada",
+                email="hanako@example.jp",
+                updated_at=now,
+                created_at=now,
+            )
+        )
+        session.add(
+            Order(
+                shop_id=desk.shop_ids[shop],
+                shopify_id=8001,
+                name="#1001",
+                customer_shopify_id=7001,
+                email="hanako@example.jp",
+                created_at=now - timedelta(days=2),
+                updated_at=now,
+                financial_status="PAID",
+                fulfillment_status="UNFULFILLED",
+                currency="JPY",
+                total_price="3200.00",
+                subtotal_price="3200.00",
+            )
+        )
+
+
+async def test_a_visitor_typing_a_signed_customers_email_is_not_taken_for_that_customer(desk: Desk) -> None:
+    # given: Hanako chatted while signed in, so her contact carries the storefront customer id
+    settings = desk.services.settings
+    await _seed_customer_with_order(desk)
+    signed_in = await start(desk.client, signed(settings, customer_id=7001), "Where is my order #1001?")
+    assert signed_in.status_code == 201, signed_in.text
+    # when: a visitor types her email and asks about the same order
+    visitor = await start(
+        desk.client, signed(settings), "Where is my order #1001?", name="Someone", email="HANAKO@example.jp"
+    )
+    assert visitor.status_code == 201, visitor.text
+    # then: the signed-in chat was answered from the storefront signature, the visitor's was not
+    async with desk.services.sessions() as session:
+        rows = (await session.execute(select(BotDecision).order_by(col(BotDecision.id)))).scalars().all()
+        contacts = (await session.execute(select(Contact).order_by(col(Contact.id)))).scalars().all()
+    assert [row.verification for row in rows] == ["storefront", "needed"]
+    assert rows[1].order_name is None or rows[1].action == "ask"
+    assert [(c.name, c.storefront_customer_id) for c in contacts] == [
+        ("Hanako Yamada", 7001),
+        ("Someone", None),
+    ]
+    bot_replies = [m["body"] for m in visitor.json()["messages"] if m["author"] == "bot"]
+    assert bot_replies and all("発送" not in body and "not shipped" not in body for body in bot_replies)
