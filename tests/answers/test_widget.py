@@ -21,6 +21,7 @@ from shop_app.database import transaction
 from shop_app.models import AuthorType, BotDecision, Contact, Customer, Message, Order, Ticket, WidgetSession
 from shop_app.services.widget_sessions import SlidingWindowLimiter
 from shop_app.settings import Secret, Settings
+from tests.factories import session_token
 from tests.helpdesk.conftest import ALPHA, BETA, Desk, desk  # noqa: F401 - registers the fixture
 
 pytestmark = pytest.mark.anyio
@@ -295,3 +296,25 @@ async def test_a_visitor_typing_a_signed_customers_email_is_not_taken_for_that_c
     ]
     bot_replies = [m["body"] for m in visitor.json()["messages"] if m["author"] == "bot"]
     assert bot_replies and all("発送" not in body and "not shipped" not in body for body in bot_replies)
+
+
+async def test_the_reply_editor_page_and_its_order_picker_see_only_the_merchants_shop(desk: Desk) -> None:
+    await _seed_customer_with_order(desk, ALPHA)
+    async with transaction(desk.services.sessions) as session:
+        now = datetime.now(UTC)
+        session.add(
+            Order(shop_id=desk.shop_ids[BETA], shopify_id=9001, name="#B1001", created_at=now, updated_at=now)
+        )
+    token = session_token(BETA)
+    page = await desk.client.get(f"/app/replies?shop={BETA}&id_token={token}")
+    assert page.status_code == 200
+    assert 'data-role="template-body"' in page.text
+    assert f"frame-ancestors https://{BETA}" in page.headers["content-security-policy"]
+    beta = await desk.client.get("/api/admin/orders?q=1001", headers={"Authorization": f"Bearer {token}"})
+    alpha = await desk.client.get(
+        "/api/admin/orders", headers={"Authorization": f"Bearer {session_token(ALPHA)}"}
+    )
+    unsigned = await desk.client.get("/api/admin/orders")
+    assert [o["name"] for o in beta.json()["orders"]] == ["#B1001"]
+    assert [(o["id"], o["name"]) for o in alpha.json()["orders"]] == [(8001, "#1001")]
+    assert unsigned.status_code == 401
