@@ -59,9 +59,10 @@ from shop_app.services.answers.templates import (
 from shop_app.services.answers.verification import (
     Proof,
     Trust,
-    attempts_left,
+    failed_attempts,
     try_proof,
     verified_order_ids,
+    within_limits,
 )
 from shop_app.services.display_formats import formatter
 from shop_app.services.helpdesk import post_message, update_ticket
@@ -118,14 +119,19 @@ class _Outcome:
 
 # ---- shop hints (cached: the order name format and product titles change rarely)
 
-_hints_cache: dict[int, tuple[float, ShopHints]] = {}
+# keyed by the shop's id and installation time: another database (tests, a restored copy) never shares one
+_hints_cache: dict[int, tuple[float, datetime, ShopHints]] = {}
 
 
 async def shop_hints(session: AsyncSession, *, shop: Shop) -> ShopHints:
     assert shop.id is not None
     cached = _hints_cache.get(shop.id)
-    if cached is not None and time.monotonic() - cached[0] < HINTS_TTL_SECONDS:
-        return cached[1]
+    if (
+        cached is not None
+        and cached[1] == shop.installed_at
+        and time.monotonic() - cached[0] < HINTS_TTL_SECONDS
+    ):
+        return cached[2]
     name = (
         await session.execute(
             select(col(Order.name))
@@ -152,7 +158,7 @@ async def shop_hints(session: AsyncSession, *, shop: Shop) -> ShopHints:
         default_region=shop.country_code,
         product_titles=tuple(titles),
     )
-    _hints_cache[shop.id] = (time.monotonic(), hints)
+    _hints_cache[shop.id] = (time.monotonic(), shop.installed_at, hints)
     return hints
 
 
@@ -252,10 +258,15 @@ async def answer_message(
         reply = render_reply(TemplateKey.HANDOFF, language, base, overrides=overrides)
 
     order = outcome.order
+    reply_id: int | None = None
+    note_id: int | None = None
+    if post and reply is not None:
+        reply_id = (await post_message(session, ticket=ticket, author_type=AuthorType.BOT, body=reply)).id
     row = BotDecision(
         shop_id=shop.id,
         ticket_id=ticket.id,
         message_id=message.id,
+        reply_message_id=reply_id,
         intent=seen.intent.value,
         confidence=round(float(seen.confidence), 4),
         language=language,
@@ -269,25 +280,14 @@ async def answer_message(
         created_at=moment,
     )
     session.add(row)
+    if post and outcome.action == DecisionAction.HANDOFF:
+        note = await post_message(
+            session, ticket=ticket, author_type=AuthorType.NOTE, body=_summary(shop, row, history, seen)
+        )
+        note_id = note.id
+        tags = [*ticket.tags, HANDOFF_TAG] + ([PRIORITY_TAG] if outcome.priority else [])
+        await update_ticket(session, ticket=ticket, status=TicketStatus.OPEN, tags=tags)
     await session.flush()
-    reply_id: int | None = None
-    note_id: int | None = None
-    if post:
-        if reply is not None:
-            bot_message = await post_message(session, ticket=ticket, author_type=AuthorType.BOT, body=reply)
-            reply_id = bot_message.id
-            row.reply_message_id = reply_id
-        if outcome.action == DecisionAction.HANDOFF:
-            note = await post_message(
-                session,
-                ticket=ticket,
-                author_type=AuthorType.NOTE,
-                body=_summary(shop, row, history, message, seen),
-            )
-            note_id = note.id
-            tags = [*ticket.tags, HANDOFF_TAG] + ([PRIORITY_TAG] if outcome.priority else [])
-            await update_ticket(session, ticket=ticket, status=TicketStatus.OPEN, tags=tags)
-        await session.flush()
     return Decision(
         action=outcome.action,
         reply=reply,
@@ -549,7 +549,8 @@ async def _order_outcome(
             verification=Verification.NEEDED,
             order_name=name,
         )
-    if not await attempts_left(session, ticket=ticket, source=trust.source, now=now):
+    per_ticket, per_source = await failed_attempts(session, ticket=ticket, source=trust.source, now=now)
+    if not within_limits((per_ticket, per_source)):
         return _handoff("verification attempts exhausted", verification=Verification.LIMITED)
     proved = await try_proof(
         session,
@@ -559,9 +560,10 @@ async def _order_outcome(
         proof=proof,
         default_region=shop.country_code,
         now=now,
+        already_proved=proved_ids,
     )
     if proved is None:
-        if not await attempts_left(session, ticket=ticket, source=trust.source, now=now):
+        if not within_limits((per_ticket + 1, per_source + 1)):
             return _handoff("verification failed; attempts exhausted", verification=Verification.LIMITED)
         return _Outcome(
             DecisionAction.ASK,
@@ -614,9 +616,7 @@ async def _order_reply(
     )
 
 
-def _summary(
-    shop: Shop, row: BotDecision, history: Sequence[Message], message: Message, seen: Understanding
-) -> str:
+def _summary(shop: Shop, row: BotDecision, history: Sequence[Message], seen: Understanding) -> str:
     japanese = (shop.primary_locale or "").lower().startswith("ja")
     said = [m for m in history if m.author_type == AuthorType.BOT]
     order = row.order_name or ("なし" if japanese else "none")

@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -323,10 +324,15 @@ def parse_key(key: str, language: str) -> tuple[TemplateKey, str]:
     return chosen, language
 
 
+@lru_cache(maxsize=512)
+def _compiled(body: str) -> Template:
+    return _ENVIRONMENT.from_string(body)
+
+
 def render(body: str, context: Mapping[str, Any]) -> str:
     """The text of a template; a Jinja error (syntax, undefined name, sandbox) is ``TemplateRefused``."""
     try:
-        text = _ENVIRONMENT.from_string(body).render(**context)
+        text = _compiled(body).render(**context)
     except TemplateError as error:
         raise TemplateRefused(str(error.message or error)) from None
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as error:

@@ -80,30 +80,31 @@ async def verified_order_ids(session: AsyncSession, *, ticket: Ticket) -> set[in
     return set(rows.scalars())
 
 
-async def attempts_left(session: AsyncSession, *, ticket: Ticket, source: str, now: datetime) -> bool:
+async def failed_attempts(
+    session: AsyncSession, *, ticket: Ticket, source: str, now: datetime
+) -> tuple[int, int]:
+    """Failed tries within the window: (for this ticket, for this source), in one query."""
     since = now - timedelta(seconds=ATTEMPT_WINDOW_SECONDS)
+    failed = (col(VerificationAttempt.created_at) >= since, col(VerificationAttempt.succeeded).is_(False))
     per_ticket = (
-        await session.execute(
-            select(func.count()).where(
-                col(VerificationAttempt.ticket_id) == ticket.id,
-                col(VerificationAttempt.created_at) >= since,
-                col(VerificationAttempt.succeeded).is_(False),
-            )
-        )
-    ).scalar_one()
-    if per_ticket >= MAX_FAILED_ATTEMPTS_PER_TICKET:
-        return False
+        select(func.count()).where(col(VerificationAttempt.ticket_id) == ticket.id, *failed).scalar_subquery()
+    )
     per_source = (
-        await session.execute(
-            select(func.count()).where(
-                col(VerificationAttempt.shop_id) == ticket.shop_id,
-                col(VerificationAttempt.source) == source[:MAX_SOURCE_CHARS],
-                col(VerificationAttempt.created_at) >= since,
-                col(VerificationAttempt.succeeded).is_(False),
-            )
+        select(func.count())
+        .where(
+            col(VerificationAttempt.shop_id) == ticket.shop_id,
+            col(VerificationAttempt.source) == source[:MAX_SOURCE_CHARS],
+            *failed,
         )
-    ).scalar_one()
-    return bool(per_source < MAX_FAILED_ATTEMPTS_PER_SOURCE)
+        .scalar_subquery()
+    )
+    row = (await session.execute(select(per_ticket, per_source))).one()
+    return int(row[0]), int(row[1])
+
+
+def within_limits(failures: tuple[int, int]) -> bool:
+    per_ticket, per_source = failures
+    return per_ticket < MAX_FAILED_ATTEMPTS_PER_TICKET and per_source < MAX_FAILED_ATTEMPTS_PER_SOURCE
 
 
 async def try_proof(
@@ -115,6 +116,7 @@ async def try_proof(
     proof: Proof,
     default_region: str | None,
     now: datetime,
+    already_proved: set[int],
 ) -> Order | None:
     """Records one attempt; the order proved (it is then verified for this ticket), or None."""
     assert ticket.id is not None
@@ -132,7 +134,7 @@ async def try_proof(
     )
     if proved is not None:
         assert proved.id is not None
-        if proved.id not in await verified_order_ids(session, ticket=ticket):
+        if proved.id not in already_proved:
             session.add(
                 TicketVerification(
                     shop_id=ticket.shop_id, ticket_id=ticket.id, order_id=proved.id, method="order_details"
