@@ -15,7 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import DateTimePattern, format_date, parse_pattern
+from babel.dates import DateTimePattern, parse_pattern
 from babel.numbers import UnknownCurrencyError, format_currency, get_currency_precision
 
 DEFAULT_CURRENCY = "USD"
@@ -43,7 +43,7 @@ def time_zone(name: str | None) -> tzinfo:
 
 def iso_utc(moment: datetime) -> str:
     """``2026-11-20T05:03:00Z``: whole seconds, UTC, as the API's times are."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def currency_amount(amount: Decimal, currency: str) -> str:
@@ -65,7 +65,7 @@ class Formatter:
     timezone: tzinfo
     currency: str
     _babel: Locale = field(repr=False)
-    _date_pattern: str = field(repr=False)
+    _date_pattern: DateTimePattern = field(repr=False)
     _datetime_pattern: DateTimePattern = field(repr=False)
 
     def parse_amount(self, amount: str | None) -> Decimal | None:
@@ -78,7 +78,7 @@ class Formatter:
         return number if number.is_finite() else None
 
     def money_text(self, amount: Decimal, currency: str | None = None) -> str:
-        return format_currency(amount, (currency or self.currency).upper(), locale=self._babel)
+        return _money_text(self.locale, amount, (currency or self.currency).upper())
 
     def moment_text(self, moment: datetime) -> str:
         """``2026/11/20 14:03`` (ja) or ``Nov 20, 2026, 2:03 PM`` (en), in the shop's time zone."""
@@ -88,7 +88,7 @@ class Formatter:
         """A calendar day; a datetime is first taken to the shop's time zone."""
         if isinstance(day, datetime):
             day = day.astimezone(self.timezone).date()
-        return format_date(day, self._date_pattern, locale=self._babel)
+        return self._date_pattern.apply(day, self._babel)
 
 
 @lru_cache(maxsize=256)
@@ -104,6 +104,12 @@ def formatter(locale: str | None, timezone: str | None, currency: str | None) ->
         timezone=time_zone(timezone),
         currency=(currency or DEFAULT_CURRENCY).upper(),
         _babel=babel,
-        _date_pattern=date_pattern,
+        _date_pattern=parse_pattern(date_pattern),
         _datetime_pattern=parse_pattern(datetime_pattern),
     )
+
+
+@lru_cache(maxsize=4096)
+def _money_text(locale: UiLocale, amount: Decimal, currency: str) -> str:
+    # a store's prices repeat: formatting each amount once per locale saves most of Babel's work
+    return format_currency(amount, currency, locale=locale.value)
