@@ -27,7 +27,7 @@ from shop_app.models import (
     Shop,
     Ticket,
 )
-from shop_app.services.answers import Decision, Trust, answer_message, forget_shop_hints
+from shop_app.services.answers import Decision, Trust, answer_message, forget_shop_cache
 from shop_app.services.helpdesk import ContactDetails, find_or_create_contact, open_ticket, post_message
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo
@@ -100,7 +100,7 @@ class World:
                         shop_id=shop.id, shopify_id=self.next_id(), order_id=order.id, **fulfillment_order
                     )
                 )
-        forget_shop_hints(shop.id)
+        forget_shop_cache(shop.id)
         self.orders[order.name] = order
         return order
 
@@ -147,7 +147,7 @@ class World:
                             updated_at=NOW,
                         )
                     )
-        forget_shop_hints(shop.id)
+        forget_shop_cache(shop.id)
         return product
 
     async def add_location(self, shopify_id: int, name: str, *, shop: Shop | None = None) -> None:
@@ -232,7 +232,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
         await session.flush()
     assert alpha.id is not None
     assert beta.id is not None
-    forget_shop_hints(alpha.id)
-    forget_shop_hints(beta.id)
+    forget_shop_cache(alpha.id)
+    forget_shop_cache(beta.id)
     yield World(sessions, alpha, beta)
     await engine.dispose()

@@ -12,7 +12,7 @@ import pytest
 
 from shop_app.database import transaction
 from shop_app.models import Fulfillment, Order, Shop
-from shop_app.services.answers import forget_shop_hints
+from shop_app.services.answers import forget_shop_cache
 from shop_app.services.api_keys import create_api_key
 from tests.helpdesk.conftest import ALPHA, BETA, Desk, desk
 
@@ -47,7 +47,7 @@ async def add_order(desk: Desk, domain: str, number: int, shopify_id: int) -> No
                 tracking=[{"number": "444413758703", "company": "Yamato"}],
             )
         )
-    forget_shop_hints(desk.shop_ids[domain])
+    forget_shop_cache(desk.shop_ids[domain])
 
 
 async def trusted_key(desk: Desk, domain: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ from shop_app.services.answers import (
     TemplateKey,
     Trust,
     answer_message,
+    forget_shop_cache,
     get_answer_settings,
     preview_template,
     save_template,
@@ -152,6 +153,7 @@ async def settings_endpoint(request: Request) -> Response:
         choices = await update_answer_settings(
             session, shop=caller.shop, auto_reply=body.auto_reply, exact_stock_counts=body.exact_stock_counts
         )
+    forget_shop_cache(caller.shop_id)  # again after the commit: nothing cached the old rows meanwhile
     return JSONModelResponse(_settings_out(choices))
 
 
@@ -181,6 +183,7 @@ async def put_template_endpoint(request: Request) -> Response:
     body = await read_body(request, ReplyTemplateIn)
     async with services(request).sessions() as session, session.begin():
         row = await save_template(session, shop=caller.shop, key=key, language=language, body=body.body)
+    forget_shop_cache(caller.shop_id)
     default = DEFAULTS[(TemplateKey(row.key), row.language)]
     return JSONModelResponse(
         ReplyTemplateOut(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop_app.errors import BadRequest
 from shop_app.models import AnswerSettings, Shop
 from shop_app.models.base import utcnow
+from shop_app.services.answers.shop_cache import forget_shop
 from shop_app.services.understanding.model import AUTO_INTENTS, Intent
 
 
@@ -55,4 +56,5 @@ async def update_answer_settings(
         row.exact_stock_counts = exact_stock_counts
     row.updated_at = utcnow()
     await session.flush()
+    forget_shop(shop.id)
     return _choices(row)

@@ -9,14 +9,13 @@ Once an agent has replied, or the bot has handed off, it stays silent in that ti
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -33,10 +32,11 @@ from shop_app.models import (
     Shop,
     Ticket,
     TicketStatus,
+    TicketVerification,
     Verification,
 )
 from shop_app.models.base import utcnow
-from shop_app.services.answers.answer_settings import get_answer_settings
+from shop_app.services.answers.answer_settings import AnswerChoices, get_answer_settings
 from shop_app.services.answers.order_status import (
     HANDOFF_STATES,
     PRIORITY_STATES,
@@ -46,6 +46,7 @@ from shop_app.services.answers.order_status import (
     order_context,
     order_state,
 )
+from shop_app.services.answers.shop_cache import cached, forget_shop, remember
 from shop_app.services.answers.stock import answer_stock
 from shop_app.services.answers.templates import (
     SAMPLES,
@@ -61,7 +62,6 @@ from shop_app.services.answers.verification import (
     Trust,
     failed_attempts,
     try_proof,
-    verified_order_ids,
     within_limits,
 )
 from shop_app.services.display_formats import formatter
@@ -70,6 +70,7 @@ from shop_app.services.order_words import normalise_code
 from shop_app.services.understanding.model import AUTO_ANSWER_THRESHOLD, Intent, ShopHints, Understanding
 
 Understander = Callable[..., Understanding]
+DECISIONS: Table = BotDecision.__table__  # type: ignore[attr-defined]
 
 HANDOFF_TAG = "bot-handoff"
 PRIORITY_TAG = "priority"
@@ -77,6 +78,7 @@ HISTORY_MESSAGES = 50
 RECENT_ORDERS = 5
 OPEN_ORDER_DAYS = 30
 HINTS_TTL_SECONDS = 300.0
+CONFIG_TTL_SECONDS = 30.0
 MAX_HINT_TITLES = 2000
 _ORDER_NAME = re.compile(r"^(\D*?)(\d+)(\D*)$")
 _NOT_RECEIVED = re.compile(
@@ -119,19 +121,12 @@ class _Outcome:
 
 # ---- shop hints (cached: the order name format and product titles change rarely)
 
-# keyed by the shop's id and installation time: another database (tests, a restored copy) never shares one
-_hints_cache: dict[int, tuple[float, datetime, ShopHints]] = {}
-
 
 async def shop_hints(session: AsyncSession, *, shop: Shop) -> ShopHints:
     assert shop.id is not None
-    cached = _hints_cache.get(shop.id)
-    if (
-        cached is not None
-        and cached[1] == shop.installed_at
-        and time.monotonic() - cached[0] < HINTS_TTL_SECONDS
-    ):
-        return cached[2]
+    known = cached("hints", shop=shop, ttl_seconds=HINTS_TTL_SECONDS)
+    if isinstance(known, ShopHints):
+        return known
     name = (
         await session.execute(
             select(col(Order.name))
@@ -158,12 +153,28 @@ async def shop_hints(session: AsyncSession, *, shop: Shop) -> ShopHints:
         default_region=shop.country_code,
         product_titles=tuple(titles),
     )
-    _hints_cache[shop.id] = (time.monotonic(), shop.installed_at, hints)
+    remember("hints", shop=shop, value=hints)
     return hints
 
 
-def forget_shop_hints(shop_id: int) -> None:
-    _hints_cache.pop(shop_id, None)
+def forget_shop_cache(shop_id: int) -> None:
+    forget_shop(shop_id)
+
+
+async def shop_config(
+    session: AsyncSession, *, shop: Shop
+) -> tuple[AnswerChoices, dict[tuple[str, str], str]]:
+    """The shop's settings and its own templates (every language)."""
+    assert shop.id is not None
+    known = cached("config", shop=shop, ttl_seconds=CONFIG_TTL_SECONDS)
+    if isinstance(known, tuple):
+        return known
+    found = (
+        await get_answer_settings(session, shop_id=shop.id),
+        await shop_templates(session, shop_id=shop.id),
+    )
+    remember("config", shop=shop, value=found)
+    return found
 
 
 def order_name(number: int, hints: ShopHints) -> str:
@@ -198,30 +209,32 @@ async def answer_message(
     assert message.ticket_id == ticket.id
     moment = now or utcnow()
     understand = understander or _default_understander()
-    history = list(
-        reversed(
-            (
-                await session.execute(
-                    select(Message)
-                    .where(col(Message.ticket_id) == ticket.id, col(Message.id) < message.id)
-                    .order_by(col(Message.id).desc())
-                    .limit(HISTORY_MESSAGES)
-                )
-            )
-            .scalars()
-            .all()
+    history: list[Message] = []
+    if ticket.message_count > 1:  # the ticket's first message has nothing before it
+        rows = await session.execute(
+            select(Message)
+            .where(col(Message.ticket_id) == ticket.id, col(Message.id) < message.id)
+            .order_by(col(Message.id).desc())
+            .limit(HISTORY_MESSAGES)
         )
-    )
+        history = list(reversed(rows.scalars().all()))
     hints = await shop_hints(session, shop=shop)
     seen = understand(message.body, hints=hints)
+    found = None
+    if history:
+        found = (
+            await session.execute(
+                select(DECISIONS.c.action, DECISIONS.c.intent, DECISIONS.c.confidence, DECISIONS.c.message_id)
+                .where(DECISIONS.c.ticket_id == ticket.id)
+                .order_by(DECISIONS.c.id.desc())
+                .limit(1)
+            )
+        ).first()
     last = (
-        await session.execute(
-            select(BotDecision)
-            .where(col(BotDecision.ticket_id) == ticket.id)
-            .order_by(col(BotDecision.id).desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+        None
+        if found is None
+        else _Asked(found.action, found.intent, float(found.confidence), found.message_id)
+    )
 
     outcome: _Outcome
     if any(m.author_type == AuthorType.AGENT for m in history):
@@ -244,7 +257,7 @@ async def answer_message(
         )
 
     language = seen.language if seen.language in ("ja", "en") else "en"
-    overrides = await shop_templates(session, shop_id=shop.id, language=language)
+    _, overrides = await shop_config(session, shop=shop)
     base = {"shop_name": shop.name or shop.domain}
     reply: str | None = None
     if outcome.key is not None:
@@ -279,7 +292,6 @@ async def answer_message(
         priority=outcome.priority,
         created_at=moment,
     )
-    session.add(row)
     if post and outcome.action == DecisionAction.HANDOFF:
         note = await post_message(
             session, ticket=ticket, author_type=AuthorType.NOTE, body=_summary(shop, row, history, seen)
@@ -287,7 +299,12 @@ async def answer_message(
         note_id = note.id
         tags = [*ticket.tags, HANDOFF_TAG] + ([PRIORITY_TAG] if outcome.priority else [])
         await update_ticket(session, ticket=ticket, status=TicketStatus.OPEN, tags=tags)
-    await session.flush()
+    # a plain insert: the unit of work's flush costs more than the whole statement
+    row.id = (
+        await session.execute(
+            insert(DECISIONS).values(**row.model_dump(exclude={"id"})).returning(DECISIONS.c.id)
+        )
+    ).scalar_one()
     return Decision(
         action=outcome.action,
         reply=reply,
@@ -305,9 +322,19 @@ async def answer_message(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The ticket's latest decision, as far as a follow-up message needs it."""
+
+    action: str
+    intent: str
+    confidence: float
+    message_id: int | None
+
+
 def _continued(
     seen: Understanding,
-    last: BotDecision | None,
+    last: _Asked | None,
     history: Sequence[Message],
     hints: ShopHints,
     understand: Understander,
@@ -373,7 +400,7 @@ async def _decide(
     now: datetime,
     understand: Understander,
 ) -> _Outcome:
-    choices = await get_answer_settings(session, shop_id=ticket.shop_id)
+    choices, _ = await shop_config(session, shop=shop)
     if seen.intent == Intent.HUMAN:
         return _handoff("asked for a person")
     if seen.angry:
@@ -498,16 +525,23 @@ async def _order_outcome(
         )
 
     name = order_name(reference, hints)
-    candidates = list(
-        (
-            await session.execute(
-                select(Order).where(
-                    col(Order.shop_id) == shop.id,
-                    col(Order.name).in_(list(dict.fromkeys([name, f"#{reference}", str(reference)]))),
-                )
-            )
-        ).scalars()
+    proved_here = (
+        select(col(TicketVerification.id))
+        .where(
+            col(TicketVerification.ticket_id) == ticket.id, col(TicketVerification.order_id) == col(Order.id)
+        )
+        .exists()
     )
+    found = (
+        await session.execute(
+            select(Order, proved_here.label("proved")).where(
+                col(Order.shop_id) == shop.id,
+                col(Order.name).in_(list(dict.fromkeys([name, f"#{reference}", str(reference)]))),
+            )
+        )
+    ).all()
+    candidates = [order for order, _ in found]
+    proved_ids = {order.id for order, proved in found if proved and order.id is not None}
     if trust.trusted_caller:
         if not candidates:
             return _Outcome(
@@ -532,7 +566,6 @@ async def _order_outcome(
             return await _order_reply(
                 session, shop=shop, order=own, seen=seen, text=text, verification=Verification.STOREFRONT
             )
-    proved_ids = await verified_order_ids(session, ticket=ticket)
     already = next((o for o in candidates if o.id in proved_ids), None)
     if already is not None:
         return await _order_reply(

@@ -77,6 +77,8 @@ async def load_order_facts(session: AsyncSession, *, order: Order) -> OrderFacts
             )
         ).scalars()
     )
+    if normalise_code(order.fulfillment_status) == "FULFILLED" and fulfillments:
+        return OrderFacts(order, fulfillments, [])  # everything shipped: nothing is waiting to be sent
     fulfillment_orders = list(
         (
             await session.execute(

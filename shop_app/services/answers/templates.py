@@ -19,6 +19,7 @@ from sqlmodel import col
 from shop_app.errors import BadRequest
 from shop_app.models import ReplyTemplate, Shop
 from shop_app.models.base import utcnow
+from shop_app.services.answers.shop_cache import forget_shop
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +397,7 @@ async def save_template(
     row.body = body
     row.updated_at = utcnow()
     await session.flush()
+    forget_shop(shop.id)
     return row
 
 
@@ -413,3 +415,5 @@ async def delete_template(session: AsyncSession, *, shop: Shop, key: str, langua
     if row is not None:
         await session.delete(row)
         await session.flush()
+        assert shop.id is not None
+        forget_shop(shop.id)

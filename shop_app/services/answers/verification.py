@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,6 +25,8 @@ MAX_FAILED_ATTEMPTS_PER_SOURCE = 20
 ATTEMPT_WINDOW_SECONDS = 3600
 MAX_SOURCE_CHARS = 120
 
+ATTEMPTS: Table = VerificationAttempt.__table__  # type: ignore[attr-defined]
+PROOFS: Table = TicketVerification.__table__  # type: ignore[attr-defined]
 _POSTAL_NOISE = re.compile(r"[\s\-‐‑–—−ー〒]+")
 
 
@@ -73,19 +75,12 @@ def proof_matches(order: Order, proof: Proof, *, default_region: str | None) -> 
     )
 
 
-async def verified_order_ids(session: AsyncSession, *, ticket: Ticket) -> set[int]:
-    rows = await session.execute(
-        select(col(TicketVerification.order_id)).where(col(TicketVerification.ticket_id) == ticket.id)
-    )
-    return set(rows.scalars())
-
-
 async def failed_attempts(
     session: AsyncSession, *, ticket: Ticket, source: str, now: datetime
 ) -> tuple[int, int]:
     """Failed tries within the window: (for this ticket, for this source), in one query."""
     since = now - timedelta(seconds=ATTEMPT_WINDOW_SECONDS)
-    failed = (col(VerificationAttempt.created_at) >= since, col(VerificationAttempt.succeeded).is_(False))
+    failed = (col(VerificationAttempt.created_at) >= since,)
     per_ticket = (
         select(func.count()).where(col(VerificationAttempt.ticket_id) == ticket.id, *failed).scalar_subquery()
     )
@@ -118,27 +113,26 @@ async def try_proof(
     now: datetime,
     already_proved: set[int],
 ) -> Order | None:
-    """Records one attempt; the order proved (it is then verified for this ticket), or None."""
+    """The order proved (it is then verified for this ticket), or None (a failed attempt is recorded)."""
     assert ticket.id is not None
     proved = next(
         (order for order in candidates if proof_matches(order, proof, default_region=default_region)), None
     )
-    session.add(
-        VerificationAttempt(
-            shop_id=ticket.shop_id,
-            ticket_id=ticket.id,
-            source=source[:MAX_SOURCE_CHARS],
-            succeeded=proved is not None,
-            created_at=now,
-        )
-    )
-    if proved is not None:
-        assert proved.id is not None
-        if proved.id not in already_proved:
-            session.add(
-                TicketVerification(
-                    shop_id=ticket.shop_id, ticket_id=ticket.id, order_id=proved.id, method="order_details"
-                )
+    # plain inserts: nothing reads these rows back in this request
+    if proved is None:
+        await session.execute(
+            insert(ATTEMPTS).values(
+                shop_id=ticket.shop_id, ticket_id=ticket.id, source=source[:MAX_SOURCE_CHARS], created_at=now
             )
-    await session.flush()
+        )
+    elif proved.id not in already_proved:
+        await session.execute(
+            insert(PROOFS).values(
+                shop_id=ticket.shop_id,
+                ticket_id=ticket.id,
+                order_id=proved.id,
+                method="order_details",
+                created_at=now,
+            )
+        )
     return proved
