@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("shop_id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("succeeded", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], ondelete="CASCADE"),

@@ -52,7 +52,7 @@ class BotDecision(SQLModel, table=True):
 
 
 class VerificationAttempt(SQLModel, table=True):
-    """A failed try at proving an order (its number with an email, phone or postal code)."""
+    """One try at proving an order (its number with an email, phone or postal code)."""
 
     __tablename__ = "verification_attempts"
     __table_args__ = (
@@ -64,6 +64,7 @@ class VerificationAttempt(SQLModel, table=True):
     shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE")
     ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
     source: str = Field(max_length=120)
+    succeeded: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -80,7 +80,7 @@ async def failed_attempts(
 ) -> tuple[int, int]:
     """Failed tries within the window: (for this ticket, for this source), in one query."""
     since = now - timedelta(seconds=ATTEMPT_WINDOW_SECONDS)
-    failed = (col(VerificationAttempt.created_at) >= since,)
+    failed = (col(VerificationAttempt.created_at) >= since, col(VerificationAttempt.succeeded).is_(False))
     per_ticket = (
         select(func.count()).where(col(VerificationAttempt.ticket_id) == ticket.id, *failed).scalar_subquery()
     )
@@ -113,19 +113,22 @@ async def try_proof(
     now: datetime,
     already_proved: set[int],
 ) -> Order | None:
-    """The order proved (it is then verified for this ticket), or None (a failed attempt is recorded)."""
+    """Records one attempt; the order proved (it is then verified for this ticket), or None."""
     assert ticket.id is not None
     proved = next(
         (order for order in candidates if proof_matches(order, proof, default_region=default_region)), None
     )
     # plain inserts: nothing reads these rows back in this request
-    if proved is None:
-        await session.execute(
-            insert(ATTEMPTS).values(
-                shop_id=ticket.shop_id, ticket_id=ticket.id, source=source[:MAX_SOURCE_CHARS], created_at=now
-            )
+    await session.execute(
+        insert(ATTEMPTS).values(
+            shop_id=ticket.shop_id,
+            ticket_id=ticket.id,
+            source=source[:MAX_SOURCE_CHARS],
+            succeeded=proved is not None,
+            created_at=now,
         )
-    elif proved.id not in already_proved:
+    )
+    if proved is not None and proved.id not in already_proved:
         await session.execute(
             insert(PROOFS).values(
                 shop_id=ticket.shop_id,
