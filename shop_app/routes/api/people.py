@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import Response
 
 from shop_app.errors import BadRequest, NotFound
-from shop_app.models import Customer
 from shop_app.routes.api.auth import authenticate, require_admin
 from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body
 from shop_app.routes.api.locales import caller_locale
@@ -92,21 +89,14 @@ async def customer_profile_endpoint(request: Request) -> Response:
     customer_id = path_id(request, "customer_id", upper=MAX_SHOPIFY_ID)
     locale = caller_locale(request, caller)
     async with services(request).sessions() as session:
-        exists = (
-            await session.execute(
-                select(col(Customer.id)).where(
-                    col(Customer.shop_id) == caller.shop_id, col(Customer.shopify_id) == customer_id
-                )
-            )
-        ).first()
-        if exists is None:
-            raise NotFound("No such customer", code="customer_not_found")
         profile = await build_profile(
             session,
             shop=caller.shop,
             target=ProfileTarget(customer_shopify_id=customer_id, guest_email=None, guest_phone=None),
             locale=locale,
         )
+    if profile.customer is None:  # not in this shop's mirror (or another shop's id)
+        raise NotFound("No such customer", code="customer_not_found")
     return JSONModelResponse(ProfileOut(profile=profile))
 
 
