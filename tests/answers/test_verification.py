@@ -144,21 +144,37 @@ async def test_a_ticket_is_cut_off_after_its_own_limit_and_the_window_passes(wor
 
 
 @pytest.mark.anyio
-async def test_the_contacts_signed_storefront_identity_verifies_its_own_orders_only(world: World) -> None:
+async def test_a_signed_storefront_session_verifies_its_own_orders_only(world: World) -> None:
     await world.add_order(1001, shipments=IN_TRANSIT)
     await world.add_order(1002, customer=777, email="other@example.jp", shipments=IN_TRANSIT)
     ticket = await world.open("hello", email="hanako@example.jp")
-    async with transaction(world.sessions) as session:
-        contact = await session.get_one(Contact, ticket.contact_id)
-        contact.storefront_customer_id = HANAKO
+    signed = Trust(storefront_customer_id=HANAKO, source="widget:1")
 
-    own, _ = await world.ask("Where is my order #1001?", ticket=ticket)
-    someone_elses, _ = await world.ask("And where is order #1002?", ticket=ticket)
+    own, _ = await world.ask("Where is my order #1001?", ticket=ticket, trust=signed)
+    someone_elses, _ = await world.ask("And where is order #1002?", ticket=ticket, trust=signed)
 
     assert own.verification == Verification.STOREFRONT
     assert own.action == DecisionAction.REPLY
     assert someone_elses.verification == Verification.NEEDED
     assert someone_elses.action == DecisionAction.ASK
+
+
+@pytest.mark.anyio
+async def test_a_contact_signed_in_once_does_not_verify_an_unsigned_conversation(world: World) -> None:
+    # given a contact a storefront signature once vouched for
+    await world.add_order(1001, shipments=IN_TRANSIT)
+    ticket = await world.open("hello", email="hanako@example.jp")
+    async with transaction(world.sessions) as session:
+        contact = await session.get_one(Contact, ticket.contact_id)
+        contact.storefront_customer_id = HANAKO
+
+    # when this conversation carries no signature of its own
+    decision, _ = await world.ask("Where is my order #1001?", ticket=ticket)
+
+    # then it must prove itself like anyone else
+    assert decision.verification == Verification.NEEDED
+    assert decision.action == DecisionAction.ASK
+    assert YAMATO["number"] not in (decision.reply or "")
 
 
 @pytest.mark.anyio

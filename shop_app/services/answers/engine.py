@@ -463,8 +463,9 @@ async def _order_outcome(
     now: datetime,
     understand: Understander,
 ) -> _Outcome:
-    contact = await session.get(Contact, ticket.contact_id)
-    storefront_id = trust.storefront_customer_id or (contact.storefront_customer_id if contact else None)
+    # Only this conversation's own signature counts: a contact may have been signed in once, and a later
+    # unsigned conversation reusing it (same email typed by anyone) must prove itself again.
+    storefront_id = trust.storefront_customer_id
     reference = seen.order_ref
     if reference is None:
         for earlier in reversed([m for m in history if m.author_type == AuthorType.CUSTOMER][-10:]):
