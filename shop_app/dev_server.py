@@ -122,7 +122,7 @@ def _print_urls(
         lines += [
             f"  {shop}",
             f"    store admin (opens the embedded app with a session token): {store_url}/s/{shop}/admin",
-            f"    demo storefront:                                           {store_url}/s/{shop}/",
+            f"    demo storefront with the chat widget:                      {store_url}/s/{shop}/",
         ]
     lines += [
         "",
