@@ -166,11 +166,17 @@ async def test_first_sync_after_install_mirrors_the_store_exactly(synced: World)
     assert mirrored == 2 * ORDERS
 
 
-class Impolite(admin_graphql.ThrottleState):
-    """Throttle bookkeeping that never asks to wait."""
+class ImpoliteUntilThrottled(admin_graphql.ThrottleState):
+    """Throttle bookkeeping that asks no wait until its client has met THROTTLED once, then paces as usual."""
+
+    def __init__(self, client: admin_graphql.AdminGraphQLClient) -> None:
+        super().__init__()
+        self.client = client
 
     def wait_for(self, cost: float, now: float) -> float:
-        return 0.0
+        if self.client.throttled_count == 0:
+            return 0.0
+        return super().wait_for(cost, now)
 
 
 class Killed(Exception):
@@ -289,8 +295,9 @@ async def test_backfill_converges_through_throttled_429_503_and_dropped_connecti
     def recording_client(services: Any, shop: Shop) -> admin_graphql.AdminGraphQLClient:
         client = real_client(services, shop)
         # the app's client paces itself from throttleStatus and is then rarely throttled, depending on
-        # timing; made to ignore the bucket, it meets THROTTLED for sure and must recover from it
-        client.throttle = Impolite()
+        # timing; made to ignore the bucket until it is throttled once, it meets THROTTLED for sure and
+        # must recover from it
+        client.throttle = ImpoliteUntilThrottled(client)
         clients.append(client)
         return client
 
