@@ -1,6 +1,6 @@
 """storefront chat widget sessions
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-22 12:10:00
 """
@@ -12,7 +12,7 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = "0006"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """answering bot decisions verification templates settings
 
-Revision ID: 0005
-Revises: 0006 (the widget's sessions, written at the same time)
+Revision ID: 0006
+Revises: 0005 (the widget's sessions, written at the same time)
 Create Date: 2026-11-22 11:58:16.292817
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0006"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
