@@ -208,7 +208,14 @@ async def start(request: Request) -> Response:
         )
         posted = [
             first,
-            *await answer_in_widget(session, shop=shop, ticket=ticket, message=first, widget=widget),
+            *await answer_in_widget(
+                session,
+                shop=shop,
+                ticket=ticket,
+                message=first,
+                widget=widget,
+                client_address=_address(request),
+            ),
         ]
         messages = await conversation_messages(session, ticket=ticket)
     await _after_posting(request, shop, ticket, posted, created=True)
@@ -242,7 +249,14 @@ async def send(request: Request) -> Response:
         message = await post_customer_message(session, ticket=ticket, body=text)
         posted = [
             message,
-            *await answer_in_widget(session, shop=shop, ticket=ticket, message=message, widget=widget),
+            *await answer_in_widget(
+                session,
+                shop=shop,
+                ticket=ticket,
+                message=message,
+                widget=widget,
+                client_address=_address(request),
+            ),
         ]
         messages = await conversation_messages(session, ticket=ticket, after_id=after_id)
     await _after_posting(request, shop, ticket, posted, created=False)

@@ -229,7 +229,13 @@ class SlidingWindowLimiter:
 
 
 async def answer_in_widget(
-    session: AsyncSession, *, shop: Shop, ticket: Ticket, message: Message, widget: WidgetSession
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    ticket: Ticket,
+    message: Message,
+    widget: WidgetSession,
+    client_address: str,
 ) -> list[Message]:
     """The bot's turn after a shopper's message. The engine posts its reply (or the handoff notice) as a
     bot message and, on handoff, the agents' note; both are returned for the live events. Trust comes only
@@ -237,7 +243,9 @@ async def answer_in_widget(
     trust = Trust(
         storefront_customer_id=widget.storefront_customer_id,
         trusted_caller=False,
-        source=f"widget:{_id(widget.id)}",
+        # verification attempts are limited per conversation and per client address, so starting new
+        # conversations does not buy new guesses
+        source=f"ip:{client_address}",
     )
     decision = await answer_message(session, shop=shop, ticket=ticket, message=message, trust=trust)
     return [

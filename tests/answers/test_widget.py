@@ -19,6 +19,7 @@ from devstore.app_proxy import signed_proxy_query
 from integrations.shopify.app_proxy import sign_app_proxy_query, verify_app_proxy_query
 from shop_app.database import transaction
 from shop_app.models import AuthorType, BotDecision, Contact, Customer, Message, Order, Ticket, WidgetSession
+from shop_app.services.answers.verification import MAX_FAILED_ATTEMPTS_PER_SOURCE
 from shop_app.services.widget_sessions import SlidingWindowLimiter
 from shop_app.settings import Secret, Settings
 from tests.factories import session_token
@@ -318,3 +319,42 @@ async def test_the_reply_editor_page_and_its_order_picker_see_only_the_merchants
     assert [o["name"] for o in beta.json()["orders"]] == ["#B1001"]
     assert [(o["id"], o["name"]) for o in alpha.json()["orders"]] == [(8001, "#1001")]
     assert unsigned.status_code == 401
+
+
+async def test_new_conversations_from_one_address_do_not_buy_new_guesses(desk: Desk) -> None:
+    # given a shopper's order, and someone at one address guessing its email over ten conversations (the
+    # bot hands a conversation to a person after two failed proofs, so each gives two guesses)
+    settings = desk.services.settings
+    await _seed_customer_with_order(desk)
+    guesser = {"X-Forwarded-For": "203.0.113.9"}
+    for conversation in range(10):
+        begun = await desk.client.post(
+            f"{PROXY}/conversations?{signed(settings)}",
+            json={"message": f"Where is order #1001? my email is guess{conversation}a@example.com"},
+            headers=guesser,
+        )
+        assert begun.status_code == 201, begun.text
+        for attempt in range(1, 2):
+            sent = await desk.client.post(
+                f"{PROXY}/messages?{signed(settings)}",
+                json={
+                    "message": f"Where is order #1001? my email is guess{conversation}{attempt}@example.com"
+                },
+                headers={**guesser, "X-Widget-Session": begun.json()["session"]},
+            )
+            assert sent.status_code in (200, 201), sent.text
+
+    # when the right email comes from that address in a new conversation, and from another address
+    for address in ("203.0.113.9", "198.51.100.7"):
+        begun = await desk.client.post(
+            f"{PROXY}/conversations?{signed(settings)}",
+            json={"message": "Where is order #1001? my email is hanako@example.jp"},
+            headers={"X-Forwarded-For": address},
+        )
+        assert begun.status_code == 201, begun.text
+
+    # then the guessing address is cut off (20 failures) and the other is answered
+    async with desk.services.sessions() as session:
+        rows = (await session.execute(select(BotDecision).order_by(col(BotDecision.id)))).scalars().all()
+    assert [row.verification for row in rows[-2:]] == ["limited", "order_details"]
+    assert sum(row.verification == "failed" for row in rows) <= MAX_FAILED_ATTEMPTS_PER_SOURCE
