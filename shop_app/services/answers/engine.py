@@ -23,7 +23,6 @@ from shop_app.errors import NotFound
 from shop_app.models import (
     AuthorType,
     BotDecision,
-    Contact,
     DecisionAction,
     Message,
     Order,
