@@ -1,17 +1,7 @@
+import { sessionToken } from "./session.js";
 // Embedded admin home: reads the installation status with a session token.
 // With App Bridge loaded, shopify.idToken() gives a fresh token; without it, the id_token of the first load.
 const root = document.getElementById("status");
-
-async function sessionToken() {
-  if (window.shopify && typeof window.shopify.idToken === "function") {
-    try {
-      return await window.shopify.idToken();
-    } catch (error) {
-      console.warn("App Bridge could not give a session token", error);
-    }
-  }
-  return root.dataset.idToken || "";
-}
 
 async function authorisedFetch(url) {
   const token = await sessionToken();

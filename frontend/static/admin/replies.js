@@ -1,3 +1,4 @@
+import { api } from "./session.js";
 // Embedded admin: the bot's reply templates (per key and language) with a live preview against a real order,
 // the per-intent auto-reply switches and the exact-stock-counts choice. All through /api/v1 with the App
 // Bridge session token; text is inserted with textContent only.
@@ -5,28 +6,6 @@ const status = document.getElementById("status");
 const PREVIEW_DELAY_MS = Number(status.dataset.previewDelayMs) || 300;
 const INTENT_LABELS = { order_status: "Where is my order?", stock: "Is this in stock?" };
 const $ = (role) => document.querySelector(`[data-role="${role}"]`);
-
-async function sessionToken() {
-  if (window.shopify && typeof window.shopify.idToken === "function") {
-    try {
-      return await window.shopify.idToken();
-    } catch (error) {
-      console.warn("App Bridge could not give a session token", error);
-    }
-  }
-  return status.dataset.idToken || "";
-}
-
-class ApiError extends Error {}
-
-async function api(method, url, body) {
-  const headers = { Authorization: `Bearer ${await sessionToken()}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(data.error ? data.error.message : `Error ${response.status}`);
-  return data;
-}
 
 function say(role, text, isError) {
   const line = $(role);

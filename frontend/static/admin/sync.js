@@ -1,20 +1,9 @@
+import { sessionToken } from "./session.js";
 // Embedded admin: the store mirror's sync progress, polled while a sync runs. Text goes in with
 // textContent only, so nothing the API returns is interpreted as markup.
 const root = document.getElementById("sync");
-const statusRoot = document.getElementById("status");
 const pollMs = Number(root.dataset.pollMs) || 1500;
 const idlePollMs = 15000;
-
-async function sessionToken() {
-  if (window.shopify && typeof window.shopify.idToken === "function") {
-    try {
-      return await window.shopify.idToken();
-    } catch (error) {
-      console.warn("App Bridge could not give a session token", error);
-    }
-  }
-  return (statusRoot && statusRoot.dataset.idToken) || "";
-}
 
 function show(field, text) {
   root.querySelector(`[data-field="${field}"]`).textContent = text;

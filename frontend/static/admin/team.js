@@ -1,25 +1,5 @@
+import { api } from "./session.js";
 // Embedded admin: the shop's agents and API keys, through /api/v1 with the App Bridge session token.
-const status = document.getElementById("status");
-
-async function sessionToken() {
-  if (window.shopify && typeof window.shopify.idToken === "function") {
-    try {
-      return await window.shopify.idToken();
-    } catch (error) {
-      console.warn("App Bridge could not give a session token", error);
-    }
-  }
-  return status.dataset.idToken || "";
-}
-
-async function api(method, url, body) {
-  const headers = { Authorization: `Bearer ${await sessionToken()}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error ? data.error.message : `Error ${response.status}`);
-  return data;
-}
 
 function say(role, text, isError) {
   const line = document.querySelector(`[data-role="${role}"]`);
