@@ -398,10 +398,10 @@ async def _search(
             ),
         )
     else:
-        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return statement.where(
             or_(
-                col(Ticket.subject).ilike(pattern, escape="\\"), col(Contact.name).ilike(pattern, escape="\\")
+                col(Ticket.subject).icontains(query, autoescape=True),
+                col(Contact.name).icontains(query, autoescape=True),
             )
         )
     contact_ids: list[int] = []
@@ -465,17 +465,14 @@ async def search_customers(
     elif phone:
         statement = statement.where(col(Customer.phone) == phone)
     else:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        first = func.coalesce(Customer.first_name, "")
+        last = func.coalesce(Customer.last_name, "")
         statement = statement.where(
             or_(
-                col(Customer.first_name).ilike(pattern, escape="\\"),
-                col(Customer.last_name).ilike(pattern, escape="\\"),
-                (func.coalesce(Customer.last_name, "") + " " + func.coalesce(Customer.first_name, "")).ilike(
-                    pattern, escape="\\"
-                ),
-                (func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")).ilike(
-                    pattern, escape="\\"
-                ),
+                *(
+                    name.icontains(text, autoescape=True)
+                    for name in (first, last, last + " " + first, first + " " + last)
+                )
             )
         )
     rows = await session.execute(statement.order_by(col(Customer.id)).limit(limit))

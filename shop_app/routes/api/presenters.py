@@ -18,6 +18,7 @@ from shop_app.schemas.tickets import (
     TicketSummary,
 )
 from shop_app.services.customer_matching import reason_text
+from shop_app.services.customer_profiles import person_name
 from shop_app.services.helpdesk import TicketRow
 
 
@@ -25,15 +26,10 @@ def agent_ref(agent: Agent | None) -> AgentRef | None:
     return AgentRef(id=agent.id, name=agent.name) if agent is not None and agent.id is not None else None
 
 
-def customer_name(customer: Customer) -> str | None:
-    parts = [customer.first_name, customer.last_name]
-    return " ".join(p for p in parts if p) or None
-
-
 def customer_hit(customer: Customer) -> CustomerHit:
     return CustomerHit(
         id=customer.shopify_id,
-        name=customer_name(customer),
+        name=person_name(customer.first_name, customer.last_name),
         email=customer.email,
         phone=customer.phone,
         orders_count=customer.orders_count,
