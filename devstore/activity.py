@@ -157,7 +157,7 @@ class StoreActivity:
                 if quantity["name"] in deltas:
                     quantity["quantity"] += deltas[quantity["name"]]
                     quantity["updatedAt"] = stamp
-            level["updatedAt"] = inventory["updatedAt"] = variant["updatedAt"] = stamp
+            level["updatedAt"] = inventory["updatedAt"] = stamp
             available = sum(
                 q["quantity"]
                 for lv in inventory["inventoryLevels"]
@@ -168,7 +168,8 @@ class StoreActivity:
             variant["availableForSale"] = available > 0 or variant["inventoryPolicy"] == "CONTINUE"
             product["totalInventory"] = sum(v["inventoryQuantity"] for v in product["variants"])
             product["hasOutOfStockVariants"] = any(v["inventoryQuantity"] <= 0 for v in product["variants"])
-            product["updatedAt"] = stamp
+            if "available" in deltas:  # the product's own stock figure moved: it is updated, and says so
+                variant["updatedAt"] = product["updatedAt"] = stamp
             self._state.records.put(change.shop, product)
             if "available" in deltas:
                 await self._emit(
@@ -250,6 +251,12 @@ class StoreActivity:
         await self._emit(change, "orders/create", payload)
         if paid:
             await self._emit(change, "orders/paid", payload)
+        for fulfillment_order in order["fulfillmentOrders"]:
+            await self._emit(
+                change,
+                "fulfillment_orders/order_routing_complete",
+                rest_payloads.fulfillment_order_status_payload(fulfillment_order),
+            )
         location = order["fulfillmentOrders"][0]["assignedLocation"]["location"]
         for item in order["lineItems"]:
             await self._move_stock(
@@ -299,8 +306,11 @@ class StoreActivity:
         async with self._lock:
             order = self._order(shop, order_gid, _shippable, "fulfilled")
             ctx = self._ctx(shop)
+            released: list[dict[str, Any]] = []
             if order["displayFulfillmentStatus"] == "ON_HOLD":
+                held = [fo for fo in order["fulfillmentOrders"] if fo["status"] == "ON_HOLD"]
                 release_hold(ctx, order, ctx.now)
+                released = [rest_payloads.fulfillment_order_status_payload(fo) for fo in held]
             remaining = {
                 line["lineItem"]: line["remainingQuantity"]
                 for fo in order["fulfillmentOrders"]
@@ -317,6 +327,8 @@ class StoreActivity:
                 shop, f"Order {order['name']} fulfilled ({fulfillment['name']})", subject=order["id"]
             )
             self._state.records.put(shop, order)
+            for body in released:
+                await self._emit(change, "fulfillment_orders/hold_released", body)
             await self._emit(
                 change, "fulfillments/create", rest_payloads.fulfillment_payload(order, fulfillment)
             )

@@ -195,6 +195,13 @@ def _shipment_status(display_status: str | None) -> str | None:
     return display_status.lower() if display_status else None
 
 
+def fulfillment_order_status_payload(fulfillment_order: Doc) -> Doc:
+    """The body of ``fulfillment_orders/order_routing_complete`` and ``hold_released``: the fulfillment
+    order's gid and status only."""
+    status = str(fulfillment_order["status"]).lower()
+    return {"fulfillment_order": {"id": fulfillment_order["id"], "status": status}}
+
+
 def fulfillment_event_payload(order: Doc, fulfillment: Doc, event: Doc, *, shop_id: int) -> Doc:
     return {
         "id": _id(event["id"]),

@@ -71,7 +71,7 @@ FIELDS: dict[str, str] = {
         estimatedDeliveryAt trackingInfo events fulfillmentLineItems location order totalQuantity""",
     "FulfillmentLineItem": "id lineItem quantity",
     "FulfillmentOrder": """id status requestStatus fulfillAt fulfillBy assignedLocation lineItems createdAt
-        updatedAt""",
+        updatedAt order""",
     "FulfillmentOrderAssignedLocation": "name address1 address2 city countryCode province zip phone location",
     "FulfillmentOrderLineItem": """id sku productTitle variantTitle remainingQuantity totalQuantity lineItem
         variant inventoryItemId""",

@@ -20,6 +20,8 @@ from typing import Any
 from integrations.shopify import resources
 from integrations.shopify.webhook_payloads import MalformedPayload
 
+FULFILLMENT_ORDER_GID = re.compile(r"gid://shopify/FulfillmentOrder/[1-9][0-9]{0,19}")
+
 Payload = dict[str, Any]
 
 GID = re.compile(r"^gid://shopify/(?P<type>\w+)/(?P<id>\d+)(?:\?(?P<query>.*))?$")
@@ -254,6 +256,21 @@ def parse_location(payload: Payload) -> resources.Location:
 def parse_deleted_id(payload: Payload, resource_type: str) -> int:
     """``*/delete`` bodies: ``{"id": …}``, with ``admin_graphql_api_id`` on some topics."""
     return _resource_id(payload, resource_type)
+
+
+def parse_fulfillment_order_gids(payload: Payload) -> list[str]:
+    """``fulfillment_orders/*`` bodies: every fulfillment order they name (``fulfillment_order``, and by
+    topic ``replacement_``, ``remaining_``, ``original_``, ``moved_`` or ``destination`` ones), in order."""
+    found: list[str] = []
+    for value in payload.values():
+        for candidate in value if isinstance(value, list) else [value]:
+            if isinstance(candidate, dict):
+                named = candidate.get("id")
+                if isinstance(named, str) and FULFILLMENT_ORDER_GID.fullmatch(named) and named not in found:
+                    found.append(named)
+    if not found:
+        raise MalformedPayload("the body names no fulfillment order")
+    return found
 
 
 # Parts ----------------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ logger = logging.getLogger(__name__)
 RESOURCES = ("locations", "products", "inventory", "customers", "orders")
 BULK_RESOURCES = frozenset({"customers", "orders"})
 ORDERS_BY_ID_BATCH = 8  # orders_by_id.graphql: 8 × 109 points
+FULFILLMENT_ORDERS_BY_ID_BATCH = 10  # fulfillment_orders_by_id.graphql: 10 × 49 points
+INVENTORY_ITEMS_BY_ID_BATCH = 25  # inventory_items_by_id.graphql: 25 × 33 points
 MAX_ERROR_LENGTH = 500
 
 
@@ -180,10 +182,19 @@ class MirrorReader:
                 key="fulfillmentLineItems",
             )
             fulfillments.append(parse_fulfillment(f, order_shopify_id=shopify_id, events=events, lines=lines))
+        return parse_order(
+            node,
+            line_items=line_items,
+            fulfillments=fulfillments,
+            fulfillment_orders=await self.fulfillment_orders(node),
+        )
+
+    async def fulfillment_orders(self, order_node: Node) -> list[FulfillmentOrder]:
+        """An order node's fulfillment orders (``OrderFulfillmentOrders``), every page of them."""
         fulfillment_order_nodes = await self._rest(
-            node.get("fulfillmentOrders"),
+            order_node.get("fulfillmentOrders"),
             doc="order_fulfillment_orders_page",
-            owner_gid=order_gid,
+            owner_gid=str(order_node["id"]),
             root="node",
             key="fulfillmentOrders",
         )
@@ -197,9 +208,7 @@ class MirrorReader:
                 key="lineItems",
             )
             fulfillment_orders.append(parse_fulfillment_order(fo, lines=fo_lines))
-        return parse_order(
-            node, line_items=line_items, fulfillments=fulfillments, fulfillment_orders=fulfillment_orders
-        )
+        return fulfillment_orders
 
     async def convert(self, name: str, nodes: Sequence[Node]) -> list[Any]:
         if name == "orders":
@@ -265,6 +274,12 @@ def writer_for(name: str, *, shop_id: int, items: Sequence[Any], synced_at: date
             return await mirror_writes.upsert_inventory_levels(
                 session, shop_id=shop_id, levels=items, synced_at=synced_at, authoritative=True
             )
+        if name == "fulfillment_orders":  # (order id, fulfillment orders) pairs, after a bulk of orders
+            # an order placed after the orders operation began is not mirrored yet: the sweep brings it
+            await mirror_writes.replace_fulfillment_orders(
+                session, shop_id=shop_id, by_order=dict(items), synced_at=synced_at
+            )
+            return UpsertResult(updated=len(items))
         raise ValueError(f"unknown resource {name}")
 
     return write
@@ -384,7 +399,7 @@ def choose_mode(services: Services, name: str, total: int | None) -> str:
 
 
 async def _backfill_under_lease(run: SyncRun, *, full: bool) -> None:
-    from shop_app.services.bulk_backfill import bulk_resource
+    from shop_app.services.bulk_backfill import FOLLOW_UPS, bulk_resource
 
     started = now_utc()
     previous = run.checkpoints.get("run") or {}
@@ -407,16 +422,25 @@ async def _backfill_under_lease(run: SyncRun, *, full: bool) -> None:
     run.start_rate()
     for name in RESOURCES:
         entry = run.entry(name)
-        if entry.get("complete"):
+        if not entry.get("complete"):
+            if entry.get("done", 0) == 0 and not entry.get("bulk_id"):
+                entry["mode"] = choose_mode(run.services, name, totals.get(name))
+            if entry.get("mode") == "bulk":
+                await run.save(phase=Phase.BULK.value)
+                await bulk_resource(run, name)
+                await run.save(phase=Phase.BACKFILLING.value)
+            else:
+                await page_resource(run, name)
+        if run.entry(name).get("mode") != "bulk":
             continue
-        if entry.get("done", 0) == 0 and not entry.get("bulk_id"):
-            entry["mode"] = choose_mode(run.services, name, totals.get(name))
-        if entry.get("mode") == "bulk":
-            await run.save(phase=Phase.BULK.value)
-            await bulk_resource(run, name)
-            await run.save(phase=Phase.BACKFILLING.value)
-        else:
-            await page_resource(run, name)
+        for follow_up in FOLLOW_UPS.get(name, ()):
+            if not run.entry(follow_up).get("complete"):
+                run.entry(follow_up)["mode"] = "bulk"
+                shown = run.progress.setdefault("resources", {})
+                shown[follow_up] = {**shown.get(follow_up, {}), "total": run.entry(name).get("done")}
+                await run.save(phase=Phase.BULK.value)
+                await bulk_resource(run, follow_up)
+                await run.save(phase=Phase.BACKFILLING.value)
     run_started = str(run.checkpoints["run"]["started_at"])
     finished = now_utc()
     checkpoints = {**run.checkpoints, "completed_at": finished.isoformat()}
@@ -533,3 +557,66 @@ async def refresh_orders(services: Services, *, shop: Shop, order_ids: Sequence[
                 )
         found += len(orders)
     return found
+
+
+async def refresh_fulfillment_orders(services: Services, *, shop: Shop, gids: Sequence[str]) -> int:
+    """Read the fulfillment orders of the orders these gids name (an order's, or one of its fulfillment
+    orders') and replace the mirror's; an order not mirrored yet is read whole. The number of orders read."""
+    assert shop.id is not None
+    client = admin_client(services, shop)
+    reader = MirrorReader(client)
+    by_order: dict[int, list[FulfillmentOrder]] = {}
+    unique = list(dict.fromkeys(gids))
+    for start in range(0, len(unique), FULFILLMENT_ORDERS_BY_ID_BATCH):
+        batch = unique[start : start + FULFILLMENT_ORDERS_BY_ID_BATCH]
+        result = await client.execute(document("fulfillment_orders_by_id"), {"ids": batch})
+        for node in result.data.get("nodes") or ():
+            order = node.get("order", node) if isinstance(node, Mapping) else None
+            if isinstance(order, Mapping) and order.get("id"):
+                by_order[id_from_gid(order["id"])] = await reader.fulfillment_orders(order)
+    if not by_order:
+        return 0
+    async with transaction(services.sessions) as session:
+        unmirrored = await mirror_writes.replace_fulfillment_orders(
+            session, shop_id=shop.id, by_order=by_order, synced_at=now_utc()
+        )
+    if unmirrored:
+        await refresh_orders(services, shop=shop, order_ids=unmirrored)
+    return len(by_order)
+
+
+async def refresh_inventory_items(services: Services, *, shop: Shop, item_ids: Sequence[int]) -> int:
+    """Read every quantity of these inventory items' levels and upsert them (webhooks carry only
+    ``available``); the number of levels read."""
+    assert shop.id is not None
+    client = admin_client(services, shop)
+    reader = MirrorReader(client)
+    levels: list[Any] = []
+    unique = list(dict.fromkeys(item_ids))
+    for start in range(0, len(unique), INVENTORY_ITEMS_BY_ID_BATCH):
+        batch = unique[start : start + INVENTORY_ITEMS_BY_ID_BATCH]
+        result = await client.execute(
+            document("inventory_items_by_id"), {"ids": [gid_for("InventoryItem", i) for i in batch]}
+        )
+        nodes = [n for n in result.data.get("nodes") or () if isinstance(n, Mapping) and n.get("id")]
+        levels.extend(await reader.convert("inventory", nodes))
+    if levels:
+        async with transaction(services.sessions) as session:
+            await mirror_writes.upsert_inventory_levels(
+                session, shop_id=shop.id, levels=levels, synced_at=now_utc(), authoritative=True
+            )
+    return len(levels)
+
+
+async def refresh_shipment(
+    services: Services, *, shop: Shop, order_id: int, line_item_ids: Sequence[int]
+) -> None:
+    """After a new shipment: its order whole (the first carrier event and the fulfillment orders come with
+    no webhook), then the stock of what it shipped (on_hand and committed moved without one)."""
+    assert shop.id is not None
+    await refresh_orders(services, shop=shop, order_ids=[order_id])
+    async with services.sessions() as session:
+        item_ids = await mirror_writes.inventory_items_of_line_items(
+            session, shop_id=shop.id, line_item_ids=line_item_ids
+        )
+    await refresh_inventory_items(services, shop=shop, item_ids=item_ids)

@@ -30,8 +30,10 @@ from integrations.shopify.graphql_resources import (
     gid_type,
     id_from_gid,
     parse_customer,
+    parse_fulfillment_order,
     parse_order,
 )
+from integrations.shopify.resources import FulfillmentOrder
 from shop_app.services.sync_states import now_utc
 
 if TYPE_CHECKING:
@@ -39,7 +41,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-BULK_DOCUMENTS = {"orders": "bulk_orders", "customers": "bulk_customers"}
+BULK_DOCUMENTS = {
+    "orders": "bulk_orders",
+    "customers": "bulk_customers",
+    "fulfillment_orders": "bulk_fulfillment_orders",
+}
+# Operations run after a resource's own: an order's fulfillment orders with their lines would be a sixth
+# connection in the orders query (Shopify allows five), so they have an operation of their own.
+FOLLOW_UPS = {"orders": ("fulfillment_orders",)}
 POLL_FIRST_SECONDS = 0.2
 POLL_MAX_SECONDS = 10.0
 ROOTS_PER_BATCH = 250
@@ -223,14 +232,6 @@ def assemble_order(line: dict[str, Any], children: list[dict[str, Any]]) -> Node
         by_parent[str(child.get("__parentId"))].append(child)
     own = by_parent.get(str(order["id"]), [])
     order["lineItems"] = {"nodes": [c for c in own if gid_type(str(c.get("id", ""))) == "LineItem"]}
-    fulfillment_orders = []
-    for fo in (c for c in own if gid_type(str(c.get("id", ""))) == "FulfillmentOrder"):
-        fo = dict(fo)
-        lines = by_parent.get(str(fo["id"]))
-        if lines is not None:
-            fo["lineItems"] = {"nodes": lines}
-        fulfillment_orders.append(fo)
-    order["fulfillmentOrders"] = {"nodes": fulfillment_orders}
     fulfillments = []
     for fulfillment in order.get("fulfillments") or ():
         fulfillment = dict(fulfillment)
@@ -246,9 +247,23 @@ def assemble_order(line: dict[str, Any], children: list[dict[str, Any]]) -> Node
     return order
 
 
+def assemble_fulfillment_orders(children: list[dict[str, Any]]) -> list[FulfillmentOrder]:
+    """An order's fulfillment order lines and their lines' lines, as resources."""
+    lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for child in children:
+        lines[str(child.get("__parentId"))].append(child)
+    return [
+        parse_fulfillment_order(child, lines=lines.get(str(child["id"]), []))
+        for child in children
+        if gid_type(str(child.get("id", ""))) == "FulfillmentOrder"
+    ]
+
+
 def to_resources(name: str, roots: list[tuple[int, dict[str, Any], list[dict[str, Any]]]]) -> list[Any]:
     if name == "orders":
         return [parse_order(assemble_order(line, children)) for _, line, children in roots]
+    if name == "fulfillment_orders":  # (order id, its fulfillment orders) pairs
+        return [(num, assemble_fulfillment_orders(children)) for num, _, children in roots]
     if name == "customers":
         return [parse_customer(line) for _, line, _ in roots]
     raise ValueError(f"no bulk path for {name}")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -215,6 +215,41 @@ async def upsert_orders(
     )
     await _upsert_fulfillment_rows(session, shop_id, fulfillments, synced_at, authoritative=authoritative)
     return replace(result, stale=result.stale + len(newest) - len(latest))
+
+
+async def replace_fulfillment_orders(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    by_order: Mapping[int, Sequence[resources.FulfillmentOrder]],
+    synced_at: datetime,
+) -> list[int]:
+    """Each mirrored order's fulfillment orders replaced by those read from Shopify (no webhook body
+    carries them whole, and they carry no version to compare: the read is the truth). The orders not
+    mirrored yet are returned, to be read whole."""
+    rows_by_shopify_id: dict[int, int] = {}
+    for chunk in _chunks(list(by_order)):
+        found = await session.execute(
+            select(ORDERS.c.shopify_id, ORDERS.c.id).where(
+                ORDERS.c.shop_id == shop_id, ORDERS.c.shopify_id.in_(chunk)
+            )
+        )
+        for shopify_id, row_id in found:
+            rows_by_shopify_id[shopify_id] = row_id
+    await _replace_children(
+        session,
+        FULFILLMENT_ORDER_SPEC,
+        shop_id,
+        parent_column="order_id",
+        parent_ids=list(rows_by_shopify_id.values()),
+        rows=[
+            _fulfillment_order_row(shop_id, rows_by_shopify_id[order_id], fulfillment_order, synced_at)
+            for order_id, fulfillment_orders in by_order.items()
+            if order_id in rows_by_shopify_id
+            for fulfillment_order in fulfillment_orders
+        ],
+    )
+    return [order_id for order_id in by_order if order_id not in rows_by_shopify_id]
 
 
 async def upsert_fulfillment(
@@ -403,6 +438,26 @@ async def update_inventory_item_sku(
         .values(sku=sku)
     )
     return affected_rows(result)
+
+
+async def inventory_items_of_line_items(
+    session: AsyncSession, *, shop_id: int, line_item_ids: Sequence[int]
+) -> list[int]:
+    """The inventory items of these order lines' variants, as mirrored."""
+    if not line_item_ids:
+        return []
+    found = await session.execute(
+        select(VARIANTS.c.inventory_item_shopify_id)
+        .join(LINE_ITEMS, LINE_ITEMS.c.variant_shopify_id == VARIANTS.c.shopify_id)
+        .where(
+            LINE_ITEMS.c.shop_id == shop_id,
+            VARIANTS.c.shop_id == shop_id,
+            LINE_ITEMS.c.shopify_id.in_(list(line_item_ids)),
+            VARIANTS.c.inventory_item_shopify_id.is_not(None),
+        )
+        .distinct()
+    )
+    return [int(item_id) for item_id in found.scalars()]
 
 
 async def order_row_id(session: AsyncSession, *, shop_id: int, shopify_id: int) -> int | None:
@@ -829,10 +884,31 @@ async def _upsert_fulfillment_rows(
         _fulfillment_row(shop_id, order_id, f, synced_at) for order_id, f in fulfillments if f.events is None
     ]
     first, _ = await _upsert(session, FULFILLMENT_SPEC, shop_id, with_events, authoritative=authoritative)
+    if first.stale:
+        await _merge_missed_events(session, shop_id, with_events)
     second, _ = await _upsert(
         session, FULFILLMENT_WITHOUT_EVENTS_SPEC, shop_id, without_events, authoritative=authoritative
     )
     return first + second
+
+
+async def _merge_missed_events(session: AsyncSession, shop_id: int, rows: Sequence[Row]) -> None:
+    """Carrier events are facts with ids that never change: a read older than the stored row (kept for
+    its other fields) still brings the events no webhook carried (a shipment's first event has none)."""
+    incoming = {row["shopify_id"]: row["events"] for row in rows}
+    for chunk in _chunks(list(incoming)):
+        stored = await session.execute(
+            select(FULFILLMENTS.c.id, FULFILLMENTS.c.shopify_id, FULFILLMENTS.c.events).where(
+                FULFILLMENTS.c.shop_id == shop_id, FULFILLMENTS.c.shopify_id.in_(chunk)
+            )
+        )
+        for row_id, shopify_id, events in stored:
+            merged = {event["id"]: event for event in [*incoming[shopify_id], *(events or [])]}
+            if len(merged) > len(events or []):
+                ordered = sorted(merged.values(), key=lambda e: (e["happened_at"], e["id"]))
+                await session.execute(
+                    update(FULFILLMENTS).where(FULFILLMENTS.c.id == row_id).values(events=ordered)
+                )
 
 
 async def _record_deletion(session: AsyncSession, shop_id: int, resource: str, shopify_id: int) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from integrations.shopify import rest_resources
+from integrations.shopify.graphql_resources import gid_for
 from integrations.shopify.shop_details import parse_shop_update
 from integrations.shopify.webhook_payloads import (
     CustomersDataRequest,
@@ -119,6 +120,20 @@ ORDER_TOPICS = (
 )
 
 
+# The fulfillment order topics that change what the mirror holds (holds, routing, moves, splits, merges,
+# cancellations, new dates); their bodies name fulfillment orders only.
+FULFILLMENT_ORDER_TOPICS = (
+    "fulfillment_orders/order_routing_complete",
+    "fulfillment_orders/placed_on_hold",
+    "fulfillment_orders/hold_released",
+    "fulfillment_orders/cancelled",
+    "fulfillment_orders/moved",
+    "fulfillment_orders/split",
+    "fulfillment_orders/merged",
+    "fulfillment_orders/rescheduled",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Group:
     """Topics whose bodies carry whole records: a batch of them is parsed one by one and written with one
@@ -127,6 +142,8 @@ class Group:
     name: str
     parse: Callable[[dict[str, Any]], Any]
     write: Callable[[AsyncSession, int, list[Any]], Awaitable[Any]]
+    # What the bodies cannot tell, read from Shopify once the write has committed (by name, in backfill)
+    refresh: Callable[[list[Any]], tuple[str, dict[str, Any]]] | None = None
 
 
 async def _write_orders(session: AsyncSession, shop_id: int, orders: list[Any]) -> None:
@@ -156,9 +173,18 @@ async def _write_levels(session: AsyncSession, shop_id: int, levels: list[Any]) 
 _ORDERS = Group("orders", rest_resources.parse_order, _write_orders)
 _CUSTOMERS = Group("customers", rest_resources.parse_customer, _write_customers)
 _PRODUCTS = Group("products", rest_resources.parse_product, _write_products)
-_LEVELS = Group("inventory_levels", rest_resources.parse_inventory_level, _write_levels)
+
+
+def _levels_refresh(levels: list[Any]) -> tuple[str, dict[str, Any]]:
+    """A level's body has only ``available``: read its item's on_hand, committed and the rest."""
+    return "refresh_inventory_items", {"item_ids": [level.inventory_item_shopify_id for level in levels]}
+
+
+_LEVELS = Group(
+    "inventory_levels", rest_resources.parse_inventory_level, _write_levels, refresh=_levels_refresh
+)
 GROUPS: dict[str, Group] = {
-    **dict.fromkeys(ORDER_TOPICS, _ORDERS),
+    **{topic: _ORDERS for topic in ORDER_TOPICS if topic != "orders/cancelled"},
     "customers/create": _CUSTOMERS,
     "customers/update": _CUSTOMERS,
     "products/create": _PRODUCTS,
@@ -169,14 +195,34 @@ GROUPS: dict[str, Group] = {
 
 
 async def _apply_one(group: Group, context: WebhookContext) -> None:
-    """A whole-record topic on its own: the same parse and write as for a batch of them."""
-    await group.write(context.session, context.shop_id, [group.parse(context.payload)])
+    """A whole-record topic on its own: the same parse and write (and refresh) as for a batch of them."""
+    record = group.parse(context.payload)
+    await group.write(context.session, context.shop_id, [record])
+    if group.refresh is not None:
+        name, arguments = group.refresh([record])
+        read_after_commit(context, name, **arguments)
     await _note_webhook(context)
 
 
 async def handle_order(context: WebhookContext) -> None:
     """orders/create, updated, cancelled, fulfilled, partially_fulfilled, paid: the whole order."""
     await _apply_one(_ORDERS, context)
+
+
+async def handle_orders_cancelled(context: WebhookContext) -> None:
+    """The whole order, and its fulfillment orders (closed by the cancellation; the body has none)."""
+    order = rest_resources.parse_order(context.payload)
+    await _ORDERS.write(context.session, context.shop_id, [order])
+    read_after_commit(context, "refresh_fulfillment_orders", gids=[gid_for("Order", order.shopify_id)])
+    await _note_webhook(context)
+
+
+async def handle_fulfillment_orders(context: WebhookContext) -> None:
+    """fulfillment_orders/*: the body names fulfillment orders with a status, not their lines or order:
+    read the order's fulfillment orders."""
+    gids = rest_resources.parse_fulfillment_order_gids(context.payload)
+    read_after_commit(context, "refresh_fulfillment_orders", gids=gids)
+    await _note_webhook(context)
 
 
 async def handle_orders_edited(context: WebhookContext) -> None:
@@ -192,27 +238,47 @@ async def handle_orders_delete(context: WebhookContext) -> None:
     await _note_webhook(context)
 
 
+async def handle_fulfillment_create(context: WebhookContext) -> None:
+    """fulfillments/create: a new shipment's first carrier event (label purchased) has no webhook of its
+    own, it changes its order's fulfillment orders, and it moves on_hand and committed stock with no
+    webhook either: read the order whole, then the stock of what it shipped."""
+    fulfillment = rest_resources.parse_fulfillment(context.payload)
+    await mirror_writes.upsert_fulfillment(
+        context.session, shop_id=context.shop_id, fulfillment=fulfillment, synced_at=utcnow()
+    )
+    read_after_commit(
+        context,
+        "refresh_shipment",
+        order_id=fulfillment.order_shopify_id,
+        line_item_ids=[line_item_id for line_item_id, _ in fulfillment.line_items],
+    )
+    await _note_webhook(context)
+
+
 async def handle_fulfillment(context: WebhookContext) -> None:
-    """fulfillments/create, fulfillments/update."""
+    """fulfillments/update."""
     fulfillment = rest_resources.parse_fulfillment(context.payload)
     result = await mirror_writes.upsert_fulfillment(
         context.session, shop_id=context.shop_id, fulfillment=fulfillment, synced_at=utcnow()
     )
-    if result == mirror_writes.UpsertResult() or not await _has_events(context, fulfillment.shopify_id):
-        # Not mirrored yet, or a shipment whose events no webhook brought (the first carrier event, label
-        # purchased, has none of its own; a new shipment also changes the order's fulfillment orders).
-        # Read the order whole.
+    if result == mirror_writes.UpsertResult() or await _body_cannot_tell(context, fulfillment):
         refresh_orders_after_commit(context, [fulfillment.order_shopify_id])
     await _note_webhook(context)
 
 
-async def _has_events(context: WebhookContext, fulfillment_shopify_id: int) -> bool:
-    events = await context.session.scalar(
-        select(col(Fulfillment.events)).where(
-            col(Fulfillment.shop_id) == context.shop_id, col(Fulfillment.shopify_id) == fulfillment_shopify_id
+async def _body_cannot_tell(context: WebhookContext, fulfillment: Any) -> bool:
+    """A shipment whose events no webhook brought, or whose estimated delivery the body leaves out while
+    the mirror has one (null there means "not said", and Shopify clears it on delivery): read the order."""
+    found = await context.session.execute(
+        select(col(Fulfillment.events), col(Fulfillment.estimated_delivery_at)).where(
+            col(Fulfillment.shop_id) == context.shop_id, col(Fulfillment.shopify_id) == fulfillment.shopify_id
         )
     )
-    return bool(events)
+    row = found.first()
+    if row is None:
+        return True
+    events, estimated = row
+    return not events or (fulfillment.estimated_delivery_at is None and estimated is not None)
 
 
 async def handle_fulfillment_events_create(context: WebhookContext) -> None:
@@ -318,16 +384,22 @@ async def handle_inventory_items_delete(context: WebhookContext) -> None:
 
 def refresh_orders_after_commit(context: WebhookContext, order_ids: Sequence[int]) -> None:
     """Fetch these orders from Shopify once the handler's transaction has committed."""
-    services, shop, ids = context.services, context.shop, list(order_ids)
-    if services is None:
-        raise RuntimeError("fetching orders needs the services in the webhook context")
+    read_after_commit(context, "refresh_orders", order_ids=list(order_ids))
 
-    async def refresh() -> None:
+
+def read_after_commit(context: WebhookContext, reader: str, **arguments: Any) -> None:
+    """Run ``shop_app.services.backfill.<reader>(services, shop=…, **arguments)`` once the handler's
+    transaction has committed (a read from Shopify of what the body cannot tell)."""
+    services, shop = context.services, context.shop
+    if services is None:
+        raise RuntimeError("reading from Shopify needs the services in the webhook context")
+
+    async def read() -> None:
         # The backfill service imports the job machinery, which imports this module: imported late.
         backfill: Any = importlib.import_module("shop_app.services.backfill")
-        await backfill.refresh_orders(services, shop=shop, order_ids=ids)
+        await getattr(backfill, reader)(services, shop=shop, **arguments)
 
-    context.after_commit.append(refresh)
+    context.after_commit.append(read)
 
 
 async def _note_webhook(context: WebhookContext) -> None:
@@ -363,9 +435,11 @@ HANDLERS: dict[str, Handler] = {
     "customers/redact": handle_customers_redact,
     "shop/redact": handle_shop_redact,
     **dict.fromkeys(ORDER_TOPICS, handle_order),
+    "orders/cancelled": handle_orders_cancelled,
+    **dict.fromkeys(FULFILLMENT_ORDER_TOPICS, handle_fulfillment_orders),
     "orders/edited": handle_orders_edited,
     "orders/delete": handle_orders_delete,
-    "fulfillments/create": handle_fulfillment,
+    "fulfillments/create": handle_fulfillment_create,
     "fulfillments/update": handle_fulfillment,
     "fulfillment_events/create": handle_fulfillment_events_create,
     "refunds/create": handle_refunds_create,

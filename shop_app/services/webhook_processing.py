@@ -13,6 +13,7 @@ for a delivery that failed, nor before the commit.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -177,10 +178,11 @@ async def _apply_groups(
     shops: dict[int | None, Shop],
     done: list[int],
     failed: list[tuple[int, str, bool]],
+    reads: list[tuple[Shop, str, dict[str, Any]]],
 ) -> list[tuple[int, str]]:
     """Write the batch's whole-record topics with one writer call per shop and kind (in delivery order,
     so the later of two same-second versions wins); what is left, or whose group failed, is returned to
-    be handled one by one."""
+    be handled one by one. A group's read of what its bodies cannot tell is added to ``reads``."""
     groups: dict[tuple[int, str], list[tuple[int, str, Any]]] = {}
     singles: list[tuple[int, str]] = []
     for delivery_id, topic in batch:
@@ -206,6 +208,9 @@ async def _apply_groups(
             singles.extend((delivery_id, topic) for delivery_id, topic, _ in items)
             continue
         done.extend(delivery_id for delivery_id, _, _ in items)
+        group = GROUPS[items[0][1]]
+        if group.refresh is not None:
+            reads.append((shops[shop_id], *group.refresh([record for _, _, record in items])))
     return singles
 
 
@@ -223,6 +228,7 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
     """Handle a batch of claimed deliveries in one transaction; True when some should be retried."""
     failed: list[tuple[int, str, bool]] = []  # (delivery, error, final)
     follow_ups: list[tuple[int, WebhookContext]] = []
+    reads: list[tuple[Shop, str, dict[str, Any]]] = []
     try:
         async with transaction(services.sessions) as session:
             ids = [delivery_id for delivery_id, _ in batch]
@@ -243,7 +249,7 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 [(i, topic, deliveries[i]) for i, topic in batch if deliveries.get(i) is not None],
             )
             done: list[int] = []
-            singles = await _apply_groups(session, batch, deliveries, shops, done, failed)
+            singles = await _apply_groups(session, batch, deliveries, shops, done, failed, reads)
             for delivery_id, topic in singles:
                 delivery = deliveries.get(delivery_id)
                 shop = shops.get(delivery.shop_id) if delivery is not None else None
@@ -284,6 +290,7 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
         return retry
     for delivery_id in done:
         live.applied_delivery(delivery_id)
+    await _read_for_groups(services, reads)
     for delivery_id, context in follow_ups:
         try:
             for follow_up in context.after_commit:
@@ -298,6 +305,22 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
         live.applied_delivery(delivery_id)
     await live.publish(services)
     return retry
+
+
+async def _read_for_groups(services: Services, reads: list[tuple[Shop, str, dict[str, Any]]]) -> None:
+    """The grouped deliveries are applied and finished: what their bodies could not tell is read now, and
+    a read that fails is left to the next sweep (it repairs exactly this)."""
+    backfill: Any = importlib.import_module("shop_app.services.backfill")
+    for shop, reader, arguments in reads:
+        try:
+            await getattr(backfill, reader)(services, shop=shop, **arguments)
+        except Exception as error:
+            logger.warning(
+                "read after grouped webhooks failed shop=%s reader=%s error=%s",
+                shop.domain,
+                reader,
+                type(error).__name__,
+            )
 
 
 async def _process_claimed(services: Services, delivery_id: int, topic: str) -> bool:

@@ -17,7 +17,7 @@ from integrations.shopify.graphql_resources import parse_order
 from shop_app.models import WebhookDelivery
 from shop_app.services import bulk_backfill
 from shop_app.services.backfill import backfill_shop
-from shop_app.services.bulk_backfill import Staging, assemble_order
+from shop_app.services.bulk_backfill import Staging, assemble_fulfillment_orders, assemble_order
 from shop_app.settings import Settings
 from tests.sync.test_backfill import (
     ORDERS,
@@ -50,8 +50,13 @@ async def test_large_stores_are_backfilled_by_bulk_operation(bulk_synced: World)
         assert state.progress["resources"]["orders"]["mode"] == "bulk"
         assert state.progress["resources"]["customers"]["mode"] == "bulk"
         assert state.progress["resources"]["orders"]["done"] == ORDERS
+        assert state.progress["resources"]["fulfillment_orders"] == {
+            "done": ORDERS,
+            "total": ORDERS,
+            "mode": "bulk",
+        }
         assert state.last_error is None
-        await assert_mirror_equals_store(bulk_synced, domain, bulk=True)
+        await assert_mirror_equals_store(bulk_synced, domain)
     assert {op["status"] for op in bulk_operations(bulk_synced)} == {"COMPLETED"}
     async with bulk_synced.services.sessions() as session:
         topics = (await session.execute(select(WebhookDelivery.topic))).scalars().all()
@@ -88,9 +93,46 @@ async def test_a_killed_bulk_load_resumes_with_the_same_operation(
 
     state = await sync_state(bulk_synced)
     assert state.progress["resources"]["orders"]["done"] == ORDERS
-    # customers and orders once each for the full run; the resumed run started none
-    assert len(bulk_operations(bulk_synced)) == operations_before + 2
-    await assert_mirror_equals_store(bulk_synced, bulk=True)
+    # customers, orders and their fulfillment orders once each for the full run; the resumed run
+    # started none of its own
+    assert len(bulk_operations(bulk_synced)) == operations_before + 3
+    await assert_mirror_equals_store(bulk_synced)
+
+
+async def test_a_run_killed_reading_fulfillment_orders_resumes_there(
+    bulk_synced: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a full run killed in the second batch of the fulfillment orders operation
+    shop = await shop_id(bulk_synced)
+    monkeypatch.setattr(bulk_backfill, "ROOTS_PER_BATCH", 20)
+    real = bulk_backfill.to_resources
+    batches = 0
+
+    def dying(name: str, roots: Any) -> Any:
+        nonlocal batches
+        if name == "fulfillment_orders":
+            batches += 1
+            if batches == 2:
+                raise Killed("during the second batch of fulfillment orders")
+        return real(name, roots)
+
+    monkeypatch.setattr(bulk_backfill, "to_resources", dying)
+    operations_before = len(bulk_operations(bulk_synced))
+    with pytest.raises(Killed):
+        await backfill_shop(bulk_synced.services, shop_id=shop, full=True)
+    state = await sync_state(bulk_synced)
+    assert state.checkpoints["resources"]["orders"]["complete"]
+    assert state.checkpoints["resources"]["fulfillment_orders"]["done"] == 20
+
+    # when
+    monkeypatch.setattr(bulk_backfill, "to_resources", real)
+    await backfill_shop(bulk_synced.services, shop_id=shop)
+
+    # then: the orders were not read again, and every fulfillment order line is mirrored
+    state = await sync_state(bulk_synced)
+    assert state.progress["resources"]["fulfillment_orders"]["done"] == ORDERS
+    assert len(bulk_operations(bulk_synced)) == operations_before + 3
+    await assert_mirror_equals_store(bulk_synced)
 
 
 def test_jsonl_children_are_joined_to_parents_in_any_order(tmp_path: Path) -> None:
@@ -155,8 +197,12 @@ def test_jsonl_children_are_joined_to_parents_in_any_order(tmp_path: Path) -> No
     assert [num for num, _, _ in batch] == [1, 2]
     first = parse_order(assemble_order(batch[0][1], batch[0][2]))
     assert [item.shopify_id for item in first.line_items or ()] == [2]
-    assert first.fulfillment_orders is not None
-    assert first.fulfillment_orders[0].line_items[0].remaining_quantity == 1
+    assert first.fulfillment_orders is None  # left alone: they come from their own operation
+    [fulfillment_order] = assemble_fulfillment_orders(batch[0][2])
+    assert (fulfillment_order.shopify_id, fulfillment_order.status) == (3, "OPEN")
+    assert [
+        (line.line_item_shopify_id, line.remaining_quantity) for line in fulfillment_order.line_items
+    ] == [(2, 1)]
     assert first.fulfillments is not None
     assert [event.status for event in first.fulfillments[0].events or ()] == ["IN_TRANSIT"]
     second = parse_order(assemble_order(batch[1][1], batch[1][2]))

@@ -249,18 +249,6 @@ async def delivered_out_of_order(world: World) -> bool:
     return any(a > b for a, b in itertools.pairwise(triggered))
 
 
-# Known gaps in the mirror writers (issue 4 report): a REST webhook body carries less than a GraphQL read
-# (no fulfillment events, only the ``available`` stock quantity, amounts without ".0", null meaning
-# "unknown") yet moves ``updated_at``; the sweep's full read with the same ``updated_at`` then counts as
-# "unchanged" and keeps the partial row, and a null from GraphQL (estimatedDeliveryAt cleared on delivery)
-# never clears the stored value. Strict: these tests fail loudly once the writers are fixed.
-NO_WEBHOOK_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="no webhook carries fulfillment orders (an order created by webhook has none until a sweep or an "
-    "order read); the app does not spend a GraphQL read per new order on them",
-)
-
-
 async def test_duplicated_reordered_delayed_and_dropped_webhooks_converge_after_reconciliation(
     synced: World, clock: StoreClock
 ) -> None:
@@ -283,7 +271,6 @@ async def test_duplicated_reordered_delayed_and_dropped_webhooks_converge_after_
     await assert_mirror_equals_store(synced, OTHER_SHOP)
 
 
-@NO_WEBHOOK_GAP
 async def test_duplicated_and_reordered_webhooks_converge_without_reconciliation(
     synced: World, clock: StoreClock
 ) -> None:

@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from devstore.generator.ids import legacy_id
+from integrations.shopify.graphql_resources import id_from_gid
 from shop_app.jobs.services import Services
 from shop_app.models import (
     Customer,
     DeliveryStatus,
     Fulfillment,
+    FulfillmentOrder,
     InventoryLevel,
     Order,
     OrderLineItem,
@@ -69,6 +71,29 @@ def refresh(monkeypatch: pytest.MonkeyPatch) -> FakeRefresh:
     return fake
 
 
+@dataclass
+class FakeReads:
+    """Records the reads from Shopify that webhooks ask for, by reader name."""
+
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+        for name in names:
+
+            async def read(services: Services, *, shop: Shop, _name: str = name, **arguments: Any) -> int:
+                self.calls.append((_name, shop.domain, arguments))
+                return 0
+
+            monkeypatch.setattr(f"shop_app.services.backfill.{name}", read)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> FakeReads:
+    fake = FakeReads()
+    fake.install(monkeypatch, "refresh_fulfillment_orders", "refresh_inventory_items", "refresh_shipment")
+    return fake
+
+
 async def test_order_webhooks_in_any_order_leave_the_newest_version(app: RunningApp, shops: TwoShops) -> None:
     # given: the newest version arrives first, then an older one, then the newest again (a retry)
     await send(app, "orders/updated", ALPHA, order_body("2026-11-20T10:00:00+09:00", note="newest"), "e-2")
@@ -91,7 +116,7 @@ async def test_order_webhooks_in_any_order_leave_the_newest_version(app: Running
 
 
 async def test_cancellation_updates_the_order_and_deletion_removes_it(
-    app: RunningApp, shops: TwoShops
+    app: RunningApp, shops: TwoShops, reads: FakeReads
 ) -> None:
     await send(app, "orders/create", ALPHA, order_body("2026-11-20T09:00:00Z"))
     await send(app, "orders/cancelled", ALPHA, body("Order.json", updated_at="2026-11-20T10:00:00Z"))
@@ -181,6 +206,53 @@ async def test_a_failed_fetch_leaves_the_delivery_to_retry(
     assert after.body is not None
 
 
+async def test_what_no_body_carries_is_read_after_the_webhooks_that_say_it_changed(
+    app: RunningApp, shops: TwoShops, reads: FakeReads
+) -> None:
+    # when: a hold, a cancellation, a stock change and a new shipment
+    await send(app, "fulfillment_orders/placed_on_hold", ALPHA, body("FulfillmentOrdersPlacedOnHold.json"))
+    await send(app, "fulfillment_orders/cancelled", ALPHA, body("FulfillmentOrdersCancelled.json"))
+    await send(app, "orders/cancelled", ALPHA, body("Order.json", updated_at="2026-11-20T10:00:00Z"))
+    await send(app, "inventory_levels/update", ALPHA, body("InventoryLevel.json", available=4))
+    shipment = body("Fulfillment.json", order_id=ORDER_ID)
+    await send(app, "fulfillments/create", ALPHA, shipment)
+    await app.drain()
+    shipped_lines = [id_from_gid(line["admin_graphql_api_id"]) for line in shipment["line_items"]]
+
+    # then: each body was applied, and what it could not tell was read once, for the right shop
+    assert sorted(reads.calls, key=repr) == sorted(
+        [
+            ("refresh_fulfillment_orders", ALPHA, {"gids": ["gid://shopify/FulfillmentOrder/1"]}),
+            (
+                "refresh_fulfillment_orders",
+                ALPHA,
+                {"gids": ["gid://shopify/FulfillmentOrder/1", "gid://shopify/FulfillmentOrder/2"]},
+            ),
+            ("refresh_fulfillment_orders", ALPHA, {"gids": [f"gid://shopify/Order/{ORDER_ID}"]}),
+            ("refresh_inventory_items", ALPHA, {"item_ids": [271878346596884015]}),
+            ("refresh_shipment", ALPHA, {"order_id": ORDER_ID, "line_item_ids": shipped_lines}),
+        ],
+        key=repr,
+    )
+    assert {d.status for d in await app.deliveries(shops.alpha)} == {DeliveryStatus.DONE}
+    [order] = await app.rows(Order, shops.alpha)
+    assert order.cancel_reason == "CUSTOMER"
+    [stock] = await app.rows(InventoryLevel, shops.alpha)
+    assert stock.available == 4
+
+
+async def test_a_fulfillment_order_body_naming_none_fails_for_good(
+    app: RunningApp, shops: TwoShops, reads: FakeReads
+) -> None:
+    await send(
+        app, "fulfillment_orders/hold_released", ALPHA, {"fulfillment_order": {"id": "gid://shopify/Order/1"}}
+    )
+    await app.drain()
+    [delivery] = await app.deliveries(shops.alpha)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert reads.calls == []
+
+
 async def test_customers_products_and_stock(app: RunningApp, shops: TwoShops) -> None:
     await send(app, "customers/create", ALPHA, body("CustomersCreate.json", email=" Bob@Biller.COM"))
     await send(app, "products/create", ALPHA, body("Product.json"))
@@ -267,3 +339,75 @@ async def test_the_stores_activity_reaches_the_mirror(installed: World) -> None:
     assert [t["number"] for t in row.tracking] == numbers
     order = await mirrored(Order, order_id)
     assert order.updated_at.isoformat().replace("+00:00", "Z") == doc["updatedAt"]
+
+
+async def test_holds_shipments_and_stock_follow_the_store_without_a_sweep(installed: World) -> None:
+    """Fulfillment orders and the on_hand and committed quantities come in no webhook body: the reads
+    after fulfillment_orders/*, fulfillments/create and inventory_levels/* keep them exact."""
+    store = installed.store.activity
+    records = installed.store.store.records
+    sessions = installed.services.sessions
+
+    async def rows(model: type[Any]) -> list[Any]:
+        async with sessions() as session:
+            return list((await session.execute(select(model))).scalars())
+
+    async def fulfillment_orders_match(order_gid: str) -> bool:
+        doc = records.get(SHOP, order_gid)
+        order = next((o for o in await rows(Order) if o.shopify_id == legacy_id(order_gid)), None)
+        if order is None:
+            return False
+        mirrored = {
+            fo.shopify_id: (
+                fo.status,
+                sorted((x["line_item_id"], x["remaining_quantity"]) for x in fo.line_items),
+            )
+            for fo in await rows(FulfillmentOrder)
+            if fo.order_id == order.id
+        }
+        return mirrored == {
+            legacy_id(fo["id"]): (
+                fo["status"],
+                sorted((legacy_id(x["lineItem"]), x["remainingQuantity"]) for x in fo["lineItems"]),
+            )
+            for fo in doc["fulfillmentOrders"]
+        }
+
+    async def stock_matches(order_gid: str) -> bool:
+        doc = records.get(SHOP, order_gid)
+        items = {item["_inventoryItem"] for item in doc["lineItems"]}
+        levels = {
+            (row.inventory_item_shopify_id, row.location_shopify_id): row
+            for row in await rows(InventoryLevel)
+        }
+        for product in records.iter_type(SHOP, "Product"):
+            for variant in product["variants"]:
+                item = variant["inventoryItem"]
+                if item["id"] not in items:
+                    continue
+                for level in item["inventoryLevels"]:
+                    row = levels.get((legacy_id(item["id"]), legacy_id(level["location"])))
+                    quantities = {q["name"]: q["quantity"] for q in level["quantities"]}
+                    if row is None or (row.available, row.on_hand, row.committed) != (
+                        quantities["available"],
+                        quantities["on_hand"],
+                        quantities["committed"],
+                    ):
+                        return False
+        return True
+
+    # a new paid order: its fulfillment orders (routing complete) and committed stock
+    placed = await store.create_order(SHOP, paid=True)
+    await installed.until(lambda: fulfillment_orders_match(placed.subject))
+    await installed.until(lambda: stock_matches(placed.subject))
+
+    # put on hold, then shipped (the hold released first)
+    await asyncio.sleep(1.05)
+    await store.hold(SHOP, placed.subject)
+    await installed.until(lambda: fulfillment_orders_match(placed.subject))
+    assert {fo["status"] for fo in records.get(SHOP, placed.subject)["fulfillmentOrders"]} == {"ON_HOLD"}
+    await asyncio.sleep(1.05)
+    await store.fulfil(SHOP, placed.subject, partial=False)
+    await installed.until(lambda: fulfillment_orders_match(placed.subject))
+    await installed.until(lambda: stock_matches(placed.subject))
+    assert {fo["status"] for fo in records.get(SHOP, placed.subject)["fulfillmentOrders"]} == {"CLOSED"}
