@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from integrations.shopify import rest_resources
+from integrations.shopify import resources, rest_resources
 from integrations.shopify.graphql_resources import gid_for
 from integrations.shopify.shop_details import parse_shop_update
 from integrations.shopify.webhook_payloads import (
@@ -266,7 +266,7 @@ async def handle_fulfillment(context: WebhookContext) -> None:
     await _note_webhook(context)
 
 
-async def _body_cannot_tell(context: WebhookContext, fulfillment: Any) -> bool:
+async def _body_cannot_tell(context: WebhookContext, fulfillment: resources.Fulfillment) -> bool:
     """A shipment whose events no webhook brought, or whose estimated delivery the body leaves out while
     the mirror has one (null there means "not said", and Shopify clears it on delivery): read the order."""
     found = await context.session.execute(
