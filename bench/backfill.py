@@ -4,8 +4,8 @@ in its own process (real HTTP), beside the lower bound the rate limit allows.
 The store (``python -m devstore.cli serve``) generates ``--orders`` orders for one shop and keeps its
 default bucket (2000 points, 100 restored per second, set again explicitly). A child process, so that its
 peak memory is the backfill's alone, migrates a fresh database, installs the shop by the code grant, then
-runs the app's ``backfill_shop`` by pagination, or by bulk operations for customers and orders
-(``--bulk``), and prints:
+runs the app's ``backfill_shop`` by pagination, or by bulk operations for customers, orders and the
+orders' fulfillment orders (``--bulk-orders``), and prints:
 
 - wall time, requests, times throttled, total cost charged (actual cost, summed from every response);
 - lower bound = (cost charged − initial bucket) ÷ restore rate, and wall time ÷ lower bound (goal ≤ 1.15
