@@ -350,12 +350,15 @@ async def add_fulfillment_event(
         return False
     events = {stored["id"]: stored for stored in row.events}
     events[event.shopify_id] = _event_json(event)
-    values: Row = {"events": sorted(events.values(), key=lambda e: (e["happened_at"], e["id"]))}
+    ordered = sorted(events.values(), key=lambda e: (e["happened_at"], e["id"]))
+    values: Row = {"events": ordered}
+    latest = ordered[-1]["id"] == event.shopify_id  # an older event, come late, says nothing of now
     if event.status == "IN_TRANSIT" and row.in_transit_at is None:
         values["in_transit_at"] = event.happened_at
     if event.status == "DELIVERED" and row.delivered_at is None:
         values["delivered_at"] = event.happened_at
-    if estimated_delivery_at is not None:
+    if latest and (estimated_delivery_at is not None or event.status == "DELIVERED"):
+        # a delivered parcel's event says what is left of the estimate: nothing, as Shopify clears it
         values["estimated_delivery_at"] = estimated_delivery_at
     await session.execute(update(FULFILLMENTS).where(FULFILLMENTS.c.id == row.id).values(values))
     return True

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from integrations.shopify import resources, rest_resources
+from integrations.shopify import rest_resources
 from integrations.shopify.graphql_resources import gid_for
 from integrations.shopify.shop_details import parse_shop_update
 from integrations.shopify.webhook_payloads import (
@@ -261,24 +261,19 @@ async def handle_fulfillment(context: WebhookContext) -> None:
     result = await mirror_writes.upsert_fulfillment(
         context.session, shop_id=context.shop_id, fulfillment=fulfillment, synced_at=utcnow()
     )
-    if result == mirror_writes.UpsertResult() or await _body_cannot_tell(context, fulfillment):
+    if result == mirror_writes.UpsertResult() or not await _has_events(context, fulfillment.shopify_id):
+        # Not mirrored yet, or a shipment whose events no webhook brought: read the order whole.
         refresh_orders_after_commit(context, [fulfillment.order_shopify_id])
     await _note_webhook(context)
 
 
-async def _body_cannot_tell(context: WebhookContext, fulfillment: resources.Fulfillment) -> bool:
-    """A shipment whose events no webhook brought, or whose estimated delivery the body leaves out while
-    the mirror has one (null there means "not said", and Shopify clears it on delivery): read the order."""
-    found = await context.session.execute(
-        select(col(Fulfillment.events), col(Fulfillment.estimated_delivery_at)).where(
-            col(Fulfillment.shop_id) == context.shop_id, col(Fulfillment.shopify_id) == fulfillment.shopify_id
+async def _has_events(context: WebhookContext, fulfillment_shopify_id: int) -> bool:
+    events = await context.session.scalar(
+        select(col(Fulfillment.events)).where(
+            col(Fulfillment.shop_id) == context.shop_id, col(Fulfillment.shopify_id) == fulfillment_shopify_id
         )
     )
-    row = found.first()
-    if row is None:
-        return True
-    events, estimated = row
-    return not events or (fulfillment.estimated_delivery_at is None and estimated is not None)
+    return bool(events)
 
 
 async def handle_fulfillment_events_create(context: WebhookContext) -> None:

@@ -301,6 +301,36 @@ async def test_fulfillment_events_merge_in_any_order(mirror: Mirror) -> None:
     assert stored.delivered_at == T2
 
 
+async def test_the_estimated_delivery_follows_the_latest_event_only(mirror: Mirror) -> None:
+    # given: a shipment in transit, due in two days
+    await write_orders(mirror, order(fulfillments=(fulfillment(events=None),)))
+    due = T0 + timedelta(days=2)
+    in_transit = r.FulfillmentEvent(shopify_id=1, status="IN_TRANSIT", happened_at=T1)
+    delivered = r.FulfillmentEvent(shopify_id=2, status="DELIVERED", happened_at=T2)
+
+    async def add(event: r.FulfillmentEvent, estimated: datetime | None) -> None:
+        async with transaction(mirror.sessions) as session:
+            await mirror_writes.add_fulfillment_event(
+                session,
+                shop_id=mirror.alpha,
+                fulfillment_shopify_id=100101,
+                event=event,
+                estimated_delivery_at=estimated,
+            )
+
+    async def estimate() -> datetime | None:
+        [stored] = await mirror.rows(Fulfillment, mirror.alpha)
+        return stored.estimated_delivery_at
+
+    await add(in_transit, due)
+    assert await estimate() == due
+    # when: delivered, the estimate is gone; the in-transit event replayed late does not bring it back
+    await add(delivered, None)
+    assert await estimate() is None
+    await add(in_transit, due)
+    assert await estimate() is None
+
+
 async def test_customers_are_stored_with_a_normalised_email(mirror: Mirror) -> None:
     async with transaction(mirror.sessions) as session:
         first = await mirror_writes.upsert_customers(
