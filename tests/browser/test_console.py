@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import (
     AGENT_NAME,
@@ -170,6 +170,37 @@ def test_the_console_speaks_japanese(live_app: LiveApp, wide: BrowserSession) ->
     page.goto(f"{live_app.base_url}/console")
     page.wait_for_url("**/console/login")
     expect(page.locator("h2")).to_have_text("ログイン")
+    assert wide.errors == []
+
+
+def test_signing_out_as_the_console_opens_ends_the_session(live_app: LiveApp, wide: BrowserSession) -> None:
+    # given: a signed-in agent's console, opened again, still waiting for its session (which brings the
+    # token every write needs)
+    page = wide.page
+    sign_in(page, live_app)
+    held: list[Route] = []
+
+    def hold_the_session_load(route: Route) -> None:
+        if route.request.method == "GET":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/session", hold_the_session_load)
+    page.goto(f"{live_app.base_url}/console", wait_until="domcontentloaded")
+    while not held:
+        page.wait_for_timeout(10)
+
+    # when: the agent signs out at once, and only then the session arrives
+    page.click('[data-action="sign-out"]')
+    page.wait_for_timeout(300)
+    held[0].continue_()
+
+    # then: the session really ended: the console sends the browser to sign in again
+    page.wait_for_url("**/console/login")
+    page.unroute("**/api/v1/session")
+    page.goto(f"{live_app.base_url}/console")
+    page.wait_for_url("**/console/login")
     assert wide.errors == []
 
 

@@ -4,6 +4,9 @@ import { has, t } from "./i18n.js";
 const base = document.body.dataset.api || "/api/v1";
 const loginUrl = document.body.dataset.loginUrl || "/console/login";
 let csrfToken = "";
+// The session's first load, which brings the CSRF token: a write made before it ends waits for it (a
+// sign-out clicked as the page opens would otherwise be refused, and the session would stay open).
+let sessionLoad = null;
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -25,7 +28,10 @@ export function errorText(error) {
 export async function request(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+  if (method !== "GET") {
+    if (!csrfToken && sessionLoad) await sessionLoad.catch(() => {});
+    headers["X-CSRF-Token"] = csrfToken;
+  }
   let response;
   try {
     response = await fetch(base + path, {
@@ -61,10 +67,12 @@ export function query(params) {
   return text ? `?${text}` : "";
 }
 
-export async function loadSession() {
-  const session = await get("/session");
-  csrfToken = session.csrf_token;
-  return session;
+export function loadSession() {
+  sessionLoad = get("/session").then((session) => {
+    csrfToken = session.csrf_token;
+    return session;
+  });
+  return sessionLoad;
 }
 
 export async function signOut() {
