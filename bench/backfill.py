@@ -10,7 +10,8 @@ orders' fulfillment orders (``--bulk-orders``), and prints:
 - wall time, requests, times throttled, total cost charged (actual cost, summed from every response);
 - lower bound = (cost charged − initial bucket) ÷ restore rate, and wall time ÷ lower bound (goal ≤ 1.15
   by pagination; size-independent, so a smaller store measures it too);
-- peak memory (VmHWM) of the process that backfilled, and its resident size before the backfill.
+- peak memory (VmHWM) of the process that backfilled, its resident size before the backfill, and at each
+  tenth of the backfill's time (flat: it holds no more as the store gets bigger).
 
     python bench/backfill.py [--orders 1000] [--bulk-orders 0] [--database-url URL]
 
@@ -30,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,13 @@ def memory_kib(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def sample_rss(samples: list[int], stop: threading.Event, every_seconds: float = 0.5) -> None:
+    """The process's resident size, every half second until ``stop``."""
+    while not stop.is_set():
+        samples.append(memory_kib("VmRSS"))
+        stop.wait(every_seconds)
 
 
 def start_store(data_dir: Path, port: int, orders: int) -> subprocess.Popen[bytes]:
@@ -172,9 +181,15 @@ async def backfill_child(base: str, database_url: str, data_dir: Path, bulk: boo
                 shop = await install_shop(session, domain=SHOP, token=token, cipher=services.cipher)
                 shop_id = shop.id
             rss_before = memory_kib("VmRSS")
+            samples: list[int] = []
+            sampling = threading.Event()
+            sampler = threading.Thread(target=sample_rss, args=(samples, sampling), daemon=True)
+            sampler.start()
             started = time.perf_counter()
             await backfill.backfill_shop(services, shop_id=shop_id, full=True)
             elapsed = time.perf_counter() - started
+            sampling.set()
+            sampler.join()
             async with services.sessions() as session:
                 from sqlalchemy import func, select
 
@@ -187,6 +202,12 @@ async def backfill_child(base: str, database_url: str, data_dir: Path, bulk: boo
         "orders": mirrored,
         "rss_before_mib": rss_before / 1024,
         "peak_mib": memory_kib("VmHWM") / 1024,
+        # resident size at each tenth of the run: flat means the backfill holds no more as it goes
+        "rss_tenths_mib": [
+            round(samples[min(len(samples) - 1, len(samples) * tenth // 10)] / 1024) for tenth in range(11)
+        ]
+        if samples
+        else [],
     }
 
 
@@ -245,6 +266,8 @@ def report(label: str, size: int, figures: dict[str, Any], database: str) -> Non
         f"  | peak memory (VmHWM) {figures['peak_mib']:.0f} MiB (RSS before backfill "
         f"{figures['rss_before_mib']:.0f} MiB) | store generation {figures['generation_seconds']:.0f} s"
     )
+    tenths = " ".join(str(mib) for mib in figures["rss_tenths_mib"])
+    print(f"  resident size (MiB) at 0%, 10%, …, 100% of the backfill's time: {tenths}")
 
 
 def main() -> None:
