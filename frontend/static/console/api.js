@@ -7,6 +7,9 @@ let csrfToken = "";
 // The session's first load, which brings the CSRF token: a write made before it ends waits for it (a
 // sign-out clicked as the page opens would otherwise be refused, and the session would stay open).
 let sessionLoad = null;
+// Set once the agent signs out: the calls still in flight then get 401, and must not send the browser to
+// sign in as if the session had expired (the sign-out sends it there itself).
+let signingOut = false;
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -44,7 +47,7 @@ export async function request(method, path, body) {
     throw new ApiError(0, "network", t("error.network"));
   }
   if (response.status === 401) {
-    window.location.assign(`${loginUrl}?expired=1`);
+    if (!signingOut) window.location.assign(`${loginUrl}?expired=1`);
     throw new ApiError(401, "not_signed_in", t("login.expired"));
   }
   if (response.status === 204) return null;
@@ -76,6 +79,7 @@ export function loadSession() {
 }
 
 export async function signOut() {
+  signingOut = true;
   try {
     await request("DELETE", "/session");
   } finally {
