@@ -106,7 +106,10 @@ function wireNavigation() {
   document.querySelector('[data-action="back-to-conversation"]').addEventListener("click", () => {
     if (openTicketId !== null) window.location.hash = `#/tickets/${openTicketId}`;
   });
-  document.querySelector('[data-action="sign-out"]').addEventListener("click", () => signOut());
+  document.querySelector('[data-action="sign-out"]').addEventListener("click", () => {
+    closeLive(); // first, so the stream does not come back asking for the ended session
+    signOut();
+  });
   // a language switch keeps the open ticket
   for (const link of document.querySelectorAll("[data-lang]")) {
     link.addEventListener("click", (event) => {
@@ -116,10 +119,12 @@ function wireNavigation() {
   }
 }
 
+let closeLive = () => {};
+
 async function start() {
   wireNavigation();
   await loadSession();
-  connectLive(body.dataset.eventsUrl, {
+  closeLive = connectLive(body.dataset.eventsUrl, {
     onEvent: onLiveEvent,
     onState: showLiveState,
     onReconnected,
