@@ -17,7 +17,7 @@ import contextlib
 import copy
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -536,19 +536,25 @@ async def backfill_shop(services: Services, *, shop_id: int, full: bool = False)
     await run_under_lease(services, shop_id=shop_id, body=body, what="backfill")
 
 
+async def nodes_by_id(
+    client: AdminGraphQLClient, doc: str, gids: Sequence[str], *, per_request: int
+) -> AsyncIterator[list[Node]]:
+    """The nodes a ``nodes(ids:)`` document finds for these gids (each asked once), a request's at a time."""
+    unique = list(dict.fromkeys(gids))
+    for start in range(0, len(unique), per_request):
+        result = await client.execute(document(doc), {"ids": unique[start : start + per_request]})
+        # an id of another type, or of nothing, comes back as {} or null
+        yield [n for n in result.data.get("nodes") or () if isinstance(n, Mapping) and n]
+
+
 async def refresh_orders(services: Services, *, shop: Shop, order_ids: Sequence[int]) -> int:
     """Fetch these orders by id and upsert them; the number found in the shop."""
     assert shop.id is not None
     client = admin_client(services, shop)
     reader = MirrorReader(client)
     found = 0
-    unique = list(dict.fromkeys(order_ids))
-    for start in range(0, len(unique), ORDERS_BY_ID_BATCH):
-        batch = unique[start : start + ORDERS_BY_ID_BATCH]
-        result = await client.execute(
-            document("orders_by_id"), {"ids": [gid_for("Order", order_id) for order_id in batch]}
-        )
-        nodes = [n for n in result.data.get("nodes") or () if isinstance(n, Mapping) and n.get("id")]
+    gids = [gid_for("Order", order_id) for order_id in order_ids]
+    async for nodes in nodes_by_id(client, "orders_by_id", gids, per_request=ORDERS_BY_ID_BATCH):
         orders = [await reader.order(node) for node in nodes]
         if orders:
             async with transaction(services.sessions) as session:
@@ -566,12 +572,10 @@ async def refresh_fulfillment_orders(services: Services, *, shop: Shop, gids: Se
     client = admin_client(services, shop)
     reader = MirrorReader(client)
     by_order: dict[int, list[FulfillmentOrder]] = {}
-    unique = list(dict.fromkeys(gids))
-    for start in range(0, len(unique), FULFILLMENT_ORDERS_BY_ID_BATCH):
-        batch = unique[start : start + FULFILLMENT_ORDERS_BY_ID_BATCH]
-        result = await client.execute(document("fulfillment_orders_by_id"), {"ids": batch})
-        for node in result.data.get("nodes") or ():
-            order = node.get("order", node) if isinstance(node, Mapping) else None
+    pages = nodes_by_id(client, "fulfillment_orders_by_id", gids, per_request=FULFILLMENT_ORDERS_BY_ID_BATCH)
+    async for nodes in pages:
+        for node in nodes:
+            order = node.get("order", node)  # named by one of its fulfillment orders, or itself
             if isinstance(order, Mapping) and order.get("id"):
                 by_order[id_from_gid(order["id"])] = await reader.fulfillment_orders(order)
     if not by_order:
@@ -592,13 +596,10 @@ async def refresh_inventory_items(services: Services, *, shop: Shop, item_ids: S
     client = admin_client(services, shop)
     reader = MirrorReader(client)
     levels: list[Any] = []
-    unique = list(dict.fromkeys(item_ids))
-    for start in range(0, len(unique), INVENTORY_ITEMS_BY_ID_BATCH):
-        batch = unique[start : start + INVENTORY_ITEMS_BY_ID_BATCH]
-        result = await client.execute(
-            document("inventory_items_by_id"), {"ids": [gid_for("InventoryItem", i) for i in batch]}
-        )
-        nodes = [n for n in result.data.get("nodes") or () if isinstance(n, Mapping) and n.get("id")]
+    gids = [gid_for("InventoryItem", item_id) for item_id in item_ids]
+    async for nodes in nodes_by_id(
+        client, "inventory_items_by_id", gids, per_request=INVENTORY_ITEMS_BY_ID_BATCH
+    ):
         levels.extend(await reader.convert("inventory", nodes))
     if levels:
         async with transaction(services.sessions) as session:

@@ -44,6 +44,25 @@ def bulk_operations(world: World, domain: str = SHOP) -> list[dict[str, Any]]:
     return list(world.store.store.records.iter_type(domain, "BulkOperation"))
 
 
+def die_in_batch(monkeypatch: pytest.MonkeyPatch, resource: str, batch: int) -> Any:
+    """Batches of 20 roots, and the process killed as it converts batch ``batch`` of ``resource``; the
+    real converter, to put back."""
+    monkeypatch.setattr(bulk_backfill, "ROOTS_PER_BATCH", 20)
+    real = bulk_backfill.to_resources
+    seen = 0
+
+    def dying(name: str, roots: Any) -> Any:
+        nonlocal seen
+        if name == resource:
+            seen += 1
+            if seen == batch:
+                raise Killed(f"during batch {batch} of {resource}")
+        return real(name, roots)
+
+    monkeypatch.setattr(bulk_backfill, "to_resources", dying)
+    return real
+
+
 async def test_large_stores_are_backfilled_by_bulk_operation(bulk_synced: World) -> None:
     for domain in (SHOP, OTHER_SHOP):
         state = await sync_state(bulk_synced, domain)
@@ -67,19 +86,7 @@ async def test_a_killed_bulk_load_resumes_with_the_same_operation(
     bulk_synced: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop = await shop_id(bulk_synced)
-    monkeypatch.setattr(bulk_backfill, "ROOTS_PER_BATCH", 20)
-    real = bulk_backfill.to_resources
-    batches = 0
-
-    def dying(name: str, roots: Any) -> Any:
-        nonlocal batches
-        if name == "orders":
-            batches += 1
-            if batches == 3:
-                raise Killed("during the third batch of orders")
-        return real(name, roots)
-
-    monkeypatch.setattr(bulk_backfill, "to_resources", dying)
+    real = die_in_batch(monkeypatch, "orders", 3)
     operations_before = len(bulk_operations(bulk_synced))
 
     with pytest.raises(Killed):
@@ -104,19 +111,7 @@ async def test_a_run_killed_reading_fulfillment_orders_resumes_there(
 ) -> None:
     # given: a full run killed in the second batch of the fulfillment orders operation
     shop = await shop_id(bulk_synced)
-    monkeypatch.setattr(bulk_backfill, "ROOTS_PER_BATCH", 20)
-    real = bulk_backfill.to_resources
-    batches = 0
-
-    def dying(name: str, roots: Any) -> Any:
-        nonlocal batches
-        if name == "fulfillment_orders":
-            batches += 1
-            if batches == 2:
-                raise Killed("during the second batch of fulfillment orders")
-        return real(name, roots)
-
-    monkeypatch.setattr(bulk_backfill, "to_resources", dying)
+    real = die_in_batch(monkeypatch, "fulfillment_orders", 2)
     operations_before = len(bulk_operations(bulk_synced))
     with pytest.raises(Killed):
         await backfill_shop(bulk_synced.services, shop_id=shop, full=True)
