@@ -53,11 +53,11 @@ from profile_api import (  # profile_api puts the project on sys.path
     table,
 )
 
+from shop_app.answers import Trust, answer_message, forget_shop_cache, shop_hints
+from shop_app.answers.understanding import understand
 from shop_app.database import make_engine, make_session_factory, migrate, sync_url, transaction
+from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket
 from shop_app.models import Channel, InventoryLevel, Order, Product, ProductVariant, Shop
-from shop_app.services.answers import Trust, answer_message, forget_shop_cache, shop_hints
-from shop_app.services.helpdesk import ContactDetails, find_or_create_contact, open_ticket
-from shop_app.services.understanding import understand
 
 KINDS = ("order+proof", "signed-in", "stock", "handoff")
 PRODUCT_BASE = 39_000_000  # the bench catalogue's Shopify ids, clear of profile_api's

@@ -142,10 +142,10 @@ async def backfill_child(base: str, database_url: str, data_dir: Path, bulk: boo
     from shop_app.cli import migrate
     from shop_app.database import transaction
     from shop_app.main import create_app
+    from shop_app.mirror import backfill, sync_run
     from shop_app.models import Order
-    from shop_app.services import backfill
-    from shop_app.services.shops import install_shop
     from shop_app.settings import Secret, Settings
+    from shop_app.shops.installation import install_shop
 
     settings = Settings(
         data_dir=data_dir,
@@ -163,14 +163,14 @@ async def backfill_child(base: str, database_url: str, data_dir: Path, bulk: boo
     )
     await asyncio.to_thread(migrate, settings)  # runs its own event loop for the job engine's schema
     clients: list[Any] = []
-    make_client = backfill.admin_client
+    make_client = sync_run.admin_client
 
     def recording_client(services: Any, shop: Any) -> Any:
         client = make_client(services, shop)
         clients.append(client)
         return client
 
-    backfill.admin_client = recording_client  # type: ignore[assignment]
+    sync_run.admin_client = recording_client  # type: ignore[assignment]
     async with httpx.AsyncClient(timeout=60) as http:
         app = create_app(settings, http=http)
         async with app.router.lifespan_context(app) as state:

@@ -18,7 +18,7 @@ import time
 from itertools import cycle, islice
 from pathlib import Path
 
-from shop_app.services.understanding import ShopHints, understand
+from shop_app.answers.understanding import ShopHints, understand
 
 HINTS = ShopHints(
     order_prefix="SHOP-",

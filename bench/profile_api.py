@@ -56,6 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from shop_app.database import make_engine, make_session_factory, migrate, sync_url, transaction  # noqa: E402
+from shop_app.helpdesk.api_keys import create_api_key  # noqa: E402
+from shop_app.helpdesk.profiles import ProfileTarget, build_profile  # noqa: E402
 from shop_app.main import create_app  # noqa: E402
 from shop_app.models import (  # noqa: E402
     Contact,
@@ -71,8 +73,6 @@ from shop_app.models import (  # noqa: E402
     Ticket,
 )
 from shop_app.models.base import UTCDateTime  # noqa: E402
-from shop_app.services.api_keys import create_api_key  # noqa: E402
-from shop_app.services.customer_profiles import ProfileTarget, build_profile  # noqa: E402
 from shop_app.settings import Secret, Settings  # noqa: E402
 
 BUSY = "busy-shop.myshopify.com"

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from shop_app.database import migrate, sync_url  # noqa: E402
+from shop_app.helpdesk.agents import hash_password  # noqa: E402
 from shop_app.main import create_app  # noqa: E402
 from shop_app.models import Agent, Contact, Customer, Membership, Message, Order, Shop, Ticket  # noqa: E402
-from shop_app.services.agents import hash_password  # noqa: E402
 from shop_app.settings import Secret, Settings  # noqa: E402
 
 BUSY = "busy-shop.myshopify.com"

@@ -308,7 +308,7 @@ def prepare(env: dict[str, str]) -> None:
         "from shop_app.settings import load_settings\n"
         "from shop_app.database import make_engine, make_session_factory, transaction\n"
         "from shop_app.encryption import Cipher\n"
-        "from shop_app.services.shops import install_shop\n"
+        "from shop_app.shops.installation import install_shop\n"
         "from integrations.shopify.oauth import AccessToken\n"
         "s = load_settings(); migrate(s)\n"
         "async def main():\n"

@@ -21,10 +21,11 @@ from starlette.staticfiles import StaticFiles
 
 from devstore import app_proxy, oauth
 from devstore.activity import NothingToChange, StoreActivity
+from devstore.clock import Clock, system_clock
 from devstore.config import StoreConfig
 from devstore.generator import GenerationReport, generate_store
 from devstore.records import RecordStore
-from devstore.state import Clock, StoreState, system_clock
+from devstore.state import StoreState
 from devstore.storefront import STATIC_DIR, pages
 from devstore.tokens import TokenRegistry
 from devstore.webhooks import WebhookDispatcher, WebhookFaults

@@ -1,26 +1,18 @@
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
 
+from devstore.clock import Clock, system_clock
 from devstore.config import StoreConfig
 
 if TYPE_CHECKING:
     from devstore.records import RecordStore
     from devstore.tokens import TokenRegistry
     from devstore.webhooks import WebhookDispatcher
-
-Clock = Callable[[], float]
-"""Seconds since the epoch, like ``time.time``; tests pass a fake one they can move forward."""
-
-
-def system_clock() -> float:
-    return time.time()
 
 
 @dataclass

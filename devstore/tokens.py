@@ -20,12 +20,12 @@ from typing import Any
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
+from devstore.clock import Clock, system_clock
 from devstore.config import (
     ACCESS_TOKEN_LIFETIME_SECONDS,
     AUTHORIZATION_CODE_LIFETIME_SECONDS,
     REFRESH_TOKEN_LIFETIME_SECONDS,
 )
-from devstore.state import Clock, system_clock
 
 ACCESS_TOKEN_PREFIX = "shpat_"  # noqa: S105 (a prefix, not a secret)
 REFRESH_TOKEN_PREFIX = "shprt_"  # noqa: S105 (a prefix, not a secret)

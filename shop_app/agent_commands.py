@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from shop_app.database import make_engine, make_session_factory, transaction
 from shop_app.errors import AppError, NotFound
+from shop_app.helpdesk.agents import add_membership, create_agent, get_agent_by_email, normalise_agent_email
+from shop_app.helpdesk.api_keys import create_api_key
 from shop_app.models import Role
-from shop_app.services.agents import add_membership, create_agent, get_agent_by_email, normalise_agent_email
-from shop_app.services.api_keys import create_api_key
-from shop_app.services.shops import get_shop
 from shop_app.settings import Settings
+from shop_app.shops.installation import get_shop
 
 
 async def add_agent(

@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("agent", "api-key"):
         return _accounts(settings, args)
     if args.command == "dev":
-        from shop_app.dev_server import DevOptions, run_dev
+        from shop_app.dev.server import DevOptions, run_dev
 
         options = DevOptions(
             store_port=args.store_port,
@@ -254,7 +254,7 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
 def _classify(args: argparse.Namespace) -> int:
     import json
 
-    from shop_app.services.understanding import ShopHints, understand
+    from shop_app.answers.understanding import ShopHints, understand
 
     hints = ShopHints(
         order_prefix=args.order_prefix,
@@ -273,7 +273,7 @@ def _classify(args: argparse.Namespace) -> int:
 def _evaluate(*, corpus: str, show_mistakes: bool) -> int:
     from pathlib import Path
 
-    from shop_app.services.understanding_eval import evaluate, load_corpus, missed_goals, report_lines
+    from shop_app.answers.evaluation import evaluate, load_corpus, missed_goals, report_lines
 
     try:
         messages = load_corpus(Path(corpus))
@@ -331,7 +331,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
 async def _rotate(settings: Settings) -> dict[str, int]:
     from shop_app.database import make_engine, make_session_factory, transaction
     from shop_app.encryption import Cipher
-    from shop_app.services.key_rotation import rotate_encryption
+    from shop_app.shops.key_rotation import rotate_encryption
 
     engine = make_engine(settings.database_url)
     try:
@@ -354,10 +354,10 @@ async def run_sync(
     from integrations.shopify.errors import InvalidShopDomain, ShopifyError
     from integrations.shopify.shop_domains import normalise_shop_domain
     from shop_app.lifespan import open_services
-    from shop_app.services.backfill import backfill_shop
-    from shop_app.services.reconciliation import reconcile_shop
-    from shop_app.services.shops import get_shop
-    from shop_app.services.sync_states import describe, get_sync_state
+    from shop_app.mirror.backfill import backfill_shop
+    from shop_app.mirror.reconciliation import reconcile_shop
+    from shop_app.mirror.sync_states import describe, get_sync_state
+    from shop_app.shops.installation import get_shop
 
     out = console or Console()
     try:

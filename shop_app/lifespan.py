@@ -17,13 +17,13 @@ from shop_app.database import make_engine, make_session_factory
 from shop_app.encryption import Cipher
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
 from shop_app.jobs.queues import InProcessQueue, JobQueue
-from shop_app.jobs.services import Services
 from shop_app.jobs.tasks import TaskName
-from shop_app.services.access_tokens import AccessTokens
-from shop_app.services.inbox_writer import InboxWriter
-from shop_app.services.live_events import EventBus, InProcessBus, PostgresBus
-from shop_app.services.shop_directory import ShopDirectory
+from shop_app.live_events import EventBus, InProcessBus, PostgresBus
+from shop_app.mirror.webhooks.inbox_writer import InboxWriter
+from shop_app.runtime import Services
 from shop_app.settings import JobEngine, Settings
+from shop_app.shops.access_tokens import AccessTokens
+from shop_app.shops.directory import ShopDirectory
 
 logger = logging.getLogger(__name__)
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)

@@ -18,7 +18,7 @@ from integrations.shopify.oauth import AccessToken
 from shop_app.database import SessionFactory, transaction
 from shop_app.encryption import Cipher
 from shop_app.models import Shop
-from shop_app.services.shops import install_shop
+from shop_app.shops.installation import install_shop
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 
 

@@ -7,7 +7,7 @@ import time
 
 from integrations.shopify.admin_graphql import AdminGraphQLClient
 from integrations.shopify.graphql import document
-from shop_app.services.webhook_subscriptions import admin_client
+from shop_app.runtime import admin_client
 from tests.test_install_against_devstore import SHOP, STORE_HOST, World, installed  # noqa: F401
 
 WEBHOOK_SUBSCRIPTIONS_COST = 2 + 100 * 1  # connection: 2 + first × one node (an object: 1; scalars: 0)

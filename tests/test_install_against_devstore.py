@@ -19,13 +19,13 @@ from sqlalchemy import select
 from devstore.config import StoreConfig
 from devstore.server import create_store_app
 from integrations.shopify.errors import ShopifyUnauthorized
-from shop_app.jobs.services import Services
 from shop_app.main import create_app
+from shop_app.mirror.webhooks.subscriptions import register_webhook_subscriptions
 from shop_app.models import ComplianceAudit, CustomerDataExport, Shop, ShopStatus
-from shop_app.services.access_tokens import AccessTokens
-from shop_app.services.shops import get_shop
-from shop_app.services.webhook_subscriptions import admin_client, register_webhook_subscriptions
+from shop_app.runtime import Services, admin_client
 from shop_app.settings import Settings
+from shop_app.shops.access_tokens import AccessTokens
+from shop_app.shops.installation import get_shop
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, with_lifespan_state
 
 APP_HOST = "app.test"

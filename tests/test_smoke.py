@@ -24,7 +24,7 @@ async def test_app_uninstalled_webhook_marks_shop(
     assert response.status_code == 200, response.text
     assert json.loads(response.text)["outcome"] == "accepted"
     await state["jobs"].drain()
-    from shop_app.services.shops import get_shop
+    from shop_app.shops.installation import get_shop
 
     async with services.sessions() as session:
         shop = await get_shop(session, "alpha.myshopify.com")

@@ -18,7 +18,7 @@ from devstore.graphql_api.bulk_query import (
     plan_bulk_query,
     run_page,
 )
-from devstore.graphql_api.context import RequestContext, WallClock, WebhooksLike, iso
+from devstore.graphql_api.context import BulkRunnerLike, RequestContext, WallClock, WebhooksLike, iso
 from devstore.graphql_api.queries import app_scope
 from devstore.graphql_api.resolvers import MUTATIONS, Doc, get_typed, root
 from devstore.records import AllOf, AnyOf, Term, make_gid, parse_gid
@@ -221,7 +221,7 @@ def _failure(field: list[str] | None, message: str, code: str) -> dict[str, Any]
     return {"bulkOperation": None, "userErrors": [{"field": field, "message": message, "code": code}]}
 
 
-def _runner(ctx: RequestContext) -> BulkRunner:
+def _runner(ctx: RequestContext) -> BulkRunnerLike:
     assert ctx.bulk is not None
     return ctx.bulk
 

@@ -6,12 +6,9 @@ import pathlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from devstore.records import RecordStore
-
-if TYPE_CHECKING:
-    from devstore.graphql_api.bulk import BulkRunner
 
 
 class AccessCheckLike(Protocol):
@@ -60,6 +57,14 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class BulkRunnerLike(Protocol):
+    """What the bulk root fields need from the runner (`bulk.BulkRunner`) that a request carries."""
+
+    def start(self, ctx: RequestContext, query: str, group_objects: bool) -> dict[str, Any]: ...
+
+    def cancel(self, ctx: RequestContext, gid: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class RequestContext:
     shop: str
@@ -68,7 +73,7 @@ class RequestContext:
     records: RecordStore
     base_url: str
     wall_clock: WallClock
-    bulk: BulkRunner | None = None
+    bulk: BulkRunnerLike | None = None
     bulk_rows: list[dict[str, Any]] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 

@@ -11,8 +11,8 @@ from typing import Any
 import procrastinate
 from procrastinate import JobContext, PsycopgConnector, RetryStrategy
 
-from shop_app.jobs.services import Services
 from shop_app.jobs.tasks import RetryLater, TaskName, task_for
+from shop_app.runtime import Services
 
 MAX_ATTEMPTS = 5
 

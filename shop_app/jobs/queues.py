@@ -15,8 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from shop_app.jobs.services import Services
 from shop_app.jobs.tasks import RetryLater, TaskName, task_for
+from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
 

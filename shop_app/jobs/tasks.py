@@ -11,13 +11,13 @@ from sqlmodel import col
 
 from integrations.shopify.errors import ShopifyUnavailable, Throttled
 from shop_app.database import transaction
-from shop_app.jobs.services import Services
+from shop_app.mirror.backfill import backfill_shop
+from shop_app.mirror.reconciliation import reconcile_shop
+from shop_app.mirror.webhooks import inbox as webhook_inbox
+from shop_app.mirror.webhooks.processing import process_deliveries
+from shop_app.mirror.webhooks.subscriptions import register_webhook_subscriptions
 from shop_app.models import Shop, ShopStatus
-from shop_app.services import webhook_inbox
-from shop_app.services.backfill import backfill_shop
-from shop_app.services.reconciliation import reconcile_shop
-from shop_app.services.webhook_processing import process_deliveries
-from shop_app.services.webhook_subscriptions import register_webhook_subscriptions
+from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
 

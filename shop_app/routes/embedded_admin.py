@@ -18,11 +18,11 @@ from integrations.shopify.session_tokens import InvalidSessionToken, SessionToke
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import BadRequest, NotFound, Unauthorized
 from shop_app.jobs.tasks import TaskName
+from shop_app.mirror.sync_states import describe, get_sync_state
 from shop_app.models import CustomerDataExport, Order, Shop, ShopCredential
 from shop_app.routes.request_state import jobs, services, templates
-from shop_app.services.embedded_install import shop_for_session
-from shop_app.services.shops import get_shop
-from shop_app.services.sync_states import describe, get_sync_state
+from shop_app.shops.installation import get_shop
+from shop_app.shops.managed_install import shop_for_session
 
 APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 ROW_ID_PATTERN = re.compile(r"[0-9]{1,10}")

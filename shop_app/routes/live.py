@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from shop_app.live_events import EventBus, LiveEvent
 from shop_app.routes.api.auth import authenticate
 from shop_app.routes.request_state import services
-from shop_app.services.live_events import EventBus, LiveEvent
 
 KEEPALIVE_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 3000

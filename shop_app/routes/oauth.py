@@ -16,8 +16,8 @@ from shop_app.database import transaction
 from shop_app.errors import BadRequest, Forbidden, Unauthorized, Unavailable
 from shop_app.jobs.tasks import TaskName
 from shop_app.routes.request_state import jobs, services
-from shop_app.services.oauth_states import consume_state, issue_state
-from shop_app.services.shops import install_shop
+from shop_app.shops.installation import install_shop
+from shop_app.shops.oauth_states import consume_state, issue_state
 
 logger = logging.getLogger(__name__)
 

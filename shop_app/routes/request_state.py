@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from shop_app.jobs.queues import JobQueue
-from shop_app.jobs.services import Services
-from shop_app.lifespan import State
+from shop_app.mirror.webhooks.inbox_writer import InboxWriter
+from shop_app.runtime import Services
 
 
-def state(request: Request) -> State:
-    return cast(State, request.scope["state"])
+def inbox(request: Request) -> InboxWriter:
+    return cast(InboxWriter, request.state.inbox)
 
 
 def services(request: Request) -> Services:

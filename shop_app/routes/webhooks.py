@@ -20,10 +20,10 @@ from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.hmac_signatures import verify_webhook_hmac
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import AppError, BadRequest, Unauthorized
+from shop_app.mirror.webhooks.handlers import COMPLIANCE_TOPICS
+from shop_app.mirror.webhooks.inbox import IncomingWebhook
 from shop_app.models import ShopStatus
-from shop_app.routes.request_state import services, state
-from shop_app.services.webhook_handlers import COMPLIANCE_TOPICS
-from shop_app.services.webhook_inbox import IncomingWebhook
+from shop_app.routes.request_state import inbox, services
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def webhook_endpoint(path: str, app_config: AppConfig) -> Route:
         if shop.status == ShopStatus.UNINSTALLED and topic not in COMPLIANCE_TOPICS:
             logger.info("webhook for an uninstalled shop acknowledged topic=%s shop=%s", topic, domain)
             return _acknowledged("uninstalled_shop")
-        delivery_id = await state(request)["inbox"].submit(shop.id, webhook)
+        delivery_id = await inbox(request).submit(shop.id, webhook)
         if delivery_id is None:
             logger.info("duplicate webhook acknowledged topic=%s shop=%s", topic, domain)
             return _acknowledged("duplicate")

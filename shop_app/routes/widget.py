@@ -20,13 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from integrations.shopify.app_proxy import StorefrontIdentity, verify_app_proxy_query
-from shop_app.errors import AppError, BadRequest, NotFound, Unauthorized
-from shop_app.models import Message, Shop, Ticket, WidgetSession
-from shop_app.routes.request_state import services
-from shop_app.services.helpdesk import ContactDetails
-from shop_app.services.live_events import LiveEvent
-from shop_app.services.shops import get_shop
-from shop_app.services.widget_sessions import (
+from shop_app.channels.widget import (
     SlidingWindowLimiter,
     WidgetMessage,
     access_widget_session,
@@ -35,6 +29,12 @@ from shop_app.services.widget_sessions import (
     post_customer_message,
     start_conversation,
 )
+from shop_app.errors import AppError, BadRequest, NotFound, Unauthorized
+from shop_app.helpdesk.tickets import ContactDetails
+from shop_app.live_events import LiveEvent
+from shop_app.models import Message, Shop, Ticket, WidgetSession
+from shop_app.routes.request_state import services
+from shop_app.shops.installation import get_shop
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from shop_app.answers import Decision, Trust, answer_message, forget_shop_cache
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
+from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket, post_message
 from shop_app.models import (
     AuthorType,
     Channel,
@@ -27,8 +29,6 @@ from shop_app.models import (
     Shop,
     Ticket,
 )
-from shop_app.services.answers import Decision, Trust, answer_message, forget_shop_cache
-from shop_app.services.helpdesk import ContactDetails, find_or_create_contact, open_ticket, post_message
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo
 HANAKO = 501  # a Shopify customer of alpha

@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from shop_app.database import transaction
-from shop_app.models import AuthorType, BotDecision, DecisionAction, Ticket, TicketStatus, Verification
-from shop_app.services.answers import (
+from shop_app.answers import (
     HANDOFF_TAG,
     PRIORITY_TAG,
     Trust,
@@ -20,9 +18,11 @@ from shop_app.services.answers import (
     ticket_decisions,
     update_answer_settings,
 )
-from shop_app.services.helpdesk import post_message, update_ticket
-from shop_app.services.understanding import understand
-from shop_app.services.understanding.model import Intent, ShopHints, Understanding
+from shop_app.answers.understanding import understand
+from shop_app.answers.understanding.model import Intent, ShopHints, Understanding
+from shop_app.database import transaction
+from shop_app.helpdesk.tickets import post_message, update_ticket
+from shop_app.models import AuthorType, BotDecision, DecisionAction, Ticket, TicketStatus, Verification
 from tests.answers.answer_world import HANAKO, NOW, VISITOR, World, world
 
 __all__ = ["world"]

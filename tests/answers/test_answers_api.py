@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from shop_app.answers import forget_shop_cache
 from shop_app.database import transaction
+from shop_app.helpdesk.api_keys import create_api_key
 from shop_app.models import Fulfillment, Order, Shop
-from shop_app.services.answers import forget_shop_cache
-from shop_app.services.api_keys import create_api_key
 from tests.helpdesk.conftest import ALPHA, BETA, Desk, desk
 
 __all__ = ["desk"]

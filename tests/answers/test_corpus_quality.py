@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from shop_app.cli import main
-from shop_app.services.understanding import Intent, understand
-from shop_app.services.understanding_eval import (
+from shop_app.answers.evaluation import (
     LabelledMessage,
     evaluate,
     load_corpus,
     missed_goals,
 )
+from shop_app.answers.understanding import Intent, understand
+from shop_app.cli import main
 
 CORPUS = Path(__file__).with_name("corpus.jsonl")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from shop_app.answers import HANDOFF_TAG, PRIORITY_TAG, Trust
 from shop_app.models import DecisionAction, Verification
-from shop_app.services.answers import HANDOFF_TAG, PRIORITY_TAG, Trust
 from tests.answers.answer_world import HANAKO, NOW, World, world
 
 __all__ = ["world"]

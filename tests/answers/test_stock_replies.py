@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from shop_app.answers import update_answer_settings
 from shop_app.database import transaction
 from shop_app.models import DecisionAction
-from shop_app.services.answers import update_answer_settings
 from tests.answers.answer_world import World, world
 
 __all__ = ["world"]

@@ -9,10 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shop_app.database import transaction
-from shop_app.errors import NotFound
-from shop_app.models import DecisionAction
-from shop_app.services.answers import (
+from shop_app.answers import (
     DEFAULTS,
     LANGUAGES,
     TemplateKey,
@@ -23,6 +20,9 @@ from shop_app.services.answers import (
     save_template,
     shop_templates,
 )
+from shop_app.database import transaction
+from shop_app.errors import NotFound
+from shop_app.models import DecisionAction
 from tests.answers.answer_world import HANAKO, World, world
 
 __all__ = ["world"]

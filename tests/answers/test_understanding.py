@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from shop_app.answers.understanding import AUTO_ANSWER_THRESHOLD, Intent, ShopHints, understand
 from shop_app.cli import main
-from shop_app.services.understanding import AUTO_ANSWER_THRESHOLD, Intent, ShopHints, understand
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from shop_app.database import transaction
-from shop_app.models import Contact, DecisionAction, Verification
-from shop_app.services.answers import Trust
-from shop_app.services.answers.verification import (
+from shop_app.answers import Trust
+from shop_app.answers.verification import (
     MAX_FAILED_ATTEMPTS_PER_SOURCE,
     MAX_FAILED_ATTEMPTS_PER_TICKET,
 )
+from shop_app.database import transaction
+from shop_app.models import Contact, DecisionAction, Verification
 from tests.answers.answer_world import HANAKO, NOW, VISITOR, World, world
 
 __all__ = ["world"]

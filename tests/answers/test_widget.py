@@ -17,10 +17,10 @@ from sqlmodel import col
 
 from devstore.app_proxy import signed_proxy_query
 from integrations.shopify.app_proxy import sign_app_proxy_query, verify_app_proxy_query
+from shop_app.answers.verification import MAX_FAILED_ATTEMPTS_PER_SOURCE
+from shop_app.channels.widget import SlidingWindowLimiter
 from shop_app.database import transaction
 from shop_app.models import AuthorType, BotDecision, Contact, Customer, Message, Order, Ticket, WidgetSession
-from shop_app.services.answers.verification import MAX_FAILED_ATTEMPTS_PER_SOURCE
-from shop_app.services.widget_sessions import SlidingWindowLimiter
 from shop_app.settings import Secret, Settings
 from tests.factories import session_token
 from tests.helpdesk.conftest import ALPHA, BETA, Desk, desk  # noqa: F401 - registers the fixture

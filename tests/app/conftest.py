@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from shop_app.jobs.queues import InProcessQueue
-from shop_app.jobs.services import Services
 from shop_app.models import Shop, WebhookDelivery
-from shop_app.services.shops import get_shop
+from shop_app.runtime import Services
+from shop_app.shops.installation import get_shop
 from tests.conftest import REFERENCE, TEST_API_SECRET
 from tests.factories import access_token, installed_shop, webhook_headers
 

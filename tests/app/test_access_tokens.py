@@ -13,8 +13,8 @@ from integrations.shopify.oauth import AccessToken, OAuthClient
 from integrations.shopify.session_tokens import decode_session_token
 from shop_app.database import make_engine, make_session_factory
 from shop_app.models import Shop, ShopCredential, ShopStatus
-from shop_app.services.access_tokens import AccessTokens, ReauthorisationNeeded
 from shop_app.settings import Settings
+from shop_app.shops.access_tokens import AccessTokens, ReauthorisationNeeded
 from tests.app.conftest import ALPHA, BETA, PAYLOADS, RunningApp, TwoShops, compliance_body
 from tests.conftest import (
     TEST_API_KEY,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from shop_app.services.webhook_handlers import COMPLIANCE_TOPICS, HANDLERS
-from shop_app.services.webhook_subscriptions import topic_enum
+from shop_app.mirror.webhooks.handlers import COMPLIANCE_TOPICS, HANDLERS
+from shop_app.mirror.webhooks.subscriptions import topic_enum
 from tests.conftest import PROJECT_ROOT, REFERENCE
 
 TOML_PATH = PROJECT_ROOT / "shopify.app.toml"

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from integrations.shopify import resources
 from shop_app.database import transaction
+from shop_app.mirror import writes as mirror_writes
+from shop_app.mirror.webhooks.inbox import IncomingWebhook, record_delivery
 from shop_app.models import ComplianceAudit, Customer, CustomerDataExport, Order, ShopCredential
-from shop_app.services import mirror_writes
-from shop_app.services.compliance import tenant_tables
-from shop_app.services.webhook_inbox import IncomingWebhook, record_delivery
+from shop_app.shops.compliance import tenant_tables
 from tests.app.conftest import ALPHA, BETA, RunningApp, TwoShops, compliance_body
 from tests.app.database_checks import all_rows, columns_by_table, text_values
 from tests.factories import session_token

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
 from shop_app.models import DeliveryStatus, ShopStatus
-from shop_app.services.shops import get_shop
 from shop_app.settings import JobEngine, Settings
+from shop_app.shops.installation import get_shop
 from tests.conftest import REFERENCE, FakeShopify, running_app
 from tests.factories import installed_shop, webhook_headers
 

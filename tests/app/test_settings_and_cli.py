@@ -11,9 +11,9 @@ from shop_app.database import transaction
 from shop_app.encryption import Cipher
 from shop_app.errors import SettingsError
 from shop_app.models import CustomerDataExport, ShopCredential
-from shop_app.services.compliance import CustomerSubject, export_customer_data
-from shop_app.services.key_rotation import rotate_encryption
 from shop_app.settings import DEV_SECRETS_FILE, Mode, Secret, load_settings
+from shop_app.shops.compliance import CustomerSubject, export_customer_data
+from shop_app.shops.key_rotation import rotate_encryption
 from tests.app.conftest import RunningApp, TwoShops
 
 REAL = {

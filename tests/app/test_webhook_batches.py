@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_app.jobs.tasks import RetryLater, process_webhooks
+from shop_app.mirror.webhooks.handlers import GROUPS, HANDLERS, WebhookContext
 from shop_app.models import DeliveryStatus, Order, WebhookDelivery
-from shop_app.services.webhook_handlers import GROUPS, HANDLERS, WebhookContext
 from tests.app.conftest import ALPHA, PAYLOADS, RunningApp, TwoShops
 
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from integrations.shopify.errors import GraphQLError
-from shop_app.services.webhook_subscriptions import register_webhook_subscriptions
+from shop_app.mirror.webhooks.subscriptions import register_webhook_subscriptions
 from tests.app.conftest import ALPHA, BETA, RunningApp, TwoShops
 from tests.conftest import FakeShopify
 

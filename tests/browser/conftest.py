@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_app.database import make_engine, make_session_factory, transaction
 from shop_app.encryption import Cipher
+from shop_app.helpdesk.agents import add_membership, create_agent
+from shop_app.helpdesk.api_keys import create_api_key
 from shop_app.main import create_app
 from shop_app.models import (
     Customer,
@@ -35,8 +37,6 @@ from shop_app.models import (
     Role,
     Shop,
 )
-from shop_app.services.agents import add_membership, create_agent
-from shop_app.services.api_keys import create_api_key
 from shop_app.settings import Settings
 from tests.factories import installed_shop, webhook_headers
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from shop_app.database import transaction
-from shop_app.jobs.services import Services
+from shop_app.helpdesk.agents import add_membership, create_agent
+from shop_app.helpdesk.api_keys import create_api_key
 from shop_app.models import Role, Shop
-from shop_app.services.agents import add_membership, create_agent
-from shop_app.services.api_keys import create_api_key
+from shop_app.runtime import Services
 from shop_app.settings import Settings
 from tests.conftest import FakeShopify, running_app
 from tests.factories import installed_shop

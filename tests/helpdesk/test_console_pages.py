@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from shop_app.database import transaction
+from shop_app.helpdesk.agents import add_membership, create_agent
 from shop_app.i18n import CATALOGUE_DIR, SUPPORTED_LOCALES, accepted_locales, catalogue, choose_locale
 from shop_app.models import Role, Shop
-from shop_app.services.agents import add_membership, create_agent
 from tests.helpdesk.conftest import ALPHA, BETA, PASSWORD, Desk
 
 HOSTILE = "<script>window.pwned=1</script><img src=x onerror=alert(1)>"

@@ -20,6 +20,21 @@ from integrations.shopify import resources
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
 from shop_app.encryption import Cipher
 from shop_app.errors import NotFound
+from shop_app.formats.phone_numbers import to_e164
+from shop_app.helpdesk import customer_matching
+from shop_app.helpdesk.customer_matching import (
+    LinkDecision,
+    apply_link,
+    link_ticket_by_agent,
+    link_waiting_tickets,
+    match_contact,
+    normalise_email,
+    reason_text,
+    rematch_ticket,
+    unlink_ticket,
+)
+from shop_app.mirror import writes as mirror_writes
+from shop_app.mirror.webhooks import handlers as webhook_handlers
 from shop_app.models import (
     Agent,
     AuthorType,
@@ -34,20 +49,8 @@ from shop_app.models import (
     Ticket,
 )
 from shop_app.models.base import utcnow
-from shop_app.services import compliance, customer_matching, mirror_writes, webhook_handlers
-from shop_app.services.customer_matching import (
-    LinkDecision,
-    apply_link,
-    link_ticket_by_agent,
-    link_waiting_tickets,
-    match_contact,
-    normalise_email,
-    reason_text,
-    rematch_ticket,
-    unlink_ticket,
-)
-from shop_app.services.phone_numbers import to_e164
 from shop_app.settings import Secret, Settings
+from shop_app.shops import compliance
 from tests.conftest import REFERENCE, TEST_ENCRYPTION_KEY
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

@@ -18,10 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrations.shopify import resources as r
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
-from shop_app.models import Channel, Contact, Shop, Ticket, TicketStatus
-from shop_app.schemas.profiles import CustomerProfile
-from shop_app.services import mirror_writes
-from shop_app.services.customer_profiles import (
+from shop_app.formats.display import UiLocale, formatter
+from shop_app.helpdesk.profiles import (
     ProfileTarget,
     address_lines,
     build_profile,
@@ -30,7 +28,9 @@ from shop_app.services.customer_profiles import (
     person_name,
     requested_delivery,
 )
-from shop_app.services.display_formats import UiLocale, formatter
+from shop_app.mirror import writes as mirror_writes
+from shop_app.models import Channel, Contact, Shop, Ticket, TicketStatus
+from shop_app.schemas.profiles import CustomerProfile
 
 T0 = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
 SYNCED = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

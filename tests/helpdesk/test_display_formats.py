@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop_app.services.display_formats import (
+from shop_app.formats.display import (
     UiLocale,
     currency_amount,
     formatter,
@@ -17,7 +17,7 @@ from shop_app.services.display_formats import (
     time_zone,
     ui_locale,
 )
-from shop_app.services.order_words import (
+from shop_app.formats.order_words import (
     StockLevel,
     WordKind,
     describe,

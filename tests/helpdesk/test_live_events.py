@@ -19,11 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from integrations.shopify.graphql_resources import id_from_gid
 from shop_app.database import make_engine, sync_url
-from shop_app.jobs.services import Services
 from shop_app.jobs.tasks import RetryLater, process_webhooks
 from shop_app.lifespan import open_services
-from shop_app.models import DeliveryStatus, Shop
-from shop_app.services.live_events import (
+from shop_app.live_events import (
     LISTENER_APPLICATION_NAME,
     MAX_NOTIFY_PAYLOAD_BYTES,
     EventBus,
@@ -35,8 +33,10 @@ from shop_app.services.live_events import (
     encode_event,
     split_event,
 )
-from shop_app.services.reconciliation import reconcile_shop
-from shop_app.services.webhook_handlers import GROUPS, HANDLERS, WebhookContext
+from shop_app.mirror.reconciliation import reconcile_shop
+from shop_app.mirror.webhooks.handlers import GROUPS, HANDLERS, WebhookContext
+from shop_app.models import DeliveryStatus, Shop
+from shop_app.runtime import Services
 from shop_app.settings import Settings
 from tests.app.conftest import ALPHA, BETA, PAYLOADS, RunningApp, TwoShops, app, shops  # noqa: F401
 from tests.sync.test_backfill import SHOP, World, shop_id, synced  # noqa: F401
@@ -515,7 +515,7 @@ async def test_an_order_fetched_again_after_commit_is_published_after_the_fetch(
         calls.append(f"refresh {list(order_ids)}")
         return len(order_ids)
 
-    monkeypatch.setattr("shop_app.services.backfill.refresh_orders", refresh)
+    monkeypatch.setattr("shop_app.mirror.read_back.refresh_orders", refresh)
     refund = json.loads((PAYLOADS / "Refund.json").read_text())
     refund["order_id"] = 9001
 

@@ -16,12 +16,12 @@ import pytest
 import uvicorn
 
 from shop_app.database import transaction
-from shop_app.jobs.services import Services
+from shop_app.helpdesk.api_keys import create_api_key
+from shop_app.live_events import EventKind, LiveEvent
 from shop_app.main import create_app
 from shop_app.models import Shop
 from shop_app.routes import live
-from shop_app.services.api_keys import create_api_key
-from shop_app.services.live_events import EventKind, LiveEvent
+from shop_app.runtime import Services
 from shop_app.settings import Settings
 from tests.conftest import FakeShopify, with_lifespan_state
 from tests.factories import installed_shop

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop_app.services.phone_numbers import phone_spellings, stored_phone, to_e164
+from shop_app.formats.phone_numbers import phone_spellings, stored_phone, to_e164
 
 
 @pytest.mark.parametrize(

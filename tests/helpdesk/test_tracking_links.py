@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shop_app.services.tracking_links import (
+from shop_app.formats.tracking_links import (
     Carrier,
     carrier_url,
     clean_number,

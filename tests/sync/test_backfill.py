@@ -24,7 +24,12 @@ from integrations.shopify import admin_graphql
 from integrations.shopify.errors import ShopifyError, ShopifyUnavailable, Throttled
 from integrations.shopify.graphql import document
 from shop_app.database import transaction
+from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket
+from shop_app.live_events import LiveEvent
 from shop_app.main import create_app
+from shop_app.mirror import backfill, read_back, sync_run
+from shop_app.mirror import writes as mirror_writes
+from shop_app.mirror.backfill import backfill_shop
 from shop_app.models import (
     Channel,
     Customer,
@@ -33,10 +38,6 @@ from shop_app.models import (
     SyncState,
     Ticket,
 )
-from shop_app.services import backfill, mirror_writes
-from shop_app.services.backfill import backfill_shop
-from shop_app.services.helpdesk import ContactDetails, find_or_create_contact, open_ticket
-from shop_app.services.live_events import LiveEvent
 from shop_app.settings import Settings
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, with_lifespan_state
 
@@ -290,7 +291,7 @@ async def test_backfill_converges_through_throttled_429_503_and_dropped_connecti
     assert shop is not None and shop.id is not None
     clients: list[admin_graphql.AdminGraphQLClient] = []
     retries = 0
-    real_client, real_backoff = backfill.admin_client, admin_graphql.AdminGraphQLClient._backoff
+    real_client, real_backoff = sync_run.admin_client, admin_graphql.AdminGraphQLClient._backoff
 
     def recording_client(services: Any, shop: Shop) -> admin_graphql.AdminGraphQLClient:
         client = real_client(services, shop)
@@ -306,7 +307,7 @@ async def test_backfill_converges_through_throttled_429_503_and_dropped_connecti
         retries += 1
         await real_backoff(self, attempt, reason, minimum=minimum)
 
-    monkeypatch.setattr(backfill, "admin_client", recording_client)
+    monkeypatch.setattr(sync_run, "admin_client", recording_client)
     monkeypatch.setattr(admin_graphql.AdminGraphQLClient, "_backoff", counting_backoff)
     response = await synced.browser.post(
         f"http://{STORE_HOST}/_devstore/throttle",
@@ -407,7 +408,7 @@ async def test_refresh_orders_fetches_orders_by_id(synced: World) -> None:
             delete(Order).where(col(Order.shop_id) == shop.id, col(Order.shopify_id).in_(wanted))
         )
 
-    found = await backfill.refresh_orders(synced.services, shop=shop, order_ids=[*wanted, 999])
+    found = await read_back.refresh_orders(synced.services, shop=shop, order_ids=[*wanted, 999])
 
     assert found == len(wanted)
     await assert_mirror_equals_store(synced)

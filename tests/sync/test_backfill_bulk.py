@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from integrations.shopify.graphql_resources import parse_order
+from shop_app.mirror import bulk_backfill
+from shop_app.mirror.backfill import backfill_shop
+from shop_app.mirror.bulk_backfill import Staging, assemble_fulfillment_orders, assemble_order
 from shop_app.models import WebhookDelivery
-from shop_app.services import bulk_backfill
-from shop_app.services.backfill import backfill_shop
-from shop_app.services.bulk_backfill import Staging, assemble_fulfillment_orders, assemble_order
 from shop_app.settings import Settings
 from tests.sync.test_backfill import (
     ORDERS,

@@ -23,6 +23,7 @@ from devstore.activity import NothingToChange
 from devstore.config import StoreConfig
 from devstore.server import create_store_app
 from shop_app.main import create_app
+from shop_app.mirror.reconciliation import reconcile_shop
 from shop_app.models import (
     Customer,
     Fulfillment,
@@ -31,7 +32,6 @@ from shop_app.models import (
     ProductVariant,
     WebhookDelivery,
 )
-from shop_app.services.reconciliation import reconcile_shop
 from shop_app.settings import Settings
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET, with_lifespan_state
 from tests.sync.mirror_equality import assert_mirror_equals_store

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from devstore.generator.ids import legacy_id
 from integrations.shopify.graphql_resources import id_from_gid
-from shop_app.jobs.services import Services
 from shop_app.models import (
     Customer,
     DeliveryStatus,
@@ -29,6 +28,7 @@ from shop_app.models import (
     Shop,
     SyncState,
 )
+from shop_app.runtime import Services
 from tests.app.conftest import ALPHA, BETA, PAYLOADS, RunningApp, TwoShops, app, shops  # noqa: F401
 from tests.test_install_against_devstore import SHOP, World, installed  # noqa: F401
 
@@ -67,7 +67,7 @@ class FakeRefresh:
 @pytest.fixture
 def refresh(monkeypatch: pytest.MonkeyPatch) -> FakeRefresh:
     fake = FakeRefresh()
-    monkeypatch.setattr("shop_app.services.backfill.refresh_orders", fake)
+    monkeypatch.setattr("shop_app.mirror.read_back.refresh_orders", fake)
     return fake
 
 
@@ -84,7 +84,7 @@ class FakeReads:
                 self.calls.append((_name, shop.domain, arguments))
                 return 0
 
-            monkeypatch.setattr(f"shop_app.services.backfill.{name}", read)
+            monkeypatch.setattr(f"shop_app.mirror.read_back.{name}", read)
 
 
 @pytest.fixture
@@ -191,10 +191,10 @@ async def test_a_failed_fetch_leaves_the_delivery_to_retry(
     await app.pause_jobs()
     await send(app, "refunds/create", ALPHA, body("Refund.json"))
     [delivery] = await app.deliveries(shops.alpha)
-    from shop_app.services.webhook_processing import _process_claimed
+    from shop_app.mirror.webhooks.processing import _process_claimed
 
     async with app.services.sessions() as session, session.begin():
-        from shop_app.services.webhook_inbox import claim_deliveries
+        from shop_app.mirror.webhooks.inbox import claim_deliveries
 
         assert delivery.id is not None
         await claim_deliveries(session, [delivery.id])

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrations.shopify import resources as r
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
+from shop_app.mirror import writes as mirror_writes
+from shop_app.mirror.writes import UpsertResult
 from shop_app.models import (
     Customer,
     Fulfillment,
@@ -27,8 +29,6 @@ from shop_app.models import (
     ProductVariant,
     Shop,
 )
-from shop_app.services import mirror_writes
-from shop_app.services.mirror_writes import UpsertResult
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)

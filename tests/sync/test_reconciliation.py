@@ -8,8 +8,8 @@ from typing import Any
 
 from integrations.shopify.graphql_resources import id_from_gid
 from shop_app.jobs.tasks import TaskName
+from shop_app.mirror.reconciliation import reconcile_shop
 from shop_app.models import Customer, InventoryLevel, Order
-from shop_app.services.reconciliation import reconcile_shop
 from tests.sync.test_backfill import (  # noqa: F401
     OTHER_SHOP,
     SHOP,
@@ -84,7 +84,7 @@ async def test_reconciliation_with_nothing_missed_changes_nothing(synced: World)
 
 async def test_reconciliation_skips_a_shop_whose_sync_is_running(synced: World) -> None:  # noqa: F811
     shop = await shop_id(synced)
-    from shop_app.services.sync_states import release_lease, take_lease
+    from shop_app.mirror.sync_states import release_lease, take_lease
 
     assert await take_lease(synced.services.sessions, shop_id=shop, owner="someone-else")
     try:

@@ -18,10 +18,10 @@ from integrations.shopify.graphql_resources import MalformedNode, id_from_gid
 from integrations.shopify.shop_details import ShopDetails, parse_shop_details, parse_shop_update
 from integrations.shopify.webhook_payloads import MalformedPayload
 from shop_app.database import transaction
+from shop_app.mirror.backfill import backfill_shop
+from shop_app.mirror.shop_details import refresh_shop_details
 from shop_app.models import DeliveryStatus, Shop
-from shop_app.services.backfill import backfill_shop
-from shop_app.services.shop_details import refresh_shop_details
-from shop_app.services.webhook_subscriptions import admin_client
+from shop_app.runtime import admin_client
 from tests.app.conftest import ALPHA, BETA, PAYLOADS, RunningApp, TwoShops, app, shops  # noqa: F401
 from tests.sync.test_backfill import OTHER_SHOP, SHOP, World, synced  # noqa: F401
 

@@ -9,7 +9,24 @@ from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import Response
 
+from shop_app.answers import (
+    DEFAULTS,
+    LANGUAGES,
+    AnswerChoices,
+    TemplateKey,
+    Trust,
+    answer_message,
+    forget_shop_cache,
+    get_answer_settings,
+    preview_template,
+    save_template,
+    shop_templates,
+    ticket_decisions,
+    update_answer_settings,
+)
 from shop_app.errors import NotFound
+from shop_app.helpdesk.tickets import access_ticket
+from shop_app.live_events import LiveEvent
 from shop_app.models import AuthorType, BotDecision, DecisionAction, Message, Ticket
 from shop_app.routes.api.auth import Caller, authenticate, require_admin
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, path_id, read_body
@@ -28,23 +45,6 @@ from shop_app.schemas.answers import (
     TemplatePreviewIn,
     TemplatePreviewOut,
 )
-from shop_app.services.answers import (
-    DEFAULTS,
-    LANGUAGES,
-    AnswerChoices,
-    TemplateKey,
-    Trust,
-    answer_message,
-    forget_shop_cache,
-    get_answer_settings,
-    preview_template,
-    save_template,
-    shop_templates,
-    ticket_decisions,
-    update_answer_settings,
-)
-from shop_app.services.helpdesk import access_ticket
-from shop_app.services.live_events import LiveEvent
 
 
 def decision_out(row: BotDecision) -> DecisionOut:

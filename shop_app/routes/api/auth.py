@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from shop_app.errors import Forbidden, Unauthorized
+from shop_app.helpdesk.agents import csrf_matches, resolve_session
+from shop_app.helpdesk.api_keys import looks_like_api_key, resolve_api_key
 from shop_app.models import Agent, ApiKey, Role, Shop
 from shop_app.routes.embedded_admin import authenticate_admin
 from shop_app.routes.request_state import services
-from shop_app.services.agents import csrf_matches, resolve_session
-from shop_app.services.api_keys import looks_like_api_key, resolve_api_key
 
 SESSION_COOKIE = "shop_app_session"
 CSRF_HEADER = "x-csrf-token"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from shop_app.helpdesk.api_keys import create_api_key, list_api_keys, revoke_api_key
 from shop_app.models import ApiKey
 from shop_app.routes.api.auth import authenticate, require_admin
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, path_id, read_body
 from shop_app.routes.request_state import services
 from shop_app.schemas.tickets import ApiKeyCreated, ApiKeyIn, ApiKeyList, ApiKeyOut
-from shop_app.services.api_keys import create_api_key, list_api_keys, revoke_api_key
 
 
 def _key_out(row: ApiKey) -> ApiKeyOut:

@@ -6,6 +6,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shop_app.errors import BadRequest, NotFound
+from shop_app.helpdesk.agents import (
+    add_membership,
+    create_agent,
+    get_agent_by_email,
+    normalise_agent_email,
+    remove_membership,
+    shop_agents,
+)
+from shop_app.helpdesk.profiles import ProfileTarget, build_profile
+from shop_app.helpdesk.tickets import (
+    ContactDetails,
+    access_contact,
+    access_ticket,
+    search_customers,
+    update_contact,
+)
+from shop_app.live_events import LiveEvent
 from shop_app.routes.api.auth import authenticate, require_admin
 from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body
 from shop_app.routes.api.locales import caller_locale
@@ -21,23 +38,6 @@ from shop_app.schemas.tickets import (
     CustomerList,
     ProfileOut,
 )
-from shop_app.services.agents import (
-    add_membership,
-    create_agent,
-    get_agent_by_email,
-    normalise_agent_email,
-    remove_membership,
-    shop_agents,
-)
-from shop_app.services.customer_profiles import ProfileTarget, build_profile
-from shop_app.services.helpdesk import (
-    ContactDetails,
-    access_contact,
-    access_ticket,
-    search_customers,
-    update_contact,
-)
-from shop_app.services.live_events import LiveEvent
 
 
 def _contact_out(contact_id: int, name: str | None, email: str | None, phone: str | None) -> ContactOut:

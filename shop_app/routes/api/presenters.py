@@ -6,6 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shop_app.helpdesk.customer_matching import reason_text
+from shop_app.helpdesk.profiles import person_name
+from shop_app.helpdesk.tickets import TicketRow
 from shop_app.models import Agent, Customer, LinkReason, Message
 from shop_app.schemas.tickets import (
     AgentRef,
@@ -17,9 +20,6 @@ from shop_app.schemas.tickets import (
     TicketDetail,
     TicketSummary,
 )
-from shop_app.services.customer_matching import reason_text
-from shop_app.services.customer_profiles import person_name
-from shop_app.services.helpdesk import TicketRow
 
 
 def agent_ref(agent: Agent | None) -> AgentRef | None:

@@ -8,12 +8,12 @@ from starlette.responses import Response
 from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import Unauthorized
+from shop_app.helpdesk.agents import SESSION_LIFETIME_SECONDS, csrf_token, end_session, sign_in
 from shop_app.models import Agent, Role, Shop
 from shop_app.routes.api.auth import SESSION_COOKIE, authenticate
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, read_body
 from shop_app.routes.request_state import services
 from shop_app.schemas.tickets import SessionAgent, SessionOut, ShopOut, SignInIn
-from shop_app.services.agents import SESSION_LIFETIME_SECONDS, csrf_token, end_session, sign_in
 
 
 def _session_out(agent: Agent, shop: Shop, role: Role, token: str, key: str) -> SessionOut:

@@ -9,6 +9,20 @@ from starlette.responses import Response
 
 from integrations.shopify.app_proxy import verify_app_proxy_query
 from shop_app.errors import BadRequest, Unauthorized
+from shop_app.helpdesk.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
+from shop_app.helpdesk.tickets import (
+    ContactDetails,
+    TicketView,
+    access_ticket,
+    find_or_create_contact,
+    list_tickets,
+    open_ticket,
+    post_message,
+    ticket_messages,
+    ticket_row,
+    update_ticket,
+)
+from shop_app.live_events import LiveEvent
 from shop_app.models import AuthorType, TicketStatus
 from shop_app.routes.api.auth import Caller, authenticate
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, path_id, query_int, read_body
@@ -25,20 +39,6 @@ from shop_app.schemas.tickets import (
     TicketList,
     TicketUpdateIn,
 )
-from shop_app.services.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
-from shop_app.services.helpdesk import (
-    ContactDetails,
-    TicketView,
-    access_ticket,
-    find_or_create_contact,
-    list_tickets,
-    open_ticket,
-    post_message,
-    ticket_messages,
-    ticket_row,
-    update_ticket,
-)
-from shop_app.services.live_events import LiveEvent
 
 
 async def _publish(request: Request, caller: Caller, kind: str, **data: int) -> None:

@@ -1,0 +1,52 @@
+"""The answering bot: ``answer_message`` decides (reply, ask, hand off or stay silent), stores the decision
+and posts the reply; templates, verification and settings are its parts."""
+
+from shop_app.answers.answer_settings import (
+    AnswerChoices,
+    get_answer_settings,
+    update_answer_settings,
+)
+from shop_app.answers.engine import (
+    HANDOFF_TAG,
+    PRIORITY_TAG,
+    Decision,
+    answer_message,
+    forget_shop_cache,
+    preview_template,
+    shop_hints,
+    ticket_decisions,
+)
+from shop_app.answers.templates import (
+    DEFAULTS,
+    LANGUAGES,
+    TemplateKey,
+    TemplateRefused,
+    check_template,
+    delete_template,
+    save_template,
+    shop_templates,
+)
+from shop_app.answers.verification import Trust
+
+__all__ = [
+    "DEFAULTS",
+    "HANDOFF_TAG",
+    "LANGUAGES",
+    "PRIORITY_TAG",
+    "AnswerChoices",
+    "Decision",
+    "TemplateKey",
+    "TemplateRefused",
+    "Trust",
+    "answer_message",
+    "check_template",
+    "delete_template",
+    "forget_shop_cache",
+    "get_answer_settings",
+    "preview_template",
+    "save_template",
+    "shop_hints",
+    "shop_templates",
+    "ticket_decisions",
+    "update_answer_settings",
+]

@@ -1,0 +1,60 @@
+"""A shop's choices for the bot: which intents it answers by itself, and whether stock replies may give
+exact counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop_app.answers.shop_cache import forget_shop
+from shop_app.answers.understanding.model import AUTO_INTENTS, Intent
+from shop_app.errors import BadRequest
+from shop_app.models import AnswerSettings, Shop
+from shop_app.models.base import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerChoices:
+    auto_reply: dict[str, bool]
+    exact_stock_counts: bool
+
+    def answers(self, intent: Intent) -> bool:
+        return intent in AUTO_INTENTS and self.auto_reply.get(intent.value, True)
+
+
+def _choices(row: AnswerSettings | None) -> AnswerChoices:
+    stored = row.auto_reply if row is not None else {}
+    return AnswerChoices(
+        auto_reply={intent.value: bool(stored.get(intent.value, True)) for intent in sorted(AUTO_INTENTS)},
+        exact_stock_counts=row.exact_stock_counts if row is not None else False,
+    )
+
+
+async def get_answer_settings(session: AsyncSession, *, shop_id: int) -> AnswerChoices:
+    return _choices(await session.get(AnswerSettings, shop_id))
+
+
+async def update_answer_settings(
+    session: AsyncSession, *, shop: Shop, auto_reply: dict[str, bool] | None, exact_stock_counts: bool | None
+) -> AnswerChoices:
+    assert shop.id is not None
+    row = await session.get(AnswerSettings, shop.id)
+    if row is None:
+        row = AnswerSettings(shop_id=shop.id)
+        session.add(row)
+    if auto_reply is not None:
+        allowed = {intent.value for intent in AUTO_INTENTS}
+        unknown = sorted(set(auto_reply) - allowed)
+        if unknown:
+            raise BadRequest(
+                f"Only {', '.join(sorted(allowed))} are answered automatically; not {', '.join(unknown)}",
+                code="invalid_intent",
+            )
+        row.auto_reply = {**row.auto_reply, **auto_reply}
+    if exact_stock_counts is not None:
+        row.exact_stock_counts = exact_stock_counts
+    row.updated_at = utcnow()
+    await session.flush()
+    forget_shop(shop.id)
+    return _choices(row)

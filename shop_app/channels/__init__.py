@@ -1,0 +1,1 @@
+"""Where shoppers reach the desk: the storefront widget."""

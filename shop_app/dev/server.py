@@ -1,0 +1,137 @@
+"""``shop-app dev``: the simulated store and the app together on one machine, the app installed into the
+store through the real install flow (authorize → approve → callback → code exchange), as a browser would.
+
+The store is a separate program that stands where Shopify stands (``devstore``): this module only starts
+it beside the app and talks to it over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from devstore.config import AppProxy, StoreConfig
+from devstore.server import create_store_app
+from shop_app.database import migrate
+from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
+from shop_app.main import create_app
+from shop_app.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+STORE_PORT = 8081
+INSTALL_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class DevOptions:
+    store_port: int = STORE_PORT
+    orders: int = 2000
+    customers: int = 400
+    products: int = 40
+    seed: int = 1
+    activity: bool = False
+
+
+def dev_settings(environ: Mapping[str, str], store_url: str) -> Settings:
+    """The embedded defaults, pointed at the simulated store instead of Shopify."""
+    env = dict(environ)
+    env.setdefault("SHOPIFY_SHOP_URL_TEMPLATE", f"{store_url}/s/{{shop}}")
+    env.setdefault("SHOP_APP_REGISTER_WEBHOOKS", "1")
+    return load_settings(env)
+
+
+def store_config(settings: Settings, options: DevOptions) -> StoreConfig:
+    return StoreConfig(
+        data_dir=settings.data_dir / "devstore",
+        port=options.store_port,
+        apps={settings.api_key: settings.api_secret.reveal()},
+        compliance_urls={settings.api_key: f"{settings.app_url}/webhooks/compliance"},
+        app_urls={settings.api_key: f"{settings.app_url}/app"},
+        app_proxies={settings.api_key: AppProxy(url=f"{settings.app_url}/proxy/support")},
+        widget_script_url=f"{settings.app_url}/static/widget/widget.js",
+        auto_approve=True,
+        activity=options.activity,
+        seed=options.seed,
+        orders=options.orders,
+        customers=options.customers,
+        products=options.products,
+    )
+
+
+async def install_through_browser(settings: Settings, shop: str) -> None:
+    """Walk the authorization code grant as a browser does: cookies kept, redirects followed."""
+    async with httpx.AsyncClient(follow_redirects=True, timeout=INSTALL_TIMEOUT_SECONDS) as browser:
+        response = await browser.get(f"{settings.app_url}/auth/install", params={"shop": shop})
+    if response.status_code != 200 or response.url.path != "/app":
+        raise RuntimeError(
+            f"installing into {shop} failed: HTTP {response.status_code} at {response.url.path}"
+        )
+
+
+async def _wait_started(server: uvicorn.Server) -> None:
+    while not server.started:
+        if server.should_exit:
+            raise RuntimeError("a server stopped while starting")
+        await asyncio.sleep(0.05)
+
+
+async def run_dev(options: DevOptions) -> int:
+    store_url = f"http://127.0.0.1:{options.store_port}"
+    settings = dev_settings(os.environ, store_url)
+    migrate(settings.database_url)
+    config = store_config(settings, options)
+    print(
+        f"Preparing the simulated store in {config.data_dir} (the first run generates its data)…", flush=True
+    )
+    store = uvicorn.Server(
+        uvicorn.Config(
+            create_store_app(config), host="127.0.0.1", port=options.store_port, log_level="warning"
+        )
+    )
+    app = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    )
+    servers = [asyncio.create_task(store.serve()), asyncio.create_task(app.serve())]
+    try:
+        await asyncio.gather(_wait_started(store), _wait_started(app))
+        for shop in config.shops:
+            await install_through_browser(settings, shop)
+        email, password = await ensure_demo_agent(settings, config.shops)
+        seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
+        _print_urls(settings, store_url, config.shops, agent=(email, password))
+        await asyncio.gather(*servers)
+        seeding.cancel()
+    finally:
+        store.should_exit = app.should_exit = True
+        await asyncio.gather(*servers, return_exceptions=True)
+    return 0
+
+
+def _print_urls(
+    settings: Settings, store_url: str, shops: tuple[str, ...], *, agent: tuple[str, str]
+) -> None:
+    lines = ["", "Order Desk is running on its embedded defaults, installed into the simulated store.", ""]
+    for shop in shops:
+        lines += [
+            f"  {shop}",
+            f"    store admin (opens the embedded app with a session token): {store_url}/s/{shop}/admin",
+            f"    demo storefront with the chat widget:                      {store_url}/s/{shop}/",
+        ]
+    lines += [
+        "",
+        f"  agent console: {settings.app_url}/console  (shop {shops[0]}, {agent[0]}, password {agent[1]})",
+        f"  API document:  {settings.app_url}/api/v1/openapi.json",
+        f"  app health:    {settings.app_url}/healthz",
+        "  Each shop's first sync started after its install; watch it on the embedded page or run",
+        "  `shop-app sync --shop DOMAIN`. Three demo conversations appear once customers are mirrored.",
+        "  Stop with Ctrl+C.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,480 @@
+"""Tickets and their messages: opening a conversation, replying, notes, status and assignment, and the
+agents' ticket list. First-response time is the first reply by an agent or the bot; resolution time is
+set when a ticket is resolved and cleared if the customer writes again."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, false, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from shop_app.errors import BadRequest, NotFound
+from shop_app.formats.emails import normalise_email
+from shop_app.formats.phone_numbers import to_e164
+from shop_app.helpdesk.customer_matching import apply_link, match_contact
+from shop_app.models import (
+    Agent,
+    AuthorType,
+    Channel,
+    Contact,
+    Customer,
+    Membership,
+    Message,
+    Order,
+    Shop,
+    Ticket,
+    TicketStatus,
+)
+from shop_app.models.base import utcnow
+
+MAX_ROW_ID = 2**31 - 1
+PREVIEW_CHARS = 140
+MAX_LIST_LIMIT = 100
+ORDER_NAME_CHARS = frozenset("#0123456789")
+
+
+class TicketView(StrEnum):
+    ALL = "all"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDetails:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    ticket: Ticket
+    contact: Contact
+    assignee: Agent | None
+    last_message_preview: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPage:
+    rows: list[TicketRow]
+    next_cursor: str | None
+
+
+def _id(value: int | None) -> int:
+    assert value is not None, "row not flushed"
+    return value
+
+
+# ---- contacts
+
+
+async def find_or_create_contact(
+    session: AsyncSession, *, shop: Shop, details: ContactDetails, storefront_customer_id: int | None = None
+) -> Contact:
+    """The shop's contact with this verified storefront id, email or phone, else a new one."""
+    shop_id = _id(shop.id)
+    email = normalise_email(details.email) if details.email else None
+    phone = to_e164(details.phone, default_region=shop.country_code) if details.phone else None
+    if details.email and email is None:
+        raise BadRequest("The email address is not valid", code="invalid_email")
+    contact: Contact | None = None
+    for column, value in (
+        (Contact.storefront_customer_id, storefront_customer_id),
+        (Contact.email, email),
+        (Contact.phone, phone),
+    ):
+        if value is None:
+            continue
+        contact = (
+            await session.execute(
+                select(Contact)
+                .where(col(Contact.shop_id) == shop_id, col(column) == value)
+                .order_by(col(Contact.id))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if contact is not None:
+            break
+    if contact is None:
+        contact = Contact(shop_id=shop_id)
+        session.add(contact)
+    contact.name = details.name or contact.name
+    contact.email = email or contact.email
+    contact.phone = phone or contact.phone
+    contact.locale = details.locale or contact.locale
+    if storefront_customer_id is not None:
+        contact.storefront_customer_id = storefront_customer_id
+    contact.updated_at = utcnow()
+    await session.flush()
+    return contact
+
+
+async def access_contact(session: AsyncSession, *, shop_id: int, contact_id: int) -> Contact:
+    contact = await session.get(Contact, contact_id) if 0 < contact_id <= MAX_ROW_ID else None
+    if contact is None or contact.shop_id != shop_id:
+        raise NotFound("No such contact", code="contact_not_found")
+    return contact
+
+
+async def update_contact(
+    session: AsyncSession, *, shop: Shop, contact: Contact, changes: ContactDetails, fields: set[str]
+) -> list[Ticket]:
+    """Correct a contact's details; its tickets that no agent unlinked are matched again.
+    Returns the tickets whose link was looked at again."""
+    if "name" in fields:
+        contact.name = changes.name or None
+    if "email" in fields:
+        email = normalise_email(changes.email) if changes.email else None
+        if changes.email and email is None:
+            raise BadRequest("The email address is not valid", code="invalid_email")
+        contact.email = email
+    if "phone" in fields:
+        phone = to_e164(changes.phone, default_region=shop.country_code) if changes.phone else None
+        if changes.phone and phone is None:
+            raise BadRequest("The phone number is not valid", code="invalid_phone")
+        contact.phone = phone
+    contact.updated_at = utcnow()
+    tickets = list(
+        (
+            await session.execute(
+                select(Ticket).where(
+                    col(Ticket.shop_id) == shop.id,
+                    col(Ticket.contact_id) == contact.id,
+                    col(Ticket.unlinked_by_agent).is_(False),
+                    col(Ticket.link_reason).is_distinct_from("agent"),
+                )
+            )
+        ).scalars()
+    )
+    if tickets:
+        decision = await match_contact(
+            session, shop=shop, contact=contact, storefront_customer_id=contact.storefront_customer_id
+        )
+        for ticket in tickets:
+            await apply_link(session, ticket=ticket, decision=decision)
+    await session.flush()
+    return tickets
+
+
+# ---- tickets and messages
+
+
+async def open_ticket(
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    contact: Contact,
+    channel: Channel,
+    subject: str,
+    first_message: str,
+) -> tuple[Ticket, Message]:
+    now = utcnow()
+    ticket = Ticket(
+        shop_id=_id(shop.id),
+        contact_id=_id(contact.id),
+        channel=channel,
+        subject=subject or first_message.splitlines()[0][:120],
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    message = await post_message(session, ticket=ticket, author_type=AuthorType.CUSTOMER, body=first_message)
+    decision = await match_contact(
+        session, shop=shop, contact=contact, storefront_customer_id=contact.storefront_customer_id
+    )
+    await apply_link(session, ticket=ticket, decision=decision)
+    await session.flush()
+    return ticket, message
+
+
+async def access_ticket(session: AsyncSession, *, shop_id: int, ticket_id: int) -> Ticket:
+    ticket = await session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ROW_ID else None
+    if ticket is None or ticket.shop_id != shop_id:
+        raise NotFound("No such ticket", code="ticket_not_found")
+    return ticket
+
+
+async def post_message(
+    session: AsyncSession, *, ticket: Ticket, author_type: AuthorType, body: str, agent_id: int | None = None
+) -> Message:
+    now = utcnow()
+    message = Message(
+        shop_id=ticket.shop_id,
+        ticket_id=_id(ticket.id),
+        author_type=author_type,
+        agent_id=agent_id,
+        body=body,
+        created_at=now,
+    )
+    session.add(message)
+    ticket.message_count += 1
+    ticket.updated_at = now
+    if author_type != AuthorType.NOTE:
+        ticket.last_message_at = now
+    if author_type == AuthorType.CUSTOMER and ticket.status != TicketStatus.OPEN:
+        ticket.status = TicketStatus.OPEN
+        ticket.resolved_at = None
+    if author_type in (AuthorType.AGENT, AuthorType.BOT) and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    await session.flush()
+    return message
+
+
+async def update_ticket(
+    session: AsyncSession,
+    *,
+    ticket: Ticket,
+    status: TicketStatus | None = None,
+    assignee_id: int | None = None,
+    assign: bool = False,
+    tags: list[str] | None = None,
+    subject: str | None = None,
+) -> Ticket:
+    """``assign`` says whether ``assignee_id`` was given (``None`` then unassigns)."""
+    now = utcnow()
+    if status is not None and status != ticket.status:
+        ticket.status = status
+        ticket.resolved_at = now if status == TicketStatus.RESOLVED else None
+    if assign:
+        if assignee_id is not None:
+            member = (
+                await session.execute(
+                    select(col(Membership.id)).where(
+                        col(Membership.shop_id) == ticket.shop_id, col(Membership.agent_id) == assignee_id
+                    )
+                )
+            ).first()
+            if member is None:
+                raise NotFound("No such agent in this shop", code="agent_not_found")
+        ticket.assignee_id = assignee_id
+    if tags is not None:
+        ticket.tags = list(dict.fromkeys(tags))
+    if subject is not None:
+        ticket.subject = subject
+    ticket.updated_at = now
+    await session.flush()
+    return ticket
+
+
+async def ticket_messages(
+    session: AsyncSession, *, ticket: Ticket, after_id: int = 0, limit: int = 500
+) -> list[tuple[Message, Agent | None]]:
+    rows = await session.execute(
+        select(Message, Agent)
+        .outerjoin(Agent, col(Agent.id) == col(Message.agent_id))
+        .where(col(Message.ticket_id) == ticket.id, col(Message.id) > after_id)
+        .order_by(col(Message.id))
+        .limit(limit)
+    )
+    return [(message, agent) for message, agent in rows]
+
+
+async def ticket_row(session: AsyncSession, *, ticket: Ticket) -> TicketRow:
+    contact = await session.get(Contact, ticket.contact_id)
+    assert contact is not None
+    assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    previews = await _previews(session, [_id(ticket.id)])
+    return TicketRow(ticket, contact, assignee, previews.get(_id(ticket.id)))
+
+
+# ---- the ticket list
+
+
+def _encode_cursor(ticket: Ticket) -> str:
+    raw = json.dumps([ticket.last_message_at.isoformat(), ticket.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        moment, ticket_id = json.loads(raw)
+        when = datetime.fromisoformat(moment)
+        if not isinstance(ticket_id, int) or when.tzinfo is None:
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise BadRequest("The cursor is not one this API gave", code="invalid_cursor") from None
+    return when, ticket_id
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    status: TicketStatus | None = None,
+    view: TicketView = TicketView.ALL,
+    agent_id: int | None = None,
+    query: str | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> TicketPage:
+    shop_id = _id(shop.id)
+    limit = max(1, min(limit, MAX_LIST_LIMIT))
+    statement = (
+        select(Ticket, Contact, Agent)
+        .join(Contact, col(Contact.id) == col(Ticket.contact_id))
+        .outerjoin(Agent, col(Agent.id) == col(Ticket.assignee_id))
+        .where(col(Ticket.shop_id) == shop_id)
+    )
+    if status is not None:
+        statement = statement.where(col(Ticket.status) == status)
+    if view is TicketView.MINE:
+        statement = statement.where(col(Ticket.assignee_id) == agent_id)
+    elif view is TicketView.UNASSIGNED:
+        statement = statement.where(col(Ticket.assignee_id).is_(None))
+    if query and query.strip():
+        statement = await _search(session, statement, shop=shop, query=query.strip())
+    if cursor:
+        moment, ticket_id = _decode_cursor(cursor)
+        statement = statement.where(
+            tuple_(col(Ticket.last_message_at), col(Ticket.id)) < tuple_(moment, ticket_id)
+        )
+    rows = list(
+        (
+            await session.execute(
+                statement.order_by(col(Ticket.last_message_at).desc(), col(Ticket.id).desc()).limit(limit + 1)
+            )
+        ).all()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    previews = await _previews(session, [_id(ticket.id) for ticket, _, _ in rows])
+    page = [
+        TicketRow(ticket, contact, agent, previews.get(_id(ticket.id))) for ticket, contact, agent in rows
+    ]
+    return TicketPage(page, _encode_cursor(rows[-1][0]) if more and rows else None)
+
+
+async def _search(
+    session: AsyncSession, statement: Select[Ticket, Contact, Agent], *, shop: Shop, query: str
+) -> Select[Ticket, Contact, Agent]:
+    """By order name (``#1001``/``1001``), email or phone: the tickets of that contact or linked customer
+    (a guest link always carries its contact's own email or phone). The contacts and customers are looked
+    up first by their indexes, then their tickets by theirs: an OR across the joined tables would make the
+    database walk every ticket of the shop."""
+    shop_id = _id(shop.id)
+    compact = query.replace(" ", "")
+    emails: list[str] = []
+    phones: list[str] = []
+    customer_ids: list[int] = []
+    if "@" in query:
+        email = normalise_email(query)
+        if email is None:
+            raise BadRequest("That is not an email address", code="invalid_query")
+        emails = [email]
+        customer_ids = await _scalars(
+            session,
+            select(col(Customer.shopify_id)).where(
+                col(Customer.shop_id) == shop_id, col(Customer.email) == email
+            ),
+        )
+    elif compact and set(compact) <= ORDER_NAME_CHARS and (compact.startswith("#") or len(compact) < 8):
+        name = compact if compact.startswith("#") else f"#{compact}"
+        found = (
+            await session.execute(
+                select(col(Order.customer_shopify_id), col(Order.email)).where(
+                    col(Order.shop_id) == shop_id, col(Order.name) == name
+                )
+            )
+        ).all()
+        customer_ids = [row[0] for row in found if row[0] is not None]
+        emails = [row[1] for row in found if row[1]]
+    elif (phone := to_e164(query, default_region=shop.country_code)) is not None:
+        phones = [phone]
+        customer_ids = await _scalars(
+            session,
+            select(col(Customer.shopify_id)).where(
+                col(Customer.shop_id) == shop_id, col(Customer.phone) == phone
+            ),
+        )
+    else:
+        return statement.where(
+            or_(
+                col(Ticket.subject).icontains(query, autoescape=True),
+                col(Contact.name).icontains(query, autoescape=True),
+            )
+        )
+    contact_ids: list[int] = []
+    for column, values in ((col(Contact.email), emails), (col(Contact.phone), phones)):
+        if values:
+            contact_ids += await _scalars(
+                session, select(col(Contact.id)).where(col(Contact.shop_id) == shop_id, column.in_(values))
+            )
+    ticket_ids: set[int] = set()
+    for owner, ids in (
+        (col(Ticket.contact_id), contact_ids),
+        (col(Ticket.customer_shopify_id), customer_ids),
+    ):
+        if ids:
+            ticket_ids.update(
+                await _scalars(
+                    session, select(col(Ticket.id)).where(col(Ticket.shop_id) == shop_id, owner.in_(ids))
+                )
+            )
+    return statement.where(col(Ticket.id).in_(sorted(ticket_ids)) if ticket_ids else false())
+
+
+async def _scalars(session: AsyncSession, statement: Select[Any]) -> list[Any]:
+    return list((await session.execute(statement)).scalars())
+
+
+async def _previews(session: AsyncSession, ticket_ids: list[int]) -> dict[int, str]:
+    """The last message the customer can see, per ticket (notes are not previewed)."""
+    if not ticket_ids:
+        return {}
+    latest = (
+        select(func.max(col(Message.id)))
+        .where(col(Message.ticket_id).in_(ticket_ids), col(Message.author_type) != AuthorType.NOTE)
+        .group_by(col(Message.ticket_id))
+    )
+    rows = await session.execute(
+        select(col(Message.ticket_id), col(Message.body)).where(col(Message.id).in_(latest))
+    )
+    return {ticket_id: body[:PREVIEW_CHARS] for ticket_id, body in rows}
+
+
+async def search_customers(
+    session: AsyncSession, *, shop: Shop, query: str, limit: int = 10
+) -> list[Customer]:
+    """Customers to re-link a ticket to: by email, phone, order name or name."""
+    shop_id = _id(shop.id)
+    text = query.strip()
+    if not text:
+        return []
+    statement = select(Customer).where(col(Customer.shop_id) == shop_id)
+    email = normalise_email(text) if "@" in text else None
+    compact = text.replace(" ", "")
+    phone = to_e164(text, default_region=shop.country_code) if not email else None
+    if email:
+        statement = statement.where(col(Customer.email) == email)
+    elif compact.startswith("#") and set(compact) <= ORDER_NAME_CHARS:
+        owner = select(col(Order.customer_shopify_id)).where(
+            col(Order.shop_id) == shop_id, col(Order.name) == compact
+        )
+        statement = statement.where(col(Customer.shopify_id).in_(owner))
+    elif phone:
+        statement = statement.where(col(Customer.phone) == phone)
+    else:
+        first = func.coalesce(Customer.first_name, "")
+        last = func.coalesce(Customer.last_name, "")
+        statement = statement.where(
+            or_(
+                *(
+                    name.icontains(text, autoescape=True)
+                    for name in (first, last, last + " " + first, first + " " + last)
+                )
+            )
+        )
+    rows = await session.execute(statement.order_by(col(Customer.id)).limit(limit))
+    return list(rows.scalars())

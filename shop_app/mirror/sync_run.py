@@ -1,0 +1,178 @@
+"""A run of a shop's sync under its lease: one process at a time per shop, its checkpoints and progress
+committed with each page's rows, a heartbeat renewing the lease, and the failure recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from shop_app.database import transaction
+from shop_app.mirror.resources import RESOURCES, MirrorReader, Writer
+from shop_app.mirror.sync_states import (
+    LEASE_RENEW_SECONDS,
+    LeaseLost,
+    Phase,
+    get_sync_state,
+    new_owner,
+    release_lease,
+    renew_lease,
+    save_under_lease,
+    take_lease,
+)
+from shop_app.mirror.writes import UpsertResult
+from shop_app.models import Shop, SyncState
+from shop_app.runtime import admin_client
+
+if TYPE_CHECKING:
+    from shop_app.runtime import Services
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_LENGTH = 500
+
+
+class SyncRun:
+    """One process's run of a shop's sync under its lease: the checkpoints and progress it commits."""
+
+    def __init__(self, services: Services, *, shop: Shop, owner: str, state: SyncState) -> None:
+        assert shop.id is not None
+        self.services = services
+        self.shop = shop
+        self.shop_id: int = shop.id
+        self.owner = owner
+        self.client = admin_client(services, shop)
+        self.reader = MirrorReader(self.client)
+        self.checkpoints: dict[str, Any] = copy.deepcopy(state.checkpoints or {})
+        self.progress: dict[str, Any] = copy.deepcopy(state.progress or {})
+        self._clock = time.monotonic
+        self._started = self._clock()
+        self._done_at_start = 0
+
+    def entry(self, name: str) -> dict[str, Any]:
+        resources = self.checkpoints.setdefault("resources", {})
+        entry: dict[str, Any] = resources.setdefault(
+            name, {"cursor": None, "done": 0, "complete": False, "mode": "pages"}
+        )
+        return entry
+
+    def start_rate(self) -> None:
+        self._started = self._clock()
+        self._done_at_start = self._done()
+
+    def _done(self) -> int:
+        return sum(int(e.get("done", 0)) for e in (self.checkpoints.get("resources") or {}).values())
+
+    def _progress_with(self, checkpoints: Mapping[str, Any]) -> dict[str, Any]:
+        progress = copy.deepcopy(self.progress)
+        shown = progress.setdefault("resources", {})
+        for name, entry in (checkpoints.get("resources") or {}).items():
+            total = shown.get(name, {}).get("total")
+            done = int(entry.get("done", 0))
+            if entry.get("complete") or (total is not None and done > total):
+                total = done
+            shown[name] = {"done": done, "total": total, "mode": entry.get("mode", "pages")}
+        done_now = sum(int(e.get("done", 0)) for e in (checkpoints.get("resources") or {}).values())
+        elapsed = max(self._clock() - self._started, 1e-6)
+        rate = (done_now - self._done_at_start) / elapsed
+        remaining = sum(
+            max(0, int(s["total"]) - int(s["done"])) for s in shown.values() if s.get("total") is not None
+        )
+        progress["rate_per_second"] = round(rate, 2)
+        progress["eta_seconds"] = round(remaining / rate, 1) if rate > 0 else None
+        return progress
+
+    async def save(self, **values: Any) -> None:
+        async with transaction(self.services.sessions) as session:
+            await save_under_lease(session, shop_id=self.shop_id, owner=self.owner, **values)
+
+    async def commit(
+        self, name: str, write: Writer | None, *, added: int, complete: bool, **entry_values: Any
+    ) -> UpsertResult:
+        """Upsert a page and move its checkpoint, in one transaction, if this run still holds the lease."""
+        checkpoints = copy.deepcopy(self.checkpoints)
+        entry = checkpoints.setdefault("resources", {}).setdefault(name, {})
+        entry.update(entry_values)
+        entry["done"] = int(entry.get("done", 0)) + added
+        entry["complete"] = complete
+        progress = self._progress_with(checkpoints)
+        result = UpsertResult()
+        async with transaction(self.services.sessions) as session:
+            if write is not None:
+                result = await write(session)
+            await save_under_lease(
+                session, shop_id=self.shop_id, owner=self.owner, checkpoints=checkpoints, progress=progress
+            )
+        self.checkpoints, self.progress = checkpoints, progress
+        return result
+
+    async def set_totals(self, totals: Mapping[str, int | None]) -> None:
+        shown = self.progress.setdefault("resources", {})
+        for name in RESOURCES:
+            entry = self.entry(name)
+            shown[name] = {
+                "done": int(entry.get("done", 0)),
+                "total": int(entry["done"]) if entry.get("complete") else totals.get(name),
+                "mode": entry.get("mode", "pages"),
+            }
+        await self.save(progress=self.progress, checkpoints=self.checkpoints)
+
+
+async def _heartbeat(services: Services, *, shop_id: int, owner: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE_RENEW_SECONDS)
+        try:
+            if not await renew_lease(services.sessions, shop_id=shop_id, owner=owner):
+                return
+        except Exception:  # a missed renewal is retried; the lease outlives several of them
+            logger.warning("sync lease renewal failed shop_id=%s", shop_id, exc_info=True)
+
+
+async def _record_failure(run: SyncRun, error: BaseException) -> None:
+    message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    with contextlib.suppress(LeaseLost):
+        await run.save(phase=Phase.FAILED.value, last_error=message)
+
+
+async def _load_shop(services: Services, shop_id: int) -> Shop | None:
+    async with services.sessions() as session:
+        shop = await session.get(Shop, shop_id)
+    return shop if shop is not None and shop.is_active else None
+
+
+Body = Callable[[SyncRun], Awaitable[Any]]
+
+
+async def run_under_lease(services: Services, *, shop_id: int, body: Body, what: str) -> tuple[bool, Any]:
+    """Run ``body`` holding the shop's sync lease; (False, None) when another process holds it."""
+    shop = await _load_shop(services, shop_id)
+    if shop is None:
+        return False, None
+    owner = new_owner()
+    if not await take_lease(services.sessions, shop_id=shop_id, owner=owner):
+        logger.info("%s skipped: another sync holds the lease shop=%s", what, shop.domain)
+        return False, None
+    heartbeat = asyncio.create_task(_heartbeat(services, shop_id=shop_id, owner=owner))
+    try:
+        async with services.sessions() as session:
+            state = await get_sync_state(session, shop_id=shop_id)
+        assert state is not None
+        run = SyncRun(services, shop=shop, owner=owner, state=state)
+        try:
+            return True, await body(run)
+        except LeaseLost:
+            logger.warning("%s stopped: the sync lease was lost shop=%s", what, shop.domain)
+            return False, None
+        except Exception as error:
+            logger.warning("%s failed shop=%s error=%s", what, shop.domain, type(error).__name__)
+            await _record_failure(run, error)
+            raise
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        await release_lease(services.sessions, shop_id=shop_id, owner=owner)

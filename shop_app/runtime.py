@@ -1,0 +1,49 @@
+"""The resources a process shares (built once by the lifespan or the worker command) and what they make."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from integrations.shopify.admin_graphql import AdminGraphQLClient
+from integrations.shopify.app_config import AppConfig
+from integrations.shopify.oauth import OAuthClient
+from shop_app.database import SessionFactory
+from shop_app.encryption import Cipher
+from shop_app.live_events import EventBus
+from shop_app.models import Shop
+from shop_app.settings import Settings
+from shop_app.shops.access_tokens import AccessTokens
+from shop_app.shops.directory import ShopDirectory
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What tasks and routes share: built once per process by the lifespan (or the worker command)."""
+
+    settings: Settings
+    app_config: AppConfig
+    sessions: SessionFactory
+    cipher: Cipher
+    http: httpx.AsyncClient
+    oauth: OAuthClient
+    access_tokens: AccessTokens
+    shop_directory: ShopDirectory
+    events: EventBus
+
+    @property
+    def digest_key(self) -> str:
+        return self.settings.session_secret.reveal()
+
+
+def admin_client(services: Services, shop: Shop) -> AdminGraphQLClient:
+    async def token() -> str:
+        return await services.access_tokens.for_shop(shop)
+
+    return AdminGraphQLClient(
+        services.http,
+        shop_url=services.settings.shop_url(shop.domain),
+        api_version=services.app_config.api_version,
+        access_token=token,
+    )
