@@ -56,7 +56,8 @@ from profile_api import (  # profile_api puts the project on sys.path
 from shop_app.answers import Trust, answer_message, forget_shop_cache, shop_hints
 from shop_app.answers.understanding import understand
 from shop_app.database import make_engine, make_session_factory, migrate, sync_url, transaction
-from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket
+from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
+from shop_app.helpdesk.tickets import open_ticket
 from shop_app.models import Channel, InventoryLevel, Order, Product, ProductVariant, Shop
 
 KINDS = ("order+proof", "signed-in", "stock", "handoff")

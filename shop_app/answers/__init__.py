@@ -6,16 +6,9 @@ from shop_app.answers.answer_settings import (
     get_answer_settings,
     update_answer_settings,
 )
-from shop_app.answers.engine import (
-    HANDOFF_TAG,
-    PRIORITY_TAG,
-    Decision,
-    answer_message,
-    forget_shop_cache,
-    preview_template,
-    shop_hints,
-    ticket_decisions,
-)
+from shop_app.answers.audit import preview_template, ticket_decisions
+from shop_app.answers.engine import HANDOFF_TAG, PRIORITY_TAG, Decision, answer_message
+from shop_app.answers.shop_config import forget_shop_cache, shop_hints
 from shop_app.answers.templates import (
     DEFAULTS,
     LANGUAGES,

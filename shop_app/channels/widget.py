@@ -19,7 +19,8 @@ from sqlmodel import col
 from shop_app.answers import Trust, answer_message
 from shop_app.errors import BadRequest, Unauthorized
 from shop_app.formats.emails import normalise_email
-from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket, post_message
+from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
+from shop_app.helpdesk.tickets import open_ticket, post_message
 from shop_app.models import (
     Agent,
     AuthorType,

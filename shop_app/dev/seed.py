@@ -13,7 +13,8 @@ from sqlmodel import col
 
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
 from shop_app.helpdesk.agents import add_membership, create_agent, get_agent_by_email
-from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket
+from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
+from shop_app.helpdesk.tickets import open_ticket
 from shop_app.models import Channel, Customer, Order, Role, Ticket
 from shop_app.settings import Settings
 from shop_app.shops.installation import get_shop

@@ -10,21 +10,18 @@ statements are built once, with bound parameters, so a request only binds and ru
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Select, Table, and_, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop_app.formats.display import Formatter, UiLocale, currency_amount, formatter, iso_utc
-from shop_app.formats.order_words import PlainWord, WordKind, describe, stock_level
-from shop_app.formats.tracking_links import tracking_url
+from shop_app.formats.display import Formatter, formatter
+from shop_app.helpdesk.profile_shapes import aware, customer_facts, profile_order, stock_of, when
 from shop_app.models import (
     Contact,
     Customer,
@@ -38,24 +35,7 @@ from shop_app.models import (
     Ticket,
 )
 from shop_app.models.base import utcnow
-from shop_app.schemas.profiles import (
-    CustomerFacts,
-    CustomerProfile,
-    Delivery,
-    EarlierTicket,
-    GuestFacts,
-    LocationStock,
-    Money,
-    OrderItem,
-    ProfileOrder,
-    Shipment,
-    ShipmentEvent,
-    ShippingAddress,
-    Stock,
-    Tracking,
-    When,
-    Word,
-)
+from shop_app.schemas.profiles import CustomerProfile, EarlierTicket, GuestFacts, Stock
 
 CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
 ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
@@ -120,8 +100,8 @@ async def build_profile(
 
     orders = (await connection.execute(_orders_statement(by), params)).all()
     total_orders = int(orders[0].total_orders) if orders else 0
-    first_at = _aware(orders[0].first_at) if orders else None
-    last_at = _aware(orders[0].last_at) if orders else None
+    first_at = aware(orders[0].first_at) if orders else None
+    last_at = aware(orders[0].last_at) if orders else None
     order_ids = [row.id for row in orders]
     # always ``limit`` ids (0 matches no row), so each statement's text is the same on every call and
     # PostgreSQL keeps one prepared plan for it instead of planning again per number of orders
@@ -141,15 +121,15 @@ async def build_profile(
     tickets = (await connection.execute(_tickets_statement(by), params)).all()
 
     return CustomerProfile(
-        as_of=_when(fmt, as_of),
+        as_of=when(fmt, as_of),
         customer=None
         if customer_row is None
-        else _customer(fmt, customer_row, first_at=first_at, last_at=last_at),
+        else customer_facts(fmt, customer_row, first_at=first_at, last_at=last_at),
         guest=None
         if target.customer_shopify_id is not None
         else GuestFacts(email=target.guest_email, phone=target.guest_phone),
         orders=[
-            _order(
+            profile_order(
                 fmt,
                 order,
                 items_by_order.get(order.id, []),
@@ -160,7 +140,7 @@ async def build_profile(
         ],
         more_orders=max(0, total_orders - len(orders)),
         earlier_tickets=[
-            EarlierTicket(id=t.id, subject=t.subject, status=t.status, created_at=_when(fmt, t.created_at))
+            EarlierTicket(id=t.id, subject=t.subject, status=t.status, created_at=when(fmt, t.created_at))
             for t in tickets
         ],
     )
@@ -349,291 +329,7 @@ def _items_and_stock(found: Iterable[Record], fmt: Formatter) -> tuple[list[Reco
         if row.location_shopify_id is not None:
             levels[variant_id][row.location_shopify_id] = row
     stock = {
-        variant_id: _stock_of(fmt, policy, list(levels.get(variant_id, {}).values()))
+        variant_id: stock_of(fmt, policy, list(levels.get(variant_id, {}).values()))
         for variant_id, policy in policies.items()
     }
     return list(items.values()), stock
-
-
-# Shapes ---------------------------------------------------------------------------------------------
-
-
-def _aware(moment: datetime | str | None) -> datetime | None:
-    """An aggregate over a UTC column comes back without its type: naive (or text) on SQLite."""
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _when(fmt: Formatter, moment: datetime) -> When:
-    return When(iso=iso_utc(moment), display=fmt.moment_text(moment))
-
-
-def _optional_when(fmt: Formatter, moment: datetime | None) -> When | None:
-    return None if moment is None else _when(fmt, moment)
-
-
-def _word(plain: PlainWord) -> Word:
-    return Word(code=plain.code, text=plain.text)
-
-
-def _money(fmt: Formatter, amount: str | None, currency: str | None) -> Money | None:
-    number = fmt.parse_amount(amount)
-    if number is None:
-        return None
-    code = (currency or fmt.currency).upper()
-    return Money(amount=currency_amount(number, code), currency=code, display=fmt.money_text(number, code))
-
-
-def _customer(
-    fmt: Formatter, row: Record, *, first_at: datetime | None, last_at: datetime | None
-) -> CustomerFacts:
-    address = row.default_address or {}
-    phones = _unique([row.phone, address.get("phone")])
-    return CustomerFacts(
-        id=row.shopify_id,
-        name=person_name(row.first_name, row.last_name),
-        emails=_unique([row.email]),
-        phones=phones,
-        tags=list(row.tags or []),
-        note=row.note,
-        amount_spent=_money(fmt, row.amount_spent, row.currency),
-        orders_count=row.orders_count,
-        first_order_at=_optional_when(fmt, first_at),
-        last_order_at=_optional_when(fmt, last_at),
-        synced_at=_when(fmt, row.synced_at),
-    )
-
-
-def _order(
-    fmt: Formatter,
-    row: Record,
-    items: Sequence[Record],
-    shipments: Sequence[Record],
-    stock: dict[int, Stock],
-) -> ProfileOrder:
-    locale = fmt.locale
-    return ProfileOrder(
-        id=row.shopify_id,
-        name=row.name,
-        created_at=_when(fmt, row.created_at),
-        financial_status=_word(describe(WordKind.FINANCIAL, row.financial_status, locale=locale)),
-        fulfillment_status=_word(describe(WordKind.FULFILLMENT, row.fulfillment_status, locale=locale)),
-        cancelled_at=_optional_when(fmt, row.cancelled_at),
-        cancel_reason=None
-        if row.cancel_reason is None
-        else describe(WordKind.CANCEL_REASON, row.cancel_reason, locale=locale).text,
-        total=_money(fmt, row.total_price, row.currency),
-        items=[
-            OrderItem(
-                title=item.title,
-                variant_title=item.variant_title,
-                sku=item.sku,
-                quantity=item.quantity,
-                variant_id=item.variant_shopify_id,
-                stock=None if item.variant_shopify_id is None else stock.get(item.variant_shopify_id),
-            )
-            for item in items
-        ],
-        shipping_address=address_lines(row.shipping_address),
-        delivery=requested_delivery(row.custom_attributes or [], fmt),
-        shipments=[_shipment(fmt, shipment) for shipment in shipments],
-        synced_at=_when(fmt, row.synced_at),
-    )
-
-
-def _shipment(fmt: Formatter, row: Record) -> Shipment:
-    tracking = [
-        Tracking(
-            number=str(entry.get("number") or ""),
-            url=tracking_url(
-                company=entry.get("company"),
-                number=str(entry.get("number") or ""),
-                given_url=entry.get("url"),
-                locale=fmt.locale,
-            ),
-            company=entry.get("company"),
-        )
-        for entry in row.tracking or []
-        if entry.get("number")
-    ]
-    carrier = next((entry.company for entry in tracking if entry.company), None)
-    events = row.events or []
-    last_event = None
-    if events:
-        last = events[-1]
-        last_event = ShipmentEvent(
-            status=_word(describe(WordKind.SHIPMENT, last.get("status"), locale=fmt.locale)),
-            at=_when(fmt, datetime.fromisoformat(last["happened_at"])),
-            message=last.get("message"),
-        )
-    return Shipment(
-        id=row.shopify_id,
-        status=_word(describe(WordKind.SHIPMENT, row.display_status or row.status, locale=fmt.locale)),
-        carrier=carrier,
-        tracking=tracking,
-        estimated_delivery_at=_optional_when(fmt, row.estimated_delivery_at),
-        delivered_at=_optional_when(fmt, row.delivered_at),
-        last_event=last_event,
-    )
-
-
-def _stock_of(fmt: Formatter, policy: str | None, levels: Sequence[Record]) -> Stock:
-    def total(name: str) -> int | None:
-        values = [getattr(level, name) for level in levels if getattr(level, name) is not None]
-        return sum(values) if values else None
-
-    available = total("available")
-    return Stock(
-        available=available,
-        on_hand=total("on_hand"),
-        incoming=total("incoming"),
-        policy=policy,
-        level=_word(describe(WordKind.STOCK, stock_level(available, policy=policy), locale=fmt.locale)),
-        locations=[
-            LocationStock(id=level.location_shopify_id, name=level.location_name, available=level.available)
-            for level in sorted(
-                levels, key=lambda level: (level.location_name or "", level.location_shopify_id)
-            )
-        ],
-    )
-
-
-def _unique(values: Sequence[str | None]) -> list[str]:
-    seen: list[str] = []
-    for value in values:
-        if value and value not in seen:
-            seen.append(value)
-    return seen
-
-
-# Names, addresses, delivery requests ---------------------------------------------------------------
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-
-
-def person_name(first: str | None, last: str | None) -> str | None:
-    """Japanese names family name first (``山田 花子``), others given name first (``Jane Doe``)."""
-    first, last = (first or "").strip(), (last or "").strip()
-    if not first and not last:
-        return None
-    parts = [last, first] if _CJK.search(first + last) else [first, last]
-    return " ".join(part for part in parts if part)
-
-
-def address_lines(address: dict[str, Any] | None) -> ShippingAddress | None:
-    """As written on a parcel: Japanese addresses postcode first and prefecture to building, others
-    street first and country last."""
-    if not address:
-        return None
-
-    def field(name: str) -> str:
-        return str(address.get(name) or "").strip()
-
-    if field("country_code").upper() == "JP":
-        postcode = field("zip")
-        lines = [
-            f"〒{postcode}" if postcode else "",
-            field("province") + field("city") + field("address1"),
-            field("address2"),
-            field("company"),
-            field("name"),
-        ]
-    else:
-        region = " ".join(
-            part for part in (field("province_code") or field("province"), field("zip")) if part
-        )
-        lines = [
-            field("name"),
-            field("company"),
-            field("address1"),
-            field("address2"),
-            ", ".join(part for part in (field("city"), region) if part),
-            field("country"),
-        ]
-    kept = [line for line in lines if line]
-    return ShippingAddress(lines=kept) if kept else None
-
-
-_KEY_NOISE = re.compile(r"[\s_\-・:：]+")
-# Substrings of a custom attribute's name (NFKC, case-folded, without spaces or separators).
-_SLOT_KEYS = (
-    "時間帯",
-    "時間指定",
-    "希望時間",
-    "配達時間",
-    "配送時間",
-    "timeslot",
-    "deliverytime",
-    "deliveryslot",
-    "deliverywindow",
-    "timewindow",
-)
-_DATE_KEYS = ("希望日", "お届け日", "配達日", "配送日", "着日", "お届け予定日", "deliverydate", "deliveryday")
-_NO_PREFERENCE = frozenset({"指定なし", "なし", "希望なし", "指定無し", "none", "nopreference", "any", "-"})
-_DATE_VALUE = re.compile(r"(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
-_SLOT_RANGE = re.compile(
-    r"^(\d{1,2})(?::(\d{2}))?\s*時?\s*(?:〜|～|~|-|–|—|から)\s*(\d{1,2})(?::(\d{2}))?\s*時?(?:まで)?$"
-)
-_MORNING = frozenset({"午前中", "午前", "morning", "am"})
-
-
-def _key(name: str) -> str:
-    return _KEY_NOISE.sub("", unicodedata.normalize("NFKC", name).casefold())
-
-
-def requested_delivery(attributes: Sequence[Sequence[str]], fmt: Formatter) -> Delivery | None:
-    """The delivery day and time slot a customer asked for at checkout, from the order's custom
-    attributes (``配送希望日`` / ``配達時間帯`` / ``Delivery date`` / ``Time slot`` …)."""
-    day: str | None = None
-    slot: str | None = None
-    for pair in attributes:
-        if len(pair) != 2:
-            continue
-        key, value = _key(pair[0]), str(pair[1]).strip()
-        if not value:
-            continue
-        if slot is None and any(needle in key for needle in _SLOT_KEYS):
-            slot = delivery_slot(value, fmt.locale)
-        elif day is None and any(needle in key for needle in _DATE_KEYS):
-            day = delivery_day(value, fmt)
-    return None if day is None and slot is None else Delivery(date=day, slot=slot)
-
-
-def delivery_day(value: str, fmt: Formatter) -> str | None:
-    """A day written ``2026-11-24``, ``2026/11/24`` or ``2026年11月24日`` in the locale's format; other text
-    as written; "no preference" as none."""
-    text = unicodedata.normalize("NFKC", value).strip()
-    if _key(text) in _NO_PREFERENCE:
-        return None
-    found = _DATE_VALUE.search(text)
-    if found:
-        try:
-            return fmt.day_text(date(int(found[1]), int(found[2]), int(found[3])))
-        except ValueError:
-            return value.strip()
-    return value.strip()
-
-
-def delivery_slot(value: str, locale: UiLocale) -> str:
-    """``14時〜16時`` / ``14-16`` / ``14:00~16:00`` → ``14:00–16:00`` (en) or ``14時〜16時`` (ja);
-    ``午前中`` and "no preference" in the locale's words; other text as written."""
-    text = unicodedata.normalize("NFKC", value).strip()
-    key = _key(text)
-    japanese = locale == UiLocale.JA
-    if key in _NO_PREFERENCE:
-        return "指定なし" if japanese else "No preference"
-    if key in _MORNING:
-        return "午前中" if japanese else "Morning (before noon)"
-    found = _SLOT_RANGE.match(text)
-    if found:
-        start, start_minutes, end, end_minutes = found[1], found[2], found[3], found[4]
-        if int(start) < 24 and int(end) <= 24:
-            whole_hours = (start_minutes or "00") == "00" and (end_minutes or "00") == "00"
-            if japanese and whole_hours:
-                return f"{int(start)}時〜{int(end)}時"
-            start_at, end_at = f"{int(start)}:{start_minutes or '00'}", f"{int(end)}:{end_minutes or '00'}"
-            return f"{start_at}〜{end_at}" if japanese else f"{start_at}–{end_at}"
-    return value.strip()

@@ -27,7 +27,7 @@ from integrations.shopify.graphql_resources import (
 )
 from integrations.shopify.resources import Fulfillment, FulfillmentOrder, Order
 from shop_app.mirror import writes as mirror_writes
-from shop_app.mirror.writes import UpsertResult
+from shop_app.mirror.upserts import UpsertResult
 
 RESOURCES = ("locations", "products", "inventory", "customers", "orders")
 BULK_RESOURCES = frozenset({"customers", "orders"})

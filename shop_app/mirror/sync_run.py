@@ -24,7 +24,7 @@ from shop_app.mirror.sync_states import (
     save_under_lease,
     take_lease,
 )
-from shop_app.mirror.writes import UpsertResult
+from shop_app.mirror.upserts import UpsertResult
 from shop_app.models import Shop, SyncState
 from shop_app.runtime import admin_client
 

@@ -30,7 +30,7 @@ from shop_app.channels.widget import (
     start_conversation,
 )
 from shop_app.errors import AppError, BadRequest, NotFound, Unauthorized
-from shop_app.helpdesk.tickets import ContactDetails
+from shop_app.helpdesk.contacts import ContactDetails
 from shop_app.live_events import LiveEvent
 from shop_app.models import Message, Shop, Ticket, WidgetSession
 from shop_app.routes.request_state import services

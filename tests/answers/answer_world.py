@@ -14,7 +14,8 @@ from sqlmodel import col
 
 from shop_app.answers import Decision, Trust, answer_message, forget_shop_cache
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
-from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket, post_message
+from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
+from shop_app.helpdesk.tickets import open_ticket, post_message
 from shop_app.models import (
     AuthorType,
     Channel,

@@ -18,16 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrations.shopify import resources as r
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
+from shop_app.formats.delivery_requests import delivery_day, delivery_slot, requested_delivery
 from shop_app.formats.display import UiLocale, formatter
-from shop_app.helpdesk.profiles import (
-    ProfileTarget,
-    address_lines,
-    build_profile,
-    delivery_day,
-    delivery_slot,
-    person_name,
-    requested_delivery,
-)
+from shop_app.formats.names_and_addresses import address_lines, person_name
+from shop_app.helpdesk.profiles import ProfileTarget, build_profile
 from shop_app.mirror import writes as mirror_writes
 from shop_app.models import Channel, Contact, Shop, Ticket, TicketStatus
 from shop_app.schemas.profiles import CustomerProfile

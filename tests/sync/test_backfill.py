@@ -24,7 +24,8 @@ from integrations.shopify import admin_graphql
 from integrations.shopify.errors import ShopifyError, ShopifyUnavailable, Throttled
 from integrations.shopify.graphql import document
 from shop_app.database import transaction
-from shop_app.helpdesk.tickets import ContactDetails, find_or_create_contact, open_ticket
+from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
+from shop_app.helpdesk.tickets import open_ticket
 from shop_app.live_events import LiveEvent
 from shop_app.main import create_app
 from shop_app.mirror import backfill, read_back, sync_run

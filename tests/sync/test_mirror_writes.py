@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from integrations.shopify import resources as r
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
 from shop_app.mirror import writes as mirror_writes
-from shop_app.mirror.writes import UpsertResult
+from shop_app.mirror.upserts import UpsertResult
 from shop_app.models import (
     Customer,
     Fulfillment,

@@ -7,9 +7,11 @@ let csrfToken = "";
 // The session's first load, which brings the CSRF token: a write made before it ends waits for it (a
 // sign-out clicked as the page opens would otherwise be refused, and the session would stay open).
 let sessionLoad = null;
-// Set once the agent signs out: the calls still in flight then get 401, and must not send the browser to
-// sign in as if the session had expired (the sign-out sends it there itself).
+// Set once the agent signs out: no new call starts, and the sign-out waits for the calls in flight to end
+// before it ends the session (a call that reached the server after it would be answered 401, which the
+// browser reports as an error, and would send the browser to sign in as if the session had expired).
 let signingOut = false;
+const inFlight = new Set();
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -35,16 +37,23 @@ export async function request(method, path, body) {
     if (!csrfToken && sessionLoad) await sessionLoad.catch(() => {});
     headers["X-CSRF-Token"] = csrfToken;
   }
+  if (signingOut && !(method === "DELETE" && path === "/session")) {
+    throw new ApiError(401, "not_signed_in", t("login.expired"));
+  }
   let response;
+  const call = fetch(base + path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  inFlight.add(call);
   try {
-    response = await fetch(base + path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    response = await call;
   } catch {
     throw new ApiError(0, "network", t("error.network"));
+  } finally {
+    inFlight.delete(call);
   }
   if (response.status === 401) {
     if (!signingOut) window.location.assign(`${loginUrl}?expired=1`);
@@ -80,6 +89,7 @@ export function loadSession() {
 
 export async function signOut() {
   signingOut = true;
+  await Promise.allSettled([...inFlight]);
   try {
     await request("DELETE", "/session");
   } finally {

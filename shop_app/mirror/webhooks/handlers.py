@@ -26,6 +26,7 @@ from shop_app.encryption import Cipher
 from shop_app.helpdesk import customer_matching
 from shop_app.mirror import bulk_backfill, read_back, shop_details
 from shop_app.mirror import writes as mirror_writes
+from shop_app.mirror.upserts import UpsertResult
 from shop_app.models import Fulfillment, Shop, SyncState
 from shop_app.models.base import utcnow
 from shop_app.shops import compliance
@@ -264,7 +265,7 @@ async def handle_fulfillment(context: WebhookContext) -> None:
     result = await mirror_writes.upsert_fulfillment(
         context.session, shop_id=context.shop_id, fulfillment=fulfillment, synced_at=utcnow()
     )
-    if result == mirror_writes.UpsertResult() or not await _has_events(context, fulfillment.shopify_id):
+    if result == UpsertResult() or not await _has_events(context, fulfillment.shopify_id):
         # Not mirrored yet, or a shipment whose events no webhook brought: read the order whole.
         refresh_orders_after_commit(context, [fulfillment.order_shopify_id])
     await _note_webhook(context)

@@ -14,14 +14,9 @@ from shop_app.helpdesk.agents import (
     remove_membership,
     shop_agents,
 )
+from shop_app.helpdesk.contacts import ContactDetails, access_contact, search_customers, update_contact
 from shop_app.helpdesk.profiles import ProfileTarget, build_profile
-from shop_app.helpdesk.tickets import (
-    ContactDetails,
-    access_contact,
-    access_ticket,
-    search_customers,
-    update_contact,
-)
+from shop_app.helpdesk.tickets import access_ticket
 from shop_app.live_events import LiveEvent
 from shop_app.routes.api.auth import authenticate, require_admin
 from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body

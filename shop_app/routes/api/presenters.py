@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.customer_matching import reason_text
-from shop_app.helpdesk.profiles import person_name
 from shop_app.helpdesk.tickets import TicketRow
 from shop_app.models import Agent, Customer, LinkReason, Message
 from shop_app.schemas.tickets import (

@@ -9,12 +9,11 @@ from starlette.responses import Response
 
 from integrations.shopify.app_proxy import verify_app_proxy_query
 from shop_app.errors import BadRequest, Unauthorized
+from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
 from shop_app.helpdesk.tickets import (
-    ContactDetails,
     TicketView,
     access_ticket,
-    find_or_create_contact,
     list_tickets,
     open_ticket,
     post_message,

@@ -1,0 +1,457 @@
+"""The intent rules: weighted Japanese and English patterns, each adding its weight to one intent (a negative
+weight is a cue against it). ``intents.score_intent`` matches them against a message."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shop_app.answers.understanding.model import Intent
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    intent: Intent
+    weight: float
+    pattern: re.Pattern[str]
+
+
+def _rules(intent: Intent, *rows: tuple[str, float, str]) -> list[Rule]:
+    return [Rule(name, intent, weight, re.compile(pattern)) for name, weight, pattern in rows]
+
+
+ORDER_WORDS = r"(?:order|package|parcel|stuff|items?|delivery|shipment|purchase|things?|box|goods)"
+RULES: list[Rule] = [
+    *_rules(
+        Intent.ORDER_STATUS,
+        (
+            "en:where_is_my_order",
+            3.5,
+            rf"where(?:'s| is| are|s)? (?:my|our|the|this|it)\b(?: \w+)? ?{ORDER_WORDS}?",
+        ),
+        ("en:where_is_it", 2.0, r"where (?:is|are) (?:it|they)\b"),
+        ("en:where", 1.5, r"\bwhere(?:'s|s)?\b"),
+        (
+            "en:nowhere",
+            2.5,
+            (
+                r"nothing (?:yet|has (?:come|arrived|shown up))|nowhere to be|no sign of|"
+                r"(?:haven't|have not|never) seen (?:it|them|my)|make it (?:by|before|in time)|"
+                r"(?:arrive|get here|be here|be delivered) (?:by|before|in time)|in time for"
+            ),
+        ),
+        ("en:where_order", 3.0, rf"\bwhere\b.{0, 30}\b{ORDER_WORDS}\b"),
+        (
+            "en:any_update",
+            2.0,
+            (
+                r"any (?:update|news|progress)|what's (?:going on|happening)|"
+                r"what is (?:going on|happening)|anything happened|coming along|"
+                r"how(?:'s| is) my (?:order|package|delivery)"
+            ),
+        ),
+        ("en:shipped_word", 1.5, r"\b(?:shipped|dispatched|ship|shipping)\b"),
+        ("en:you_shipped", 2.0, r"\b(?:did|have|has) you (?:ship|send|dispatch|post|mail)"),
+        ("en:tracking", 3.0, r"\btrack(?:ing)?\b"),
+        (
+            "en:shipped_yet",
+            3.0,
+            (
+                r"\b(?:has|have|did|was|is|were|been)\b.{0,30}\b(?:shipped|dispatched|sent out|sent|"
+                r"left|gone out|went out|go out|posted|mailed)\b"
+            ),
+        ),
+        ("en:arrived_question", 3.0, r"\b(?:has|have|did)\b.{0,30}\b(?:been delivered|arrived|arrive)\b"),
+        (
+            "en:when_arrive",
+            3.0,
+            (
+                r"\b(?:when|how soon|what day|what date)\b.{0,50}\b(?:arrive|arriving|arrived|ship|"
+                r"shipped|shipping|deliver\w*|get here|receive|get it|get my|be here|dispatched|sent|"
+                r"expect)"
+            ),
+        ),
+        (
+            "en:order_status",
+            3.0,
+            r"order status|status (?:of|for|on)\b|\bstatus\b.{0,20}\border\b|\border\b.{0,20}\bstatus\b",
+        ),
+        (
+            "en:not_arrived",
+            3.0,
+            (
+                r"\bnot (?:arrived|received|delivered|here)|"
+                r"(?:hasn't|has not|haven't|have not|didn't|did not|still not|not yet|never|hasnt|"
+                r"havent|didnt|still haven't|still hasn't|yet to)\b.{0,20}\b(?:arrived|arrive|"
+                r"received|receive|come|shipped|got|gotten|been delivered|show(?:ed|n)? up|turned up|"
+                r"gotten)"
+            ),
+        ),
+        (
+            "en:update_on",
+            2.5,
+            rf"\b(?:update|news|info\w*)\b.{{0,15}}\b(?:on|about|regarding|for)\b.{{0,15}}\b{ORDER_WORDS}",
+        ),
+        (
+            "en:in_transit",
+            2.5,
+            (
+                r"out for delivery|in transit|estimated delivery|delivery date|\beta\b|"
+                r"on (?:its|the) way|expected delivery|delivery status|shipping status|shipping update|"
+                r"shipping confirmation"
+            ),
+        ),
+        (
+            "en:waiting",
+            2.5,
+            rf"(?:still|been) waiting|waiting (?:for|on) (?:my|the|an?) ?(?:\w+ )?{ORDER_WORDS}",
+        ),
+        ("en:order_word", 1.0, rf"\b{ORDER_WORDS}\b"),
+        (
+            "en:my_order",
+            1.0,
+            (
+                r"\bmy (?:order|package|parcel|delivery|shipment|purchase)\b|"
+                r"\bi (?:ordered|placed an order|bought|purchased)"
+            ),
+        ),
+        (
+            "en:check_order",
+            2.0,
+            (
+                r"(?:check\w*|look\w* up|look\w* into|find|confirm)\b.{0,15}\b(?:my |the |"
+                r"on )?(?:order|package|delivery)"
+            ),
+        ),
+        (
+            "ja:not_arrived",
+            3.5,
+            (
+                r"まだ何も(?:来|届)|届く気配|届く様子|音沙汰|届かない|届いていない|届いてない|届いておりません|届きません|届いてません|まだ届|届いていません|未着|"
+                r"着いていない|着いてない|着きません|受け取っていない|受け取れていない"
+            ),
+        ),
+        (
+            "ja:when_arrive",
+            3.5,
+            (
+                r"いつ(?:頃|ごろ|くらい|ぐらい)?(?:に)?お?(?:届|着|発送|到着|出荷|配達|送っ|発送され|受け取)|届く(?:の|予定|日)|到着(?:予定|日|は)|"
+                r"(?:配達|配送|お届け|発送|出荷)予定|届き(?:ますか|ますでしょうか)|何日(?:に|頃)届"
+            ),
+        ),
+        (
+            "ja:shipped",
+            3.0,
+            (
+                r"発送(?:され|済|状況|予定|日|は|まだ|して(?:いただけ|もら|いますか|ますか|くれ)|しました|しましたか|完了|連絡|通知|のご連絡)|"
+                r"出荷(?:され|状況|予定|日|済|しました|は)|発送はまだ|まだ発送|もう発送|(?:発送|出荷)の(?:連絡|通知|メール|案内|お知らせ)"
+            ),
+        ),
+        (
+            "ja:status",
+            3.0,
+            (
+                r"配送状況|配達状況|注文状況|ご注文の状況|注文の状況|(?<!在庫)状況を(?:確認|教え|知り)|状況(?:は|が)(?:どう|知りた|わから)|ステータス|進捗|"
+                r"今どこ|どこにあり|どこにある|どのあたり|どの辺|どこまで来"
+            ),
+        ),
+        ("ja:tracking", 3.0, r"追跡|問い合わせ番号|お問合せ番号|伝票番号|送り状番号|トラッキング"),
+        ("ja:still_not", 2.5, r"まだですか|まだでしょうか|まだかな|まだなの"),
+        ("ja:package", 1.5, r"荷物|配達|配送|届い|届け|到着"),
+        ("ja:how_is_it", 1.5, r"どうなって(?:い|ま|る)|どうなりました"),
+        ("ja:order_word", 1.0, r"注文|オーダー|購入した|買った"),
+    ),
+    *_rules(
+        Intent.STOCK,
+        (
+            "en:in_stock",
+            3.5,
+            (
+                r"in stock|out of stock|\bstock\b|restock\w*|sold[- ]?out|back in|\bback yet\b|"
+                r"\bavailab\w*|any left|have any more|\bleft in\b|\bleft\?"
+            ),
+        ),
+        (
+            "en:do_you_have",
+            3.0,
+            (
+                r"do (?:you|u|ya)(?: guys)? (?:still )?(?:have|carry|sell|stock|got)\b|have you got|"
+                r"is there (?:any|a|an)\b|are there any\b"
+            ),
+        ),
+        (
+            "en:can_i_buy",
+            3.5,
+            r"can i (?:still )?(?:buy|order|purchase|grab)\b|(?:pre-?order|backorder|back order)",
+        ),
+        (
+            "en:when_back",
+            3.0,
+            (
+                r"when (?:will|is|are|do)\b.{0,50}\b(?:back|available|restocked|come back|"
+                r"coming back|get more|get new|be in)\b"
+            ),
+        ),
+        (
+            "en:coming",
+            3.0,
+            (
+                r"(?:more|new stock|new ones)\b.{0,40}\bcoming|com(?:e|ing) back\b|"
+                r"expect (?:more|new|another)\b|getting more\b"
+            ),
+        ),
+        ("en:how_many", 2.5, r"how many\b.{0,40}\b(?:left|have|in stock|remain)"),
+        ("en:location", 1.0, r"\b(?:store|shop|branch|location|showroom|warehouse)\b"),
+        ("ja:stock", 4.0, r"在庫"),
+        ("ja:restock", 3.5, r"入荷|再販|再生産|補充"),
+        ("ja:sold_out", 3.5, r"売り切れ|売切|品切れ|品切|完売|欠品|sold ?out"),
+        ("ja:how_many", 3.0, r"何個|何点|何枚|いくつ|あと何|残り何|残数"),
+        ("ja:preorder", 2.0, r"予約(?:注文|販売|でき|受付)"),
+        ("ja:can_buy", 3.0, r"(?:買え|購入でき|購入可能|注文可能|注文でき|手に入り|取り寄せ)"),
+        (
+            "ja:is_there",
+            2.0,
+            r"(?:あります|ありますか|ございますか|ありませんか|ある\?|あるか|あるの|あります\?|残って|残り|まだある)",
+        ),
+        ("ja:handled", 2.0, r"取り扱い|取扱|扱って"),
+        ("ja:location", 1.0, r"店舗|店頭|実店舗|お店"),
+    ),
+    *_rules(
+        Intent.CANCEL,
+        ("en:cancel", 5.0, r"\bcancel\w*"),
+        (
+            "en:changed_mind",
+            3.5,
+            (
+                r"changed my mind|no longer (?:want|need)|"
+                r"don't (?:want|need) (?:it|this|the order|the item|them) any ?more|"
+                r"do not want (?:it|this order)|stop (?:my|the|this) order|call off|"
+                r"ordered by (?:mistake|accident)|accidentally ordered|ordered (?:it )?twice|"
+                r"don't want (?:it|them)"
+            ),
+        ),
+        ("ja:cancel", 5.0, r"キャンセル|取り消|取消|取りやめ|注文をやめ|やめたい|やめます|中止"),
+        (
+            "ja:no_longer",
+            3.0,
+            r"不要になり|いらなくな|要らなくな|間違えて注文|誤って注文|二重に注文|重複して注文|二回注文",
+        ),
+    ),
+    *_rules(
+        Intent.RETURN_EXCHANGE,
+        (
+            "en:return",
+            4.5,
+            r"\breturn(?:s|ed|ing)?\b|send (?:it |them |this |these )?back|ship (?:it|them) back|rma\b",
+        ),
+        ("en:exchange", 4.5, r"\bexchang\w*|\bswap\b"),
+        ("en:other_size", 1.5, r"different size|bigger size|smaller size|size up|size down"),
+        (
+            "en:fit",
+            3.0,
+            (
+                r"too (?:small|big|large|tight|loose|long|short)|"
+                r"(?:doesn't|does not|didn't|did not|don't|do not) fit|runs? (?:small|large|big)"
+            ),
+        ),
+        ("ja:return", 5.0, r"返品|返却|返送|送り返"),
+        ("ja:exchange", 5.0, r"交換|取り替え|取替"),
+        (
+            "ja:fit",
+            3.0,
+            r"小さすぎ|大きすぎ|きつすぎ|サイズが合わ|合わなかった|サイズが小さ|サイズが大き|入らなかった",
+        ),
+    ),
+    *_rules(
+        Intent.ADDRESS_CHANGE,
+        (
+            "en:change_address",
+            5.0,
+            (
+                r"(?:change|update|correct|fix|edit|modify)\b.{0,25}\baddress|"
+                r"address\b.{0,30}\b(?:wrong|incorrect|change|mistake|typo|outdated|old|missing|fix|correct)|"
+                r"(?:typo|mistake|missing|error)\b.{0,20}\baddress|wrong address|"
+                r"wrong (?:zip|postal|post) ?code|"
+                r"(?:zip|postal|post) ?code\b.{0,20}\b(?:wrong|incorrect|mistake|typo)|new address|"
+                r"different address|\bmoved\b|moving house|redirect|address change"
+            ),
+        ),
+        ("en:address", 1.5, r"\baddress\b"),
+        (
+            "en:delivery_time_change",
+            5.0,
+            r"(?:change|reschedule)\b.{0,20}\b(?:delivery (?:date|time|day)|the delivery)",
+        ),
+        (
+            "ja:change_address",
+            5.0,
+            r"(?:住所|届け先|配送先|送り先|発送先|番地|部屋番号|郵便番号).{0,30}(?:変更|修正|訂正|間違|まちが|違|誤|変え|抜け|古い|旧)|引っ越|転居|住所変更",
+        ),
+        ("ja:address", 1.5, r"住所|届け先|配送先|送り先|発送先"),
+        (
+            "ja:delivery_time_change",
+            5.0,
+            r"(?:配達|お届け|配送)(?:日|日時|時間|時間帯|予定日).{0,15}(?:変更|指定し直|変え)|日時(?:を|の)?変更",
+        ),
+    ),
+    *_rules(
+        Intent.BILLING_REFUND,
+        ("en:refund", 5.5, r"\brefund\w*|money back|reimburse\w*"),
+        (
+            "en:charged",
+            4.0,
+            (
+                r"charged (?:me )?(?:twice|two times|double|more|again|wrong)|double[- ]charged|"
+                r"overcharged|charged\b|\bcharge\b"
+            ),
+        ),
+        (
+            "en:payment",
+            3.0,
+            (
+                r"\bpayment\b|\binvoice\b|\breceipt\b|\bbilling\b|\bbilled\b|credit card|\bcard\b|paypal|"
+                r"declined|paid twice|\bcharges\b|\bstatement\b|\btax\b|\bvat\b|duties"
+            ),
+        ),
+        ("en:coupon", 2.5, r"coupon|discount code|promo code|gift card|store credit|points"),
+        ("ja:refund", 5.5, r"返金|払い戻|返済"),
+        (
+            "ja:charged",
+            5.0,
+            r"請求|二重(?:に)?(?:決済|引き落|請求)|引き落と|課金|割引が?.{0,6}(?:適用|されて|効いて|反映)",
+        ),
+        (
+            "ja:billing",
+            4.0,
+            r"決済|支払|領収書|クレジット|カード|代引|振込|振り込み|お金|料金が|金額が|課金|明細|インボイス",
+        ),
+        ("ja:coupon", 2.5, r"クーポン|ポイント|割引コード|ギフトカード"),
+    ),
+    *_rules(
+        Intent.DAMAGED_WRONG_ITEM,
+        (
+            "en:damaged",
+            5.0,
+            (
+                r"damag\w*|broken|broke\b|defect\w*|\btorn\b|ripped|\bstain\w*|scratch\w*|crack\w*|"
+                r"faulty|doesn't work|does not work|not working|stopped working|smashed|dent\w*|\bhole\b|"
+                r"crushed|leak\w*|shatter\w*|\bbent\b|in pieces|snapped|ruined|peeling|falling apart"
+            ),
+        ),
+        (
+            "en:wrong_item",
+            5.0,
+            (
+                r"wrong (?:item|size|colou?r|product|one|thing|shoe|model)|not what i ordered|instead of|"
+                r"(?:received|got|sent me|shipped me|sent) (?:the |a )?wrong|"
+                r"(?:is|are|was|were) missing(?! from (?:my|the) address)|"
+                r"missing (?:item|piece|part|one|from (?:my|the) (?:order|package|box|parcel|delivery))|"
+                r"only (?:got|received) (?:one|1|part|half)|"
+                r"(?:item|piece|part)s? (?:was|were|is|are) missing|not (?:in|inside) the (?:box|package)"
+            ),
+        ),
+        (
+            "ja:damaged",
+            5.0,
+            r"破損|壊れ|こわれ|傷|キズ|汚れ|よごれ|不良|割れ|破れ|やぶれ|欠け|粉々|バラバラ|ばらばら|不具合|動かない|故障|つぶれ|潰れ|へこ|凹|ほつれ|シミ|染み",
+        ),
+        (
+            "ja:wrong_item",
+            5.0,
+            (
+                r"違う商品|間違った商品|注文と(?:違|ちが)|違うサイズ|違う色|別の商品|入っていな|入ってない|入っていませ|入ってませ|足りな|足りませ|不足|"
+                r"届いた(?:商品|もの)が(?:違|間違)|(?:色|サイズ|商品)が(?:違|間違)|誤配送|中身が(?:違|空)"
+            ),
+        ),
+    ),
+    *_rules(
+        Intent.HUMAN,
+        (
+            "en:human",
+            5.0,
+            (
+                r"\bhuman\b|real person|\ba person\b|actual person|live (?:agent|person|chat)|"
+                r"representative|\bagent\b|operator|(?:talk|speak|chat) (?:to|with)\b|call me|phone call|"
+                r"give me a call|customer (?:service|support|care)|\bstaff\b|"
+                r"someone (?:who|from|in|at|real)|manager|supervisor|not a bot|stop the bot"
+            ),
+        ),
+        ("en:bot", 1.5, r"\bbot\b|automated"),
+        (
+            "ja:human",
+            5.0,
+            (
+                r"担当者|担当の方|人間|オペレーター|スタッフ|有人|電話(?:で|して|ください|がほしい|をください|をいただ|をもら|でき)|直接話|話したい|話せ|つないで|繋いで|"
+                r"代わって|責任者|人と(?:話|やり取り)|対応できる方|店長|係の方|窓口"
+            ),
+        ),
+        ("ja:bot", 1.5, r"ボット|自動返信|機械"),
+    ),
+    *_rules(
+        Intent.OTHER,
+        (
+            "en:shipping_policy",
+            4.5,
+            (
+                r"how long (?:does|do|will|would) (?:shipping|delivery|it|orders?|"
+                r"international shipping|standard shipping)\b.{0,15}(?:usually |normally |generally |"
+                r"typically )?(?:take|be)|"
+                r"shipping (?:cost|costs|fee|fees|rate|rates|price|policy|options?|methods?|times?)|"
+                r"how much (?:is|does|for) (?:shipping|delivery|postage)|"
+                r"do you (?:ship|deliver) (?:to|internationally|overseas|abroad)|free shipping|"
+                r"international shipping|(?:usual|normal|standard|average) (?:shipping|delivery) time|"
+                r"delivery (?:times|options|areas?)|which carrier do you use|what carrier"
+            ),
+        ),
+        ("en:return_policy", 1.0, r"return policy|refund policy|exchange policy"),
+        ("en:sale", 3.0, r"\bsale\b|clearance|black friday|discount(?! code)|promotion|newsletter"),
+        (
+            "en:product_info",
+            4.5,
+            (
+                r"size (?:chart|guide)|what size (?:should|would|do) i|"
+                r"how (?:does|do) (?:it|they|the \w+) fit|material|fabric|made of|made in|waterproof|"
+                r"washable|machine wash|how to (?:wash|care|use)|care instructions|dimensions|"
+                r"measurements|weigh|gift wrap|wrapping|gift message|warranty|open(?:ing)? hours|"
+                r"store hours|are you open|job|wholesale|collaborat|partnership|instagram|recommend"
+            ),
+        ),
+        (
+            "en:thanks",
+            2.0,
+            (
+                r"^(?:thanks|thank you|thx|ty|ok|okay|great|perfect|cool|got it|hello|hi|"
+                r"hey)\b[ .!]*(?:so much|a lot|again|there)?[ .!]*$"
+            ),
+        ),
+        (
+            "ja:shipping_policy",
+            4.5,
+            (
+                r"送料|配送料|海外(?:発送|配送|への発送)|発送まで(?:の日数|何日|どのくらい|どれくらい)|"
+                r"(?:通常|普段|だいたい|大体|一般的に)(?:何日|どのくらい|どれくらい)|(?:何日|どのくらい|どれくらい)(?:で|くらいで)届き|"
+                r"届くまで(?:何日|どのくらい|どれくらい)|配送方法|配送業者|発送方法|への(?:発送|配送)|(?:海外|国外)(?:に|へ|にも)?(?:発送|配送)|"
+                r"(?:発送|配送|お届け)(?:は|も)?(?:でき|可能)|(?:何日|どのくらい|どれくらい)(?:くらい|ぐらい)?かかり|"
+                r"お届け(?:可能|できる)(?:地域|エリア)|離島|沖縄にも"
+            ),
+        ),
+        ("ja:sale", 4.0, r"在庫処分|セール|アウトレット|福袋|キャンペーン|メルマガ|会員登録"),
+        (
+            "ja:product_info",
+            4.5,
+            (
+                r"サイズ感|サイズ表|素材|生地|洗濯|お手入れ|洗え|防水|何製|日本製|サイズ選び|どちらのサイズ|ラッピング|ギフト包装|のし|保証|営業時間|定休日|求人|卸|コラボ|"
+                r"おすすめ|使い方|重さ|寸法"
+            ),
+        ),
+        (
+            "ja:thanks",
+            2.0,
+            (
+                r"^(?:ありがとう(?:ございます|ございました)?|了解(?:です|しました)?|"
+                r"承知しました|わかりました|こんにちは|よろしくお願いします)[!! .]*$"
+            ),
+        ),
+    ),
+]
