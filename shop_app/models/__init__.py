@@ -1,6 +1,14 @@
 """Tables. Every tenant table carries ``shop_id`` and is removed with its shop."""
 
-from shop_app.models.accounts import Agent, AgentSession, ApiKey, Membership, Role
+from shop_app.models.accounts import (
+    Agent,
+    AgentSession,
+    ApiKey,
+    LimitScope,
+    Membership,
+    Role,
+    SignInFailure,
+)
 from shop_app.models.answers import (
     AnswerSettings,
     BotDecision,
@@ -49,6 +57,7 @@ __all__ = [
     "Fulfillment",
     "FulfillmentOrder",
     "InventoryLevel",
+    "LimitScope",
     "LinkReason",
     "Location",
     "Membership",
@@ -63,6 +72,7 @@ __all__ = [
     "Shop",
     "ShopCredential",
     "ShopStatus",
+    "SignInFailure",
     "SyncState",
     "Ticket",
     "TicketStatus",

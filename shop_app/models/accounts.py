@@ -1,13 +1,14 @@
-"""Who may use the helpdesk: agents (people, members of one or more shops), their sign-in sessions, and
-API keys for bots and other helpdesks. Secrets are never stored: passwords as Argon2id hashes, session
-tokens and API keys as SHA-256 digests of 256-bit random values."""
+"""Who may use the helpdesk: agents (an account per shop and email; accounts made before that rule may be
+members of several shops), their sign-in sessions, failed sign-ins (for the limits), and API keys for bots
+and other helpdesks. Secrets are never stored: passwords as Argon2id hashes, session tokens and API keys as
+SHA-256 digests of 256-bit random values."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shop_app.models.base import UTCDateTime, utcnow
@@ -22,8 +23,10 @@ class Agent(SQLModel, table=True):
     __tablename__ = "agents"
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=320, unique=True, index=True)
-    name: str = Field(max_length=255)
+    # unique per shop (checked when an agent is added), not across shops: another shop's admin adding the
+    # same email makes a separate account and learns nothing of this one
+    email: str = Field(max_length=320, index=True)
+    name: str = Field(max_length=255)  # may be empty: shoppers then see the shop's name
     password_hash: str = Field(max_length=255)
     locale: str = Field(default="en", max_length=10)
     disabled: bool = False
@@ -52,6 +55,24 @@ class AgentSession(SQLModel, table=True):
     shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LimitScope(StrEnum):
+    ACCOUNT = "account"  # a shop and an email, whether or not such an agent exists
+    ADDRESS = "address"  # the client's address (IPv6: its /64)
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in (or one still checking its password), counted for one scope. ``key_digest`` is an
+    HMAC of the shop and email or of the address: neither is stored."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_scope_key_at", "scope", "key_digest", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: LimitScope = Field(sa_type=String(10))
+    key_digest: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class ApiKey(SQLModel, table=True):
