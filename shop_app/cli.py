@@ -100,13 +100,22 @@ def _parser() -> argparse.ArgumentParser:
     agent_commands = agent.add_subparsers(dest="agent_command", required=True, metavar="ACTION")
     agent_add = agent_commands.add_parser(
         "add",
-        help="create an agent (or find one by email) and make it a member of a shop",
-        description="The password is read from SHOP_APP_AGENT_PASSWORD, or asked for at the prompt.",
+        help="create a shop's agent, or change the role of the shop's agent with that email",
+        description="An email has one account per shop (another shop's account with the same email is "
+        "left alone). A new agent's password is read from SHOP_APP_AGENT_PASSWORD, or asked for at the "
+        "prompt. A shop keeps at least one admin: its last admin cannot be made an agent.",
     )
     agent_add.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
     agent_add.add_argument("--email", required=True)
-    agent_add.add_argument("--name", default="", help="shown to other agents (default: the email)")
-    agent_add.add_argument("--role", choices=["admin", "agent"], default="agent", help="default agent")
+    agent_add.add_argument(
+        "--name",
+        default="",
+        help="the display name: its first word is shown to shoppers (without one they see the shop's "
+        "name; never the email)",
+    )
+    agent_add.add_argument(
+        "--role", choices=["admin", "agent"], help="a new agent's default is agent; an existing one's is kept"
+    )
     agent_add.add_argument("--locale", choices=["en", "ja"], default="en", help="console language")
 
     api_key = commands.add_parser(
@@ -232,7 +241,7 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         password = os.environ.get("SHOP_APP_AGENT_PASSWORD")
         if password is None and sys.stdin.isatty():
-            password = getpass.getpass("Password for the new agent (ignored if it exists): ") or None
+            password = getpass.getpass("Password for a new agent (ignored if the shop has them): ") or None
         outcome = asyncio.run(
             add_agent(
                 settings,
@@ -240,7 +249,7 @@ def _accounts(settings: Settings, args: argparse.Namespace) -> int:
                 email=args.email,
                 name=args.name,
                 password=password,
-                role=Role(args.role),
+                role=Role(args.role) if args.role else None,
                 locale=args.locale,
             )
         )

@@ -175,10 +175,22 @@ async def post_customer_message(session: AsyncSession, *, ticket: Ticket, body: 
     return await post_message(session, ticket=ticket, author_type=AuthorType.CUSTOMER, body=body)
 
 
+def shopper_facing_name(agent_name: str, *, shop_name: str | None) -> str | None:
+    """What a shopper is told an agent is called: the first word of the agent's name. An agent without a
+    name, or whose name holds an email address (agents once were named by their email), speaks as the
+    shop; ``None`` when the shop has no name either (the widget then says "staff")."""
+    words = agent_name.split()
+    if not words or "@" in agent_name:
+        return (shop_name.strip() or None) if shop_name else None
+    return words[0]
+
+
 async def conversation_messages(
     session: AsyncSession, *, ticket: Ticket, after_id: int = 0
 ) -> list[WidgetMessage]:
-    """What the shopper sees: their messages, the bot's and the agents' (never internal notes)."""
+    """What the shopper sees: their messages, the bot's and the agents' (never internal notes), each
+    agent by a display name, never an email."""
+    shop_name = (await session.execute(select(col(Shop.name)).where(col(Shop.id) == ticket.shop_id))).scalar()
     rows = await session.execute(
         select(Message, Agent)
         .outerjoin(Agent, col(Agent.id) == col(Message.agent_id))
@@ -194,8 +206,7 @@ async def conversation_messages(
         WidgetMessage(
             id=_id(message.id),
             author=AuthorType(message.author_type),
-            # agents are introduced by first name only
-            author_name=agent.name.split()[0] if agent is not None and agent.name.strip() else None,
+            author_name=shopper_facing_name(agent.name, shop_name=shop_name) if agent is not None else None,
             body=message.body,
             created_at=message.created_at,
         )

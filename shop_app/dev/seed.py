@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
-from shop_app.helpdesk.agents import add_membership, create_agent, get_agent_by_email
+from shop_app.helpdesk.agents import add_agent_to_shop
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.tickets import open_ticket
 from shop_app.models import Channel, Customer, Order, Role, Ticket
@@ -38,20 +38,24 @@ def _demo_password(data_dir: Path) -> str:
 
 
 async def ensure_demo_agent(settings: Settings, shops: tuple[str, ...]) -> tuple[str, str]:
-    """The demo agent, an admin of every simulated shop. Returns (email, password)."""
+    """The demo agent, an admin of every simulated shop (an account in each, one password). Returns
+    (email, password)."""
     password = _demo_password(settings.data_dir)
     engine = make_engine(settings.database_url)
     try:
         async with transaction(make_session_factory(engine)) as session:
-            agent = await get_agent_by_email(session, DEMO_AGENT_EMAIL)
-            if agent is None:
-                agent = await create_agent(
-                    session, email=DEMO_AGENT_EMAIL, name="Demo Agent", password=password, locale="ja"
-                )
             for domain in shops:
                 shop = await get_shop(session, domain)
                 if shop is not None:
-                    await add_membership(session, shop=shop, agent=agent, role=Role.ADMIN)
+                    await add_agent_to_shop(
+                        session,
+                        shop=shop,
+                        email=DEMO_AGENT_EMAIL,
+                        name="Demo Agent",
+                        password=password,
+                        role=Role.ADMIN,
+                        locale="ja",
+                    )
     finally:
         await engine.dispose()
     return DEMO_AGENT_EMAIL, password

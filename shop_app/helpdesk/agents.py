@@ -1,5 +1,11 @@
 """Agents, their shop memberships and their sign-in sessions.
 
+An account belongs to the shop it was added to: an email has one account per shop, found and signed in
+to by shop and email together. A shop's admin adding an email that another shop also uses makes a new
+account, and neither learns anything of the other. (Accounts made before that rule may be members of
+several shops; they keep working.) A shop keeps at least one admin: the last one is neither demoted nor
+removed.
+
 Passwords are hashed with Argon2id (argon2-cffi, the reference implementation's binding, with its
 OWASP-level defaults). A session token is 256 random bits held only by the browser's cookie; the table
 keeps its SHA-256 digest, so a leaked table signs nobody in. The CSRF token is derived from the session
@@ -77,15 +83,19 @@ def _password_matches(stored_hash: str, password: str) -> bool:
         return False
 
 
+def agent_label(agent: Agent) -> str:
+    """What other agents see an agent called: the name, else the email (shoppers never see an email:
+    ``channels/widget.py`` speaks as the shop instead)."""
+    return agent.name or agent.email
+
+
 async def create_agent(
     session: AsyncSession, *, email: str, name: str, password: str, locale: str = "en"
 ) -> Agent:
-    address = normalise_agent_email(email)
-    if await get_agent_by_email(session, address) is not None:
-        raise Conflict("An agent with this email exists", code="agent_exists")
+    """A new account (not yet a member of any shop: ``add_agent_to_shop`` makes one for a shop)."""
     agent = Agent(
-        email=address,
-        name=name.strip()[:255] or address,
+        email=normalise_agent_email(email),
+        name=name.strip()[:255],
         password_hash=hash_password(password),
         locale=locale if locale in SUPPORTED_LOCALES else "en",
     )
@@ -94,20 +104,88 @@ async def create_agent(
     return agent
 
 
-async def get_agent_by_email(session: AsyncSession, email: str) -> Agent | None:
-    result = await session.execute(select(Agent).where(col(Agent.email) == email))
+async def shop_member_by_email(session: AsyncSession, *, shop_id: int, email: str) -> Agent | None:
+    """The shop's agent with this email; another shop's account with the same email is not looked at."""
+    result = await session.execute(
+        select(Agent)
+        .join(Membership, col(Membership.agent_id) == col(Agent.id))
+        .where(col(Membership.shop_id) == shop_id, col(Agent.email) == normalise_agent_email(email))
+        .order_by(col(Agent.id))
+        .limit(1)
+    )
     return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class AddedAgent:
+    agent: Agent
+    role: Role
+    created: bool
+
+
+async def add_agent_to_shop(
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    email: str,
+    name: str,
+    password: str | None,
+    role: Role | None,
+    locale: str = "en",
+) -> AddedAgent:
+    """The shop's agent with this email, its role changed when ``role`` is given; or a new account for
+    this shop (which needs a password), whatever accounts other shops have with this email."""
+    shop_id = _id(shop.id)
+    # one addition at a time per shop (PostgreSQL), so two at once cannot make the same email twice
+    await session.execute(select(col(Shop.id)).where(col(Shop.id) == shop_id).with_for_update())
+    agent = await shop_member_by_email(session, shop_id=shop_id, email=email)
+    if agent is not None:
+        membership = await get_membership(session, shop_id=shop_id, agent_id=_id(agent.id))
+        assert membership is not None
+        if role is not None:
+            await change_role(session, membership=membership, role=role)
+        return AddedAgent(agent=agent, role=Role(membership.role), created=False)
+    if not password:
+        raise BadRequest("A new agent needs a password", code="password_required")
+    agent = await create_agent(session, email=email, name=name, password=password, locale=locale)
+    await add_membership(session, shop=shop, agent=agent, role=role or Role.AGENT)
+    return AddedAgent(agent=agent, role=role or Role.AGENT, created=True)
 
 
 async def add_membership(session: AsyncSession, *, shop: Shop, agent: Agent, role: Role) -> Membership:
     existing = await get_membership(session, shop_id=_id(shop.id), agent_id=_id(agent.id))
     if existing is not None:
-        existing.role = role
+        await change_role(session, membership=existing, role=role)
         return existing
     membership = Membership(shop_id=_id(shop.id), agent_id=_id(agent.id), role=role)
     session.add(membership)
     await session.flush()
     return membership
+
+
+async def change_role(session: AsyncSession, *, membership: Membership, role: Role) -> None:
+    if membership.role == Role.ADMIN and role != Role.ADMIN:
+        await _keep_an_admin(session, membership=membership)
+    membership.role = role
+
+
+async def _keep_an_admin(session: AsyncSession, *, membership: Membership) -> None:
+    """Refuses to demote or remove the shop's last admin (an enabled agent with the admin role). The
+    shop's admin rows are locked in id order (PostgreSQL), so two admins demoting each other at once
+    cannot both succeed."""
+    admins = await session.execute(
+        select(col(Membership.agent_id))
+        .join(Agent, col(Agent.id) == col(Membership.agent_id))
+        .where(
+            col(Membership.shop_id) == membership.shop_id,
+            col(Membership.role) == Role.ADMIN,
+            col(Agent.disabled).is_(False),
+        )
+        .order_by(col(Membership.id))
+        .with_for_update(of=Membership)
+    )
+    if not any(agent_id != membership.agent_id for agent_id in admins.scalars()):
+        raise Conflict("A shop needs an admin: make another agent an admin first", code="last_admin")
 
 
 async def get_membership(session: AsyncSession, *, shop_id: int, agent_id: int) -> Membership | None:
@@ -133,15 +211,25 @@ async def sign_in(
     """One answer for every failure (unknown shop, unknown email, wrong password, not a member)."""
     refused = Unauthorized("The shop, email or password is not right", code="invalid_credentials")
     address = email.strip().lower()
-    agent = await get_agent_by_email(session, address) if address else None
+    row = (
+        (
+            await session.execute(
+                select(Agent, Shop, col(Membership.role))
+                .join(Membership, col(Membership.agent_id) == col(Agent.id))
+                .join(Shop, col(Shop.id) == col(Membership.shop_id))
+                .where(col(Shop.domain) == shop_domain, col(Agent.email) == address)
+                .order_by(col(Agent.id))
+                .limit(1)
+            )
+        ).first()
+        if address
+        else None
+    )
+    agent, shop, role = row if row is not None else (None, None, None)
     password_ok = _password_matches(agent.password_hash if agent else _DUMMY_HASH, password)
-    if agent is None or not password_ok or agent.disabled:
+    if agent is None or shop is None or role is None or not password_ok or agent.disabled:
         raise refused
-    shop = (await session.execute(select(Shop).where(col(Shop.domain) == shop_domain))).scalar_one_or_none()
-    if shop is None or not shop.is_active:
-        raise refused
-    membership = await get_membership(session, shop_id=_id(shop.id), agent_id=_id(agent.id))
-    if membership is None:
+    if not shop.is_active:
         raise refused
     if _hasher.check_needs_rehash(agent.password_hash):
         agent.password_hash = _hasher.hash(password)
@@ -162,7 +250,7 @@ async def sign_in(
         )
     )
     await session.flush()
-    return SignedIn(agent=agent, shop=shop, role=Role(membership.role), token=token, expires_at=expires_at)
+    return SignedIn(agent=agent, shop=shop, role=Role(role), token=token, expires_at=expires_at)
 
 
 async def resolve_session(session: AsyncSession, *, token: str, now: datetime | None = None) -> SignedIn:
@@ -204,6 +292,8 @@ async def remove_membership(session: AsyncSession, *, shop_id: int, agent_id: in
     membership = await get_membership(session, shop_id=shop_id, agent_id=agent_id)
     if membership is None:
         raise NotFound("No such agent in this shop", code="agent_not_found")
+    if membership.role == Role.ADMIN:
+        await _keep_an_admin(session, membership=membership)
     await session.delete(membership)
     await session.execute(
         delete(AgentSession).where(

@@ -93,10 +93,14 @@ class ContactUpdateIn(StrictIn):
 
 class AgentIn(StrictIn):
     email: Text = Field(min_length=3, max_length=320)
-    name: Text = Field(default="", max_length=255)
-    role: Role = Role.AGENT
+    name: Text = Field(
+        default="", max_length=255, description="Its first word is shown to shoppers (none: the shop's name)"
+    )
+    role: Role | None = Field(default=None, description="A new agent's defaults to agent; a member's is kept")
     locale: Literal["en", "ja"] = "en"
-    password: str | None = Field(default=None, max_length=1024, description="Needed for a new agent")
+    password: str | None = Field(
+        default=None, max_length=1024, description="Needed unless the email is already this shop's agent"
+    )
 
 
 class ApiKeyIn(StrictIn):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from shop_app.agent_commands import add_agent, new_api_key
 from shop_app.database import make_engine, make_session_factory
@@ -16,7 +17,9 @@ from tests.factories import installed_shop
 pytestmark = pytest.mark.anyio
 
 
-async def test_agent_add_creates_the_agent_once_and_joins_shops(settings: Settings) -> None:
+async def test_agent_add_makes_an_account_per_shop_and_leaves_other_shops_accounts_alone(
+    settings: Settings,
+) -> None:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     cipher = Cipher(settings.encryption_keys)
@@ -32,23 +35,40 @@ async def test_agent_add_creates_the_agent_once_and_joins_shops(settings: Settin
             role=Role.ADMIN,
             locale="ja",
         )
-        second = await add_agent(
+        in_beta = await add_agent(
             settings,
             shop="beta.myshopify.com",
             email="boss@example.com",
             name="",
-            password=None,
-            role=Role.AGENT,
+            password="beta's own password",
+            role=None,
             locale="en",
         )
-        assert first == "boss@example.com created and added to alpha.myshopify.com as admin"
-        assert second == "boss@example.com added to beta.myshopify.com as agent"
+        again = await add_agent(
+            settings,
+            shop="alpha.myshopify.com",
+            email="boss@example.com",
+            name="",
+            password=None,
+            role=None,
+            locale="en",
+        )
+        assert first == "boss@example.com created in alpha.myshopify.com as admin"
+        assert in_beta == "boss@example.com created in beta.myshopify.com as agent"
+        assert again == "boss@example.com is alpha.myshopify.com's admin"
         async with sessions() as session:
-            agents = (await session.execute(select(Agent))).scalars().all()
-            roles = sorted(m.role for m in (await session.execute(select(Membership))).scalars())
-        assert [a.email for a in agents] == ["boss@example.com"]
-        assert agents[0].locale == "ja" and "a long enough password" not in agents[0].password_hash
-        assert roles == ["admin", "agent"]
+            agents = (await session.execute(select(Agent).order_by(col(Agent.id)))).scalars().all()
+            members = (await session.execute(select(Membership.agent_id, Membership.role))).all()
+        assert [(a.email, a.name, a.locale) for a in agents] == [
+            ("boss@example.com", "Boss", "ja"),
+            ("boss@example.com", "", "en"),
+        ]
+        assert sorted((agent_id, str(role)) for agent_id, role in members) == [
+            (agents[0].id, "admin"),
+            (agents[1].id, "agent"),
+        ]
+        assert "a long enough password" not in agents[0].password_hash
+        assert agents[0].password_hash != agents[1].password_hash
     finally:
         await engine.dispose()
 

@@ -5,20 +5,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shop_app.errors import BadRequest, NotFound
-from shop_app.helpdesk.agents import (
-    add_membership,
-    create_agent,
-    get_agent_by_email,
-    normalise_agent_email,
-    remove_membership,
-    shop_agents,
-)
+from shop_app.errors import BadRequest, Conflict, NotFound
+from shop_app.helpdesk.agents import add_agent_to_shop, agent_label, remove_membership, shop_agents
 from shop_app.helpdesk.contacts import ContactDetails, access_contact, search_customers, update_contact
 from shop_app.helpdesk.profiles import ProfileTarget, build_profile
 from shop_app.helpdesk.tickets import access_ticket
+from shop_app.i18n import catalogue
 from shop_app.live_events import LiveEvent
-from shop_app.routes.api.auth import authenticate, require_admin
+from shop_app.routes.api.auth import Caller, authenticate, require_admin
 from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body
 from shop_app.routes.api.locales import caller_locale
 from shop_app.routes.api.presenters import customer_hit
@@ -124,7 +118,7 @@ async def agents_endpoint(request: Request) -> Response:
     return JSONModelResponse(
         AgentList(
             agents=[
-                AgentOut(id=agent.id, name=agent.name, email=agent.email, role=role)
+                AgentOut(id=agent.id, name=agent_label(agent), email=agent.email, role=role)
                 for agent, role in members
                 if agent.id is not None
             ]
@@ -137,16 +131,21 @@ async def add_agent_endpoint(request: Request) -> Response:
     require_admin(caller)
     body = await read_body(request, AgentIn)
     async with services(request).sessions() as session, session.begin():
-        agent = await get_agent_by_email(session, normalise_agent_email(body.email))
-        if agent is None:
-            if not body.password:
-                raise BadRequest("A new agent needs a password", code="password_required")
-            agent = await create_agent(
-                session, email=body.email, name=body.name, password=body.password, locale=body.locale
+        try:
+            added = await add_agent_to_shop(
+                session,
+                shop=caller.shop,
+                email=body.email,
+                name=body.name,
+                password=body.password,
+                role=body.role,
+                locale=body.locale,
             )
-        await add_membership(session, shop=caller.shop, agent=agent, role=body.role)
+        except Conflict as error:
+            raise _in_callers_language(request, caller, error) from None
+        agent = added.agent
         assert agent.id is not None
-        out = AgentOut(id=agent.id, name=agent.name, email=agent.email, role=body.role)
+        out = AgentOut(id=agent.id, name=agent_label(agent), email=agent.email, role=added.role)
     return JSONModelResponse(out, status_code=201)
 
 
@@ -157,8 +156,19 @@ async def remove_agent_endpoint(request: Request) -> Response:
     if agent_id == caller.agent_id:
         raise BadRequest("Admins cannot remove themselves", code="cannot_remove_self")
     async with services(request).sessions() as session, session.begin():
-        await remove_membership(session, shop_id=caller.shop_id, agent_id=agent_id)
+        try:
+            await remove_membership(session, shop_id=caller.shop_id, agent_id=agent_id)
+        except Conflict as error:
+            raise _in_callers_language(request, caller, error) from None
     return Response(status_code=204)
+
+
+def _in_callers_language(request: Request, caller: Caller, error: Conflict) -> Conflict:
+    """The refusal in the caller's language where the catalogue words it (``error.<code>``)."""
+    words = catalogue(caller_locale(request, caller))
+    if f"error.{error.code}" not in words.messages:
+        return error
+    return Conflict(words.text(f"error.{error.code}"), code=error.code)
 
 
 ENDPOINTS = [
@@ -208,12 +218,13 @@ ENDPOINTS = [
         "POST",
         "/api/v1/agents",
         add_agent_endpoint,
-        "Add an agent to the shop (admins)",
+        "Add an agent to the shop, or change a member's role (admins). An email has one account per "
+        "shop: another shop's agent with the same email is a different account, never touched",
         "agents",
         body=AgentIn,
         response=AgentOut,
         status=201,
-        responses={403: "Only the shop's admins"},
+        responses={403: "Only the shop's admins", 409: "That would leave the shop without an admin"},
     ),
     Endpoint(
         "DELETE",
@@ -222,6 +233,10 @@ ENDPOINTS = [
         "Remove an agent from the shop (admins); their tickets return to the queue",
         "agents",
         status=204,
-        responses={403: "Only the shop's admins", 404: "No such agent in the shop"},
+        responses={
+            403: "Only the shop's admins",
+            404: "No such agent in the shop",
+            409: "That would leave the shop without an admin",
+        },
     ),
 ]

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.formats.names_and_addresses import person_name
+from shop_app.helpdesk.agents import agent_label
 from shop_app.helpdesk.customer_matching import reason_text
 from shop_app.helpdesk.tickets import TicketRow
 from shop_app.models import Agent, Customer, LinkReason, Message
@@ -23,7 +24,9 @@ from shop_app.schemas.tickets import (
 
 
 def agent_ref(agent: Agent | None) -> AgentRef | None:
-    return AgentRef(id=agent.id, name=agent.name) if agent is not None and agent.id is not None else None
+    if agent is None or agent.id is None:
+        return None
+    return AgentRef(id=agent.id, name=agent_label(agent))
 
 
 def customer_hit(customer: Customer) -> CustomerHit:

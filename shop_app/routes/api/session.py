@@ -8,7 +8,7 @@ from starlette.responses import Response
 from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import Unauthorized
-from shop_app.helpdesk.agents import SESSION_LIFETIME_SECONDS, csrf_token, end_session, sign_in
+from shop_app.helpdesk.agents import SESSION_LIFETIME_SECONDS, agent_label, csrf_token, end_session, sign_in
 from shop_app.models import Agent, Role, Shop
 from shop_app.routes.api.auth import SESSION_COOKIE, authenticate
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, read_body
@@ -20,7 +20,7 @@ def _session_out(agent: Agent, shop: Shop, role: Role, token: str, key: str) -> 
     assert agent.id is not None
     assert shop.id is not None
     return SessionOut(
-        agent=SessionAgent(id=agent.id, name=agent.name, email=agent.email, locale=agent.locale),
+        agent=SessionAgent(id=agent.id, name=agent_label(agent), email=agent.email, locale=agent.locale),
         shop=ShopOut(id=shop.id, domain=shop.domain, name=shop.name),
         role=role,
         csrf_token=csrf_token(token, key=key),
