@@ -6,6 +6,7 @@ AppError
  ├── Forbidden         403  authenticated but not allowed
  ├── NotFound          404  absent, or belonging to another shop
  ├── Conflict          409
+ ├── TooManyRequests   429  a limit was reached (``Retry-After`` says for how long)
  └── Unavailable       503  a dependency (Shopify, the database) failed
 SettingsError              configuration refused at start (not an HTTP error)
 """
@@ -25,6 +26,10 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
 
 
 class BadRequest(AppError):
@@ -50,6 +55,19 @@ class NotFound(AppError):
 class Conflict(AppError):
     http_status = 409
     default_code = "conflict"
+
+
+class TooManyRequests(AppError):
+    http_status = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class Unavailable(AppError):

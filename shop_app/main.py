@@ -39,9 +39,14 @@ async def app_error(request: Request, exc: Exception) -> Response:
     if _wants_html(request):
         templates: Jinja2Templates = request.state.templates
         return templates.TemplateResponse(
-            request, "error.html", {"message": exc.message, "code": exc.code}, status_code=exc.http_status
+            request,
+            "error.html",
+            {"message": exc.message, "code": exc.code},
+            status_code=exc.http_status,
+            headers=exc.headers,
         )
-    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status)
+    body = {"error": {"code": exc.code, "message": exc.message}}
+    return JSONResponse(body, status_code=exc.http_status, headers=exc.headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

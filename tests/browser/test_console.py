@@ -10,8 +10,14 @@ import re
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from shop_app.database import make_engine, make_session_factory, transaction
+from shop_app.helpdesk.sign_in_limits import sign_in_keys
+from shop_app.models import LimitScope, SignInFailure
 from tests.browser.conftest import (
+    AGENT_EMAIL,
     AGENT_NAME,
+    PASSWORD,
+    SHOP,
     YAMATO_NUMBER,
     BrowserSession,
     LiveApp,
@@ -171,6 +177,43 @@ def test_the_console_speaks_japanese(live_app: LiveApp, wide: BrowserSession) ->
     page.wait_for_url("**/console/login")
     expect(page.locator("h2")).to_have_text("ログイン")
     assert wide.errors == []
+
+
+def test_a_held_back_sign_in_says_how_long_to_wait_in_the_agents_language(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: this browser's address has failed to sign in so often that it waits the longest
+    keys = sign_in_keys(
+        shop=SHOP, email=AGENT_EMAIL, address="127.0.0.1", key=live_app.settings.session_secret.reveal()
+    )
+    live_app.run(hold_back(live_app, keys.address, failures=30))
+    page = wide.page
+    page.goto(f"{live_app.base_url}/console/login?lang=ja")
+    # when: the agent signs in with the right password
+    page.fill('input[name="shop"]', SHOP)
+    page.fill('input[name="email"]', AGENT_EMAIL)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    # then: the page says, in Japanese, for how long; and in English after switching
+    error = page.locator('[data-role="error"]')
+    expect(error).to_have_text("ログインの失敗が続いたため、60分後にもう一度お試しください。")
+    page.click('[data-lang="en"]')
+    page.fill('input[name="email"]', AGENT_EMAIL)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    expect(error).to_have_text("Too many failed sign-ins. Please wait 60 minutes and try again.")
+    assert page.url.endswith("/console/login?lang=en")
+
+
+async def hold_back(app: LiveApp, address_digest: str, *, failures: int) -> None:
+    engine = make_engine(app.settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            session.add_all(
+                SignInFailure(scope=LimitScope.ADDRESS, key_digest=address_digest) for _ in range(failures)
+            )
+    finally:
+        await engine.dispose()
 
 
 def test_signing_out_as_the_console_opens_ends_the_session(live_app: LiveApp, wide: BrowserSession) -> None:

@@ -35,6 +35,15 @@ class Desk:
     def key(self, shop: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_keys[shop]}"}
 
+    def client_from(self, address: str) -> httpx.AsyncClient:
+        """Another browser, connecting from ``address`` to the same running app (own cookie jar)."""
+        transport = self.client._transport
+        assert isinstance(transport, httpx.ASGITransport)
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=transport.app, client=(address, 50_000)),
+            base_url=str(self.client.base_url),
+        )
+
     async def sign_in(self, email: str, shop: str = ALPHA, password: str = PASSWORD) -> dict[str, str]:
         """Signs in on the shared client (cookie jar); returns the CSRF header writes need."""
         answer = await self.client.post(

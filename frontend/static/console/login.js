@@ -11,6 +11,13 @@ function showError(text) {
   error.hidden = !text;
 }
 
+// Too many failed sign-ins: how long to wait, from the answer's Retry-After (seconds).
+function throttledText(response) {
+  const seconds = Math.max(1, Number.parseInt(response.headers.get("Retry-After") || "", 10) || 1);
+  if (seconds < 120) return t("login.throttled_seconds", { seconds });
+  return t("login.throttled_minutes", { minutes: Math.ceil(seconds / 60) });
+}
+
 if (!form.elements.shop.value) form.elements.shop.value = window.localStorage.getItem(SHOP_KEY) || "";
 if (new URLSearchParams(window.location.search).has("expired")) showError(t("login.expired"));
 (form.elements.shop.value ? form.elements.email : form.elements.shop).focus();
@@ -35,7 +42,8 @@ form.addEventListener("submit", async (event) => {
     }
     const body = await response.json().catch(() => null);
     const code = body && body.error ? body.error.code : "";
-    if (response.status === 401 || code === "invalid_credentials") showError(t("login.failed"));
+    if (response.status === 429) showError(throttledText(response));
+    else if (response.status === 401 || code === "invalid_credentials") showError(t("login.failed"));
     else showError((body && body.error && body.error.message) || t("error.generic", { status: response.status }));
   } catch {
     showError(t("error.network"));

@@ -1,4 +1,6 @@
-"""Agent sign-in for the console: a cookie session bound to one shop, and the CSRF token writes need."""
+"""Agent sign-in for the console: a cookie session bound to one shop, and the CSRF token writes need.
+Failed sign-ins are limited per account and per client address (``helpdesk/sign_in_limits.py``); the
+address is the connection's, as uvicorn reports it (``X-Forwarded-For`` only from trusted proxies)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import Unauthorized
 from shop_app.helpdesk.agents import SESSION_LIFETIME_SECONDS, agent_label, csrf_token, end_session, sign_in
+from shop_app.helpdesk.sign_in_limits import begin_sign_in, sign_in_keys, sign_in_succeeded
 from shop_app.models import Agent, Role, Shop
 from shop_app.routes.api.auth import SESSION_COOKIE, authenticate
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, read_body
@@ -30,12 +33,17 @@ def _session_out(agent: Agent, shop: Shop, role: Role, token: str, key: str) -> 
 async def sign_in_endpoint(request: Request) -> Response:
     body = await read_body(request, SignInIn)
     app = services(request)
+    address = request.client.host if request.client else "unknown"
+    keys = sign_in_keys(shop=body.shop, email=body.email, address=address, key=app.digest_key)
+    async with app.sessions() as session, session.begin():
+        pending = await begin_sign_in(session, keys=keys)
     try:
         domain = normalise_shop_domain(body.shop)
     except InvalidShopDomain:
         raise Unauthorized("The shop, email or password is not right", code="invalid_credentials") from None
     async with app.sessions() as session, session.begin():
         signed_in = await sign_in(session, shop_domain=domain, email=body.email, password=body.password)
+        await sign_in_succeeded(session, pending=pending)
     response = JSONModelResponse(
         _session_out(signed_in.agent, signed_in.shop, signed_in.role, signed_in.token, app.digest_key)
     )
@@ -82,7 +90,11 @@ ENDPOINTS = [
         body=SignInIn,
         response=SessionOut,
         auth=False,
-        responses={401: "Wrong shop, email or password"},
+        responses={
+            401: "Wrong shop, email or password",
+            429: "Too many failed sign-ins from this address or for this account: wait for Retry-After "
+            "seconds",
+        },
     ),
     Endpoint(
         "GET", "/api/v1/session", session_endpoint, "The signed-in agent", "session", response=SessionOut
