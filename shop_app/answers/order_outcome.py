@@ -4,6 +4,7 @@ state calls for."""
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -27,13 +28,7 @@ from shop_app.answers.outcome import Outcome, Understander, handoff
 from shop_app.answers.shop_config import order_name
 from shop_app.answers.templates import TemplateKey
 from shop_app.answers.understanding.model import ShopHints, Understanding
-from shop_app.answers.verification import (
-    Proof,
-    Trust,
-    failed_attempts,
-    try_proof,
-    within_limits,
-)
+from shop_app.answers.verification import Proof, Trust, failed_attempts, tries_in, try_proof
 from shop_app.formats.display import formatter
 from shop_app.formats.order_words import normalise_code
 from shop_app.models import (
@@ -46,6 +41,8 @@ from shop_app.models import (
     TicketVerification,
     Verification,
 )
+
+logger = logging.getLogger(__name__)
 
 RECENT_ORDERS = 5
 OPEN_ORDER_DAYS = 30
@@ -179,7 +176,12 @@ async def order_outcome(
         return await _order_reply(
             session, shop=shop, order=already, seen=seen, text=text, verification=Verification.ORDER_DETAILS
         )
-    proof = Proof(emails=seen.emails, phones=seen.phones, postal_codes=seen.postal_codes)
+    proof = Proof.offered(
+        emails=seen.emails,
+        phones=seen.phones,
+        postal_codes=seen.postal_codes,
+        default_region=shop.country_code,
+    )
     asked = {**example, "order_name": name}
     if not proof:
         return Outcome(
@@ -190,27 +192,39 @@ async def order_outcome(
             verification=Verification.NEEDED,
             order_name=name,
         )
-    per_ticket, per_source = await failed_attempts(session, ticket=ticket, source=trust.source, now=now)
-    if not within_limits((per_ticket, per_source)):
+    failures = await failed_attempts(session, ticket=ticket, source=trust.source, now=now)
+    if failures.shop_wide:
+        return handoff("verification attempts exhausted across the shop", verification=Verification.LIMITED)
+    if not failures.within_limits():
         return handoff("verification attempts exhausted", verification=Verification.LIMITED)
+    # every order number the message named counts as tried, though only the first is looked up
+    tries = tries_in(proof, order_refs=len(seen.order_refs))
     proved = await try_proof(
         session,
         ticket=ticket,
         source=trust.source,
         candidates=candidates,
         proof=proof,
+        tries=tries,
         default_region=shop.country_code,
         now=now,
         already_proved=proved_ids,
     )
     if proved is None:
-        if not within_limits((per_ticket + 1, per_source + 1)):
-            return handoff("verification failed; attempts exhausted", verification=Verification.LIMITED)
+        # several candidates of one kind get the very reply wrong details get: whether one was right is
+        # never told
+        why = (
+            "order number and details do not match" if proof.one_of_each_kind else "several candidate proofs"
+        )
+        if failures.trips_shop(adding=tries):
+            logger.warning("verification attempts exhausted across the shop shop_id=%s", shop.id)
+        if not failures.within_limits(adding=tries):
+            return handoff(f"{why}; attempts exhausted", verification=Verification.LIMITED)
         return Outcome(
             DecisionAction.ASK,
             TemplateKey.VERIFICATION_FAILED,
             asked,
-            "order number and details do not match",
+            why,
             verification=Verification.FAILED,
             order_name=name,
         )

@@ -52,12 +52,14 @@ class BotDecision(SQLModel, table=True):
 
 
 class VerificationAttempt(SQLModel, table=True):
-    """One try at proving an order (its number with an email, phone or postal code)."""
+    """One try at proving an order (its number with an email, phone or postal code). A failed try counts
+    ``failures`` times: once for every order number and every candidate proof it named."""
 
     __tablename__ = "verification_attempts"
     __table_args__ = (
         Index("ix_verification_attempts_ticket_at", "ticket_id", "created_at"),
         Index("ix_verification_attempts_shop_source_at", "shop_id", "source", "created_at"),
+        Index("ix_verification_attempts_shop_at", "shop_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,6 +67,7 @@ class VerificationAttempt(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
     source: str = Field(max_length=120)
     succeeded: bool = False
+    failures: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -144,6 +144,34 @@ def test_emails_phones_and_postal_codes_are_read_in_japanese_with_full_width_dig
 
 
 @pytest.mark.parametrize(
+    ("text", "postal_codes"),
+    [
+        ("zip codes 30303, 80202 or 94103", ("30303", "80202", "94103")),
+        ("ZIP: 30303 80202", ("30303", "80202")),
+        ("郵便番号は1500001か1600022です", ("150-0001", "160-0022")),
+        ("〒 150 ー 0001 と １６０ー００２２", ("150-0001", "160-0022")),
+        ("postcodes SW1A 1AA / sw1a1aa, EC1A 1BB", ("SW1A 1AA", "EC1A 1BB")),
+        ("〒150-0001、郵便番号1500001、150ー0001", ("150-0001",)),
+    ],
+)
+def test_every_postal_code_of_a_message_is_read_once_however_spelled(
+    text: str, postal_codes: tuple[str, ...]
+) -> None:
+    # each is a candidate proof: a list after one cue is every code of it, two spellings are one code
+    assert understand(text).postal_codes == postal_codes
+
+
+def test_emails_and_phones_are_read_once_however_spelled() -> None:
+    understood = understand(
+        "TARO.SATO@EXAMPLE.COM or taro.sato@example.com, 090-1234-5678 / ０９０１２３４５６７８"
+    )
+
+    assert understood.emails == ("taro.sato@example.com",)
+    assert understood.phones == ("+819012345678",)
+    assert not understood.angry  # an email in capitals is not shouting
+
+
+@pytest.mark.parametrize(
     ("text", "sizes"),
     [
         ("Is this in size M?", ("M",)),

@@ -1,7 +1,7 @@
 """Order details only to a verified conversation: a signed storefront session of the order's customer, a
-trusted caller, or the order number with that order's email, phone or postal code. Proof lasts for that
-ticket only; a missing order and wrong details get the same neutral reply; trying many numbers is cut off
-per ticket and per source and discloses nothing."""
+trusted caller, or the order number with that order's email, phone or postal code, one of each kind and
+none wrong. Proof lasts for that ticket only; a missing order, wrong details and several candidates get the
+same neutral reply; trying many numbers is cut off per ticket and per source and discloses nothing."""
 
 from __future__ import annotations
 
@@ -73,6 +73,46 @@ async def test_proof_sent_after_the_bots_question_is_accepted_in_the_conversatio
     assert answered.language == "ja"
     assert answered.reply is not None
     assert "444413758703" in answered.reply
+
+
+@pytest.mark.anyio
+async def test_several_candidates_of_a_kind_verify_nothing_and_count_a_failure_each(world: World) -> None:
+    # given an order, and a conversation offering its postcode among others
+    await world.add_order(1001, shipments=IN_TRANSIT)
+    wrong, _ = await world.ask("Where is order #1001? zip 999-9999")
+
+    # when it names the order with two postcodes (the right one first), then with three emails
+    several, ticket = await world.ask("Where is order #1001? 〒150-0001 〒160-0022", post=False)
+    emails, _ = await world.ask(
+        "#1001: hanako@example.jp, taro@example.com, Hanako@Example.jp, ken@example.net",
+        ticket=ticket,
+        post=False,
+    )
+
+    # then the first reads like wrong details, and five candidates exhaust the conversation's tries
+    assert several.reply == wrong.reply
+    assert (several.verification, several.action) == (Verification.FAILED, DecisionAction.ASK)
+    assert several.order_id is None
+    assert MAX_FAILED_ATTEMPTS_PER_TICKET <= 2 + 3  # two postcodes, then three distinct emails
+    assert (emails.verification, emails.action) == (Verification.LIMITED, DecisionAction.HANDOFF)
+    assert emails.order_id is None
+    assert YAMATO["number"] not in (emails.reply or "")
+
+
+@pytest.mark.anyio
+async def test_a_right_detail_beside_a_wrong_one_of_another_kind_verifies_nothing(world: World) -> None:
+    await world.add_order(1001, shipments=IN_TRANSIT)
+
+    mixed, _ = await world.ask("注文番号1001はどこですか？メールはhanako@example.jp、電話は080-9999-0000です")
+    both_right, _ = await world.ask(
+        "注文番号1001はどこですか？メールはhanako@example.jp、電話は090-1234-5678です"
+    )
+
+    assert mixed.verification == Verification.FAILED
+    assert mixed.order_id is None
+    assert both_right.verification == Verification.ORDER_DETAILS
+    assert both_right.reply is not None
+    assert YAMATO["number"] in both_right.reply
 
 
 @pytest.mark.anyio

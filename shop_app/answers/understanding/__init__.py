@@ -44,6 +44,8 @@ ANGER = re.compile(
     r"ちゃんとして|がっかり|不愉快|腹が立"
 )
 SHOUTING = re.compile(r"(?:\b[A-Z]{3,}\b[^a-z]*){3,}")
+# an email typed in capitals (HANAKO@EXAMPLE.JP) is not shouting
+CAPITAL_EMAIL = re.compile(r"\S+@\S+")
 
 
 def understand(text: str, *, hints: ShopHints = ShopHints()) -> Understanding:  # noqa: B008 - frozen
@@ -67,7 +69,7 @@ def understand(text: str, *, hints: ShopHints = ShopHints()) -> Understanding:  
         has_product=bool(products),
     )
     reasons.extend(scored.reasons)
-    angry = ANGER.search(folded) is not None or SHOUTING.search(original) is not None
+    angry = ANGER.search(folded) is not None or SHOUTING.search(CAPITAL_EMAIL.sub(" ", original)) is not None
     if angry:
         reasons.append("angry")
     return Understanding(

@@ -1,21 +1,31 @@
 """Entities in a folded message (see ``normalise.fold``): order references, emails, phones, postal codes,
-sizes, colours and product words. Each finder returns what it read in one canonical spelling."""
+sizes, colours and product words. Each finder returns what it read in one canonical spelling, once: the
+emails, phones and postal codes are the candidate proofs a message offers (verification takes exactly one
+of each kind), so two spellings of one code are one candidate and two codes are two, however written."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TypeVar
 
 from shop_app.answers.understanding.normalise import fold
+from shop_app.formats.emails import normalise_email
 from shop_app.formats.phone_numbers import to_e164
+from shop_app.formats.postal_codes import postal_key
 
 EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
-# A JP postal code (150-0001, 〒1500001) is read before phones so its digits are not taken for one.
-JP_POSTAL = re.compile(r"〒\s*(\d{3})-?(\d{4})(?!\d)|(?<![\d-])(\d{3})-(\d{4})(?![\d-])")
-OTHER_POSTAL = re.compile(
-    r"(?:zip(?: code)?|postal code|postcode|post code|郵便番号)\s*(?:is|:|は)?\s*"
-    r"([a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}|\d{5}(?:-\d{4})?|\d{3}-?\d{4})(?![\w-])"
+# A JP postal code (150-0001, 〒1500001, 〒 150 ー 0001) is read before phones so its digits are not taken
+# for one. Folding made every hyphen "-"; many write the katakana long mark "ー" for one.
+JP_POSTAL = re.compile(r"〒\s*(\d{3})\s*[-ー]?\s*(\d{4})(?!\d)|(?<![\d\-ー])(\d{3})[-ー](\d{4})(?![\d\-ー])")
+# Other codes only after a cue, and then every code of a list ("zip codes 30303, 80202 or 94103").
+POSTAL_CUE = re.compile(
+    r"(?:zip(?: ?codes?)?|zips|postal ?codes?|post ?codes?|郵便番号)\s*(?:is|are|:|は)?\s*"
 )
+POSTAL_CODE = re.compile(
+    r"([a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}|\d{5}(?:-\d{4})?|\d{3} ?[-ー]? ?\d{4})(?![a-z0-9\-ー])"
+)
+POSTAL_LIST_SEPARATOR = re.compile(r"\s*(?:[,/・;&]|(?:or|and)\b|または|もしくは|か|と|や)?\s*")
 PHONE = re.compile(r"(?<![a-z0-9+])(\+?\d[\d\- ()]{7,16}\d)(?![\d-])")
 # An order reference spelled as one: "#1001", "no. 1001", "order 1001", "注文番号1001", "オーダー1001".
 ORDER_CUE = re.compile(
@@ -95,9 +105,26 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+def _unique_by(items: list[str], key: Callable[[str], str | None]) -> tuple[str, ...]:
+    """The items once per key, in the order first seen (an item without a key is dropped)."""
+    kept: dict[str, str] = {}
+    for item in items:
+        found = key(item)
+        if found is not None and found not in kept:
+            kept[found] = item
+    return tuple(kept.values())
+
+
 def find_emails(text: str) -> tuple[tuple[str, ...], str]:
     found = list(EMAIL.finditer(text))
-    return _unique([m.group(0).strip(".") for m in found]), _blank(text, [m.span() for m in found])
+    emails = [m.group(0).strip(".") for m in found]
+    return _unique_by(emails, normalise_email), _blank(text, [m.span() for m in found])
+
+
+def _postal_spelling(code: str) -> str:
+    """``1500001`` and ``150 ー 0001`` as ``150-0001``; other codes upper case."""
+    key = postal_key(code)
+    return f"{key[:3]}-{key[3:]}" if len(key) == 7 and key.isdigit() else code.upper()
 
 
 def find_postal_codes(text: str) -> tuple[tuple[str, ...], str]:
@@ -108,10 +135,14 @@ def find_postal_codes(text: str) -> tuple[tuple[str, ...], str]:
         codes.append(f"{head}-{tail}")
         spans.append(m.span())
     text = _blank(text, spans)
-    for m in OTHER_POSTAL.finditer(text):
-        codes.append(m.group(1).upper())
-        spans.append(m.span(1))
-    return _unique(codes), _blank(text, spans)
+    for cue in POSTAL_CUE.finditer(text):
+        at = cue.end()
+        while (code := POSTAL_CODE.match(text, at)) is not None:
+            codes.append(_postal_spelling(code.group(1)))
+            spans.append(code.span(1))
+            separator = POSTAL_LIST_SEPARATOR.match(text, code.end())
+            at = separator.end() if separator is not None else code.end()
+    return _unique_by(codes, postal_key), _blank(text, spans)
 
 
 def find_phones(text: str, *, default_region: str | None) -> tuple[tuple[str, ...], str]:
