@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from integrations.shopify.app_proxy import signature_expiry
-from shop_app.database import affected_rows
 from shop_app.models import AnsweredProxySignature
 
 ANSWERED = AnsweredProxySignature.__table__  # type: ignore[attr-defined]
@@ -32,12 +31,14 @@ async def claim_proxy_signature(
     await session.execute(delete(AnsweredProxySignature).where(col(AnsweredProxySignature.expires_at) < now))
     dialect = (await session.connection()).dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = await session.execute(
+    # RETURNING names the row only when it was inserted (psycopg reports no row count for this statement)
+    inserted = await session.execute(
         insert(ANSWERED)
         .values(
             digest=_digest(signature),
             expires_at=datetime.fromtimestamp(signature_expiry(timestamp), UTC),
         )
         .on_conflict_do_nothing(index_elements=["digest"])
+        .returning(ANSWERED.c.digest)
     )
-    return affected_rows(result) == 1
+    return inserted.scalar_one_or_none() is not None
