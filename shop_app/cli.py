@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -19,6 +21,8 @@ from shop_app.settings import Mode, Settings, add_development_encryption_key, lo
 
 if TYPE_CHECKING:
     import httpx
+
+    from shop_app.web_server import ServerConfig
 
 PROGRESS_REFRESH_SECONDS = 0.25
 
@@ -42,6 +46,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default SHOP_APP_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    serve.add_argument(
+        "--timeout-keep-alive",
+        type=_positive_int,
+        metavar="SECONDS",
+        help="close a connection idle this long between requests (default SHOP_APP_KEEP_ALIVE_SECONDS or 5)",
+    )
+    serve.add_argument(
+        "--timeout-header",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="close a connection whose request line and headers are not in after this long, or whose body "
+        "pauses this long (default SHOP_APP_HEADER_TIMEOUT_SECONDS or 10)",
+    )
+    serve.add_argument(
+        "--limit-concurrency",
+        type=_positive_int,
+        metavar="N",
+        help="connections and requests at once per process; more are answered 503 "
+        "(default SHOP_APP_MAX_CONNECTIONS or 1000)",
+    )
+    serve.add_argument(
+        "--timeout-graceful-shutdown",
+        type=_positive_int,
+        metavar="SECONDS",
+        help="on shutdown, give requests in flight this long "
+        "(default SHOP_APP_SHUTDOWN_TIMEOUT_SECONDS or 20)",
+    )
 
     commands.add_parser(
         "migrate",
@@ -167,6 +198,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{raw!r} is not more than 0")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number above 0")
+    return int(raw)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "devstore":
@@ -187,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     if args.command == "serve":
-        return serve(settings, host=args.host, port=args.port, workers=args.workers)
+        return serve(settings, args)
     if args.command == "migrate":
         migrate(settings)
         return 0
@@ -320,21 +367,36 @@ def migrate(settings: Settings) -> None:
         asyncio.run(apply_schema_if_missing(settings.database_url))
 
 
-def serve(settings: Settings, *, host: str | None, port: int | None, workers: int) -> int:
-    import uvicorn
+def serve_config(settings: Settings, args: argparse.Namespace) -> ServerConfig:
+    """The uvicorn configuration ``serve`` runs: the app from the environment (each worker reads it), the
+    connection limits of ``settings`` with the command line's overrides, an access log without secret
+    query values."""
+    from shop_app.web_server import ServerConfig
+
+    overrides = {
+        "keep_alive_seconds": args.timeout_keep_alive,
+        "header_timeout_seconds": args.timeout_header,
+        "max_connections": args.limit_concurrency,
+        "shutdown_timeout_seconds": args.timeout_graceful_shutdown,
+    }
+    return ServerConfig(
+        "shop_app.main:app_from_environment",
+        factory=True,
+        limits=replace(settings.connections, **{k: v for k, v in overrides.items() if v is not None}),
+        log_level=settings.log_level,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+    )
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    from shop_app.web_server import run_server
 
     if settings.is_sqlite:
         migrate(settings)
-    uvicorn.run(
-        "shop_app.main:app_from_environment",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-    )
-    return 0
+    return run_server(serve_config(settings, args))
 
 
 async def _rotate(settings: Settings) -> dict[str, int]:

@@ -22,6 +22,8 @@ def sync_url(url: str) -> str:
 
 
 def make_engine(url: str, **options: Any) -> AsyncEngine:
+    # statements' parameters (message bodies, names, addresses) stay out of logs and error messages
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         # One connection per process: SQLite allows one writer at a time, and connections of the same

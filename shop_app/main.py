@@ -7,7 +7,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -47,6 +47,17 @@ async def app_error(request: Request, exc: Exception) -> Response:
         )
     body = {"error": {"code": exc.code, "message": exc.message}}
     return JSONResponse(body, status_code=exc.http_status, headers=exc.headers)
+
+
+async def client_disconnected(request: Request, exc: Exception) -> Response:
+    """A client gone before its request body arrived in full: nothing to answer, nothing went wrong."""
+    assert isinstance(exc, ClientDisconnect)
+    logger.debug(
+        "client disconnected before its request body ended method=%s path=%s",
+        request.method,
+        request.url.path,
+    )
+    return Response(status_code=400)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -103,7 +114,11 @@ def create_app(
     return Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={AppError: app_error, HTTPException: http_error},
+        exception_handlers={
+            AppError: app_error,
+            HTTPException: http_error,
+            ClientDisconnect: client_disconnected,
+        },
         lifespan=build_lifespan(settings, app_config=config, templates=templates, http=http),
     )
 

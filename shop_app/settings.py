@@ -7,6 +7,7 @@ run live in the data directory. Outside development mode missing or placeholder 
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -63,6 +64,22 @@ class Secret:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConnectionLimits:
+    """How long ``serve`` waits for a client, and for how many: a slow or half-open connection is closed,
+    never held."""
+
+    # an idle connection between requests is closed after this long
+    keep_alive_seconds: int = 5
+    # a request's line and headers must arrive in full this soon after the connection opens (or the last
+    # answer ends), and its body may not pause longer than this
+    header_timeout_seconds: float = 10.0
+    # connections and requests in flight per process; beyond, requests are answered 503
+    max_connections: int = 1000
+    # on shutdown, requests in flight get this long before their connections are closed
+    shutdown_timeout_seconds: int = 20
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     mode: Mode = Mode.DEVELOPMENT
     data_dir: Path = Path(".data")
@@ -85,6 +102,7 @@ class Settings:
     job_engine: JobEngine = JobEngine.IN_PROCESS
     reconcile_interval_seconds: float = 900.0
     sync_bulk_threshold: int = 50_000
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
 
     @property
     def is_sqlite(self) -> bool:
@@ -137,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         reconcile_interval_seconds=float(env.get("SHOP_APP_RECONCILE_INTERVAL_SECONDS", "900")),
         sync_bulk_threshold=int(env.get("SHOP_APP_SYNC_BULK_THRESHOLD", "50000")),
+        connections=connection_limits(env),
         job_engine=JobEngine(
             env.get("SHOP_APP_JOB_ENGINE")
             or (JobEngine.IN_PROCESS if database_url.startswith("sqlite") else JobEngine.PROCRASTINATE)
@@ -145,6 +164,32 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if mode is Mode.PRODUCTION:
         check_production_secrets(settings)
     return settings
+
+
+def connection_limits(env: Mapping[str, str]) -> ConnectionLimits:
+    defaults = ConnectionLimits()
+
+    def positive(name: str, default: float) -> float:
+        raw = env.get(name, "")
+        try:
+            value = float(raw) if raw.strip() else default
+        except ValueError:
+            raise SettingsError(f"{name} must be a number of seconds or connections") from None
+        if not (math.isfinite(value) and value > 0):
+            raise SettingsError(f"{name} must be more than 0")
+        return value
+
+    def whole(name: str, default: int) -> int:
+        return max(1, int(positive(name, default)))
+
+    return ConnectionLimits(
+        keep_alive_seconds=whole("SHOP_APP_KEEP_ALIVE_SECONDS", defaults.keep_alive_seconds),
+        header_timeout_seconds=positive("SHOP_APP_HEADER_TIMEOUT_SECONDS", defaults.header_timeout_seconds),
+        max_connections=whole("SHOP_APP_MAX_CONNECTIONS", defaults.max_connections),
+        shutdown_timeout_seconds=whole(
+            "SHOP_APP_SHUTDOWN_TIMEOUT_SECONDS", defaults.shutdown_timeout_seconds
+        ),
+    )
 
 
 def _flag(raw: str | None, *, default: bool) -> bool:

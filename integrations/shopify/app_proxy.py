@@ -8,8 +8,10 @@ differs from the OAuth query HMAC (``hmac_signatures``): no ``&`` between pairs,
 
 Verification accepts the current or the previous secret (during a rotation), compares in constant
 time, and refuses a timestamp older than ``max_age_seconds`` (or further than the leeway in the future)
-so a signed query cannot be replayed forever. It returns a result with a reason; the caller picks the
-HTTP status.
+so a signed query cannot be replayed later. Shopify signs each request as it forwards it, so a genuine
+query is seconds old: the window only absorbs clock skew. Within it the same signed query still verifies;
+the app remembers the signatures it answered (``signature`` of the result) until ``signature_expiry`` and
+answers each once. It returns a result with a reason; the caller picks the HTTP status.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.shop_domains import normalise_shop_domain
 
 SIGNATURE_KEY = "signature"
-# A storefront page signed this long ago may still open the chat; older ones are refused.
-APP_PROXY_MAX_AGE_SECONDS = 15 * 60
+# Shopify signs each proxied request as it forwards it; older signed queries are refused as replays.
+APP_PROXY_MAX_AGE_SECONDS = 2 * 60
 APP_PROXY_FUTURE_LEEWAY_SECONDS = 60
 MAX_CUSTOMER_ID = 2**63 - 1
 MAX_CUSTOMER_ID_DIGITS = 19
@@ -57,10 +59,22 @@ class StorefrontIdentity:
 class ProxyVerification:
     identity: StorefrontIdentity | None
     rejection: ProxyRejection | None
+    # the verified signature (lower-case hex): what a caller remembers to answer it once
+    signature: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.identity is not None
+
+
+def signature_expiry(
+    timestamp: int,
+    *,
+    max_age_seconds: int = APP_PROXY_MAX_AGE_SECONDS,
+) -> int:
+    """The Unix time after which a query signed at ``timestamp`` no longer verifies: a remembered
+    signature may be forgotten then."""
+    return timestamp + max_age_seconds + 1
 
 
 def _pairs(params: QueryParams) -> list[tuple[str, str]]:
@@ -117,7 +131,10 @@ def verify_app_proxy_query(
         matched |= hmac.compare_digest(expected, received_bytes)
     if not matched:
         return ProxyVerification(None, ProxyRejection.BAD_SIGNATURE)
-    return _identity(_joined(pairs), now=now, max_age_seconds=max_age_seconds)
+    verdict = _identity(_joined(pairs), now=now, max_age_seconds=max_age_seconds)
+    if verdict.identity is None:
+        return verdict
+    return ProxyVerification(verdict.identity, None, received_bytes.decode("ascii"))
 
 
 def _digits(text: str, max_digits: int) -> bool:

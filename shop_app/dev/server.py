@@ -20,8 +20,10 @@ from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
 from shop_app.database import migrate
 from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
+from shop_app.logging_config import python_level
 from shop_app.main import create_app
 from shop_app.settings import Settings, load_settings
+from shop_app.web_server import ServerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,29 @@ def store_config(settings: Settings, options: DevOptions) -> StoreConfig:
     )
 
 
+def app_server_config(settings: Settings) -> ServerConfig:
+    """The app's server: the connection limits and the access log of ``serve`` (no secret query value);
+    requests are printed only when SHOP_APP_LOG_LEVEL asks for DEBUG."""
+    level = "DEBUG" if python_level(settings.log_level) <= logging.DEBUG else "WARNING"
+    return ServerConfig(
+        create_app(settings),
+        limits=settings.connections,
+        log_level=level,
+        host=settings.host,
+        port=settings.port,
+    )
+
+
+def store_server_config(settings: Settings, config: StoreConfig) -> ServerConfig:
+    return ServerConfig(
+        create_store_app(config),
+        limits=settings.connections,
+        log_level="WARNING",
+        host="127.0.0.1",
+        port=config.port,
+    )
+
+
 async def install_through_browser(settings: Settings, shop: str) -> None:
     """Walk the authorization code grant as a browser does: cookies kept, redirects followed."""
     async with httpx.AsyncClient(follow_redirects=True, timeout=INSTALL_TIMEOUT_SECONDS) as browser:
@@ -90,14 +115,8 @@ async def run_dev(options: DevOptions) -> int:
     print(
         f"Preparing the simulated store in {config.data_dir} (the first run generates its data)…", flush=True
     )
-    store = uvicorn.Server(
-        uvicorn.Config(
-            create_store_app(config), host="127.0.0.1", port=options.store_port, log_level="warning"
-        )
-    )
-    app = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
-    )
+    store = uvicorn.Server(store_server_config(settings, config))
+    app = uvicorn.Server(app_server_config(settings))
     servers = [asyncio.create_task(store.serve()), asyncio.create_task(app.serve())]
     try:
         await asyncio.gather(_wait_started(store), _wait_started(app))

@@ -18,6 +18,7 @@ from shop_app.models.answers import (
     Verification,
     VerificationAttempt,
 )
+from shop_app.models.app_proxy_signatures import AnsweredProxySignature
 from shop_app.models.catalog import Product, ProductVariant
 from shop_app.models.compliance import ComplianceAudit, CustomerDataExport
 from shop_app.models.customers import Customer
@@ -43,6 +44,7 @@ __all__ = [
     "Agent",
     "AgentSession",
     "AnswerSettings",
+    "AnsweredProxySignature",
     "ApiKey",
     "AuthorType",
     "BotDecision",

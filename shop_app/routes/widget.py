@@ -2,10 +2,12 @@
 (``https://{shop}/apps/support/…`` → ``{app}/proxy/support/…``).
 
 Every request's query must carry a valid app proxy signature (current or previous secret, constant time,
-fresh timestamp) before anything else is read. The signed ``logged_in_customer_id`` is the only source of
-the shopper's storefront identity. A conversation is then held by a random session token
-(``X-Widget-Session``), bound to the shop and the signed customer. Answers are JSON with ``<``, ``>`` and
-``&`` escaped; the widget inserts text only.
+fresh timestamp) before anything else is read, and each signature is answered once: a signed query seen
+before (a logged URL replayed, in this process or another) is refused with 409. Shopify signs per second,
+so the widget adds a random ``n`` to each query and two of its own requests never share a signature. The
+signed ``logged_in_customer_id`` is the only source of the shopper's storefront identity. A conversation
+is then held by a random session token (``X-Widget-Session``), bound to the shop and the signed customer.
+Answers are JSON with ``<``, ``>`` and ``&`` escaped; the widget inserts text only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from integrations.shopify.app_proxy import StorefrontIdentity, verify_app_proxy_query
+from shop_app.channels.proxy_signatures import claim_proxy_signature
 from shop_app.channels.widget import (
     SlidingWindowLimiter,
     WidgetMessage,
@@ -29,10 +32,11 @@ from shop_app.channels.widget import (
     post_customer_message,
     start_conversation,
 )
-from shop_app.errors import AppError, BadRequest, NotFound, Unauthorized
+from shop_app.errors import AppError, BadRequest, Conflict, NotFound, Unauthorized
 from shop_app.helpdesk.contacts import ContactDetails
 from shop_app.live_events import LiveEvent
 from shop_app.models import Message, Shop, Ticket, WidgetSession
+from shop_app.models.base import utcnow
 from shop_app.routes.request_state import services
 from shop_app.shops.installation import get_shop
 
@@ -93,16 +97,23 @@ def text_json(content: Any, *, status_code: int = 200) -> Response:
     )
 
 
-def _identity(request: Request) -> StorefrontIdentity:
-    settings = services(request).settings
+async def _identity(request: Request) -> StorefrontIdentity:
+    app = services(request)
     verdict = verify_app_proxy_query(
         request.query_params.multi_items(),
-        secrets=[secret.reveal() for secret in settings.api_secrets],
+        secrets=[secret.reveal() for secret in app.settings.api_secrets],
         now=time.time(),
     )
-    if verdict.identity is None:
+    if verdict.identity is None or verdict.signature is None:
         logger.info("widget proxy signature refused reason=%s", verdict.rejection)
         raise Unauthorized("The storefront signature is not valid", code="invalid_proxy_signature")
+    async with app.sessions() as session, session.begin():
+        first = await claim_proxy_signature(
+            session, signature=verdict.signature, timestamp=verdict.identity.timestamp, now=utcnow()
+        )
+    if not first:
+        logger.info("widget proxy signature refused reason=replayed shop=%s", verdict.identity.shop)
+        raise Conflict("This signed request was already answered", code="replayed_proxy_request")
     return verdict.identity
 
 
@@ -184,13 +195,13 @@ async def _after_posting(
 
 async def hello(request: Request) -> Response:
     """What the widget needs before the shopper types: whether Shopify vouches for a signed-in customer."""
-    identity = _identity(request)
+    identity = await _identity(request)
     await _shop(request, identity)
     return text_json({"signed_in": identity.logged_in_customer_id is not None})
 
 
 async def start(request: Request) -> Response:
-    identity = _identity(request)
+    identity = await _identity(request)
     shop = await _shop(request, identity)
     _check(_limits(request).starts, f"{shop.id}:{_address(request)}")
     data = await _body(request)
@@ -236,7 +247,7 @@ async def _session(
 
 
 async def send(request: Request) -> Response:
-    identity = _identity(request)
+    identity = await _identity(request)
     shop = await _shop(request, identity)
     widget, ticket = await _session(request, shop, identity)
     _check(_limits(request).messages, f"session:{widget.id}")
@@ -271,7 +282,7 @@ def _after(request: Request) -> int:
 
 
 async def poll(request: Request) -> Response:
-    identity = _identity(request)
+    identity = await _identity(request)
     shop = await _shop(request, identity)
     widget, ticket = await _session(request, shop, identity)
     _check(_limits(request).polls, f"session:{widget.id}")

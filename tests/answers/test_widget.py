@@ -4,6 +4,7 @@ bound to its shop and signed customer, then a conversation the bot answers."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,8 @@ def signed(
     extra: dict[str, str] | None = None,
 ) -> str:
     params = {
+        # the widget's own random `n`: Shopify signs per second, and each signature is answered once
+        "n": secrets.token_hex(12),
         **(extra or {}),
         "shop": shop,
         "logged_in_customer_id": str(customer_id) if customer_id else "",

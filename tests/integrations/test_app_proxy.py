@@ -13,6 +13,7 @@ from integrations.shopify.app_proxy import (
     StorefrontIdentity,
     app_proxy_message,
     sign_app_proxy_query,
+    signature_expiry,
     verify_app_proxy_query,
 )
 
@@ -155,3 +156,16 @@ def test_the_age_limit_can_be_tightened() -> None:
     assert verify_app_proxy_query(params, secrets=[CURRENT], now=NOW).ok
     tight = verify_app_proxy_query(params, secrets=[CURRENT], now=NOW, max_age_seconds=60)
     assert tight.rejection == ProxyRejection.STALE_TIMESTAMP
+
+
+def test_a_query_signed_seven_minutes_ago_is_refused_and_a_fresh_one_names_its_signature() -> None:
+    old = verify_app_proxy_query(_signed(timestamp=str(NOW - 7 * 60)), secrets=[CURRENT], now=NOW)
+    params = _signed()
+    fresh = verify_app_proxy_query(
+        {**params, "signature": params["signature"].upper()}, secrets=[CURRENT], now=NOW
+    )
+
+    assert old.rejection == ProxyRejection.STALE_TIMESTAMP
+    assert fresh.ok and fresh.signature == params["signature"]
+    assert signature_expiry(NOW) == NOW + APP_PROXY_MAX_AGE_SECONDS + 1
+    assert not verify_app_proxy_query(params, secrets=[CURRENT], now=signature_expiry(NOW)).ok

@@ -110,11 +110,17 @@
     list.scrollTop = list.scrollHeight;
   }
 
+  // Shopify signs each proxied query with a timestamp in seconds and the app answers each signature
+  // once, so every call carries a random `n`: two calls in the same second never share a signature.
+  const nonce = () => Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+
   async function call(method, path, body) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers["X-Widget-Session"] = token;
-    const response = await fetch(`${proxy}${path}`, {
+    const url = new URL(`${proxy}${path}`, window.location.href);
+    url.searchParams.set("n", nonce());
+    const response = await fetch(url.pathname + url.search, {
       method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));
@@ -159,6 +165,7 @@
       }
       if (result.status === 201) { input.value = ""; render(result.data.messages || []); }
       else if (result.status === 429) say(TEXT.busy);
+      else if (result.status === 409) say(TEXT.failed);
       else if (result.status === 401 && token) { forget(); say(TEXT.expired); }
       else say((result.data.error && result.data.error.message) || TEXT.failed);
     } catch { say(TEXT.failed); }
