@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,8 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from alembic import command
 
+logger = logging.getLogger(__name__)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PRAGMA user_version of a SQLite file whose free space has been zeroed once (see _wipe_free_space_once)
+SQLITE_FREE_SPACE_WIPED = 1
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -49,6 +55,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed in the file, so an erased customer's bytes do not stay
+    # in free space (see clear_erased_pages for the write-ahead log).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -58,6 +67,33 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     locked" if another process wrote in between (e.g. ``shop-app sync`` beside ``serve``); starting
     immediate makes it wait its turn instead. It also makes SAVEPOINTs work with the driver."""
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def clear_erased_pages(sessions: SessionFactory) -> None:
+    """After a privacy erasure has committed, on SQLite: copy the write-ahead log into the database file
+    and truncate it, so the old versions of the erased rows leave the log as well (the file itself holds
+    none: ``secure_delete``). Waits for readers up to the busy timeout; a checkpoint that could not
+    finish is logged, and the next one completes it. PostgreSQL keeps dead tuples until VACUUM (README)."""
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        busy, log_frames, checkpointed = await connection.run_sync(_truncate_wal)
+    if busy:
+        logger.warning(
+            "wal checkpoint after erasure incomplete frames=%s copied=%s", log_frames, checkpointed
+        )
+
+
+def _truncate_wal(connection: Any) -> tuple[int, int, int]:
+    # the driver's own cursor: no BEGIN (a checkpoint cannot run inside a transaction)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, log_frames, checkpointed = cursor.fetchone()
+    finally:
+        cursor.close()
+    return int(busy), int(log_frames), int(checkpointed)
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:
@@ -82,6 +118,27 @@ def migrate(database_url: str, revision: str = "head") -> None:
     if database_url.startswith("sqlite"):
         Path(database_url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
+    if database_url.startswith("sqlite"):
+        _wipe_free_space_once(Path(database_url.split("///", 1)[1]))
+
+
+def _wipe_free_space_once(path: Path) -> None:
+    """Rows deleted before ``secure_delete`` was on (where SQLite is not built with it on) may still
+    lie in the file's free space: rebuild the file once (VACUUM) so that none does, and mark it done."""
+    connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version >= SQLITE_FREE_SPACE_WIPED:
+            return
+        connection.execute("PRAGMA secure_delete=ON")
+        connection.execute("VACUUM")
+        connection.execute(f"PRAGMA user_version={SQLITE_FREE_SPACE_WIPED}")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError as error:
+        # another process holds the file: the next start tries again
+        logger.warning("sqlite free space not wiped error=%s", error)
+    finally:
+        connection.close()
 
 
 def affected_rows(result: Result[Any]) -> int:

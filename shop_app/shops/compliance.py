@@ -1,8 +1,11 @@
 """Shopify's mandatory privacy requests, carried out for real and audited without personal data.
 
 Every table that can hold a customer's personal data registers a ``PersonalDataSource`` here: it exports
-what it holds about a customer and erases it. ``shop/redact`` needs no registration: it removes every row
-of every table keyed by the shop.
+what it holds about a customer and erases it, finding the customer by every email, phone number, address
+and name the shop knows them by (``customer_subjects.known_subject``). ``shop/redact`` needs no
+registration: it removes every row of every table keyed by the shop. On SQLite, the erased bytes are
+overwritten in the file (``secure_delete``) and its write-ahead log is emptied once the erasure has
+committed (``database.clear_erased_pages``).
 """
 
 from __future__ import annotations
@@ -13,47 +16,39 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from shop_app.database import affected_rows
 from shop_app.encryption import Cipher
-from shop_app.formats.emails import normalise_email
-from shop_app.formats.phone_numbers import phone_spellings, to_e164
 from shop_app.models import (
-    AuthorType,
     ComplianceAudit,
-    Contact,
     Customer,
     CustomerDataExport,
-    Message,
     OAuthState,
     Order,
     OrderLineItem,
     Shop,
-    Ticket,
     WebhookDelivery,
 )
-from shop_app.models.base import utcnow
+from shop_app.shops.customer_subjects import CustomerSubject, known_subject
+from shop_app.shops.helpdesk_data import CONVERSATION_RECORDS, CONVERSATION_TRACES, HelpdeskData
+
+__all__ = [
+    "CONVERSATION_RECORDS",
+    "CONVERSATION_TRACES",
+    "PERSONAL_DATA_SOURCES",
+    "CustomerSubject",
+    "export_customer_data",
+    "redact_customer",
+    "redact_shop",
+    "tenant_tables",
+]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerSubject:
-    shopify_customer_id: int
-    email: str | None = None
-    phone: str | None = None
-    order_ids: tuple[int, ...] = field(default_factory=tuple)
-
-    @property
-    def needles(self) -> tuple[str, ...]:
-        """Strings whose presence in free text identifies this customer."""
-        return tuple(n for n in (self.email, self.phone) if n)
 
 
 class PersonalDataSource(Protocol):
@@ -69,28 +64,33 @@ class WebhookBodies:
 
     name = "webhook_deliveries"
 
-    def _matching(self, shop_id: int, subject: CustomerSubject) -> Any:
+    async def _matching(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> list[int]:
         customer_id = subject.shopify_customer_id
-        needles = [
-            *subject.needles,
-            f'"gid://shopify/Customer/{customer_id}"',
-            *(f'"id":{space}{customer_id}{end}' for space in ("", " ") for end in (",", "}")),
-        ]
-        return (
-            (col(WebhookDelivery.shop_id) == shop_id)
-            & col(WebhookDelivery.body).is_not(None)
-            & or_(*(col(WebhookDelivery.body).contains(needle) for needle in needles))
+        ids = re.compile(rf'"gid://shopify/Customer/{customer_id}"|"id": ?{customer_id}[,}}]')
+        result = await session.execute(
+            select(col(WebhookDelivery.id), col(WebhookDelivery.body)).where(
+                col(WebhookDelivery.shop_id) == shop_id, col(WebhookDelivery.body).is_not(None)
+            )
         )
+        return [
+            delivery_id
+            for delivery_id, body in result
+            if delivery_id is not None and body and (ids.search(body) or subject.marks.mentions(body))
+        ]
 
     async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:
-        count = await session.scalar(
-            select(func.count()).select_from(WebhookDelivery).where(self._matching(shop_id, subject))
-        )
-        return {"unprocessed_notifications_mentioning_customer": count or 0}
+        return {
+            "unprocessed_notifications_mentioning_customer": len(
+                await self._matching(session, shop_id, subject)
+            )
+        }
 
     async def redact(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> int:
+        matching = await self._matching(session, shop_id, subject)
+        if not matching:
+            return 0
         result = await session.execute(
-            update(WebhookDelivery).where(self._matching(shop_id, subject)).values(body=None)
+            update(WebhookDelivery).where(col(WebhookDelivery.id).in_(matching)).values(body=None)
         )
         return affected_rows(result)
 
@@ -126,11 +126,6 @@ class MirroredCustomerData:
 
     name = "mirror"
 
-    def _orders(self, shop_id: int, subject: CustomerSubject) -> Any:
-        mine = col(Order.customer_shopify_id) == subject.shopify_customer_id
-        named = col(Order.shopify_id).in_(subject.order_ids) if subject.order_ids else None
-        return (col(Order.shop_id) == shop_id) & (mine if named is None else or_(mine, named))
-
     async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:
         customers = await session.execute(
             select(Customer).where(
@@ -138,11 +133,7 @@ class MirroredCustomerData:
             )
         )
         orders = list(
-            (
-                await session.execute(
-                    select(Order).where(self._orders(shop_id, subject)).order_by(col(Order.id))
-                )
-            )
+            (await session.execute(select(Order).where(subject.orders(shop_id)).order_by(col(Order.id))))
             .scalars()
             .all()
         )
@@ -201,146 +192,10 @@ class MirroredCustomerData:
         )
         orders = await session.execute(
             update(Order)
-            .where(self._orders(shop_id, subject))
+            .where(subject.orders(shop_id))
             .values(email=None, phone=None, shipping_address=None, note=None, custom_attributes=[])
         )
         return affected_rows(customers) + affected_rows(orders)
-
-
-REDACTED_TEXT = "[redacted]"
-
-
-class HelpdeskData:
-    """The customer's conversations: contacts with their storefront id, email or phone (E.164 in the
-    shop's country), and tickets linked to them. Redaction anonymises those contacts, replaces the
-    customer's own messages and the tickets' subjects, removes the email and phone from everyone else's
-    messages, and drops the tickets' link to the customer. The tickets stay, with their times and
-    statuses: they are the shop's records."""
-
-    name = "helpdesk"
-
-    async def _identifiers(
-        self, session: AsyncSession, shop_id: int, subject: CustomerSubject
-    ) -> tuple[str | None, str | None]:
-        shop = await session.get(Shop, shop_id)
-        email = normalise_email(subject.email) if subject.email else None
-        phone = (
-            to_e164(subject.phone, default_region=shop.country_code if shop else None)
-            if subject.phone
-            else None
-        )
-        return email, phone
-
-    async def _held(
-        self, session: AsyncSession, shop_id: int, subject: CustomerSubject
-    ) -> tuple[list[Contact], list[Ticket], tuple[str, ...]]:
-        email, phone = await self._identifiers(session, shop_id, subject)
-        who = [col(Contact.storefront_customer_id) == subject.shopify_customer_id]
-        who += [col(Contact.email) == email] if email else []
-        who += [col(Contact.phone) == phone] if phone else []
-        contacts = {
-            c.id: c
-            for c in (
-                await session.execute(select(Contact).where(col(Contact.shop_id) == shop_id, or_(*who)))
-            ).scalars()
-        }
-        tickets = {
-            t.id: t
-            for t in (
-                await session.execute(
-                    select(Ticket).where(
-                        col(Ticket.shop_id) == shop_id,
-                        or_(
-                            col(Ticket.customer_shopify_id) == subject.shopify_customer_id,
-                            col(Ticket.contact_id).in_(list(contacts)),
-                        ),
-                    )
-                )
-            ).scalars()
-        }
-        # whoever wrote a ticket linked to the customer is the customer
-        missing = {t.contact_id for t in tickets.values()} - set(contacts)
-        if missing:
-            query = select(Contact).where(col(Contact.shop_id) == shop_id, col(Contact.id).in_(missing))
-            contacts.update((c.id, c) for c in (await session.execute(query)).scalars())
-        spellings = phone_spellings(phone) if phone else ()
-        needles = tuple(
-            sorted({n for n in (*subject.needles, email, *spellings) if n}, key=len, reverse=True)
-        )
-        return (
-            sorted(contacts.values(), key=lambda c: c.id or 0),
-            sorted(tickets.values(), key=lambda t: t.id or 0),
-            needles,
-        )
-
-    async def export(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> Any:
-        contacts, tickets, _ = await self._held(session, shop_id, subject)
-        messages = await session.execute(
-            select(Message)
-            .where(col(Message.shop_id) == shop_id, col(Message.ticket_id).in_([t.id for t in tickets]))
-            .order_by(col(Message.id))
-        )
-        by_ticket: dict[int, list[dict[str, Any]]] = {}
-        for message in messages.scalars():
-            by_ticket.setdefault(message.ticket_id, []).append(
-                {
-                    "author_type": str(message.author_type),
-                    "body": message.body,
-                    "created_at": message.created_at.isoformat(),
-                }
-            )
-        return {
-            "contacts": [
-                {"name": c.name, "email": c.email, "phone": c.phone, "created_at": c.created_at.isoformat()}
-                for c in contacts
-            ],
-            "tickets": [
-                {
-                    "id": t.id,
-                    "subject": t.subject,
-                    "status": str(t.status),
-                    "channel": str(t.channel),
-                    "created_at": t.created_at.isoformat(),
-                    "messages": by_ticket.get(t.id or 0, []),
-                }
-                for t in tickets
-            ],
-        }
-
-    async def redact(self, session: AsyncSession, shop_id: int, subject: CustomerSubject) -> int:
-        contacts, tickets, needles = await self._held(session, shop_id, subject)
-        now = utcnow()
-        for contact in contacts:
-            contact.name = contact.email = contact.phone = None
-            contact.storefront_customer_id = None
-            contact.updated_at = now
-        for ticket in tickets:
-            ticket.subject = REDACTED_TEXT
-            if ticket.customer_shopify_id == subject.shopify_customer_id:
-                ticket.customer_shopify_id = ticket.link_reason = None
-                ticket.linked_at = ticket.linked_by_id = None
-            ticket.guest_email = ticket.guest_phone = None
-            if ticket.link_reason in {"guest_order_email", "guest_order_phone"}:
-                ticket.link_reason = None
-            ticket.link_candidates = [c for c in ticket.link_candidates if c != subject.shopify_customer_id]
-            ticket.updated_at = now
-        pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE) if needles else None
-        messages = await session.execute(
-            select(Message).where(
-                col(Message.shop_id) == shop_id, col(Message.ticket_id).in_([t.id for t in tickets])
-            )
-        )
-        rows = 0
-        for message in messages.scalars():
-            if message.author_type == AuthorType.CUSTOMER:
-                body = REDACTED_TEXT
-            else:
-                body = pattern.sub(REDACTED_TEXT, message.body) if pattern else message.body
-            if body != message.body:
-                message.body = body
-                rows += 1
-        await session.flush()
-        return len(contacts) + len(tickets) + rows
 
 
 PERSONAL_DATA_SOURCES: Sequence[PersonalDataSource] = (
@@ -382,6 +237,7 @@ async def export_customer_data(
     digest_key: str,
 ) -> CustomerDataExport:
     assert shop.id is not None
+    subject = await known_subject(session, shop=shop, subject=subject)
     held = {source.name: await source.export(session, shop.id, subject) for source in PERSONAL_DATA_SOURCES}
     document = {
         "shop": shop.domain,
@@ -414,6 +270,7 @@ async def redact_customer(
     session: AsyncSession, *, shop: Shop, subject: CustomerSubject, digest_key: str
 ) -> int:
     assert shop.id is not None
+    subject = await known_subject(session, shop=shop, subject=subject)
     counts = {source.name: await source.redact(session, shop.id, subject) for source in PERSONAL_DATA_SOURCES}
     total = sum(counts.values())
     session.add(

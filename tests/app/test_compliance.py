@@ -1,17 +1,50 @@
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
+import hypothesis
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
+from sqlalchemy import func, select, update
+from sqlmodel import SQLModel, col
 
 from integrations.shopify import resources
-from shop_app.database import transaction
+from shop_app.database import migrate, transaction
 from shop_app.mirror import writes as mirror_writes
 from shop_app.mirror.webhooks.inbox import IncomingWebhook, record_delivery
-from shop_app.models import ComplianceAudit, Customer, CustomerDataExport, Order, ShopCredential
-from shop_app.shops.compliance import tenant_tables
+from shop_app.models import (
+    AuthorType,
+    BotDecision,
+    ComplianceAudit,
+    Contact,
+    Customer,
+    CustomerDataExport,
+    DecisionAction,
+    LinkReason,
+    Message,
+    Order,
+    Shop,
+    ShopCredential,
+    Ticket,
+    TicketVerification,
+    Verification,
+    VerificationAttempt,
+    WidgetSession,
+)
+from shop_app.shops.compliance import (
+    CONVERSATION_RECORDS,
+    CONVERSATION_TRACES,
+    CustomerSubject,
+    redact_customer,
+    tenant_tables,
+)
 from tests.app.conftest import ALPHA, BETA, RunningApp, TwoShops, compliance_body
 from tests.app.database_checks import all_rows, columns_by_table, text_values
 from tests.factories import session_token
@@ -246,3 +279,547 @@ def _rows_of_shop(database_url: str, shop_id: int | None, domain: str) -> dict[s
         if mine:
             found[table] = mine
     return found
+
+
+# What a customers/redact leaves: every spelling of the customer's numbers, emails and addresses, the
+# conversations they had without being linked, and the bytes of the SQLite file ------------------------
+
+MOBILE = "+817021631386"
+LANDLINE = "03-1234-5678"  # the phone on the customer's address in the mirror: +81312345678
+OTHER_CUSTOMER_ID = 555001
+SPELLINGS = (
+    "07021631386",
+    "070 2163 1386",
+    "817021631386",
+    "+81 70-2163-1386",
+    "+81 (0)70 2163 1386",
+    "０７０－２１６３－１３８６",
+    "０７０２１６３１３８６",
+    "(070) 2163-1386",
+    "070(2163)1386",
+    "＋８１　７０　２１６３　１３８６",
+    "070ー2163ー1386",
+    "03 1234 5678",
+    "0312345678",
+)
+JAPANESE_ADDRESS = resources.Address(
+    name="山田 花子",
+    address1="神南1-2-3",
+    address2="パークビル101",
+    city="渋谷区",
+    province="東京都",
+    zip="150-0041",
+    country_code="JP",
+    phone=LANDLINE,
+)
+ENGLISH_ADDRESS = resources.Address(
+    name="Hanako Yamada", address1="1 Elm St", address2="Apt 2", city="Springfield", zip="62704"
+)
+# Normalised (no spaces, no dashes, ASCII width, lower case): none of these may be left anywhere.
+ADDRESS_PARTS = ("神南123", "パークビル101", "1500041", "1elmst", "apt2", "springfield62704")
+REDACTED = "[redacted]"
+
+
+def _redact_body(shop: str) -> bytes:
+    customer = {"id": CUSTOMER_ID, "email": EMAIL, "phone": MOBILE}
+    return json.dumps(
+        {"shop_id": 954889, "shop_domain": shop, "customer": customer, "orders_to_redact": [299938]}
+    ).encode()
+
+
+def _squeezed(text: str) -> str:
+    """Text as the address checks compare it: NFKC, lower case, without spaces or dashes."""
+    return re.sub(r"[\s\-‐−ー,、]", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _nsn_left(text: str) -> bool:
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", text))
+    return "7021631386" in digits or "312345678" in digits
+
+
+async def _japanese_customer(app: RunningApp, shop: Shop) -> int:
+    """A Japanese shop's customer in the mirror, with their address, and an order shipped elsewhere."""
+    assert shop.id is not None
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    async with transaction(app.services.sessions) as session:
+        await session.execute(update(Shop).where(col(Shop.id) == shop.id).values(country_code="JP"))
+        await mirror_writes.upsert_customers(
+            session,
+            shop_id=shop.id,
+            customers=[
+                resources.Customer(
+                    shopify_id=CUSTOMER_ID,
+                    updated_at=when,
+                    first_name="花子",
+                    last_name="山田",
+                    email=EMAIL,
+                    phone=MOBILE,
+                    default_address=JAPANESE_ADDRESS,
+                )
+            ],
+            synced_at=when,
+        )
+        await mirror_writes.upsert_orders(
+            session,
+            shop_id=shop.id,
+            orders=[
+                resources.Order(
+                    shopify_id=299938,
+                    name="#1001",
+                    created_at=when,
+                    updated_at=when,
+                    customer_shopify_id=CUSTOMER_ID,
+                    email=EMAIL,
+                    shipping_address=ENGLISH_ADDRESS,
+                    total_price="3980",
+                )
+            ],
+            synced_at=when,
+        )
+        order_id = await session.scalar(
+            select(col(Order.id)).where(col(Order.shop_id) == shop.id, col(Order.shopify_id) == 299938)
+        )
+    assert order_id is not None
+    return int(order_id)
+
+
+async def _conversation(
+    app: RunningApp,
+    shop: Shop,
+    *,
+    contact: Contact,
+    messages: Sequence[tuple[AuthorType, str]],
+    customer_id: int | None = None,
+    subject: str = "お問い合わせ",
+) -> int:
+    """A contact's ticket with its messages (linked to ``customer_id`` when given)."""
+    assert shop.id is not None
+    async with transaction(app.services.sessions) as session:
+        contact.shop_id = shop.id
+        session.add(contact)
+        await session.flush()
+        assert contact.id is not None
+        ticket = Ticket(
+            shop_id=shop.id,
+            contact_id=contact.id,
+            subject=subject,
+            customer_shopify_id=customer_id,
+            link_reason=LinkReason.AGENT if customer_id else None,
+            message_count=len(messages),
+        )
+        session.add(ticket)
+        await session.flush()
+        assert ticket.id is not None
+        session.add_all(
+            Message(shop_id=shop.id, ticket_id=ticket.id, author_type=author, body=body)
+            for author, body in messages
+        )
+        return ticket.id
+
+
+async def _bot_traces(app: RunningApp, shop: Shop, ticket_id: int, order_id: int | None) -> None:
+    """What the bot and the widget leave beside a conversation: a decision, an attempt at proving an
+    order (and the proof), the widget's session."""
+    assert shop.id is not None
+    async with transaction(app.services.sessions) as session:
+        session.add(
+            BotDecision(
+                shop_id=shop.id,
+                ticket_id=ticket_id,
+                intent="order_status",
+                confidence=0.9,
+                language="ja",
+                verification=Verification.ORDER_DETAILS,
+                action=DecisionAction.REPLY,
+                reply="ご注文#1001は発送済みです",
+                reason="verified",
+            )
+        )
+        session.add(VerificationAttempt(shop_id=shop.id, ticket_id=ticket_id, source="ip:203.0.113.9"))
+        if order_id is not None:
+            session.add(
+                TicketVerification(
+                    shop_id=shop.id, ticket_id=ticket_id, order_id=order_id, method="order_details"
+                )
+            )
+        session.add(
+            WidgetSession(
+                shop_id=shop.id,
+                ticket_id=ticket_id,
+                token_digest=f"{ticket_id:064d}",
+                expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+            )
+        )
+
+
+async def _bodies(app: RunningApp, ticket_id: int) -> list[str]:
+    async with app.services.sessions() as session:
+        query = select(col(Message.body)).where(col(Message.ticket_id) == ticket_id).order_by(col(Message.id))
+        return list((await session.execute(query)).scalars())
+
+
+async def _redact(app: RunningApp) -> None:
+    response = await app.webhook("customers/redact", ALPHA, _redact_body(ALPHA))
+    assert response.status_code == 200
+    await app.drain()
+
+
+async def test_customers_redact_removes_every_spelling_of_the_customers_numbers(
+    app: RunningApp, shops: TwoShops
+) -> None:
+    # given: agent notes on the customer's own ticket, and another customer's ticket quoting the numbers
+    await _japanese_customer(app, shops.alpha)
+    mine = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email=EMAIL),
+        customer_id=CUSTOMER_ID,
+        messages=[
+            (AuthorType.CUSTOMER, "折り返しお願いします"),
+            *((AuthorType.NOTE, f"折返し先 {spelling} (午後)") for spelling in SPELLINGS),
+            (AuthorType.AGENT, "Shall we call 070 2163 1386?"),
+        ],
+    )
+    theirs = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email="spouse@example.jp", name="代理 ０７０２１６３１３８６"),
+        customer_id=OTHER_CUSTOMER_ID,
+        subject="夫の番号は 07021631386 です",
+        messages=[
+            *((AuthorType.CUSTOMER, f"夫の番号は{spelling}です") for spelling in SPELLINGS),
+            (AuthorType.CUSTOMER, "私の番号は 080-1111-2222 です"),
+            (AuthorType.NOTE, "注文#1002 (数量 3) 2026-11-24"),
+        ],
+    )
+    # when
+    await _redact(app)
+    # then
+    assert await _bodies(app, mine) == [
+        REDACTED,
+        *(f"折返し先 {REDACTED} (午後)" for _ in SPELLINGS),
+        f"Shall we call {REDACTED}?",
+    ]
+    assert await _bodies(app, theirs) == [
+        *(f"夫の番号は{REDACTED}です" for _ in SPELLINGS),
+        "私の番号は 080-1111-2222 です",
+        "注文#1002 (数量 3) 2026-11-24",
+    ]
+    [ticket] = [t for t in await app.rows(Ticket, shops.alpha) if t.id == theirs]
+    assert (ticket.subject, ticket.customer_shopify_id) == (f"夫の番号は {REDACTED} です", OTHER_CUSTOMER_ID)
+    [contact] = [c for c in await app.rows(Contact, shops.alpha) if c.id == ticket.contact_id]
+    assert (contact.name, contact.email) == (f"代理 {REDACTED}", "spouse@example.jp")
+
+
+async def test_customers_redact_removes_the_customers_emails_and_addresses_in_any_spacing_or_width(
+    app: RunningApp, shops: TwoShops
+) -> None:
+    # given
+    await _japanese_customer(app, shops.alpha)
+    notes = (
+        "送り先: 〒150-0041 東京都渋谷区神南1-2-3 パークビル101",
+        "東京都 渋谷区 神南１－２－３　パークビル１０１ に再送",
+        "〒1500041 渋谷区 宛",
+        "ｼﾌﾞﾔ? no: 神南 1‐2‐3、ﾊﾟｰｸﾋﾞﾙ101",
+        "ship to 1 elm   st,  APT 2, SPRINGFIELD 62704 please",
+        "Springfield, 62704",
+        "メール JOHN@Example.COM に送付",
+        "ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+    )
+    mine = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email=EMAIL),
+        customer_id=CUSTOMER_ID,
+        messages=[(AuthorType.CUSTOMER, "住所変更です"), *((AuthorType.NOTE, note) for note in notes)],
+    )
+    unrelated = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email="neighbour@example.jp"),
+        customer_id=OTHER_CUSTOMER_ID,
+        messages=[(AuthorType.CUSTOMER, "〒150-0042 東京都渋谷区宇田川町2-1 パークビル102 / 1 Elm Street")],
+    )
+    # when
+    await _redact(app)
+    # then
+    bodies = await _bodies(app, mine)
+    left = [(body, part) for body in bodies for part in ADDRESS_PARTS if part in _squeezed(body)]
+    assert left == []
+    assert not [body for body in bodies if "john@example.com" in unicodedata.normalize("NFKC", body).lower()]
+    assert [body.split(REDACTED)[0] for body in bodies[1:]] == [
+        "送り先: 〒",
+        "",
+        "〒",
+        "ｼﾌﾞﾔ? no: ",
+        "ship to ",
+        "",
+        "メール ",
+        "",
+    ]
+    assert bodies[5].endswith(" please") and bodies[7].endswith(" に送付")
+    assert await _bodies(app, unrelated) == [
+        "〒150-0042 東京都渋谷区宇田川町2-1 パークビル102 / 1 Elm Street"
+    ]
+
+
+async def test_customers_redact_erases_unlinked_conversations_where_the_shopper_gave_the_email_or_phone(
+    app: RunningApp, shops: TwoShops
+) -> None:
+    # given: conversations never linked to the customer, where the shopper typed their email or phone
+    order_id = await _japanese_customer(app, shops.alpha)
+    typed_email = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(),
+        messages=[
+            (AuthorType.CUSTOMER, "注文#1001の状況は? John@Example.com です"),
+            (AuthorType.BOT, "ご注文#1001は発送済みです"),
+        ],
+    )
+    typed_phone = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(),
+        messages=[(AuthorType.CUSTOMER, "#1001 電話は０７０ー２１６３ー１３８６")],
+    )
+    contact_email = await _conversation(
+        app, shops.alpha, contact=Contact(email=EMAIL, name="花子"), messages=[(AuthorType.CUSTOMER, "hi")]
+    )
+    # a contact whose phone was kept as typed (the shop had no country then)
+    contact_phone = await _conversation(
+        app, shops.alpha, contact=Contact(phone="070 2163 1386"), messages=[(AuthorType.CUSTOMER, "hello")]
+    )
+    erased = {typed_email, typed_phone, contact_email, contact_phone}
+    # and the customer's own linked conversation, a stranger's, another person quoting the email, the
+    # other shop's
+    mine = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email=EMAIL),
+        customer_id=CUSTOMER_ID,
+        messages=[(AuthorType.CUSTOMER, "#1001?"), (AuthorType.BOT, "発送済みです")],
+    )
+    stranger = await _conversation(
+        app, shops.alpha, contact=Contact(), messages=[(AuthorType.CUSTOMER, "#1003 電話は 080-1111-2222")]
+    )
+    friend = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email="friend@example.jp"),
+        messages=[(AuthorType.CUSTOMER, "友人 john@example.com の代わりに問い合わせます")],
+    )
+    beta_ticket = await _conversation(
+        app, shops.beta, contact=Contact(), messages=[(AuthorType.CUSTOMER, f"#1001 {EMAIL}")]
+    )
+    for ticket_id in (*erased, mine, stranger, friend):
+        await _bot_traces(app, shops.alpha, ticket_id, order_id)
+    await _bot_traces(app, shops.beta, beta_ticket, None)
+    # when
+    await _redact(app)
+    # then: those conversations are gone with everything derived from them
+    tickets = {t.id: t for t in await app.rows(Ticket, shops.alpha)}
+    assert set(tickets) == {mine, stranger, friend}
+    for model in (Message, BotDecision, VerificationAttempt, TicketVerification, WidgetSession):
+        rows = await app.rows(model, shops.alpha)
+        assert {row.ticket_id for row in rows} <= {mine, stranger, friend}, model.__name__
+    contacts = await app.rows(Contact, shops.alpha)
+    assert {c.id for c in contacts} == {t.contact_id for t in tickets.values()}
+    assert [(c.email, c.phone, c.name) for c in contacts if c.id == tickets[mine].contact_id] == [
+        (None, None, None)
+    ]
+    # the customer's own conversation stays (the shop's record) without what tied it to them
+    assert await _bodies(app, mine) == [REDACTED, "発送済みです"]
+    for model in (VerificationAttempt, TicketVerification, WidgetSession):
+        assert [row for row in await app.rows(model, shops.alpha) if row.ticket_id == mine] == [], model
+    # the stranger's conversation and its traces are untouched; the friend's loses only the email
+    assert await _bodies(app, stranger) == ["#1003 電話は 080-1111-2222"]
+    for model in (BotDecision, VerificationAttempt, TicketVerification, WidgetSession):
+        assert [row.ticket_id for row in await app.rows(model, shops.alpha) if row.ticket_id == stranger] == [
+            stranger
+        ], model
+    assert await _bodies(app, friend) == [f"友人 {REDACTED} の代わりに問い合わせます"]
+    assert [c.email for c in contacts if c.id == tickets[friend].contact_id] == ["friend@example.jp"]
+    assert await _bodies(app, beta_ticket) == [f"#1001 {EMAIL}"]
+    assert len(await app.rows(WidgetSession, shops.beta)) == 1
+
+
+def test_every_table_that_points_at_a_conversation_is_erased_or_kept_on_purpose() -> None:
+    """A new table holding rows of a ticket or a contact must say what a redact does with them."""
+    pointing = {
+        (table.name, key.column.table.name)
+        for table in SQLModel.metadata.sorted_tables
+        for key in table.foreign_keys
+        if key.column.table.name in {"tickets", "contacts"}
+    }
+    handled = {(name, "tickets") for name in (*CONVERSATION_RECORDS, *CONVERSATION_TRACES)}
+    assert pointing == handled | {("tickets", "contacts")}
+
+
+def _file_bytes(database_url: str) -> bytes:
+    path = Path(database_url.split("///", 1)[1])
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def _found_in(held: bytes, needles: Sequence[str]) -> list[str]:
+    """The needles in the bytes, as text or as JSON columns keep them (non-ASCII escaped)."""
+    return [
+        needle for needle in needles if needle.encode() in held or json.dumps(needle)[1:-1].encode() in held
+    ]
+
+
+async def test_after_a_customers_redact_the_sqlite_file_and_its_wal_hold_none_of_the_customers_data(
+    app: RunningApp, shops: TwoShops, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL keeps dead tuples until VACUUM: see the README")
+    # given: the mirror, conversations and notes hold the customer's email, phone and addresses
+    order_id = await _japanese_customer(app, shops.alpha)
+    mine = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email=EMAIL, phone=MOBILE, name="山田 花子"),
+        customer_id=CUSTOMER_ID,
+        messages=[
+            (AuthorType.CUSTOMER, f"{EMAIL} 070-2163-1386 神南1-2-3 パークビル101"),
+            (AuthorType.NOTE, "1 Elm St, Apt 2, Springfield 62704 / 07021631386"),
+        ],
+    )
+    unlinked = await _conversation(
+        app, shops.alpha, contact=Contact(), messages=[(AuthorType.CUSTOMER, f"#1001 {EMAIL}")]
+    )
+    for ticket_id in (mine, unlinked):
+        await _bot_traces(app, shops.alpha, ticket_id, order_id)
+    needles = [
+        EMAIL,
+        MOBILE,
+        "070-2163-1386",
+        "07021631386",
+        "神南1-2-3",
+        "パークビル101",
+        "1 Elm St",
+        "山田",
+    ]
+    assert _found_in(_file_bytes(database_url), needles) == needles
+    # when
+    await _redact(app)
+    # then
+    assert _found_in(_file_bytes(database_url), needles) == []
+
+
+async def test_after_a_shop_redact_the_sqlite_file_and_its_wal_hold_none_of_the_shops_data(
+    app: RunningApp, shops: TwoShops, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL keeps dead tuples until VACUUM: see the README")
+    # given
+    await _japanese_customer(app, shops.alpha)
+    await _conversation(
+        app, shops.alpha, contact=Contact(email=EMAIL), messages=[(AuthorType.CUSTOMER, "パークビル101")]
+    )
+    needles = [ALPHA, EMAIL, "神南1-2-3", "パークビル101", "1 Elm St", "山田"]
+    assert _found_in(_file_bytes(database_url), needles) == needles
+    # when
+    response = await app.webhook("shop/redact", ALPHA, compliance_body("shop-redact", ALPHA))
+    await app.drain()
+    # then
+    assert response.status_code == 200
+    held = _file_bytes(database_url)
+    assert _found_in(held, needles) == []
+    assert BETA.encode() in held
+
+
+# Spellings of the customer's mobile: national or international, with or without the 0 after +81, in
+# groups joined by nothing, spaces, dashes of every width, dots or brackets, with full-width digits.
+_SEPARATORS = ("", " ", "-", "－", "‐", "−", "ー", " - ", "　", ".")
+_SURROUNDING = st.text(
+    alphabet=st.characters(
+        codec="utf-8",
+        categories=("L", "Zs"),
+        exclude_characters="ー",
+    )
+    | st.sampled_from(list(",:;!?。、「」『』\n")),
+    max_size=12,
+)
+
+
+@st.composite
+def _mobile_spellings(draw: st.DrawFn) -> str:
+    form = draw(st.sampled_from(["national", "international", "international (0)", "bare", "domestic dial"]))
+    area = draw(st.sampled_from(["{}", "({})", "（{}）"]))
+    groups = {
+        "national": ["0" + area.format("70"), "2163", "1386"],
+        "international": ["+81", area.format("70"), "2163", "1386"],
+        "international (0)": ["+81", "(0)70", "2163", "1386"],
+        "bare": ["81", area.format("70"), "2163", "1386"],
+        "domestic dial": [area.format("070"), "2163", "1386"],
+    }[form]
+    text = groups[0]
+    for group in groups[1:]:
+        text += draw(st.sampled_from(_SEPARATORS)) + group
+    wide = draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    return "".join(
+        chr(ord(ch) + 0xFEE0) if flag and (ch.isdigit() or ch == "+") else ch
+        for ch, flag in zip(text, wide, strict=True)
+    )
+
+
+@hypothesis.settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(prefix=_SURROUNDING, spelling=_mobile_spellings(), suffix=_SURROUNDING)
+async def test_no_spelling_of_the_customers_mobile_survives_a_redact(
+    app: RunningApp, shops: TwoShops, prefix: str, spelling: str, suffix: str
+) -> None:
+    # given: the customer's ticket with an agent's note, and another customer's message, quoting it
+    if not await app.rows(Customer, shops.alpha):
+        await _japanese_customer(app, shops.alpha)
+    text = f"{prefix} {spelling} {suffix}"
+    note = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(),
+        customer_id=CUSTOMER_ID,
+        messages=[(AuthorType.CUSTOMER, "?"), (AuthorType.NOTE, text)],
+    )
+    quoted = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(),
+        customer_id=OTHER_CUSTOMER_ID,
+        messages=[(AuthorType.CUSTOMER, text)],
+    )
+    shop = await app.shop(ALPHA)
+    assert shop is not None
+    # when
+    async with transaction(app.services.sessions) as session:
+        await redact_customer(
+            session,
+            shop=shop,
+            subject=CustomerSubject(shopify_customer_id=CUSTOMER_ID, email=EMAIL, phone=MOBILE),
+            digest_key="digest-key",
+        )
+    # then
+    for ticket_id in (note, quoted):
+        body = (await _bodies(app, ticket_id))[-1]
+        assert body == f"{prefix} {REDACTED} {suffix}"
+        assert not _nsn_left(body)
+
+
+def test_migrating_a_sqlite_file_once_wipes_what_was_deleted_before_secure_delete(tmp_path: Path) -> None:
+    # given: a file where a row was deleted with secure_delete off (SQLite's default in some builds)
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA secure_delete=OFF")
+    connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.execute("INSERT INTO notes VALUES (?), (?)", (f"call {EMAIL}", "x" * 5000))
+    connection.execute("DELETE FROM notes")
+    connection.close()
+    assert EMAIL.encode() in path.read_bytes()
+    # when
+    migrate(f"sqlite+aiosqlite:///{path}")
+    # then
+    assert _found_in(_file_bytes(f"sqlite+aiosqlite:///{path}"), [EMAIL]) == []

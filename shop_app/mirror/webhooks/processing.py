@@ -24,7 +24,7 @@ from sqlmodel import col
 from integrations.shopify import rest_resources
 from integrations.shopify.graphql_resources import gid_type, id_from_gid
 from integrations.shopify.webhook_payloads import MalformedPayload, parse_json_object
-from shop_app.database import transaction
+from shop_app.database import clear_erased_pages, transaction
 from shop_app.live_events import ChangeSet, MirrorLinks, publish_changes
 from shop_app.mirror import read_back
 from shop_app.mirror.webhooks import inbox as webhook_inbox
@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # Topics that change whether a shop's webhooks are accepted (other processes see it within the TTL).
 SHOP_STATE_TOPICS = frozenset({"app/uninstalled", "shop/redact"})
+# Topics that erase personal data: once committed, the database's files are cleared of the old bytes.
+ERASURE_TOPICS = frozenset({"customers/redact", "shop/redact"})
 # Topics whose handler touches a whole shop: each runs alone, in its own transaction.
 SOLO_TOPICS = SHOP_STATE_TOPICS | COMPLIANCE_TOPICS | {"app/scopes_update", "bulk_operations/finish"}
 PROCESSING_BATCH = 20  # short transactions: ingest shares the database lock
@@ -353,6 +355,8 @@ async def _process_claimed(services: Services, delivery_id: int, topic: str) -> 
                 await webhook_inbox.finish_deliveries(session, [delivery_id])
         if topic in SHOP_STATE_TOPICS:
             services.shop_directory.forget(domain)
+        if topic in ERASURE_TOPICS:
+            await clear_erased_pages(services.sessions)
         live.applied_delivery(delivery_id)
     except MalformedPayload as error:
         logger.warning("webhook payload refused topic=%s delivery=%s reason=%s", topic, delivery_id, error)
