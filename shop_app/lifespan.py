@@ -16,7 +16,7 @@ from integrations.shopify.oauth import OAuthClient
 from shop_app.database import make_engine, make_session_factory
 from shop_app.encryption import Cipher
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
-from shop_app.jobs.queues import InProcessQueue, JobQueue
+from shop_app.jobs.queues import SWEEP_INTERVAL_SECONDS, InProcessQueue, JobQueue
 from shop_app.jobs.tasks import TaskName
 from shop_app.live_events import EventBus, InProcessBus, PostgresBus
 from shop_app.mirror.webhooks.inbox_writer import InboxWriter
@@ -84,7 +84,10 @@ async def open_services(
 def job_queue(services: Services) -> InProcessQueue | ProcrastinateQueue:
     if services.settings.job_engine is JobEngine.PROCRASTINATE:
         return ProcrastinateQueue(services)
-    return InProcessQueue(services, workers=services.settings.webhook_workers)
+    # the sweep takes over deliveries a dead process held: once per lease, so at most two leases after
+    # the process died
+    sweep_interval = min(SWEEP_INTERVAL_SECONDS, services.settings.webhook_lease_seconds)
+    return InProcessQueue(services, workers=services.settings.webhook_workers, sweep_interval=sweep_interval)
 
 
 def build_lifespan(

@@ -21,7 +21,9 @@ def conninfo(database_url: str) -> str:
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-SWEEP_CRON = "* * * * *"
+# every 15 s (croniter's sixth field is seconds): deliveries a dead worker held are taken over soon after
+# their lease ends
+SWEEP_CRON = "* * * * * */15"
 
 
 def reconcile_cron(interval_seconds: float) -> str:
