@@ -206,8 +206,26 @@ def control_routes(state: StoreState, activity: StoreActivity) -> list[BaseRoute
             return JSONResponse({"error": str(error)}, status_code=400)
         return JSONResponse({"description": done.description, "subject": done.subject, "topics": done.topics})
 
+    async def revoke_tokens(request: Request) -> Response:
+        """``{"client_id"?: str, "refresh_tokens"?: bool}``: the shop's access tokens refused early."""
+        shop = request.path_params["shop"]
+        if shop not in state.known_shops():
+            return JSONResponse({"error": "unknown shop"}, status_code=404)
+        try:
+            body = await _json_body(request)
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        client_id = body.get("client_id")
+        if client_id is not None and not isinstance(client_id, str):
+            return JSONResponse({"error": "client_id must be a string"}, status_code=400)
+        revoked = state.tokens.revoke_early(
+            shop=shop, client_id=client_id, refresh_tokens=bool(body.get("refresh_tokens", False))
+        )
+        return JSONResponse({"revoked": revoked})
+
     return [
         Route("/_devstore/health", health, methods=["GET"]),
+        Route("/_devstore/shops/{shop}/tokens/revoke", revoke_tokens, methods=["POST"]),
         Route("/_devstore/webhook-faults", webhook_faults, methods=["GET", "POST"]),
         Route("/_devstore/webhooks", webhook_deliveries, methods=["GET"]),
         Route("/_devstore/shops/{shop}/changes/{action}", change, methods=["POST"]),

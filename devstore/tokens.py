@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS authorization_codes (
 CREATE TABLE IF NOT EXISTS access_tokens (
     token_hash TEXT PRIMARY KEY, shop TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL,
     created_at REAL NOT NULL, expires_at REAL NOT NULL, refresh_hash TEXT UNIQUE NOT NULL,
-    refresh_expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+    refresh_expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+    access_revoked INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS access_tokens_by_app ON access_tokens (shop, client_id);
 CREATE TABLE IF NOT EXISTS installs (
     shop TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL, installed_at REAL NOT NULL,
@@ -134,6 +135,9 @@ class TokenRegistry:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(access_tokens)")}
+        if "access_revoked" not in columns:  # a data directory from before early revocation existed
+            self._db.execute("ALTER TABLE access_tokens ADD COLUMN access_revoked INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         with self._lock:
@@ -193,7 +197,7 @@ class TokenRegistry:
                 (grant.shop, grant.client_id),
             )
             self._db.execute(
-                "INSERT INTO access_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                "INSERT INTO access_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
                 (
                     _digest(access_token),
                     grant.shop,
@@ -227,12 +231,27 @@ class TokenRegistry:
         with self._lock:
             row = self._db.execute(
                 "SELECT client_id, scope, expires_at FROM access_tokens "
-                "WHERE token_hash = ? AND shop = ? AND revoked = 0",
+                "WHERE token_hash = ? AND shop = ? AND revoked = 0 AND access_revoked = 0",
                 (_digest(token), shop),
             ).fetchone()
         if row is None:
             return AccessCheck(client_id=None)
         return AccessCheck(client_id=row[0], expired=row[2] <= self._clock(), scope=row[1])
+
+    def revoke_early(self, *, shop: str, client_id: str | None = None, refresh_tokens: bool = False) -> int:
+        """Refuse the shop's live access tokens before their expiry, as Shopify may (a security reset, a
+        support action): the Admin API answers 401 from now on. With ``refresh_tokens`` their refresh
+        tokens are revoked too (a refresh then fails with ``invalid_grant``); otherwise a refresh still
+        issues a working token. The number of tokens revoked."""
+        clause = "shop = ? AND revoked = 0 AND access_revoked = 0"
+        values: tuple[str, ...] = (shop,)
+        if client_id is not None:
+            clause += " AND client_id = ?"
+            values += (client_id,)
+        column = "revoked" if refresh_tokens else "access_revoked"
+        with self._lock:
+            cursor = self._db.execute(f"UPDATE access_tokens SET {column} = 1 WHERE {clause}", values)  # noqa: S608
+        return cursor.rowcount
 
     def installs(self, shop: str) -> list[Install]:
         with self._lock:

@@ -114,8 +114,11 @@ def _parser() -> argparse.ArgumentParser:
         "dev",
         help="run the simulated store and the app together, the app installed into the store",
         description="Start the simulated Shopify store and the app on their embedded defaults, install "
-        "the app into the store's shops through the real install flow, and print the URLs to open.",
+        "the app into the store's shops through the real install flow, and print the URLs to open. The "
+        "database is migrated first (on PostgreSQL the job queue's tables too, and a job worker runs "
+        "beside the app).",
     )
+    dev.add_argument("--port", type=int, help="the app's port (default PORT or 8000)")
     dev.add_argument("--store-port", type=int, default=8081, help="the store's port (default 8081)")
     dev.add_argument("--orders", type=int, default=2000, help="orders generated per shop (default 2000)")
     dev.add_argument("--customers", type=int, default=400, help="customers per shop (default 400)")
@@ -258,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from shop_app.dev.server import DevOptions, run_dev
 
         options = DevOptions(
+            port=args.port,
             store_port=args.store_port,
             orders=args.orders,
             customers=args.customers,
@@ -358,13 +362,29 @@ def _evaluate(*, corpus: str, show_mistakes: bool) -> int:
 
 
 def migrate(settings: Settings) -> None:
-    from shop_app.database import migrate as alembic_upgrade
+    from shop_app.lifespan import prepare_database
 
-    alembic_upgrade(settings.database_url)
-    if not settings.is_sqlite:
-        from shop_app.jobs.procrastinate_queue import apply_schema_if_missing
+    asyncio.run(prepare_database(settings))
 
-        asyncio.run(apply_schema_if_missing(settings.database_url))
+
+async def refuse_unready_database(settings: Settings, command: str) -> bool:
+    """True (with the reason and what to do printed) when ``command`` must not start on this database."""
+    from sqlalchemy.exc import OperationalError
+
+    from shop_app.lifespan import database_not_ready
+
+    try:
+        reason = await database_not_ready(settings)
+    except (OperationalError, OSError) as error:
+        reason = f"the database cannot be reached ({type(error).__name__})"
+    if reason is None:
+        return False
+    print(
+        f"shop-app {command}: {reason}. Run `shop-app migrate` first (once per deploy, with the same "
+        f"DATABASE_URL), then start `shop-app {command}` again.",
+        file=sys.stderr,
+    )
+    return True
 
 
 def serve_config(settings: Settings, args: argparse.Namespace) -> ServerConfig:
@@ -396,6 +416,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if settings.is_sqlite:
         migrate(settings)
+    elif asyncio.run(refuse_unready_database(settings, "serve")):
+        return 1
     return run_server(serve_config(settings, args))
 
 
@@ -510,6 +532,8 @@ async def _worker(settings: Settings, *, concurrency: int) -> int:
             "shop-app: workers need PostgreSQL; on SQLite jobs run inside `shop-app serve`", file=sys.stderr
         )
         return 2
+    if await refuse_unready_database(settings, "worker"):
+        return 1
     # a worker publishes live events (NOTIFY) but has no consoles to deliver them to: no LISTEN
     async with open_services(settings, listen=False) as services:
         queue = ProcrastinateQueue(services)

@@ -4,11 +4,15 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from alembic.config import Config
-from sqlalchemy import CursorResult, Result, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import CursorResult, Result, create_engine, event, pool
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from alembic import command
@@ -139,6 +143,32 @@ def _wipe_free_space_once(path: Path) -> None:
         logger.warning("sqlite free space not wiped error=%s", error)
     finally:
         connection.close()
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationStatus:
+    applied: tuple[str, ...]  # the database's current revisions (none: never migrated)
+    pending: tuple[str, ...]  # this code's revisions the database has not applied, oldest first
+
+
+def migration_status(database_url: str) -> MigrationStatus:
+    """Where the database stands against this code's Alembic revisions. A database migrated by a newer
+    deploy (a revision this code does not know) is ahead, not behind: nothing is pending."""
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    engine = create_engine(sync_url(database_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            current = tuple(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    applied: set[str] = set()
+    for revision in current:
+        try:
+            applied.update(r.revision for r in script.iterate_revisions(revision, "base"))
+        except CommandError:
+            return MigrationStatus(applied=current, pending=())
+    pending = tuple(r.revision for r in reversed(list(script.walk_revisions())) if r.revision not in applied)
+    return MigrationStatus(applied=current, pending=pending)
 
 
 def affected_rows(result: Result[Any]) -> int:

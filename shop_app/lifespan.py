@@ -13,10 +13,10 @@ from starlette.templating import Jinja2Templates
 
 from integrations.shopify.app_config import AppConfig, load_app_config
 from integrations.shopify.oauth import OAuthClient
-from shop_app.database import make_engine, make_session_factory
+from shop_app.database import make_engine, make_session_factory, migrate, migration_status
 from shop_app.encryption import Cipher
-from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
-from shop_app.jobs.queues import InProcessQueue, JobQueue
+from shop_app.jobs.procrastinate_queue import ProcrastinateQueue, apply_schema_if_missing, job_schema_present
+from shop_app.jobs.queues import SWEEP_INTERVAL_SECONDS, InProcessQueue, JobQueue
 from shop_app.jobs.tasks import TaskName
 from shop_app.live_events import EventBus, InProcessBus, PostgresBus
 from shop_app.mirror.webhooks.inbox_writer import InboxWriter
@@ -81,10 +81,33 @@ async def open_services(
         await engine.dispose()
 
 
+async def prepare_database(settings: Settings) -> None:
+    """Bring the schema up to date: Alembic's migrations, and on PostgreSQL the job queue's tables (what
+    ``shop-app migrate`` does, and ``dev`` and ``serve`` on SQLite do before they start)."""
+    migrate(settings.database_url)
+    if not settings.is_sqlite:
+        await apply_schema_if_missing(settings.database_url)
+
+
+async def database_not_ready(settings: Settings) -> str | None:
+    """Why this process must not start on its database (a schema it does not expect), or None."""
+    status = migration_status(settings.database_url)
+    if not status.applied:
+        return "the database has never been migrated"
+    if status.pending:
+        return f"the database is behind this version ({len(status.pending)} migrations to apply)"
+    if not settings.is_sqlite and not await job_schema_present(settings.database_url):
+        return "the job queue's tables are missing"
+    return None
+
+
 def job_queue(services: Services) -> InProcessQueue | ProcrastinateQueue:
     if services.settings.job_engine is JobEngine.PROCRASTINATE:
         return ProcrastinateQueue(services)
-    return InProcessQueue(services, workers=services.settings.webhook_workers)
+    # the sweep takes over deliveries a dead process held: once per lease, so at most two leases after
+    # the process died
+    sweep_interval = min(SWEEP_INTERVAL_SECONDS, services.settings.webhook_lease_seconds)
+    return InProcessQueue(services, workers=services.settings.webhook_workers, sweep_interval=sweep_interval)
 
 
 def build_lifespan(

@@ -38,12 +38,16 @@ class Services:
 
 
 def admin_client(services: Services, shop: Shop) -> AdminGraphQLClient:
-    async def token() -> str:
+    async def current_token() -> str:
         return await services.access_tokens.for_shop(shop)
+
+    async def token_refused(token: str, *, again: bool) -> None:
+        await services.access_tokens.refused(shop, token, again=again)
 
     return AdminGraphQLClient(
         services.http,
         shop_url=services.settings.shop_url(shop.domain),
         api_version=services.app_config.api_version,
-        access_token=token,
+        access_token=current_token,
+        token_refused=token_refused,
     )

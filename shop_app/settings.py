@@ -98,6 +98,7 @@ class Settings:
     oauth_state_ttl_seconds: int = 600
     token_refresh_margin_seconds: int = 300
     webhook_workers: int = 2
+    webhook_lease_seconds: float = 30.0
     register_webhooks: bool = True
     job_engine: JobEngine = JobEngine.IN_PROCESS
     reconcile_interval_seconds: float = 900.0
@@ -150,6 +151,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         app_config_path=_find_app_config(env.get("SHOPIFY_APP_TOML")),
         log_level=env.get("SHOP_APP_LOG_LEVEL", "INFO").upper(),
         webhook_workers=int(env.get("SHOP_APP_WEBHOOK_WORKERS", "2")),
+        webhook_lease_seconds=float(env.get("SHOP_APP_WEBHOOK_LEASE_SECONDS", "30")),
         register_webhooks=_flag(
             env.get("SHOP_APP_REGISTER_WEBHOOKS"), default=shop_url_template != "https://{shop}"
         ),

@@ -3,7 +3,9 @@
 Every answer's ``extensions.cost.throttleStatus`` updates a local model of the shop's bucket; before each
 request the client waits until the bucket can pay the expected cost, so it is almost never throttled.
 ``THROTTLED``, 429 (with ``Retry-After``), 5xx, timeouts and dropped connections are retried with
-backoff.
+backoff. A 401 (Shopify refused the access token, even before its expiry) is told to ``token_refused``
+once, which makes a new token, and the request is retried with it; a second 401 is told to it again and
+raised as ``ShopifyUnauthorized``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -74,6 +76,14 @@ class GraphQLResult:
 TokenSource = Callable[[], Awaitable[str]]
 
 
+class TokenRefused(Protocol):
+    """Told the access token Shopify answered 401 to. ``again`` is False the first time in a request: make
+    a new token (the next ``TokenSource`` call returns it) or raise; True when the token that replaced it
+    was refused too: the app decides (the shop must authorise again) and the client raises."""
+
+    async def __call__(self, token: str, *, again: bool) -> None: ...
+
+
 class AdminGraphQLClient:
     def __init__(
         self,
@@ -82,6 +92,7 @@ class AdminGraphQLClient:
         shop_url: str,
         api_version: str,
         access_token: TokenSource,
+        token_refused: TokenRefused | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_attempts: int = MAX_ATTEMPTS,
@@ -89,6 +100,7 @@ class AdminGraphQLClient:
         self._http = http
         self._endpoint = f"{shop_url}/admin/api/{api_version}/graphql.json"
         self._access_token = access_token
+        self._token_refused = token_refused
         self._clock = clock
         self._sleep = sleep
         self._max_attempts = max_attempts
@@ -102,12 +114,14 @@ class AdminGraphQLClient:
         self, document: str, variables: Mapping[str, Any] | None = None, *, expected_cost: float | None = None
     ) -> GraphQLResult:
         cost_guess = expected_cost or self._expected_costs.get(document, 10.0)
+        refused_once = False
         for attempt in range(1, self._max_attempts + 1):
             wait = self.throttle.wait_for(cost_guess, self._clock())
             if wait > 0:
                 await self._sleep(wait)
+            token = await self._access_token()
             try:
-                response = await self._post(document, variables)
+                response = await self._post(document, variables, token)
             except httpx.TransportError as error:
                 await self._backoff(attempt, f"transport error {type(error).__name__}")
                 continue
@@ -115,6 +129,11 @@ class AdminGraphQLClient:
                 retry_after = _retry_after(response)
                 await self._backoff(attempt, f"HTTP {response.status_code}", minimum=retry_after)
                 continue
+            if response.status_code == 401 and self._token_refused is not None:
+                await self._token_refused(token, again=refused_once)
+                if not refused_once:
+                    refused_once = True
+                    continue
             if response.status_code in (401, 403):
                 raise ShopifyUnauthorized(
                     "Shopify refused the access token", status_code=response.status_code
@@ -142,8 +161,7 @@ class AdminGraphQLClient:
             )
         raise Throttled("gave up after repeated throttling or failures", codes=("THROTTLED",))
 
-    async def _post(self, document: str, variables: Mapping[str, Any] | None) -> httpx.Response:
-        token = await self._access_token()
+    async def _post(self, document: str, variables: Mapping[str, Any] | None, token: str) -> httpx.Response:
         self.requests += 1
         return await self._http.post(
             self._endpoint,

@@ -18,22 +18,25 @@ import uvicorn
 
 from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
-from shop_app.database import migrate
 from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
+from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
+from shop_app.lifespan import open_services, prepare_database
 from shop_app.logging_config import python_level
 from shop_app.main import create_app
-from shop_app.settings import Settings, load_settings
+from shop_app.settings import JobEngine, Settings, load_settings
 from shop_app.web_server import ServerConfig
 
 logger = logging.getLogger(__name__)
 
 STORE_PORT = 8081
 INSTALL_TIMEOUT_SECONDS = 60.0
+WORKER_STOP_SECONDS = 3.0  # Ctrl+C: jobs still running then are cut short (and resume on the next start)
 
 
 @dataclass(frozen=True, slots=True)
 class DevOptions:
     store_port: int = STORE_PORT
+    port: int | None = None  # the app's (default PORT or 8000)
     orders: int = 2000
     customers: int = 400
     products: int = 40
@@ -41,9 +44,12 @@ class DevOptions:
     activity: bool = False
 
 
-def dev_settings(environ: Mapping[str, str], store_url: str) -> Settings:
-    """The embedded defaults, pointed at the simulated store instead of Shopify."""
+def dev_settings(environ: Mapping[str, str], store_url: str, *, port: int | None = None) -> Settings:
+    """The embedded defaults, pointed at the simulated store instead of Shopify (and at ``port``, which
+    also moves the app's URL unless SHOP_APP_URL names it)."""
     env = dict(environ)
+    if port is not None:
+        env["PORT"] = str(port)
     env.setdefault("SHOPIFY_SHOP_URL_TEMPLATE", f"{store_url}/s/{{shop}}")
     env.setdefault("SHOP_APP_REGISTER_WEBHOOKS", "1")
     return load_settings(env)
@@ -107,10 +113,24 @@ async def _wait_started(server: uvicorn.Server) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run_dev(options: DevOptions) -> int:
+async def _run_worker(settings: Settings) -> None:
+    """On PostgreSQL the app's jobs go to procrastinate: run a worker beside the servers, as
+    ``shop-app worker`` would."""
+    async with open_services(settings, listen=False) as services:
+        queue = ProcrastinateQueue(services)
+        await queue.start()
+        try:
+            await queue.run_worker(
+                concurrency=4, install_signal_handlers=False, shutdown_graceful_timeout=WORKER_STOP_SECONDS
+            )
+        finally:
+            await queue.stop()
+
+
+async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = None) -> int:
     store_url = f"http://127.0.0.1:{options.store_port}"
-    settings = dev_settings(os.environ, store_url)
-    migrate(settings.database_url)
+    settings = dev_settings(os.environ if environ is None else environ, store_url, port=options.port)
+    await prepare_database(settings)
     config = store_config(settings, options)
     print(
         f"Preparing the simulated store in {config.data_dir} (the first run generates its data)…", flush=True
@@ -118,6 +138,8 @@ async def run_dev(options: DevOptions) -> int:
     store = uvicorn.Server(store_server_config(settings, config))
     app = uvicorn.Server(app_server_config(settings))
     servers = [asyncio.create_task(store.serve()), asyncio.create_task(app.serve())]
+    if settings.job_engine is JobEngine.PROCRASTINATE:
+        servers.append(asyncio.create_task(_run_worker(settings)))
     try:
         await asyncio.gather(_wait_started(store), _wait_started(app))
         for shop in config.shops:
@@ -125,10 +147,15 @@ async def run_dev(options: DevOptions) -> int:
         email, password = await ensure_demo_agent(settings, config.shops)
         seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
         _print_urls(settings, store_url, config.shops, agent=(email, password))
-        await asyncio.gather(*servers)
+        # until Ctrl+C stops the servers (or one of the tasks fails: its error is raised here)
+        stopped, _running = await asyncio.wait(servers, return_when=asyncio.FIRST_COMPLETED)
         seeding.cancel()
+        for task in stopped:
+            task.result()
     finally:
         store.should_exit = app.should_exit = True
+        for worker in servers[2:]:
+            worker.cancel()
         await asyncio.gather(*servers, return_exceptions=True)
     return 0
 

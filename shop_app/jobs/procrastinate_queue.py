@@ -10,6 +10,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate import JobContext, PsycopgConnector, RetryStrategy
+from procrastinate.app import WorkerOptions
 
 from shop_app.jobs.tasks import RetryLater, TaskName, task_for
 from shop_app.runtime import Services
@@ -21,7 +22,9 @@ def conninfo(database_url: str) -> str:
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-SWEEP_CRON = "* * * * *"
+# every 15 s (croniter's sixth field is seconds): deliveries a dead worker held are taken over soon after
+# their lease ends
+SWEEP_CRON = "* * * * * */15"
 
 
 def reconcile_cron(interval_seconds: float) -> str:
@@ -96,23 +99,43 @@ class ProcrastinateQueue:
     async def drain(self) -> None:
         await self.run_worker(wait=False)
 
-    async def run_worker(self, *, wait: bool = True, concurrency: int = 4) -> None:
-        await self.app.run_worker_async(
-            wait=wait,
-            concurrency=concurrency,
-            install_signal_handlers=wait,
-            additional_context={"services": self._services},
-        )
+    async def run_worker(
+        self,
+        *,
+        wait: bool = True,
+        concurrency: int = 4,
+        install_signal_handlers: bool | None = None,
+        shutdown_graceful_timeout: float | None = None,
+    ) -> None:
+        """``install_signal_handlers`` defaults to ``wait`` (off where another server owns the signals); a
+        stopped worker lets its running jobs finish, for at most ``shutdown_graceful_timeout`` seconds when
+        given (each job resumes safely when run again)."""
+        options: WorkerOptions = {
+            "wait": wait,
+            "concurrency": concurrency,
+            "install_signal_handlers": wait if install_signal_handlers is None else install_signal_handlers,
+            "additional_context": {"services": self._services},
+        }
+        if shutdown_graceful_timeout is not None:
+            options["shutdown_graceful_timeout"] = shutdown_graceful_timeout
+        await self.app.run_worker_async(**options)
+
+
+SCHEMA_PRESENT = "SELECT 1 AS present FROM information_schema.tables WHERE table_name = 'procrastinate_jobs'"
 
 
 async def apply_schema_if_missing(database_url: str) -> bool:
     """Install procrastinate's tables once; True when it did."""
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     async with app.open_async():
-        rows = await app.connector.execute_query_all_async(
-            "SELECT 1 AS present FROM information_schema.tables WHERE table_name = 'procrastinate_jobs'"
-        )
-        if rows:
+        if await app.connector.execute_query_all_async(SCHEMA_PRESENT):
             return False
         await app.schema_manager.apply_schema_async()
         return True
+
+
+async def job_schema_present(database_url: str) -> bool:
+    """Whether procrastinate's tables are installed (``shop-app migrate`` installs them)."""
+    app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
+    async with app.open_async():
+        return bool(await app.connector.execute_query_all_async(SCHEMA_PRESENT))

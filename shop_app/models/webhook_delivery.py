@@ -39,5 +39,8 @@ class WebhookDelivery(SQLModel, table=True):
     status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, sa_type=String(20), index=True)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
+    # a claim is a short lease its holder renews while it works: a holder that died stops renewing, and
+    # the delivery is claimable again a lease later (whatever machine it ran on)
+    claimed_by: str | None = Field(default=None, max_length=32)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

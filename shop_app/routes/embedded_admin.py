@@ -17,9 +17,10 @@ from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import BadRequest, NotFound, Unauthorized
+from shop_app.i18n import DEFAULT_LOCALE, catalogue, supported_locale
 from shop_app.jobs.tasks import TaskName
 from shop_app.mirror.sync_states import describe, get_sync_state
-from shop_app.models import CustomerDataExport, Order, Shop, ShopCredential
+from shop_app.models import CustomerDataExport, Order, Shop, ShopCredential, ShopStatus
 from shop_app.routes.request_state import jobs, services, templates
 from shop_app.shops.installation import get_shop
 from shop_app.shops.managed_install import shop_for_session
@@ -82,15 +83,14 @@ async def _embedded_page(request: Request, template: str) -> Response:
         raise BadRequest("The shop must be a *.myshopify.com domain", code="invalid_shop") from None
     app = services(request)
     id_token = request.query_params.get("id_token", "")
+    async with app.sessions() as session:
+        known = await get_shop(session, shop)
     if id_token:
         claims = _verify(request, id_token)
         if claims.shop != shop:
             raise Unauthorized("The session token is for another shop", code="invalid_session_token")
-    else:
-        async with app.sessions() as session:
-            known = await get_shop(session, shop)
-        if known is None or not known.is_active:
-            return RedirectResponse(f"/auth/install?shop={shop}", status_code=302)
+    elif known is None or not known.is_active:
+        return RedirectResponse(f"/auth/install?shop={shop}", status_code=302)
     response = templates(request).TemplateResponse(
         request,
         template,
@@ -100,10 +100,29 @@ async def _embedded_page(request: Request, template: str) -> Response:
             "app_bridge_url": APP_BRIDGE_URL,
             "id_token": id_token,
             "host": request.query_params.get("host", ""),
+            "reauthorisation": _reauthorisation_notice(request, known),
         },
     )
     response.headers["Content-Security-Policy"] = _frame_ancestors(shop)
     return response
+
+
+def _reauthorisation_notice(request: Request, shop: Shop | None) -> dict[str, str] | None:
+    """What the merchant reads when Shopify no longer accepts the shop's token, in the admin's language
+    (Shopify adds ``locale`` to the embedded app's URL), else the shop's."""
+    if shop is None or shop.status != ShopStatus.NEEDS_REAUTH:
+        return None
+    locale = (
+        supported_locale(request.query_params.get("locale"))
+        or supported_locale(shop.primary_locale)
+        or DEFAULT_LOCALE
+    )
+    words = catalogue(locale)
+    return {
+        "locale": locale,
+        "title": words.text("admin.reauthorise.title"),
+        "body": words.text("admin.reauthorise.body"),
+    }
 
 
 async def shop_status(request: Request) -> Response:

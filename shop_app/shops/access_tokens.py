@@ -1,4 +1,6 @@
-"""Hands out a shop's current access token, refreshing it a few minutes before it expires.
+"""Hands out a shop's current access token, refreshing it a few minutes before it expires, or at once
+when Shopify refuses it early (a 401 from the Admin API); a refreshed token refused again means the shop
+must authorise the app again.
 
 One refresh at a time per shop across every process: a process takes a short lease on the credential row
 with a compare-and-set UPDATE (portable to SQLite and PostgreSQL, and no lock is held during the HTTP
@@ -64,7 +66,33 @@ class AccessTokens:
             return token.access_token
         lock = self._local_locks.setdefault(shop_id, asyncio.Lock())
         async with lock:
-            return await self._refresh_once(shop_id, domain)
+            return await self._refresh_once(shop_id, domain, self._needs_refresh)
+
+    async def refused(self, shop: Shop, token: str, *, again: bool) -> None:
+        """Shopify answered 401 to ``token`` (see ``TokenRefused``). The first time it is refreshed, once
+        however many callers and processes were refused together (a caller whose token was already
+        replaced simply retries with the new one). When the token that replaced it is refused too, the
+        shop is marked as needing re-authorisation and ``ReauthorisationNeeded`` raised."""
+        assert shop.id is not None
+        shop_id, domain = shop.id, shop.domain
+        if again:
+            await self._mark_refused(shop_id, domain, token)
+            return
+        logger.warning("access token refused by shopify shop=%s; refreshing", domain)
+        lock = self._local_locks.setdefault(shop_id, asyncio.Lock())
+        async with lock:
+            await self._refresh_once(shop_id, domain, lambda stored: stored.access_token == token)
+
+    async def _mark_refused(self, shop_id: int, domain: str, token: str) -> None:
+        async with transaction(self._sessions) as session:
+            credential = await session.get(
+                ShopCredential, shop_id, with_for_update=True, populate_existing=True
+            )
+            if credential is None or open_token(credential.ciphertext, self._cipher).access_token != token:
+                return  # replaced meanwhile: the caller may try the new one
+            await mark_needs_reauth(session, shop_id=shop_id)
+        logger.warning("refreshed access token refused too shop=%s", domain)
+        raise ReauthorisationNeeded("Shopify refused the shop's access token; the shop must authorise again")
 
     def _needs_refresh(self, token: AccessToken) -> bool:
         return token.expires_at is None or token.expires_at - self._margin <= self._clock()
@@ -84,11 +112,13 @@ class AccessTokens:
             raise ReauthorisationNeeded("The shop must be authorised again")
         return open_token(row.ciphertext, self._cipher), row.version
 
-    async def _refresh_once(self, shop_id: int, domain: str) -> str:
+    async def _refresh_once(
+        self, shop_id: int, domain: str, needs_refresh: Callable[[AccessToken], bool]
+    ) -> str:
         deadline = self._clock() + REFRESH_LEASE_SECONDS + 5
         while True:
             token, version = await self._load(shop_id)
-            if not self._needs_refresh(token):
+            if not needs_refresh(token):
                 return token.access_token
             if await self._take_lease(shop_id, version):
                 return await self._refresh_under_lease(shop_id, domain, token)

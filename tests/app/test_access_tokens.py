@@ -13,6 +13,7 @@ from integrations.shopify.oauth import AccessToken, OAuthClient
 from integrations.shopify.session_tokens import decode_session_token
 from shop_app.database import make_engine, make_session_factory
 from shop_app.models import Shop, ShopCredential, ShopStatus
+from shop_app.runtime import admin_client
 from shop_app.settings import Settings
 from shop_app.shops.access_tokens import AccessTokens, ReauthorisationNeeded
 from tests.app.conftest import ALPHA, BETA, PAYLOADS, RunningApp, TwoShops, compliance_body
@@ -179,6 +180,62 @@ async def test_invalid_grant_marks_the_shop_as_needing_reauthorisation(
         await app.services.access_tokens.for_shop(alpha)
     assert len(shopify.requests) == 1
     assert await app.services.access_tokens.for_shop(beta) == "shpat_beta"
+
+
+REFUSED_BODY = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+
+
+def refusing_admin_api(*, refresh: AsyncHandler) -> AsyncHandler:
+    """Shopify refusing every access token at the Admin API, and its token endpoint answering ``refresh``."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/admin/oauth/access_token"):
+            return await refresh(request)
+        return httpx.Response(401, json=REFUSED_BODY)
+
+    return answer
+
+
+async def test_a_token_refused_early_is_refreshed_once_for_every_caller_refused_with_it(
+    app: RunningApp, shops: TwoShops, shopify: FakeShopify
+) -> None:
+    # given: alpha's token is far from its expiry, and five callers were refused with it at once
+    shopify.handler = refresh_endpoint(delay=0.02)
+    tokens = app.services.access_tokens
+
+    # when
+    await asyncio.gather(*(tokens.refused(shops.alpha, "shpat_alpha", again=False) for _ in range(5)))
+
+    # then: one refresh; a refusal of a token already replaced changes nothing
+    assert len(shopify.requests) == 1
+    assert await tokens.for_shop(shops.alpha) == REFRESHED
+    await tokens.refused(shops.alpha, "shpat_alpha", again=True)
+    stored_alpha = await app.shop(ALPHA)
+    assert stored_alpha is not None and stored_alpha.status == ShopStatus.INSTALLED
+    assert await tokens.for_shop(shops.beta) == "shpat_beta"
+
+
+async def test_a_refreshed_token_refused_again_marks_the_shop_as_needing_reauthorisation(
+    app: RunningApp, shops: TwoShops, shopify: FakeShopify
+) -> None:
+    # given
+    shopify.handler = refusing_admin_api(refresh=refresh_endpoint())
+
+    # when
+    with pytest.raises(ReauthorisationNeeded):
+        await admin_client(app.services, shops.alpha).execute("{ shop { name } }")
+
+    # then: one refresh and one retry, then the shop waits for its merchant
+    sent = [
+        (r.url.path.rsplit("/", 1)[-1], r.headers.get("X-Shopify-Access-Token")) for r in shopify.requests
+    ]
+    assert sent == [("graphql.json", "shpat_alpha"), ("access_token", None), ("graphql.json", REFRESHED)]
+    stored_alpha, stored_beta = await app.shop(ALPHA), await app.shop(BETA)
+    assert stored_alpha is not None and stored_alpha.status == ShopStatus.NEEDS_REAUTH
+    assert stored_beta is not None and stored_beta.status == ShopStatus.INSTALLED
+    with pytest.raises(ReauthorisationNeeded):
+        await app.services.access_tokens.for_shop(shops.alpha)
+    assert len(shopify.requests) == 3
 
 
 async def test_failed_refresh_releases_the_lease_for_a_later_attempt(

@@ -209,3 +209,77 @@ async def test_graphql_errors_other_than_throttling_raise(
         await client.execute(QUERY)
     assert caught.value.codes == ("undefinedField",)
     assert len(shopify.requests) == 1
+
+
+REFUSED = httpx.Response(
+    401, json={"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+)
+
+
+class RotatingTokens:
+    """A token source the client tells about refusals: each first refusal makes the next token."""
+
+    def __init__(self) -> None:
+        self.tokens = ["shpat_first", "shpat_second"]
+        self.refusals: list[tuple[str, bool]] = []
+
+    async def current(self) -> str:
+        return self.tokens[0]
+
+    async def refused(self, token: str, *, again: bool) -> None:
+        self.refusals.append((token, again))
+        if not again:
+            self.tokens.pop(0)
+
+
+def refusing_client(http: httpx.AsyncClient, tokens: RotatingTokens, clock: FakeClock) -> AdminGraphQLClient:
+    return AdminGraphQLClient(
+        http,
+        shop_url="https://alpha.myshopify.com",
+        api_version="2026-07",
+        access_token=tokens.current,
+        token_refused=tokens.refused,
+        clock=clock,
+        sleep=clock.sleep,
+        max_attempts=4,
+    )
+
+
+async def test_a_401_is_told_to_the_token_source_and_retried_once_with_the_new_token(
+    shopify: FakeShopify, clock: FakeClock
+) -> None:
+    tokens = RotatingTokens()
+    shopify.handler = answers(REFUSED, ok())
+    async with shopify.client() as http:
+        result = await refusing_client(http, tokens, clock).execute(QUERY)
+
+    assert result.data == {"shop": {"name": "Alpha"}}
+    assert tokens.refusals == [("shpat_first", False)]
+    sent = [request.headers["X-Shopify-Access-Token"] for request in shopify.requests]
+    assert sent == ["shpat_first", "shpat_second"]
+    assert clock.sleeps == []
+
+
+async def test_a_refreshed_token_refused_again_is_told_again_and_raised(
+    shopify: FakeShopify, clock: FakeClock
+) -> None:
+    tokens = RotatingTokens()
+    shopify.handler = answers(REFUSED, REFUSED)
+    async with shopify.client() as http:
+        with pytest.raises(ShopifyUnauthorized) as caught:
+            await refusing_client(http, tokens, clock).execute(QUERY)
+
+    assert caught.value.status_code == 401
+    assert tokens.refusals == [("shpat_first", False), ("shpat_second", True)]
+    assert len(shopify.requests) == 2
+
+
+async def test_a_403_is_not_a_refused_token(shopify: FakeShopify, clock: FakeClock) -> None:
+    tokens = RotatingTokens()
+    shopify.handler = answers(httpx.Response(403, json={"errors": "Forbidden"}))
+    async with shopify.client() as http:
+        with pytest.raises(ShopifyUnauthorized):
+            await refusing_client(http, tokens, clock).execute(QUERY)
+
+    assert tokens.refusals == []
+    assert len(shopify.requests) == 1

@@ -194,10 +194,10 @@ async def test_a_failed_fetch_leaves_the_delivery_to_retry(
     from shop_app.mirror.webhooks.processing import _process_claimed
 
     async with app.services.sessions() as session, session.begin():
-        from shop_app.mirror.webhooks.inbox import claim_deliveries
+        from shop_app.mirror.webhooks.inbox import claim_deliveries, new_holder
 
         assert delivery.id is not None
-        await claim_deliveries(session, [delivery.id])
+        await claim_deliveries(session, [delivery.id], holder=new_holder())
     retry = await _process_claimed(app.services, delivery.id, "refunds/create")
 
     assert retry is True

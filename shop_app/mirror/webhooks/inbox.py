@@ -2,11 +2,20 @@
 
 Each delivery is keyed by (shop, event id), so a duplicate is refused by the database itself; processing
 claims a row with a compare-and-set UPDATE, so two workers never run one delivery at once.
+
+A claim is a short lease (``LEASE_SECONDS``) that its holder renews while it works (``claims_renewed``).
+No process can tell that another machine's process died, but a dead process stops renewing: its
+deliveries are claimable again a lease later, and the next inbox sweep (on any process) takes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -15,13 +24,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shop_app.database import SessionFactory, affected_rows, transaction
 from shop_app.models import DeliveryStatus, WebhookDelivery
 from shop_app.models.base import utcnow
 
-CLAIM_SECONDS = 300
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 30.0
+RENEWALS_PER_LEASE = 3  # a holder renews three times a lease: a slow renewal or two does not lose it
 MAX_ATTEMPTS = 5
 MAX_ERROR_LENGTH = 500
 
@@ -93,8 +107,19 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def claim_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> list[tuple[int, str]]:
-    """Claim what is still to do among these deliveries: ``(id, topic)`` of each one the caller now owns.
+def new_holder() -> str:
+    """A claim's holder: one per processing run, so renewing touches only that run's claims."""
+    return secrets.token_hex(8)
+
+
+async def claim_deliveries(
+    session: AsyncSession,
+    delivery_ids: Sequence[int],
+    *,
+    holder: str,
+    lease_seconds: float = LEASE_SECONDS,
+) -> list[tuple[int, str]]:
+    """Claim what is still to do among these deliveries: ``(id, topic)`` of each one ``holder`` now holds.
 
     Done ones, ones failed for good and ones another worker holds are left out, so no delivery is
     processed twice at once.
@@ -108,11 +133,49 @@ async def claim_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -
         .values(
             status=DeliveryStatus.PROCESSING,
             attempts=DELIVERIES.c.attempts + 1,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            claimed_by=holder,
+            claimed_until=now + timedelta(seconds=lease_seconds),
         )
         .returning(DELIVERIES.c.id, DELIVERIES.c.topic)
     )
     return sorted((row.id, row.topic) for row in result)
+
+
+async def renew_claims(session: AsyncSession, *, holder: str, lease_seconds: float = LEASE_SECONDS) -> int:
+    """Extend the lease of every delivery ``holder`` still holds; how many it holds."""
+    result = await session.execute(
+        DELIVERIES.update()
+        .where(DELIVERIES.c.claimed_by == holder, DELIVERIES.c.status == DeliveryStatus.PROCESSING)
+        .values(claimed_until=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    return affected_rows(result)
+
+
+@asynccontextmanager
+async def claims_renewed(
+    sessions: SessionFactory, *, holder: str, lease_seconds: float = LEASE_SECONDS
+) -> AsyncIterator[None]:
+    """Renew ``holder``'s claims in the background while the block runs (the work inside may take far
+    longer than a lease: reads from Shopify, a throttled bucket)."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease_seconds / RENEWALS_PER_LEASE)
+            try:
+                async with transaction(sessions) as session:
+                    await renew_claims(session, holder=holder, lease_seconds=lease_seconds)
+            except SQLAlchemyError as error:
+                # the next renewal may succeed; a lease lost meanwhile only lets a delivery run twice,
+                # which every handler allows
+                logger.warning("webhook claims not renewed error=%s", type(error).__name__)
+
+    renewer = asyncio.create_task(renew(), name="webhook-claims-renewal")
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
 
 
 async def finish_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
@@ -125,6 +188,7 @@ async def finish_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) 
         .values(
             status=DeliveryStatus.DONE,
             processed_at=utcnow(),
+            claimed_by=None,
             claimed_until=None,
             body=None,
             last_error=None,
@@ -138,6 +202,7 @@ async def fail_delivery(session: AsyncSession, delivery_id: int, error: str, *, 
     if delivery is None:
         return False
     delivery.last_error = error[:MAX_ERROR_LENGTH]
+    delivery.claimed_by = None
     delivery.claimed_until = None
     retry = not final and delivery.attempts < MAX_ATTEMPTS
     delivery.status = DeliveryStatus.PENDING if retry else DeliveryStatus.FAILED

@@ -158,17 +158,27 @@ class _BatchChanges:
 
 
 async def process_deliveries(services: Services, *, delivery_ids: list[int]) -> bool:
-    """Process stored deliveries (see the module docstring); True when some should be retried."""
+    """Process stored deliveries (see the module docstring); True when some should be retried.
+
+    The claims are renewed while this runs, so a live process keeps them however long it takes, and a
+    process that dies leaves them to another one a lease later."""
+    holder = webhook_inbox.new_holder()
+    lease_seconds = services.settings.webhook_lease_seconds
     async with transaction(services.sessions) as session:
-        claimed = await webhook_inbox.claim_deliveries(session, delivery_ids)
+        claimed = await webhook_inbox.claim_deliveries(
+            session, delivery_ids, holder=holder, lease_seconds=lease_seconds
+        )
         without_handler = [delivery_id for delivery_id, topic in claimed if topic not in HANDLERS]
         await webhook_inbox.finish_deliveries(session, without_handler)
     batchable = [(i, topic) for i, topic in claimed if topic in HANDLERS and topic not in SOLO_TOPICS]
+    solo = [(i, topic) for i, topic in claimed if topic in SOLO_TOPICS]
+    if not batchable and not solo:
+        return False
     retry = False
-    for start in range(0, len(batchable), PROCESSING_BATCH):
-        retry |= await _process_batch(services, batchable[start : start + PROCESSING_BATCH])
-    for delivery_id, topic in claimed:
-        if topic in SOLO_TOPICS:
+    async with webhook_inbox.claims_renewed(services.sessions, holder=holder, lease_seconds=lease_seconds):
+        for start in range(0, len(batchable), PROCESSING_BATCH):
+            retry |= await _process_batch(services, batchable[start : start + PROCESSING_BATCH])
+        for delivery_id, topic in solo:
             retry |= await _process_claimed(services, delivery_id, topic)
     return retry
 
