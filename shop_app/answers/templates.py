@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.answers.shop_cache import forget_shop
-from shop_app.errors import BadRequest
+from shop_app.errors import BadRequest, Unprocessable
 from shop_app.models import ReplyTemplate, Shop
 from shop_app.models.answers import LANGUAGES as LANGUAGES  # the closed sets live beside the table
 from shop_app.models.answers import MAX_TEMPLATE_CHARS as MAX_TEMPLATE_CHARS
@@ -267,7 +267,7 @@ _ENVIRONMENT = SandboxedEnvironment(
 )
 
 
-class TemplateRefused(BadRequest):
+class TemplateRefused(Unprocessable):
     def __init__(self, problem: str) -> None:
         super().__init__(f"The template cannot be used: {problem}", code="invalid_template")
         self.problem = problem

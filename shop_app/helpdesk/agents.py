@@ -23,11 +23,10 @@ from sqlmodel import col
 from shop_app.errors import BadRequest, Conflict, NotFound, Unauthorized
 from shop_app.i18n import SUPPORTED_LOCALES
 from shop_app.models import Agent, AgentSession, Membership, Role, Shop, Ticket
+from shop_app.models.accounts import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from shop_app.models.base import utcnow
 
 SESSION_LIFETIME_SECONDS = 12 * 3600
-MIN_PASSWORD_CHARS = 10
-MAX_PASSWORD_CHARS = 1024
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both failures take the same time.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shop_app.errors import BadRequest, NotFound
+from shop_app.errors import Conflict, NotFound, Unprocessable
 from shop_app.helpdesk.agents import (
     add_membership,
     create_agent,
@@ -19,12 +19,21 @@ from shop_app.helpdesk.profiles import ProfileTarget, build_profile
 from shop_app.helpdesk.tickets import access_ticket
 from shop_app.live_events import LiveEvent
 from shop_app.routes.api.auth import authenticate, require_admin
-from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body
-from shop_app.routes.api.locales import caller_locale
+from shop_app.routes.api.io import (
+    MAX_SHOPIFY_ID,
+    SHOPIFY_ID,
+    Endpoint,
+    JSONModelResponse,
+    TextQuery,
+    path_id,
+    read_body,
+)
+from shop_app.routes.api.locales import LOCALE, caller_locale
 from shop_app.routes.api.presenters import customer_hit
 from shop_app.routes.request_state import services
 from shop_app.schemas.profiles import CustomerProfile
 from shop_app.schemas.tickets import (
+    NO_NUL,
     AgentIn,
     AgentList,
     AgentOut,
@@ -69,11 +78,12 @@ async def update_contact_endpoint(request: Request) -> Response:
     return JSONModelResponse(out)
 
 
+SEARCH = TextQuery("q", "an email, a phone number, an order name or a name", 320, NO_NUL)
+
+
 async def customers_endpoint(request: Request) -> Response:
     caller = await authenticate(request)
-    query = request.query_params.get("q", "")
-    if len(query) > 320:
-        raise BadRequest("The search is too long", code="invalid_query")
+    query = SEARCH.read(request) or ""
     async with services(request).sessions() as session:
         found = await search_customers(session, shop=caller.shop, query=query)
     return JSONModelResponse(CustomerList(customers=[customer_hit(c) for c in found]))
@@ -140,7 +150,7 @@ async def add_agent_endpoint(request: Request) -> Response:
         agent = await get_agent_by_email(session, normalise_agent_email(body.email))
         if agent is None:
             if not body.password:
-                raise BadRequest("A new agent needs a password", code="password_required")
+                raise Unprocessable("A new agent needs a password", code="password_required")
             agent = await create_agent(
                 session, email=body.email, name=body.name, password=body.password, locale=body.locale
             )
@@ -155,12 +165,13 @@ async def remove_agent_endpoint(request: Request) -> Response:
     require_admin(caller)
     agent_id = path_id(request, "agent_id")
     if agent_id == caller.agent_id:
-        raise BadRequest("Admins cannot remove themselves", code="cannot_remove_self")
+        raise Conflict("Admins cannot remove themselves", code="cannot_remove_self")
     async with services(request).sessions() as session, session.begin():
         await remove_membership(session, shop_id=caller.shop_id, agent_id=agent_id)
     return Response(status_code=204)
 
 
+ADMINS = {403: "Only the shop's admins"}
 ENDPOINTS = [
     Endpoint(
         "GET",
@@ -169,7 +180,7 @@ ENDPOINTS = [
         "The profile of the ticket's linked customer or guest (null when unlinked)",
         "profiles",
         response=ProfileOut,
-        query=(("locale", "en or ja: words, money and dates"),),
+        query=(LOCALE,),
         responses={404: "No such ticket in the caller's shop"},
     ),
     Endpoint(
@@ -179,7 +190,7 @@ ENDPOINTS = [
         "Find customers by email, phone, order name or name",
         "profiles",
         response=CustomerList,
-        query=(("q", "what to look for"),),
+        query=(SEARCH,),
     ),
     Endpoint(
         "GET",
@@ -188,11 +199,18 @@ ENDPOINTS = [
         "A Shopify customer's profile: orders, shipments, stock, earlier tickets",
         "profiles",
         response=ProfileOut,
-        query=(("locale", "en or ja"),),
+        query=(LOCALE,),
         responses={404: "No such customer in the shop"},
+        path_schemas={"customer_id": SHOPIFY_ID},
     ),
     Endpoint(
-        "GET", "/api/v1/contacts/{contact_id}", contact_endpoint, "A contact", "contacts", response=ContactOut
+        "GET",
+        "/api/v1/contacts/{contact_id}",
+        contact_endpoint,
+        "A contact",
+        "contacts",
+        response=ContactOut,
+        responses={404: "No such contact in the caller's shop"},
     ),
     Endpoint(
         "PATCH",
@@ -202,6 +220,10 @@ ENDPOINTS = [
         "contacts",
         body=ContactUpdateIn,
         response=ContactOut,
+        responses={
+            404: "No such contact in the caller's shop",
+            422: "A phone number that is no number of the shop's country (nor +E.164)",
+        },
     ),
     Endpoint("GET", "/api/v1/agents", agents_endpoint, "The shop's agents", "agents", response=AgentList),
     Endpoint(
@@ -213,7 +235,11 @@ ENDPOINTS = [
         body=AgentIn,
         response=AgentOut,
         status=201,
-        responses={403: "Only the shop's admins"},
+        responses={
+            **ADMINS,
+            409: "An agent with this email was added meanwhile",
+            422: "A new agent without a password",
+        },
     ),
     Endpoint(
         "DELETE",
@@ -222,6 +248,6 @@ ENDPOINTS = [
         "Remove an agent from the shop (admins); their tickets return to the queue",
         "agents",
         status=204,
-        responses={403: "Only the shop's admins", 404: "No such agent in the shop"},
+        responses={**ADMINS, 404: "No such agent in the shop", 409: "Admins cannot remove themselves"},
     ),
 ]
