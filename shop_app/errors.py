@@ -5,7 +5,9 @@ AppError
  ├── Unauthorized      401  missing or invalid credentials, signatures, tokens
  ├── Forbidden         403  authenticated but not allowed
  ├── NotFound          404  absent, or belonging to another shop
- ├── Conflict          409
+ ├── Conflict          409  the request conflicts with what is stored
+ ├── PayloadTooLarge   413  a body over the size limit
+ ├── Unprocessable     422  well formed, but its content cannot be used (a template that does not render)
  ├── TooManyRequests   429  a limit was reached (``Retry-After`` says for how long)
  └── Unavailable       503  a dependency (Shopify, the database) failed
 SettingsError              configuration refused at start (not an HTTP error)
@@ -68,6 +70,15 @@ class TooManyRequests(AppError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)}
+
+class PayloadTooLarge(AppError):
+    http_status = 413
+    default_code = "payload_too_large"
+
+
+class Unprocessable(AppError):
+    http_status = 422
+    default_code = "unprocessable"
 
 
 class Unavailable(AppError):

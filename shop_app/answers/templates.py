@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -17,56 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.answers.shop_cache import forget_shop
-from shop_app.errors import BadRequest
+from shop_app.errors import BadRequest, Unprocessable
 from shop_app.models import ReplyTemplate, Shop
+from shop_app.models.answers import LANGUAGES as LANGUAGES  # the closed sets live beside the table
+from shop_app.models.answers import MAX_TEMPLATE_CHARS as MAX_TEMPLATE_CHARS
+from shop_app.models.answers import TemplateGroup as TemplateGroup
+from shop_app.models.answers import TemplateKey as TemplateKey
 from shop_app.models.base import utcnow
 
 log = logging.getLogger(__name__)
-
-MAX_TEMPLATE_CHARS = 4000
-LANGUAGES = ("ja", "en")
-
-
-class TemplateGroup(StrEnum):
-    ORDER = "order"
-    STOCK = "stock"
-    GENERAL = "general"
-
-
-class TemplateKey(StrEnum):
-    ORDER_UNFULFILLED = "order_unfulfilled"
-    ORDER_ON_HOLD = "order_on_hold"
-    ORDER_PARTIALLY_SHIPPED = "order_partially_shipped"
-    ORDER_LABEL_CREATED = "order_label_created"
-    ORDER_IN_TRANSIT = "order_in_transit"
-    ORDER_OUT_FOR_DELIVERY = "order_out_for_delivery"
-    ORDER_DELIVERED = "order_delivered"
-    ORDER_DELAYED = "order_delayed"
-    ORDER_FAILED_ATTEMPT = "order_failed_attempt"
-    ORDER_CANCELLED = "order_cancelled"
-    ORDER_REFUNDED = "order_refunded"
-    STOCK_IN_STOCK = "stock_in_stock"
-    STOCK_LOW = "stock_low"
-    STOCK_SOLD_OUT = "stock_sold_out"
-    STOCK_BACKORDER = "stock_backorder"
-    STOCK_RESTOCK = "stock_restock"
-    STOCK_UNKNOWN = "stock_unknown"
-    STOCK_ASK_VARIANT = "stock_ask_variant"
-    STOCK_ASK_PRODUCT = "stock_ask_product"
-    ASK_ORDER_NUMBER = "ask_order_number"
-    ASK_VERIFICATION = "ask_verification"
-    VERIFICATION_FAILED = "verification_failed"
-    CHOOSE_ORDER = "choose_order"
-    HANDOFF = "handoff"
-
-    @property
-    def group(self) -> TemplateGroup:
-        if self.value.startswith("order_"):
-            return TemplateGroup.ORDER
-        if self.value.startswith("stock_"):
-            return TemplateGroup.STOCK
-        return TemplateGroup.GENERAL
-
 
 _TRACKING_EN = "{% if tracking_text %}\n\n{{ tracking_text }}\n{% endif %}"
 _TRACKING_JA = _TRACKING_EN
@@ -309,7 +267,7 @@ _ENVIRONMENT = SandboxedEnvironment(
 )
 
 
-class TemplateRefused(BadRequest):
+class TemplateRefused(Unprocessable):
     def __init__(self, problem: str) -> None:
         super().__init__(f"The template cannot be used: {problem}", code="invalid_template")
         self.problem = problem

@@ -26,14 +26,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shop_app.errors import BadRequest, Conflict, NotFound, Unauthorized
+from shop_app.errors import BadRequest, Conflict, NotFound, Unauthorized, Unprocessable
 from shop_app.i18n import SUPPORTED_LOCALES
 from shop_app.models import Agent, AgentSession, Membership, Role, Shop, Ticket
+from shop_app.models.accounts import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from shop_app.models.base import utcnow
 
 SESSION_LIFETIME_SECONDS = 12 * 3600
-MIN_PASSWORD_CHARS = 10
-MAX_PASSWORD_CHARS = 1024
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both failures take the same time.
@@ -146,7 +145,7 @@ async def add_agent_to_shop(
             await change_role(session, membership=membership, role=role)
         return AddedAgent(agent=agent, role=Role(membership.role), created=False)
     if not password:
-        raise BadRequest("A new agent needs a password", code="password_required")
+        raise Unprocessable("A new agent needs a password", code="password_required")
     agent = await create_agent(session, email=email, name=name, password=password, locale=locale)
     await add_membership(session, shop=shop, agent=agent, role=role or Role.AGENT)
     return AddedAgent(agent=agent, role=role or Role.AGENT, created=True)

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shop_app.errors import BadRequest, NotFound
+from shop_app.errors import BadRequest, NotFound, Unprocessable
 from shop_app.formats.emails import normalise_email
 from shop_app.formats.phone_numbers import to_e164
 from shop_app.helpdesk.customer_matching import apply_link, match_contact
@@ -97,7 +97,7 @@ async def update_contact(
     if "phone" in fields:
         phone = to_e164(changes.phone, default_region=shop.country_code) if changes.phone else None
         if changes.phone and phone is None:
-            raise BadRequest("The phone number is not valid", code="invalid_phone")
+            raise Unprocessable("The phone number is not valid", code="invalid_phone")
         contact.phone = phone
     contact.updated_at = utcnow()
     tickets = list(

@@ -13,6 +13,9 @@ from sqlmodel import Field, SQLModel
 
 from shop_app.models.base import UTCDateTime, utcnow
 
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+
 
 class Role(StrEnum):
     ADMIN = "admin"

@@ -29,6 +29,52 @@ class Verification(StrEnum):
     LIMITED = "limited"
 
 
+# A reply template's closed sets: which reply it words, in which language, and how long it may be.
+MAX_TEMPLATE_CHARS = 4000
+LANGUAGES = ("ja", "en")
+
+
+class TemplateGroup(StrEnum):
+    ORDER = "order"
+    STOCK = "stock"
+    GENERAL = "general"
+
+
+class TemplateKey(StrEnum):
+    ORDER_UNFULFILLED = "order_unfulfilled"
+    ORDER_ON_HOLD = "order_on_hold"
+    ORDER_PARTIALLY_SHIPPED = "order_partially_shipped"
+    ORDER_LABEL_CREATED = "order_label_created"
+    ORDER_IN_TRANSIT = "order_in_transit"
+    ORDER_OUT_FOR_DELIVERY = "order_out_for_delivery"
+    ORDER_DELIVERED = "order_delivered"
+    ORDER_DELAYED = "order_delayed"
+    ORDER_FAILED_ATTEMPT = "order_failed_attempt"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_REFUNDED = "order_refunded"
+    STOCK_IN_STOCK = "stock_in_stock"
+    STOCK_LOW = "stock_low"
+    STOCK_SOLD_OUT = "stock_sold_out"
+    STOCK_BACKORDER = "stock_backorder"
+    STOCK_RESTOCK = "stock_restock"
+    STOCK_UNKNOWN = "stock_unknown"
+    STOCK_ASK_VARIANT = "stock_ask_variant"
+    STOCK_ASK_PRODUCT = "stock_ask_product"
+    ASK_ORDER_NUMBER = "ask_order_number"
+    ASK_VERIFICATION = "ask_verification"
+    VERIFICATION_FAILED = "verification_failed"
+    CHOOSE_ORDER = "choose_order"
+    HANDOFF = "handoff"
+
+    @property
+    def group(self) -> TemplateGroup:
+        if self.value.startswith("order_"):
+            return TemplateGroup.ORDER
+        if self.value.startswith("stock_"):
+            return TemplateGroup.STOCK
+        return TemplateGroup.GENERAL
+
+
 class BotDecision(SQLModel, table=True):
     __tablename__ = "bot_decisions"
     __table_args__ = (Index("ix_bot_decisions_ticket_id_id", "ticket_id", "id"),)

@@ -4,16 +4,21 @@ shop's settings and reply templates."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from shop_app.schemas.tickets import MessageOut, StrictIn
+from shop_app.models.answers import MAX_TEMPLATE_CHARS, TemplateKey
+from shop_app.schemas.tickets import NOT_BLANK, MessageOut, RowId, ShopifyId, StrictIn
+
+# The intents the bot may answer by itself (``AUTO_INTENTS``; a test keeps the two the same).
+AutoReplyIntent = Literal["order_status", "stock"]
+Language = Literal["ja", "en"]  # LANGUAGES
 
 
 class AnswerIn(StrictIn):
-    message_id: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="The customer message to answer; default the latest"
+    message_id: RowId | None = Field(
+        default=None, description="The customer message to answer; default the latest"
     )
     post: bool = Field(default=False, description="Post the reply as a bot message and carry out a handoff")
 
@@ -46,8 +51,8 @@ class DecisionList(BaseModel):
 
 
 class AnswerSettingsIn(StrictIn):
-    auto_reply: dict[str, bool] | None = Field(
-        default=None, max_length=10, description="order_status / stock → answer automatically or not"
+    auto_reply: dict[AutoReplyIntent, bool] | None = Field(
+        default=None, description="order_status / stock → answer automatically or not"
     )
     exact_stock_counts: bool | None = None
 
@@ -69,15 +74,25 @@ class ReplyTemplateList(BaseModel):
     templates: list[ReplyTemplateOut]
 
 
+TemplateBody = Annotated[
+    str,
+    Field(
+        max_length=MAX_TEMPLATE_CHARS,
+        pattern=NOT_BLANK,
+        description="Jinja text (the reply's variables in {{ }}); one that does not render is refused (422)",
+    ),
+]
+
+
 class ReplyTemplateIn(StrictIn):
-    body: str = Field(min_length=1, max_length=4000)
+    body: TemplateBody
 
 
 class TemplatePreviewIn(StrictIn):
-    key: str = Field(max_length=60)
-    language: Literal["ja", "en"]
-    body: str = Field(min_length=1, max_length=4000)
-    order_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="A Shopify order id")
+    key: TemplateKey
+    language: Language
+    body: TemplateBody
+    order_id: ShopifyId | None = Field(default=None, description="A Shopify order id")
 
 
 class TemplatePreviewOut(BaseModel):

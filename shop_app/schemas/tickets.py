@@ -1,18 +1,38 @@
-"""Shapes of the helpdesk API: what callers send (``*In``, validated strictly) and what they get back."""
+"""Shapes of the helpdesk API: what callers send (``*In``, validated strictly) and what they get back.
+
+Requests are validated exactly as the OpenAPI document (built from these shapes) describes them: strict
+types (``0`` is not ``false``, ``"5"`` is not ``5``; a whole ``5.0`` is the integer ``5``, as JSON Schema
+counts it), and each rule that text must follow is a pattern in the document, not only code.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from shop_app.models.accounts import Role
+from shop_app.models.accounts import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Role
 from shop_app.models.helpdesk import MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS, Channel, TicketStatus
 from shop_app.schemas.profiles import CustomerProfile
 
 MAX_TAGS = 20
 MAX_TAG_CHARS = 40
+MAX_ROW_ID = 2**31 - 1
+MAX_SHOPIFY_ID = 2**63 - 1
+MAX_EMAIL_CHARS = 320
+# The characters Python's str.strip() removes (str.isspace()), spelled out so that the document's
+# patterns (ECMA-262), pydantic's (Rust) and Python's own regular expressions all read the same class.
+BLANK = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = rf"^[^\x00]*[^\x00{BLANK}][^\x00]*$"  # at least one character that is not blank
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema counts ``5.0`` as the integer 5; pydantic's strict mode would refuse it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _no_nul(value: str) -> str:
@@ -32,12 +52,23 @@ def _stripped_non_empty(value: str) -> str:
     return text
 
 
-Text = Annotated[str, AfterValidator(_stripped)]
-MessageBody = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS), AfterValidator(_stripped_non_empty)]
+# The bounds come before the validator: after it, pydantic would no longer write them into the document.
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole_number)]
+ShopifyId = Annotated[int, Field(ge=1, le=MAX_SHOPIFY_ID), BeforeValidator(_whole_number)]
+Text = Annotated[str, Field(pattern=NO_NUL), AfterValidator(_stripped)]
+NonBlank = Annotated[str, Field(pattern=NOT_BLANK), AfterValidator(_stripped_non_empty)]
+MessageBody = Annotated[NonBlank, Field(max_length=MAX_MESSAGE_CHARS)]
+# Checked as an address where it is used (the helpdesk reads full-width forms as ASCII first); the format
+# already rules out NUL characters, so no pattern says it again.
+EmailAddress = Annotated[
+    str,
+    Field(max_length=MAX_EMAIL_CHARS, json_schema_extra={"format": "email"}),
+    AfterValidator(_stripped_non_empty),
+]
 
 
 class StrictIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=MAX_MESSAGE_CHARS)
+    model_config = ConfigDict(extra="forbid", strict=True, str_max_length=MAX_MESSAGE_CHARS)
 
 
 # ---- requests
@@ -46,20 +77,26 @@ class StrictIn(BaseModel):
 class SignInIn(StrictIn):
     shop: Text = Field(max_length=255)
     email: Text = Field(max_length=320)
-    password: str = Field(max_length=1024)
+    password: str = Field(max_length=MAX_PASSWORD_CHARS)
 
 
 class ContactIn(StrictIn):
     name: Text | None = Field(default=None, max_length=255)
-    email: Text | None = Field(default=None, max_length=320)
-    phone: Text | None = Field(default=None, max_length=64)
+    email: EmailAddress | None = None
+    phone: Text | None = Field(
+        default=None, max_length=64, description="Kept when it reads as a phone number of the shop's country"
+    )
     locale: Text | None = Field(default=None, max_length=20)
 
 
 class TicketIn(StrictIn):
     contact: ContactIn
-    storefront_identity: dict[str, Annotated[str, Field(max_length=512)]] | None = Field(
-        default=None, max_length=20
+    storefront_identity: (
+        dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=512)]] | None
+    ) = Field(
+        default=None,
+        max_length=20,
+        description="The app proxy's signed query (shop, logged_in_customer_id, timestamp, signature)",
     )
     channel: Literal[Channel.API, Channel.WEB_CHAT] = Channel.API
     subject: Text = Field(default="", max_length=MAX_SUBJECT_CHARS)
@@ -68,8 +105,8 @@ class TicketIn(StrictIn):
 
 class TicketUpdateIn(StrictIn):
     status: TicketStatus | None = None
-    assignee_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    tags: list[Annotated[Text, Field(min_length=1, max_length=MAX_TAG_CHARS)]] | None = Field(
+    assignee_id: RowId | None = Field(default=None, description="An agent of the shop; null unassigns")
+    tags: list[Annotated[NonBlank, Field(max_length=MAX_TAG_CHARS)]] | None = Field(
         default=None, max_length=MAX_TAGS
     )
     subject: Text | None = Field(default=None, max_length=MAX_SUBJECT_CHARS)
@@ -77,34 +114,41 @@ class TicketUpdateIn(StrictIn):
 
 class MessageIn(StrictIn):
     body: MessageBody
-    kind: Literal["reply", "note"] | None = None
-    author_type: Literal["customer", "bot", "note"] | None = None
+    kind: Literal["reply", "note"] | None = Field(default=None, description="Signed-in agents only")
+    author_type: Literal["customer", "bot", "note"] | None = Field(default=None, description="API keys only")
 
 
 class LinkIn(StrictIn):
-    customer_id: int = Field(ge=1, le=2**63 - 1)
+    customer_id: ShopifyId
 
 
 class ContactUpdateIn(StrictIn):
     name: Text | None = Field(default=None, max_length=255)
-    email: Text | None = Field(default=None, max_length=320)
-    phone: Text | None = Field(default=None, max_length=64)
+    email: EmailAddress | None = Field(default=None, description="null removes it")
+    phone: Text | None = Field(
+        default=None,
+        max_length=64,
+        description="A phone number of the shop's country or +E.164; null removes it",
+    )
 
 
 class AgentIn(StrictIn):
-    email: Text = Field(min_length=3, max_length=320)
+    email: EmailAddress
     name: Text = Field(
         default="", max_length=255, description="Its first word is shown to shoppers (none: the shop's name)"
     )
     role: Role | None = Field(default=None, description="A new agent's defaults to agent; a member's is kept")
     locale: Literal["en", "ja"] = "en"
     password: str | None = Field(
-        default=None, max_length=1024, description="Needed unless the email is already this shop's agent"
+        default=None,
+        min_length=MIN_PASSWORD_CHARS,
+        max_length=MAX_PASSWORD_CHARS,
+        description="Needed unless the email is already this shop's agent",
     )
 
 
 class ApiKeyIn(StrictIn):
-    name: Text = Field(min_length=1, max_length=100)
+    name: NonBlank = Field(max_length=100)
     trusted: bool = False
 
 

@@ -188,7 +188,7 @@ async def test_templates_are_listed_refused_with_the_error_saved_by_admins_and_p
 
     assert {(t["key"], t["language"]) for t in listed} >= {("order_in_transit", "ja"), ("stock_low", "en")}
     assert not any(t["customised"] for t in listed)
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert bad.json()["error"]["code"] == "invalid_template"
     assert "'nope' is undefined" in bad.json()["error"]["message"]
     assert by_key.status_code == 403

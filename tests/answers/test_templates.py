@@ -62,7 +62,7 @@ def test_a_bad_template_is_refused_with_its_error(body: str, problem: str) -> No
         check_template(TemplateKey.ORDER_IN_TRANSIT, body)
 
     assert problem in refused.value.problem
-    assert refused.value.http_status == 400
+    assert refused.value.http_status == 422
 
 
 def test_a_stock_variable_in_an_order_template_is_refused() -> None:

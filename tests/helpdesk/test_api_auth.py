@@ -196,7 +196,7 @@ async def test_agents_cannot_add_agents_and_new_agents_need_a_password(desk: Des
     assert refused.status_code == 403
     admin = await desk.sign_in("admin@alpha.test")
     no_password = await desk.client.post("/api/v1/agents", json={"email": "x@alpha.test"}, headers=admin)
-    assert no_password.status_code == 400 and no_password.json()["error"]["code"] == "password_required"
+    assert no_password.status_code == 422 and no_password.json()["error"]["code"] == "password_required"
     other_shop = await desk.client.delete(
         f"/api/v1/agents/{desk.agent_ids['agent@beta.test']}", headers=admin
     )

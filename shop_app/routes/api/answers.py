@@ -149,9 +149,12 @@ async def settings_endpoint(request: Request) -> Response:
             )
     require_admin(caller)
     body = await read_body(request, AnswerSettingsIn)
+    auto_reply = (
+        None if body.auto_reply is None else {str(intent): on for intent, on in body.auto_reply.items()}
+    )
     async with services(request).sessions() as session, session.begin():
         choices = await update_answer_settings(
-            session, shop=caller.shop, auto_reply=body.auto_reply, exact_stock_counts=body.exact_stock_counts
+            session, shop=caller.shop, auto_reply=auto_reply, exact_stock_counts=body.exact_stock_counts
         )
     forget_shop_cache(caller.shop_id)  # again after the commit: nothing cached the old rows meanwhile
     return JSONModelResponse(_settings_out(choices))
@@ -209,6 +212,10 @@ async def preview_endpoint(request: Request) -> Response:
 
 TICKET = "/api/v1/tickets/{ticket_id}"
 NOT_FOUND = {404: "No such ticket (or message) in the caller's shop"}
+TEMPLATE_PATH = {
+    "key": {"type": "string", "enum": [key.value for key in TemplateKey]},
+    "language": {"type": "string", "enum": list(LANGUAGES)},
+}
 ENDPOINTS = [
     Endpoint(
         "POST",
@@ -263,7 +270,11 @@ ENDPOINTS = [
         "answers",
         body=ReplyTemplateIn,
         response=ReplyTemplateOut,
-        responses={400: "The template error", 403: "Not an admin of the shop"},
+        responses={
+            403: "Not an admin of the shop",
+            422: "The template does not render (the message says why)",
+        },
+        path_schemas=TEMPLATE_PATH,
     ),
     Endpoint(
         "POST",
@@ -273,6 +284,9 @@ ENDPOINTS = [
         "answers",
         body=TemplatePreviewIn,
         response=TemplatePreviewOut,
-        responses={400: "The template error", 404: "No such order in the shop"},
+        responses={
+            404: "No such order in the shop",
+            422: "The template does not render (the message says why)",
+        },
     ),
 ]

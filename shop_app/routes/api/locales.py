@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from shop_app.errors import BadRequest
 from shop_app.i18n import SUPPORTED_LOCALES
 from shop_app.routes.api.auth import Caller
+from shop_app.routes.api.io import ChoiceQuery
+
+LOCALE = ChoiceQuery("locale", "en or ja: the words, money and dates of the answer", tuple(SUPPORTED_LOCALES))
 
 
 def caller_locale(request: Request, caller: Caller) -> str:
     """``?locale=`` if given, else the agent's own, else the shop's language, else English."""
-    asked = request.query_params.get("locale")
-    if asked:
-        if asked not in SUPPORTED_LOCALES:
-            raise BadRequest(f"'locale' is one of {', '.join(SUPPORTED_LOCALES)}", code="invalid_query")
+    asked = LOCALE.read(request)
+    if asked is not None:
         return asked
     if caller.agent is not None and caller.agent.locale in SUPPORTED_LOCALES:
         return caller.agent.locale

@@ -8,12 +8,12 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from shop_app.routes.api.io import Endpoint
+from shop_app.routes.api.auth import SAFE_METHODS
+from shop_app.routes.api.io import MAX_BODY_BYTES, ROW_ID, Endpoint
 from shop_app.schemas.tickets import ErrorOut
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 PATH_PARAMETER = re.compile(r"{(\w+)}")
-ERRORS = {400: "Bad input (the message says what)", 401: "Missing, invalid or expired credentials"}
 
 
 def openapi_document(endpoints: list[Endpoint], *, version: str) -> dict[str, Any]:
@@ -61,6 +61,33 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
 
 
+def _path_schemas(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
+    return {
+        name: dict(endpoint.path_schemas.get(name, ROW_ID)) for name in PATH_PARAMETER.findall(endpoint.path)
+    }
+
+
+def refusals(endpoint: Endpoint) -> dict[int, str]:
+    """Every error status the operation can answer: those its kind implies, then its own."""
+    found: dict[int, str] = {}
+    path = _path_schemas(endpoint)
+    if endpoint.body is not None or endpoint.query or path:
+        found[400] = "The request does not match this document (the message says what)"
+    if endpoint.auth:
+        found[401] = "Missing, invalid or expired credentials"
+        if endpoint.method not in SAFE_METHODS:
+            found[403] = "A signed-in agent's write without the console's X-CSRF-Token header"
+    if any(schema["type"] == "integer" for schema in path.values()):
+        found[404] = "No such row in the caller's shop (another shop's ids included)"
+    if endpoint.body is not None:
+        found[413] = f"A body over {MAX_BODY_BYTES // 1024} KiB"
+    for status, description in endpoint.responses.items():
+        found[status] = (
+            f"{found[status]}; {description}" if status in (400, 403) and status in found else description
+        )
+    return dict(sorted(found.items()))
+
+
 def _operation(endpoint: Endpoint) -> dict[str, Any]:
     error = {"application/json": {"schema": _ref(ErrorOut)}}
     responses: dict[str, Any] = {}
@@ -71,15 +98,21 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         }
     else:
         responses[str(endpoint.status)] = {"description": "Done"}
-    for status, description in {**ERRORS, **endpoint.responses}.items():
+    for status, description in refusals(endpoint).items():
         responses[str(status)] = {"description": description, "content": error}
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-        for name in PATH_PARAMETER.findall(endpoint.path)
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in _path_schemas(endpoint).items()
     ]
     parameters += [
-        {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
-        for name, text in endpoint.query
+        {
+            "name": parameter.name,
+            "in": "query",
+            "required": False,
+            "description": parameter.description,
+            "schema": parameter.schema,
+        }
+        for parameter in endpoint.query
     ]
     operation: dict[str, Any] = {
         "operationId": f"{endpoint.method.lower()}_{endpoint.handler.__module__.rsplit('.', 1)[-1]}_"

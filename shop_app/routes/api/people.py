@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shop_app.errors import BadRequest, Conflict, NotFound
+from shop_app.errors import Conflict, NotFound
 from shop_app.helpdesk.agents import add_agent_to_shop, agent_label, remove_membership, shop_agents
 from shop_app.helpdesk.contacts import ContactDetails, access_contact, search_customers, update_contact
 from shop_app.helpdesk.profiles import ProfileTarget, build_profile
@@ -13,12 +13,21 @@ from shop_app.helpdesk.tickets import access_ticket
 from shop_app.i18n import catalogue
 from shop_app.live_events import LiveEvent
 from shop_app.routes.api.auth import Caller, authenticate, require_admin
-from shop_app.routes.api.io import MAX_SHOPIFY_ID, Endpoint, JSONModelResponse, path_id, read_body
-from shop_app.routes.api.locales import caller_locale
+from shop_app.routes.api.io import (
+    MAX_SHOPIFY_ID,
+    SHOPIFY_ID,
+    Endpoint,
+    JSONModelResponse,
+    TextQuery,
+    path_id,
+    read_body,
+)
+from shop_app.routes.api.locales import LOCALE, caller_locale
 from shop_app.routes.api.presenters import customer_hit
 from shop_app.routes.request_state import services
 from shop_app.schemas.profiles import CustomerProfile
 from shop_app.schemas.tickets import (
+    NO_NUL,
     AgentIn,
     AgentList,
     AgentOut,
@@ -63,11 +72,12 @@ async def update_contact_endpoint(request: Request) -> Response:
     return JSONModelResponse(out)
 
 
+SEARCH = TextQuery("q", "an email, a phone number, an order name or a name", 320, NO_NUL)
+
+
 async def customers_endpoint(request: Request) -> Response:
     caller = await authenticate(request)
-    query = request.query_params.get("q", "")
-    if len(query) > 320:
-        raise BadRequest("The search is too long", code="invalid_query")
+    query = SEARCH.read(request) or ""
     async with services(request).sessions() as session:
         found = await search_customers(session, shop=caller.shop, query=query)
     return JSONModelResponse(CustomerList(customers=[customer_hit(c) for c in found]))
@@ -154,7 +164,7 @@ async def remove_agent_endpoint(request: Request) -> Response:
     require_admin(caller)
     agent_id = path_id(request, "agent_id")
     if agent_id == caller.agent_id:
-        raise BadRequest("Admins cannot remove themselves", code="cannot_remove_self")
+        raise Conflict("Admins cannot remove themselves", code="cannot_remove_self")
     async with services(request).sessions() as session, session.begin():
         try:
             await remove_membership(session, shop_id=caller.shop_id, agent_id=agent_id)
@@ -171,6 +181,7 @@ def _in_callers_language(request: Request, caller: Caller, error: Conflict) -> C
     return Conflict(words.text(f"error.{error.code}"), code=error.code)
 
 
+ADMINS = {403: "Only the shop's admins"}
 ENDPOINTS = [
     Endpoint(
         "GET",
@@ -179,7 +190,7 @@ ENDPOINTS = [
         "The profile of the ticket's linked customer or guest (null when unlinked)",
         "profiles",
         response=ProfileOut,
-        query=(("locale", "en or ja: words, money and dates"),),
+        query=(LOCALE,),
         responses={404: "No such ticket in the caller's shop"},
     ),
     Endpoint(
@@ -189,7 +200,7 @@ ENDPOINTS = [
         "Find customers by email, phone, order name or name",
         "profiles",
         response=CustomerList,
-        query=(("q", "what to look for"),),
+        query=(SEARCH,),
     ),
     Endpoint(
         "GET",
@@ -198,11 +209,18 @@ ENDPOINTS = [
         "A Shopify customer's profile: orders, shipments, stock, earlier tickets",
         "profiles",
         response=ProfileOut,
-        query=(("locale", "en or ja"),),
+        query=(LOCALE,),
         responses={404: "No such customer in the shop"},
+        path_schemas={"customer_id": SHOPIFY_ID},
     ),
     Endpoint(
-        "GET", "/api/v1/contacts/{contact_id}", contact_endpoint, "A contact", "contacts", response=ContactOut
+        "GET",
+        "/api/v1/contacts/{contact_id}",
+        contact_endpoint,
+        "A contact",
+        "contacts",
+        response=ContactOut,
+        responses={404: "No such contact in the caller's shop"},
     ),
     Endpoint(
         "PATCH",
@@ -212,6 +230,10 @@ ENDPOINTS = [
         "contacts",
         body=ContactUpdateIn,
         response=ContactOut,
+        responses={
+            404: "No such contact in the caller's shop",
+            422: "A phone number that is no number of the shop's country (nor +E.164)",
+        },
     ),
     Endpoint("GET", "/api/v1/agents", agents_endpoint, "The shop's agents", "agents", response=AgentList),
     Endpoint(
@@ -224,7 +246,11 @@ ENDPOINTS = [
         body=AgentIn,
         response=AgentOut,
         status=201,
-        responses={403: "Only the shop's admins", 409: "That would leave the shop without an admin"},
+        responses={
+            **ADMINS,
+            409: "That would leave the shop without an admin",
+            422: "A new agent without a password",
+        },
     ),
     Endpoint(
         "DELETE",
@@ -234,9 +260,9 @@ ENDPOINTS = [
         "agents",
         status=204,
         responses={
-            403: "Only the shop's admins",
+            **ADMINS,
             404: "No such agent in the shop",
-            409: "That would leave the shop without an admin",
+            409: "Admins cannot remove themselves, and the shop keeps its last admin",
         },
     ),
 ]

@@ -8,10 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from integrations.shopify.app_proxy import verify_app_proxy_query
-from shop_app.errors import BadRequest, Unauthorized
+from shop_app.errors import Forbidden, Unauthorized
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
 from shop_app.helpdesk.tickets import (
+    CURSOR_PATTERN,
+    MAX_LIST_LIMIT,
     TicketView,
     access_ticket,
     list_tickets,
@@ -24,11 +26,21 @@ from shop_app.helpdesk.tickets import (
 from shop_app.live_events import LiveEvent
 from shop_app.models import AuthorType, TicketStatus
 from shop_app.routes.api.auth import Caller, authenticate
-from shop_app.routes.api.io import Endpoint, JSONModelResponse, path_id, query_int, read_body
-from shop_app.routes.api.locales import caller_locale
+from shop_app.routes.api.io import (
+    MAX_ROW_ID,
+    ChoiceQuery,
+    Endpoint,
+    IntQuery,
+    JSONModelResponse,
+    TextQuery,
+    path_id,
+    read_body,
+)
+from shop_app.routes.api.locales import LOCALE, caller_locale
 from shop_app.routes.api.presenters import message_out, ticket_detail, ticket_summary
 from shop_app.routes.request_state import services
 from shop_app.schemas.tickets import (
+    NO_NUL,
     LinkIn,
     MessageIn,
     MessageList,
@@ -44,25 +56,22 @@ async def _publish(request: Request, caller: Caller, kind: str, **data: int) -> 
     await services(request).events.publish(LiveEvent(shop_id=caller.shop_id, kind=kind, data=dict(data)))
 
 
-def _enum(request: Request, name: str, allowed: type[TicketStatus] | type[TicketView]) -> str | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    values = [member.value for member in allowed]
-    if raw not in values:
-        raise BadRequest(f"'{name}' is one of {', '.join(values)}", code="invalid_query")
-    return raw
+STATUS = ChoiceQuery("status", "only tickets in this state", tuple(TicketStatus))
+VIEW = ChoiceQuery("view", "all (the default), mine (signed-in agents) or unassigned", tuple(TicketView))
+SEARCH = TextQuery(
+    "q", "an order name (#1001), an email, a phone number, or words of a subject or name", 320, NO_NUL
+)
+LIMIT = IntQuery("limit", "tickets per page", lower=1, upper=MAX_LIST_LIMIT, default=25)
+CURSOR = TextQuery("cursor", "next_cursor of the previous page", 40, CURSOR_PATTERN, code="invalid_cursor")
+AFTER_ID = IntQuery("after_id", "only messages after this id", lower=0, upper=MAX_ROW_ID, default=0)
 
 
 async def list_endpoint(request: Request) -> Response:
     caller = await authenticate(request)
-    status = _enum(request, "status", TicketStatus)
-    view = TicketView(_enum(request, "view", TicketView) or TicketView.ALL)
+    status = STATUS.read(request)
+    view = TicketView(VIEW.read(request) or TicketView.ALL)
     if view is TicketView.MINE and caller.agent is None:
-        raise BadRequest("'mine' needs a signed-in agent", code="invalid_query")
-    query = request.query_params.get("q", "")
-    if len(query) > 320:
-        raise BadRequest("The search is too long", code="invalid_query")
+        raise Forbidden("'mine' is for signed-in agents", code="agents_only")
     async with services(request).sessions() as session:
         page = await list_tickets(
             session,
@@ -70,9 +79,9 @@ async def list_endpoint(request: Request) -> Response:
             status=TicketStatus(status) if status else None,
             view=view,
             agent_id=caller.agent_id,
-            query=query,
-            limit=query_int(request, "limit", default=25, lower=1, upper=100),
-            cursor=request.query_params.get("cursor") or None,
+            query=SEARCH.read(request) or "",
+            limit=LIMIT.read(request),
+            cursor=CURSOR.read(request),
         )
     return JSONModelResponse(
         TicketList(tickets=[ticket_summary(row) for row in page.rows], next_cursor=page.next_cursor)
@@ -157,19 +166,21 @@ async def update_endpoint(request: Request) -> Response:
 
 
 def _author(caller: Caller, body: MessageIn) -> AuthorType:
+    """API keys post as the customer, the bot or a note; agents (and the merchant) reply or add a note: a
+    caller sending the other's field asks to write as someone it is not."""
     if caller.api_key is not None:
         if body.kind is not None:
-            raise BadRequest("API keys send 'author_type', not 'kind'", code="invalid_request")
+            raise Forbidden("API keys send 'author_type', not 'kind'", code="author_not_allowed")
         return AuthorType(body.author_type or "bot")
     if body.author_type is not None:
-        raise BadRequest("Agents send 'kind' (reply or note)", code="invalid_request")
+        raise Forbidden("Agents send 'kind' (reply or note)", code="author_not_allowed")
     return AuthorType.NOTE if body.kind == "note" else AuthorType.AGENT
 
 
 async def messages_endpoint(request: Request) -> Response:
     caller = await authenticate(request)
     ticket_id = path_id(request, "ticket_id")
-    after_id = query_int(request, "after_id", default=0)
+    after_id = AFTER_ID.read(request)
     async with services(request).sessions() as session:
         ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
         rows = await ticket_messages(session, ticket=ticket, after_id=after_id)
@@ -227,13 +238,8 @@ ENDPOINTS = [
         "List tickets, newest activity first",
         "tickets",
         response=TicketList,
-        query=(
-            ("status", "open, pending or resolved"),
-            ("view", "all, mine or unassigned"),
-            ("q", "an order name (#1001), an email or a phone number"),
-            ("limit", "1 to 100, default 25"),
-            ("cursor", "next_cursor of the previous page"),
-        ),
+        query=(STATUS, VIEW, SEARCH, LIMIT, CURSOR),
+        responses={403: "'mine' from a caller that is no signed-in agent"},
     ),
     Endpoint(
         "POST",
@@ -244,6 +250,10 @@ ENDPOINTS = [
         body=TicketIn,
         response=TicketDetail,
         status=201,
+        query=(LOCALE,),
+        responses={
+            401: "Missing, invalid or expired credentials, or a storefront identity not signed for the shop"
+        },
     ),
     Endpoint(
         "GET",
@@ -252,6 +262,7 @@ ENDPOINTS = [
         "A ticket with its customer link",
         "tickets",
         response=TicketDetail,
+        query=(LOCALE,),
         responses=NOT_FOUND,
     ),
     Endpoint(
@@ -262,7 +273,8 @@ ENDPOINTS = [
         "tickets",
         body=TicketUpdateIn,
         response=TicketDetail,
-        responses=NOT_FOUND,
+        query=(LOCALE,),
+        responses={404: "No such ticket, or no such agent (assignee_id), in the caller's shop"},
     ),
     Endpoint(
         "GET",
@@ -271,7 +283,7 @@ ENDPOINTS = [
         "The conversation, oldest first",
         "messages",
         response=MessageList,
-        query=(("after_id", "only messages after this id"),),
+        query=(AFTER_ID,),
         responses=NOT_FOUND,
     ),
     Endpoint(
@@ -283,7 +295,7 @@ ENDPOINTS = [
         body=MessageIn,
         response=MessageOut,
         status=201,
-        responses=NOT_FOUND,
+        responses={**NOT_FOUND, 403: "'kind' from an API key, or 'author_type' from an agent"},
     ),
     Endpoint(
         "PUT",
@@ -293,7 +305,8 @@ ENDPOINTS = [
         "linking",
         body=LinkIn,
         response=TicketDetail,
-        responses=NOT_FOUND,
+        query=(LOCALE,),
+        responses={404: "No such ticket, or no such customer, in the caller's shop"},
     ),
     Endpoint(
         "DELETE",
@@ -302,6 +315,7 @@ ENDPOINTS = [
         "Unlink; automatic matching then leaves the ticket alone",
         "linking",
         response=TicketDetail,
+        query=(LOCALE,),
         responses=NOT_FOUND,
     ),
     Endpoint(
@@ -311,6 +325,7 @@ ENDPOINTS = [
         "Match the ticket's contact again",
         "linking",
         response=TicketDetail,
+        query=(LOCALE,),
         responses=NOT_FOUND,
     ),
 ]
