@@ -7,21 +7,29 @@ import re
 from typing import TypeVar
 
 from shop_app.answers.understanding.normalise import fold
+from shop_app.answers.understanding.postcodes import is_japanese_postcode
 from shop_app.formats.phone_numbers import to_e164
 
 EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
 # A JP postal code (150-0001, 〒1500001) is read before phones so its digits are not taken for one.
 JP_POSTAL = re.compile(r"〒\s*(\d{3})-?(\d{4})(?!\d)|(?<![\d-])(\d{3})-(\d{4})(?![\d-])")
+# A cued code of another country: a UK postcode or a US ZIP; in Japanese the code runs on into the
+# sentence ("郵便番号は10001です"), so only a letter or digit after it breaks the match.
 OTHER_POSTAL = re.compile(
     r"(?:zip(?: code)?|postal code|postcode|post code|郵便番号)\s*(?:is|:|は)?\s*"
-    r"([a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}|\d{5}(?:-\d{4})?|\d{3}-?\d{4})(?![\w-])"
+    r"([a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}|\d{5}(?:-\d{4})?|\d{3}-?\d{4})(?![a-z\d-])"
 )
+# Seven digits written without the hyphen (1600023): a postcode when Japan Post knows it and nothing
+# marks it as an order number.
+BARE_JP_POSTAL = re.compile(r"(?<![\da-z#-])(\d{7})(?![\d-])")
 PHONE = re.compile(r"(?<![a-z0-9+])(\+?\d[\d\- ()]{7,16}\d)(?![\d-])")
 # An order reference spelled as one: "#1001", "no. 1001", "order 1001", "注文番号1001", "オーダー1001".
-ORDER_CUE = re.compile(
+ORDER_CUE_WORDS = (
     r"(?:#|no\.?|number|nr\.?|order(?: number| no\.?| id| #)?|注文番号|注文no\.?|注文|ご注文|オーダー番号|"
-    r"オーダー|受注番号|番号)\s*(?:is|は|:)?\s*#?\s*(\d{3,10})(?!\d)"
+    r"オーダー|受注番号|(?<!郵便)(?<!電話)番号)\s*(?:is|は|:)?\s*#?\s*"
 )
+ORDER_CUE = re.compile(ORDER_CUE_WORDS + r"(\d{3,10})(?!\d)")
+ORDER_CUE_BEFORE = re.compile(ORDER_CUE_WORDS + r"$")
 BARE_NUMBER = re.compile(
     r"(?<![\d.,$¥/:-])(\d{4,10})(?![\d.,/:-]|\s*(?:円|yen|cm|mm|個|点|枚|足|着|年|月|日|%|pcs))"
 )
@@ -109,8 +117,14 @@ def find_postal_codes(text: str) -> tuple[tuple[str, ...], str]:
         spans.append(m.span())
     text = _blank(text, spans)
     for m in OTHER_POSTAL.finditer(text):
-        codes.append(m.group(1).upper())
+        code = m.group(1).upper()
+        codes.append(f"{code[:3]}-{code[3:]}" if len(code) == 7 and code.isdigit() else code)
         spans.append(m.span(1))
+    text = _blank(text, spans)
+    for m in BARE_JP_POSTAL.finditer(text):
+        if ORDER_CUE_BEFORE.search(text, 0, m.start()) is None and is_japanese_postcode(m.group(1)):
+            codes.append(f"{m.group(1)[:3]}-{m.group(1)[3:]}")
+            spans.append(m.span(1))
     return _unique(codes), _blank(text, spans)
 
 
