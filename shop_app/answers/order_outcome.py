@@ -129,7 +129,7 @@ async def order_outcome(
             )
         chosen = open_orders[0] if open_orders else orders[0]
         return await _order_reply(
-            session, shop=shop, order=chosen, seen=seen, text=text, verification=verification
+            session, shop=shop, order=chosen, seen=seen, text=text, verification=verification, now=now
         )
 
     name = order_name(reference, hints)
@@ -167,17 +167,30 @@ async def order_outcome(
             seen=seen,
             text=text,
             verification=Verification.TRUSTED_CALLER,
+            now=now,
         )
     if storefront_id is not None:
         own = next((o for o in candidates if o.customer_shopify_id == storefront_id), None)
         if own is not None:
             return await _order_reply(
-                session, shop=shop, order=own, seen=seen, text=text, verification=Verification.STOREFRONT
+                session,
+                shop=shop,
+                order=own,
+                seen=seen,
+                text=text,
+                verification=Verification.STOREFRONT,
+                now=now,
             )
     already = next((o for o in candidates if o.id in proved_ids), None)
     if already is not None:
         return await _order_reply(
-            session, shop=shop, order=already, seen=seen, text=text, verification=Verification.ORDER_DETAILS
+            session,
+            shop=shop,
+            order=already,
+            seen=seen,
+            text=text,
+            verification=Verification.ORDER_DETAILS,
+            now=now,
         )
     proof = Proof(emails=seen.emails, phones=seen.phones, postal_codes=seen.postal_codes)
     asked = {**example, "order_name": name}
@@ -215,7 +228,13 @@ async def order_outcome(
             order_name=name,
         )
     return await _order_reply(
-        session, shop=shop, order=proved, seen=seen, text=text, verification=Verification.ORDER_DETAILS
+        session,
+        shop=shop,
+        order=proved,
+        seen=seen,
+        text=text,
+        verification=Verification.ORDER_DETAILS,
+        now=now,
     )
 
 
@@ -227,9 +246,10 @@ async def _order_reply(
     seen: Understanding,
     text: str,
     verification: Verification,
+    now: datetime,
 ) -> Outcome:
     facts = await load_order_facts(session, order=order)
-    state = order_state(facts)
+    state = order_state(facts, now=now, timezone=shop.iana_timezone)
     context = order_context(facts, shop=shop, language=seen.language)
     key = TEMPLATE_OF_STATE[state]
     if state == OrderState.DELIVERED and _NOT_RECEIVED.search(unicodedata.normalize("NFKC", text)):
