@@ -1,6 +1,6 @@
 """The bot's answer about an order: which order the shopper means (named, or their recent open ones), whether
 they may hear about it (storefront sign-in, trusted caller, proof by order details) and the outcome its
-state calls for."""
+state calls for. A proof by order details also links the conversation to that order's customer."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from shop_app.answers.verification import (
 )
 from shop_app.formats.display import formatter
 from shop_app.formats.order_words import normalise_code
+from shop_app.helpdesk.customer_matching import link_verified_order
 from shop_app.models import (
     AuthorType,
     DecisionAction,
@@ -227,6 +228,7 @@ async def order_outcome(
             verification=Verification.FAILED,
             order_name=name,
         )
+    await link_verified_order(session, ticket=ticket, order=proved)
     return await _order_reply(
         session,
         shop=shop,
