@@ -4,31 +4,39 @@ about it, and reply, ask, hand to a person or stay silent. Every decision is sto
 A wrong automatic answer is worse than a handoff: person-only intents, low confidence, anger, failed
 verification, a reply it already gave and anything it cannot settle go to the agents' queue with a summary.
 Once an agent has replied, or the bot has handed off, it stays silent in that ticket.
+
+The ticket's status says who it waits for: an answer settles it (resolved by the bot), a question waits
+for the shopper (pending), a handoff for an agent (open); the shopper writing again reopens it. Replies
+are in the conversation's language (``understanding.languages``), and what the shopper said while
+answering the bot's questions (the product, a colour, then a size) is kept for the whole question.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shop_app.answers.handoff_notes import HandoffFacts, handoff_note
 from shop_app.answers.order_outcome import order_outcome
 from shop_app.answers.outcome import Outcome, Understander, handoff
 from shop_app.answers.shop_config import shop_config, shop_hints
 from shop_app.answers.stock import answer_stock
 from shop_app.answers.templates import TemplateKey, render_reply
+from shop_app.answers.understanding.languages import conversation_language, fallback_language
 from shop_app.answers.understanding.model import AUTO_ANSWER_THRESHOLD, Intent, ShopHints, Understanding
 from shop_app.answers.verification import Trust
 from shop_app.helpdesk.tickets import post_message, update_ticket
 from shop_app.models import (
+    Agent,
     AuthorType,
     BotDecision,
+    Contact,
     DecisionAction,
     Message,
     Shop,
@@ -43,6 +51,8 @@ DECISIONS: Table = BotDecision.__table__  # type: ignore[attr-defined]
 HANDOFF_TAG = "bot-handoff"
 PRIORITY_TAG = "priority"
 HISTORY_MESSAGES = 50
+# How far back the decisions are read to find where the bot's current line of questions began.
+QUESTION_DECISIONS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,35 +111,45 @@ async def answer_message(
         history = list(reversed(rows.scalars().all()))
     hints = await shop_hints(session, shop=shop)
     seen = understand(message.body, hints=hints)
-    found = None
+    found = []
     if history:
-        found = (
-            await session.execute(
-                select(DECISIONS.c.action, DECISIONS.c.intent, DECISIONS.c.confidence, DECISIONS.c.message_id)
-                .where(DECISIONS.c.ticket_id == ticket.id)
-                .order_by(DECISIONS.c.id.desc())
-                .limit(1)
-            )
-        ).first()
-    last = (
-        None
-        if found is None
-        else _Asked(found.action, found.intent, float(found.confidence), found.message_id)
-    )
+        found = list(
+            (
+                await session.execute(
+                    select(
+                        DECISIONS.c.action, DECISIONS.c.intent, DECISIONS.c.confidence, DECISIONS.c.message_id
+                    )
+                    .where(DECISIONS.c.ticket_id == ticket.id)
+                    .order_by(DECISIONS.c.id.desc())
+                    .limit(QUESTION_DECISIONS)
+                )
+            ).all()
+        )
+    asked = [_Asked(row.action, row.intent, float(row.confidence), row.message_id) for row in found]
+    last = asked[0] if asked else None
+    said = [m.body for m in history if m.author_type == AuthorType.CUSTOMER]
+    language = conversation_language(message.body, earlier=said)
+    if language is None:  # nothing said in words yet: the shopper's chosen language, then the shop's
+        language = fallback_language(await _fallback_languages(session, shop=shop, ticket=ticket))
+    seen = replace(seen, language=language)
 
     outcome: Outcome
     if any(m.author_type == AuthorType.AGENT for m in history):
         outcome = Outcome(DecisionAction.SILENT, None, {}, "an agent has replied in this ticket")
     elif HANDOFF_TAG in ticket.tags:
         outcome = Outcome(DecisionAction.SILENT, None, {}, "already handed to a person")
+    elif last is not None and last.action == DecisionAction.REPLY and _thanks_only(seen):
+        outcome = Outcome(DecisionAction.SILENT, None, {}, "thanked after the answer")
     else:
-        seen = _continued(seen, last, history, hints, understand, message.body)
+        question = _question_messages(asked, history)
+        seen = _continued(seen, last, question, hints, understand)
         outcome = await _decide(
             session,
             shop=shop,
             ticket=ticket,
             seen=seen,
             text=message.body,
+            question=[m.body for m in question],
             history=history,
             hints=hints,
             trust=trust,
@@ -137,7 +157,7 @@ async def answer_message(
             understand=understand,
         )
 
-    language = seen.language if seen.language in ("ja", "en") else "en"
+    language = seen.language
     _, overrides = await shop_config(session, shop=shop)
     base = {"shop_name": shop.name or shop.domain}
     reply: str | None = None
@@ -175,11 +195,20 @@ async def answer_message(
     )
     if post and outcome.action == DecisionAction.HANDOFF:
         note = await post_message(
-            session, ticket=ticket, author_type=AuthorType.NOTE, body=_summary(shop, row, history, seen)
+            session,
+            ticket=ticket,
+            author_type=AuthorType.NOTE,
+            body=await _handoff_note(session, shop=shop, ticket=ticket, row=row, history=history),
         )
         note_id = note.id
         tags = [*ticket.tags, HANDOFF_TAG] + ([PRIORITY_TAG] if outcome.priority else [])
         await update_ticket(session, ticket=ticket, status=TicketStatus.OPEN, tags=tags)
+    elif post and outcome.action == DecisionAction.REPLY:
+        await update_ticket(session, ticket=ticket, status=TicketStatus.RESOLVED, by_bot=True)
+    elif post and outcome.action == DecisionAction.ASK:
+        await update_ticket(session, ticket=ticket, status=TicketStatus.PENDING, by_bot=True)
+    elif post and outcome.reason == "thanked after the answer":
+        await update_ticket(session, ticket=ticket, status=TicketStatus.RESOLVED, by_bot=True)
     # a plain insert: the unit of work's flush costs more than the whole statement
     row.id = (
         await session.execute(
@@ -213,16 +242,31 @@ class _Asked:
     message_id: int | None
 
 
+def _question_messages(asked: Sequence[_Asked], history: Sequence[Message]) -> list[Message]:
+    """The shopper's messages since the bot's current line of questions began (its latest decisions, all
+    questions about the same intent): what they said while answering it, oldest first."""
+    if not asked or asked[0].action != DecisionAction.ASK:
+        return []
+    first = asked[0]
+    for decision in asked:
+        if decision.action != DecisionAction.ASK or decision.intent != asked[0].intent:
+            break
+        first = decision
+    if first.message_id is None:
+        return []
+    return [m for m in history if m.author_type == AuthorType.CUSTOMER and (m.id or 0) >= first.message_id]
+
+
 def _continued(
     seen: Understanding,
     last: _Asked | None,
-    history: Sequence[Message],
+    question: Sequence[Message],
     hints: ShopHints,
     understand: Understander,
-    current: str,
 ) -> Understanding:
     """An answer to the bot's own question ("which size?", "your email?") continues that question's intent:
-    the earlier message and this one are read together."""
+    the messages since the question began and this one are read together, the newest word winning (a
+    product, an order number, a size, a colour), so nothing the shopper already said is asked again."""
     if (
         last is None
         or last.action != DecisionAction.ASK
@@ -233,39 +277,41 @@ def _continued(
         return seen
     if seen.angry or seen.intent == Intent.HUMAN:
         return seen
-    asked = next((m for m in reversed(history) if m.id == last.message_id), None)
-    if asked is None:
+    if not question:
         return seen
-    earlier = understand(asked.body, hints=hints)
+    earlier = [understand(m.body, hints=hints) for m in reversed(question)]  # newest first
+
+    def newest(pick: Callable[[Understanding], tuple[Any, ...]]) -> tuple[Any, ...]:
+        return pick(seen) or next((pick(e) for e in earlier if pick(e)), ())
+
     return Understanding(
         intent=Intent(last.intent),
         confidence=max(seen.confidence, float(last.confidence)),
-        language=_reply_language(text=current, seen=seen, earlier=earlier),
-        order_refs=seen.order_refs or earlier.order_refs,
+        language=seen.language,
+        order_refs=newest(lambda u: u.order_refs),
         emails=seen.emails,
         phones=seen.phones,
         postal_codes=seen.postal_codes,
-        sizes=tuple(dict.fromkeys((*seen.sizes, *earlier.sizes))),
-        colours=tuple(dict.fromkeys((*seen.colours, *earlier.colours))),
-        product_words=seen.product_words or earlier.product_words,
+        sizes=newest(lambda u: u.sizes),
+        colours=newest(lambda u: u.colours),
+        product_words=newest(lambda u: u.product_words),
         angry=seen.angry,
         reasons=(*seen.reasons, f"continues the bot's question ({last.intent})"),
     )
 
 
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-_ENTITY_NOISE = re.compile(r"\S+@\S+|[\d\W_]+")
-_LATIN_WORD = re.compile(r"[a-z]{2,}", re.IGNORECASE)
+def _thanks_only(seen: Understanding) -> bool:
+    """ "Thanks" or "OK" and nothing else, after an answer: nothing for anyone to do."""
+    return seen.intent == Intent.OTHER and any(r.split("+")[0] in _THANKS_RULES for r in seen.reasons)
 
 
-def _reply_language(*, text: str, seen: Understanding, earlier: Understanding) -> str:
-    """A bare email, number or size answers in the language the conversation was in."""
-    rest = _ENTITY_NOISE.sub(" ", unicodedata.normalize("NFKC", text))
-    if _JAPANESE.search(rest):
-        return "ja"
-    if len(_LATIN_WORD.findall(rest)) >= 2:
-        return seen.language
-    return earlier.language
+_THANKS_RULES = frozenset({"en:thanks", "ja:thanks"})
+
+
+async def _fallback_languages(session: AsyncSession, *, shop: Shop, ticket: Ticket) -> list[str | None]:
+    """When the messages do not say: the language the shopper chose (the widget's), then the shop's."""
+    contact = await session.get(Contact, ticket.contact_id)
+    return [contact.locale if contact is not None else None, shop.primary_locale]
 
 
 async def _decide(
@@ -275,6 +321,7 @@ async def _decide(
     ticket: Ticket,
     seen: Understanding,
     text: str,
+    question: Sequence[str],
     history: Sequence[Message],
     hints: ShopHints,
     trust: Trust,
@@ -297,7 +344,7 @@ async def _decide(
             session,
             shop=shop,
             understanding=seen,
-            text=text,
+            texts=[*question, text],
             exact_counts=choices.exact_stock_counts,
             understander=understand,
         )
@@ -325,28 +372,20 @@ async def _decide(
     )
 
 
-def _summary(shop: Shop, row: BotDecision, history: Sequence[Message], seen: Understanding) -> str:
-    japanese = (shop.primary_locale or "").lower().startswith("ja")
-    said = [m for m in history if m.author_type == AuthorType.BOT]
-    order = row.order_name or ("なし" if japanese else "none")
-    if japanese:
-        lines = [
-            f"ボットから引き継ぎ{'（優先）' if row.priority else ''}：{row.reason}",
-            f"意図：{row.intent}（確信度 {row.confidence:.2f}）",
-            f"注文：{order}（本人確認：{row.verification}）",
-            f"ボットの返信数：{len(said)}",
-        ]
-        if said:
-            lines.append(f"直前の返信：{said[-1].body[:200]}")
-    else:
-        lines = [
-            f"Bot handoff{' (priority)' if row.priority else ''}: {row.reason}",
-            f"Intent: {row.intent} (confidence {row.confidence:.2f})",
-            f"Order: {order} (verification: {row.verification})",
-            f"Bot replies so far: {len(said)}",
-        ]
-        if said:
-            lines.append(f"Last bot reply: {said[-1].body[:200]}")
-    if seen.reasons:
-        lines.append(("判断理由：" if japanese else "Why: ") + ", ".join(seen.reasons[:6]))
-    return "\n".join(lines)
+async def _handoff_note(
+    session: AsyncSession, *, shop: Shop, ticket: Ticket, row: BotDecision, history: Sequence[Message]
+) -> str:
+    """The agents' note, in the assignee's language, else the shop's."""
+    assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    facts = HandoffFacts(
+        reason=row.reason,
+        intent=row.intent,
+        confidence=row.confidence,
+        order_name=row.order_name,
+        verification=row.verification,
+        priority=row.priority,
+        bot_replies=[m.body for m in history if m.author_type == AuthorType.BOT],
+    )
+    return handoff_note(
+        facts, locale=(assignee.locale if assignee is not None else shop.primary_locale) or "en"
+    )

@@ -1,6 +1,6 @@
 """The bot's answer about an order: which order the shopper means (named, or their recent open ones), whether
 they may hear about it (storefront sign-in, trusted caller, proof by order details) and the outcome its
-state calls for."""
+state calls for. A proof by order details also links the conversation to that order's customer."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from shop_app.answers.understanding.model import ShopHints, Understanding
 from shop_app.answers.verification import Proof, Trust, failed_attempts, tries_in, try_proof
 from shop_app.formats.display import formatter
 from shop_app.formats.order_words import normalise_code
+from shop_app.helpdesk.customer_matching import link_verified_order
 from shop_app.models import (
     AuthorType,
     DecisionAction,
@@ -126,7 +127,7 @@ async def order_outcome(
             )
         chosen = open_orders[0] if open_orders else orders[0]
         return await _order_reply(
-            session, shop=shop, order=chosen, seen=seen, text=text, verification=verification
+            session, shop=shop, order=chosen, seen=seen, text=text, verification=verification, now=now
         )
 
     name = order_name(reference, hints)
@@ -164,17 +165,30 @@ async def order_outcome(
             seen=seen,
             text=text,
             verification=Verification.TRUSTED_CALLER,
+            now=now,
         )
     if storefront_id is not None:
         own = next((o for o in candidates if o.customer_shopify_id == storefront_id), None)
         if own is not None:
             return await _order_reply(
-                session, shop=shop, order=own, seen=seen, text=text, verification=Verification.STOREFRONT
+                session,
+                shop=shop,
+                order=own,
+                seen=seen,
+                text=text,
+                verification=Verification.STOREFRONT,
+                now=now,
             )
     already = next((o for o in candidates if o.id in proved_ids), None)
     if already is not None:
         return await _order_reply(
-            session, shop=shop, order=already, seen=seen, text=text, verification=Verification.ORDER_DETAILS
+            session,
+            shop=shop,
+            order=already,
+            seen=seen,
+            text=text,
+            verification=Verification.ORDER_DETAILS,
+            now=now,
         )
     proof = Proof.offered(
         emails=seen.emails,
@@ -228,8 +242,15 @@ async def order_outcome(
             verification=Verification.FAILED,
             order_name=name,
         )
+    await link_verified_order(session, ticket=ticket, order=proved)
     return await _order_reply(
-        session, shop=shop, order=proved, seen=seen, text=text, verification=Verification.ORDER_DETAILS
+        session,
+        shop=shop,
+        order=proved,
+        seen=seen,
+        text=text,
+        verification=Verification.ORDER_DETAILS,
+        now=now,
     )
 
 
@@ -241,9 +262,10 @@ async def _order_reply(
     seen: Understanding,
     text: str,
     verification: Verification,
+    now: datetime,
 ) -> Outcome:
     facts = await load_order_facts(session, order=order)
-    state = order_state(facts)
+    state = order_state(facts, now=now, timezone=shop.iana_timezone)
     context = order_context(facts, shop=shop, language=seen.language)
     key = TEMPLATE_OF_STATE[state]
     if state == OrderState.DELIVERED and _NOT_RECEIVED.search(unicodedata.normalize("NFKC", text)):

@@ -1,6 +1,8 @@
-"""Is it in stock: the product a shopper names, narrowed to one variant by the sizes and colours they
-gave, and its stock over all locations (or at the location they named). An ambiguous product or a missing
-size or colour gets a question listing the choices."""
+"""Is it in stock: the product a shopper names, narrowed to one variant by the option values they gave
+(sizes and colours in either language, or any value as the shop writes it: "ヒノキ", "プレミアム"), and its
+stock over all locations (or at the location they named). An ambiguous product or a missing size or
+colour gets a question listing the choices; the shopper's messages since the bot's first question are read
+together, the newest value of each option winning."""
 
 from __future__ import annotations
 
@@ -95,20 +97,48 @@ def _options(variants: Sequence[ProductVariant]) -> list[dict[str, Any]]:
     return [{"name": name, "values": found} for name, found in values.items() if len(found) > 1]
 
 
-def _variant_words(variant: ProductVariant, understander: Understander) -> set[str]:
-    words: set[str] = set()
-    for pair in variant.selected_options:
-        if len(pair) == 2:
-            words |= _option_words(pair[1], understander)
-    return words
+def _mentioned(value: str, folded: str, words: set[str], understander: Understander) -> bool:
+    """Whether a message names an option value: by its size or colour word in either language ("紺" for
+    Navy), as a word of its own ("M"), or written into Japanese text without spaces ("…ヒノキの在庫")."""
+    if _option_words(value, understander) & words:
+        return True
+    own = _fold(value)
+    return bool(own) and not own.isascii() and own in folded
 
 
-def _known(variants: Sequence[ProductVariant], understander: Understander) -> set[str]:
-    """Every word some variant's options carry (a wanted word no variant knows does not narrow)."""
-    known: set[str] = set()
+def _chosen_values(
+    variants: Sequence[ProductVariant], texts: Sequence[str], product: Product, understander: Understander
+) -> dict[str, set[str]]:
+    """Per option, the values the newest message naming any of them names."""
+    values: dict[str, list[str]] = {}
     for variant in variants:
-        known |= _variant_words(variant, understander)
-    return known
+        for pair in variant.selected_options:
+            if len(pair) == 2 and pair[1] not in values.setdefault(pair[0], []):
+                values[pair[0]].append(pair[1])
+    title = _fold(product.title)
+    read = []
+    for text in reversed(texts):  # newest first
+        folded = _fold(text).replace(title, " ")
+        seen = understander(text, hints=ShopHints())
+        words = (
+            set(_WORDS.findall(folded))
+            | {s.casefold() for s in seen.sizes}
+            | {c.casefold() for c in seen.colours}
+        )
+        read.append((folded, words))
+    chosen: dict[str, set[str]] = {}
+    for name, options in values.items():
+        for folded, words in read:
+            named = {value for value in options if _mentioned(value, folded, words, understander)}
+            if named:
+                chosen[name] = named
+                break
+    return chosen
+
+
+def _fits(variant: ProductVariant, chosen: dict[str, set[str]]) -> bool:
+    own = {pair[0]: pair[1] for pair in variant.selected_options if len(pair) == 2}
+    return all(own.get(name) in values for name, values in chosen.items())
 
 
 async def answer_stock(
@@ -116,10 +146,11 @@ async def answer_stock(
     *,
     shop: Shop,
     understanding: Understanding,
-    text: str,
+    texts: Sequence[str],
     exact_counts: bool,
     understander: Understander,
 ) -> StockAnswer:
+    """``texts``: the shopper's messages on this question, oldest first, the one being answered last."""
     assert shop.id is not None
     base: dict[str, Any] = {
         "shop_name": shop.name or shop.domain,
@@ -148,10 +179,8 @@ async def answer_stock(
         ).scalars()
     )
     base = {**base, "product": product.title, "item": product.title}
-    wanted = {s.casefold() for s in understanding.sizes} | {c.casefold() for c in understanding.colours}
-    known = _known(variants, understander)
-    wanted |= set(_WORDS.findall(_fold(text))) & known  # a bare "M" or "navy"
-    narrowed = [v for v in variants if wanted & known <= _variant_words(v, understander)]
+    chosen = _chosen_values(variants, texts, product, understander)
+    narrowed = [v for v in variants if _fits(v, chosen)]
     if len(narrowed) != 1:
         options = _options(narrowed or variants)
         if not options:
@@ -177,7 +206,7 @@ async def answer_stock(
             )
         )
     ).all()
-    folded = _fold(text)
+    folded = _fold(" ".join(texts))
     named = [(level, name) for level, name in rows if name and _fold(name) in folded]
     location = named[0][1] if named else None
     levels = [level for level, _ in named] if named else [level for level, _ in rows]

@@ -30,16 +30,19 @@ _TRACKING_EN = "{% if tracking_text %}\n\n{{ tracking_text }}\n{% endif %}"
 _TRACKING_JA = _TRACKING_EN
 _CLOSE_EN = "Let us know if there is anything else we can help with."
 _CLOSE_JA = "ほかにご不明な点がございましたら、お気軽にお知らせください。"
+# The delivery day and time slot asked for at checkout (配送希望日・時間帯), where the order has one.
+_REQUESTED_EN = "{% if requested_delivery %} Requested delivery: {{ requested_delivery }}.{% endif %}"
+_REQUESTED_JA = "{% if requested_delivery %}（ご希望のお届け日時：{{ requested_delivery }}）{% endif %}"
 
 DEFAULTS: dict[tuple[TemplateKey, str], str] = {
     (TemplateKey.ORDER_UNFULFILLED, "en"): (
         "Thank you for your order {{ order_name }}. It has not shipped yet"
-        "{% if ship_date %}; we expect to ship it on {{ ship_date }}{% endif %}. "
+        "{% if ship_date %}; we expect to ship it on {{ ship_date }}{% endif %}." + _REQUESTED_EN + " "
         "We will email you the tracking details as soon as it leaves our warehouse."
     ),
     (TemplateKey.ORDER_UNFULFILLED, "ja"): (
         "ご注文{{ order_name }}をありがとうございます。現在、発送の準備を進めております。"
-        "{% if ship_date %}{{ ship_date }}に発送の予定です。{% endif %}"
+        "{% if ship_date %}{{ ship_date }}に発送の予定です。{% endif %}" + _REQUESTED_JA + ""
         "発送いたしましたら、追跡番号をメールでお知らせします。"
     ),
     (TemplateKey.ORDER_ON_HOLD, "en"): (
@@ -52,34 +55,50 @@ DEFAULTS: dict[tuple[TemplateKey, str], str] = {
     ),
     (TemplateKey.ORDER_PARTIALLY_SHIPPED, "en"): (
         "Part of your order {{ order_name }} has shipped; the rest will follow"
-        "{% if ship_date %} (expected to ship on {{ ship_date }}){% endif %}." + _TRACKING_EN + _CLOSE_EN
+        "{% if ship_date %} (expected to ship on {{ ship_date }}){% endif %}."
+        + _REQUESTED_EN
+        + _TRACKING_EN
+        + _CLOSE_EN
     ),
     (TemplateKey.ORDER_PARTIALLY_SHIPPED, "ja"): (
         "ご注文{{ order_name }}の商品の一部を発送いたしました。残りの商品は準備ができ次第お送りします"
-        "{% if ship_date %}（{{ ship_date }}発送予定）{% endif %}。" + _TRACKING_JA + _CLOSE_JA
+        "{% if ship_date %}（{{ ship_date }}発送予定）{% endif %}。"
+        + _REQUESTED_JA
+        + _TRACKING_JA
+        + _CLOSE_JA
     ),
     (TemplateKey.ORDER_LABEL_CREATED, "en"): (
         "Your order {{ order_name }} is packed and its shipping label has been created; "
-        "the carrier will pick it up soon." + _TRACKING_EN + "Tracking updates may take a day to appear."
+        "the carrier will pick it up soon."
+        + _REQUESTED_EN
+        + _TRACKING_EN
+        + "Tracking updates may take a day to appear."
     ),
     (TemplateKey.ORDER_LABEL_CREATED, "ja"): (
         "ご注文{{ order_name }}は梱包が完了し、送り状を発行いたしました。まもなく配送業者へお渡しします。"
+        + _REQUESTED_JA
         + _TRACKING_JA
         + "追跡情報の反映まで1日ほどかかる場合がございます。"
     ),
     (TemplateKey.ORDER_IN_TRANSIT, "en"): (
         "Your order {{ order_name }} has shipped and is on its way"
-        "{% if eta %}; it should arrive by {{ eta }}{% endif %}." + _TRACKING_EN + _CLOSE_EN
+        "{% if eta %}; it should arrive by {{ eta }}{% endif %}." + _REQUESTED_EN + _TRACKING_EN + _CLOSE_EN
     ),
     (TemplateKey.ORDER_IN_TRANSIT, "ja"): (
         "ご注文{{ order_name }}は発送済みで、現在お届けに向かっております"
-        "{% if eta %}（{{ eta }}お届け予定）{% endif %}。" + _TRACKING_JA + _CLOSE_JA
+        "{% if eta %}（{{ eta }}お届け予定）{% endif %}。" + _REQUESTED_JA + _TRACKING_JA + _CLOSE_JA
     ),
     (TemplateKey.ORDER_OUT_FOR_DELIVERY, "en"): (
-        "Good news: your order {{ order_name }} is out for delivery today." + _TRACKING_EN + _CLOSE_EN
+        "Good news: your order {{ order_name }} is out for delivery today."
+        + _REQUESTED_EN
+        + _TRACKING_EN
+        + _CLOSE_EN
     ),
     (TemplateKey.ORDER_OUT_FOR_DELIVERY, "ja"): (
-        "ご注文{{ order_name }}は本日配達中です。まもなくお届けいたします。" + _TRACKING_JA + _CLOSE_JA
+        "ご注文{{ order_name }}は本日配達中です。まもなくお届けいたします。"
+        + _REQUESTED_JA
+        + _TRACKING_JA
+        + _CLOSE_JA
     ),
     (TemplateKey.ORDER_DELIVERED, "en"): (
         "Your order {{ order_name }} was delivered{% if delivered_on %} on {{ delivered_on }}{% endif %}. "
@@ -90,13 +109,37 @@ DEFAULTS: dict[tuple[TemplateKey, str], str] = {
         "お受け取りになっていない場合は、こちらにご返信ください。担当者がお調べいたします。"
     ),
     (TemplateKey.ORDER_DELAYED, "en"): (
-        "We are sorry: the delivery of your order {{ order_name }} is delayed." + _TRACKING_EN + ""
+        "We are sorry: the delivery of your order {{ order_name }} is delayed."
+        + _REQUESTED_EN
+        + _TRACKING_EN
+        + ""
         "A member of our team will check with the carrier and get back to you."
     ),
     (TemplateKey.ORDER_DELAYED, "ja"): (
         "大変申し訳ございません。ご注文{{ order_name }}のお届けに遅れが生じております。"
+        + _REQUESTED_JA
         + _TRACKING_JA
         + "担当者が配送業者に確認のうえ、改めてご連絡いたします。"
+    ),
+    (TemplateKey.ORDER_LATE, "en"): (
+        "We are sorry: your order {{ order_name }} "
+        "{% if shipped %}was expected to arrive by {{ expected_on }} and has not arrived yet."
+        "{% else %}was due to ship on {{ expected_on }} and has not shipped yet.{% endif %}"
+        "{% if last_event %} The latest tracking update: {{ last_event }}"
+        "{% if last_event_on %} ({{ last_event_on }}){% endif %}.{% endif %}"
+        + _REQUESTED_EN
+        + _TRACKING_EN
+        + "A member of our team is looking into it now and will get back to you here."
+    ),
+    (TemplateKey.ORDER_LATE, "ja"): (
+        "大変申し訳ございません。ご注文{{ order_name }}は"
+        "{% if shipped %}{{ expected_on }}にお届けの予定でしたが、まだお届けできておりません。"
+        "{% else %}{{ expected_on }}に発送の予定でしたが、まだ発送できておりません。{% endif %}"
+        "{% if last_event %}最新の配送状況は「{{ last_event }}」"
+        "{% if last_event_on %}（{{ last_event_on }}）{% endif %}です。{% endif %}"
+        + _REQUESTED_JA
+        + _TRACKING_JA
+        + "担当者が確認のうえ、こちらで改めてご連絡いたします。"
     ),
     (TemplateKey.ORDER_FAILED_ATTEMPT, "en"): (
         "We are sorry: the carrier could not deliver your order {{ order_name }}." + _TRACKING_EN + ""
@@ -235,6 +278,13 @@ SAMPLES: dict[TemplateGroup, dict[str, Any]] = {
         "refunded_amount": "¥3,300",
         "shipments": [{"carrier": "Yamato Transport", "tracking": [{"number": "444413758703", "url": None}]}],
         "tracking_text": _SAMPLE_TRACKING,
+        "shipped": True,
+        "expected_on": "2026/11/26",
+        "last_event": "On the way",
+        "last_event_on": "2026/11/25",
+        "requested_delivery": "2026/11/26 14時〜16時",
+        "requested_delivery_date": "2026/11/26",
+        "requested_delivery_slot": "14時〜16時",
     },
     TemplateGroup.STOCK: {
         "shop_name": "Example Shop",

@@ -72,6 +72,48 @@ def recognise_carrier(company: str | None) -> Carrier | None:
     return None
 
 
+# Each carrier's own name, (English, Japanese), as the carrier writes it.
+_CARRIER_WORDS: dict[Carrier, tuple[str, str]] = {
+    Carrier.YAMATO: ("Yamato Transport", "ヤマト運輸"),
+    Carrier.SAGAWA: ("Sagawa Express", "佐川急便"),
+    Carrier.JAPAN_POST: ("Japan Post", "日本郵便"),
+}
+# Other carriers Japanese shops hand parcels to, named only (no link is built for them).
+_OTHER_CARRIER_WORDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("seino", "西濃", "カンガルー便"), "Seino Transportation", "西濃運輸"),
+    (("fukuyama", "福山通運"), "Fukuyama Transporting", "福山通運"),
+    (("nipponexpress", "nittsu", "日本通運", "日通"), "Nippon Express", "日本通運"),
+    (("dhl",), "DHL", "DHL"),
+    (("fedex",), "FedEx", "FedEx"),
+    (("usps",), "USPS", "USPS"),
+    (("ups",), "UPS", "UPS"),
+)
+# Shopify's company names carry the language of the carrier's tracking page: "Yamato (JA)".
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_PAGE_LANGUAGE = re.compile(r"\s*[(（]\s*(?:ja|en|jp)\s*[)）]\s*$", re.IGNORECASE)
+
+
+def carrier_name(company: str | None, *, locale: str | UiLocale = UiLocale.JA) -> str | None:
+    """The carrier's own name in the reader's language (``Yamato (JA)`` or ``クロネコヤマト`` →
+    ヤマト運輸 / Yamato Transport); another company as written, without Shopify's page-language suffix."""
+    if not company or not company.strip():
+        return None
+    japanese = ui_locale(locale) == UiLocale.JA
+    carrier = recognise_carrier(company)
+    if carrier is not None:
+        english, native = _CARRIER_WORDS[carrier]
+        return native if japanese else english
+    folded = unicodedata.normalize("NFKC", company).casefold()
+    name, words = _NAME_NOISE.sub("", folded), set(_ASCII_WORD.findall(folded))
+    for needles, english, native in _OTHER_CARRIER_WORDS:
+        # a short Latin name (UPS, DHL) only as a word of its own: "Groups" is no carrier
+        if any(
+            needle in words if needle.isascii() and len(needle) <= 4 else needle in name for needle in needles
+        ):
+            return native if japanese else english
+    return _PAGE_LANGUAGE.sub("", company.strip()) or company.strip()
+
+
 def clean_number(number: str) -> str:
     """Full-width digits, spaces and hyphens (``4444-1375-8703``) as the carrier's form wants them."""
     return _NUMBER_NOISE.sub("", unicodedata.normalize("NFKC", number)).upper()

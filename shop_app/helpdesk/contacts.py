@@ -108,6 +108,9 @@ async def update_contact(
                     col(Ticket.contact_id) == contact.id,
                     col(Ticket.unlinked_by_agent).is_(False),
                     col(Ticket.link_reason).is_distinct_from("agent"),
+                    col(Ticket.link_reason).is_distinct_from(
+                        "verified_order"
+                    ),  # a proof outranks a typed contact
                 )
             )
         ).scalars()

@@ -8,6 +8,11 @@ Rules, in order; the first that finds anything decides:
 3. the contact's phone, in E.164 read in the shop's country, on the shop's customers;
 4. guest orders (orders without a customer) with the contact's email, then with its phone.
 
+A conversation that proves an order (its number with that order's email, phone or postcode, checked by the
+bot) is linked to that order's customer, or to its guest orders, with the order named as the reason: a
+proof outranks what the contact typed, so automatic matching leaves such a link alone; only an agent, a
+signed storefront identity or the customer's deletion changes it.
+
 Two or more customers at one step are never guessed between: the ticket stays unlinked and lists them.
 An agent's link or unlink is kept: automatic matching leaves tickets an agent unlinked alone, and the
 webhook followers below never move an agent's link but to follow its customer (merged or deleted).
@@ -31,7 +36,17 @@ from sqlmodel import col
 from shop_app.errors import NotFound
 from shop_app.formats.emails import normalise_email
 from shop_app.formats.phone_numbers import to_e164
-from shop_app.models import Contact, Customer, DeletedRecord, LinkReason, Order, Shop, Ticket, TicketStatus
+from shop_app.models import (
+    Contact,
+    Customer,
+    DeletedRecord,
+    LinkReason,
+    Order,
+    Shop,
+    Ticket,
+    TicketStatus,
+    TicketVerification,
+)
 from shop_app.models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -49,7 +64,11 @@ REASON_TEXTS: dict[LinkReason, dict[str, str]] = {
     },
     LinkReason.GUEST_ORDER_PHONE: {"en": "guest orders matched by phone", "ja": "ゲスト注文を電話番号で照合"},
     LinkReason.AGENT: {"en": "linked by agent", "ja": "担当者がリンク"},
+    LinkReason.VERIFIED_ORDER: {"en": "verified an order", "ja": "注文で本人確認"},
 }
+VERIFIED_ORDER_TEXTS = {"en": "verified order {order}", "ja": "注文{order}で本人確認"}
+# Links a proved order does not replace: a person's choice, and Shopify's own signature.
+_KEPT_OVER_PROOF = frozenset({LinkReason.AGENT, LinkReason.SIGNED_IDENTITY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +90,62 @@ class LinkDecision:
 UNLINKED = LinkDecision()
 
 
-def reason_text(reason: LinkReason, locale: str | None) -> str:
-    """A short human reason ("matched by email" / "メールアドレスで照合"); English unless Japanese."""
+def reason_text(reason: LinkReason, locale: str | None, *, order_name: str | None = None) -> str:
+    """A short human reason ("matched by email" / "メールアドレスで照合", "verified order #1004" /
+    "注文#1004で本人確認"); English unless Japanese."""
     language = "ja" if (locale or "").lower().startswith("ja") else "en"
+    if reason == LinkReason.VERIFIED_ORDER and order_name:
+        return VERIFIED_ORDER_TEXTS[language].format(order=order_name)
     return REASON_TEXTS[LinkReason(reason)][language]
+
+
+async def link_reason_text(session: AsyncSession, *, ticket: Ticket, locale: str | None) -> str | None:
+    """The ticket's link reason in words; a verified order is named (the newest the ticket proved that
+    belongs to the linked customer or guest orders)."""
+    if ticket.link_reason is None:
+        return None
+    reason = LinkReason(ticket.link_reason)
+    order_name = None
+    if reason == LinkReason.VERIFIED_ORDER:
+        owner = (
+            col(Order.customer_shopify_id) == ticket.customer_shopify_id
+            if ticket.customer_shopify_id is not None
+            else col(Order.email) == ticket.guest_email
+            if ticket.guest_email is not None
+            else col(Order.phone) == ticket.guest_phone
+        )
+        order_name = await session.scalar(
+            select(col(Order.name))
+            .join(TicketVerification, col(TicketVerification.order_id) == col(Order.id))
+            .where(col(TicketVerification.ticket_id) == ticket.id, owner)
+            .order_by(col(TicketVerification.id).desc())
+            .limit(1)
+        )
+    return reason_text(reason, locale, order_name=order_name)
+
+
+async def link_verified_order(session: AsyncSession, *, ticket: Ticket, order: Order) -> bool:
+    """The conversation proved ``order`` is theirs: link it to the order's customer (or, for a guest
+    order, its email and phone). An agent's link or unlink and a signed identity are kept. True when the
+    link changed."""
+    if ticket.shop_id != order.shop_id:
+        raise NotFound("No such order", code="order_not_found")
+    if ticket.unlinked_by_agent or ticket.link_reason in _KEPT_OVER_PROOF:
+        return False
+    if order.customer_shopify_id is not None:
+        decision = LinkDecision(
+            customer_shopify_id=order.customer_shopify_id, reason=LinkReason.VERIFIED_ORDER
+        )
+    elif order.email or order.phone:
+        decision = LinkDecision(
+            guest_email=order.email, guest_phone=order.phone, reason=LinkReason.VERIFIED_ORDER
+        )
+    else:
+        return False
+    changed = await apply_link(session, ticket=ticket, decision=decision)
+    if changed:
+        logger.info("ticket linked by a verified order ticket=%s", ticket.id)
+    return changed
 
 
 # Matching -------------------------------------------------------------------------------------------
@@ -225,12 +296,15 @@ async def _match_ticket(session: AsyncSession, *, shop: Shop, ticket: Ticket) ->
     return await match_contact(session, shop=shop, contact=contact)
 
 
-async def _rematch(session: AsyncSession, *, shop: Shop, tickets: Iterable[Ticket]) -> list[Ticket]:
-    """Match tickets again (one lookup per contact); the ones whose link changed."""
+async def _rematch(
+    session: AsyncSession, *, shop: Shop, tickets: Iterable[Ticket], keep_verified: bool = True
+) -> list[Ticket]:
+    """Match tickets again (one lookup per contact); the ones whose link changed. A link made by a
+    verified order is kept unless ``keep_verified`` is off (its customer is gone)."""
     decisions: dict[int, LinkDecision] = {}
     changed: list[Ticket] = []
     for ticket in tickets:
-        if ticket.unlinked_by_agent:
+        if ticket.unlinked_by_agent or (keep_verified and ticket.link_reason == LinkReason.VERIFIED_ORDER):
             continue
         decision = decisions.get(ticket.contact_id)
         if decision is None:
@@ -320,7 +394,7 @@ async def follow_customer_deletion(
     )
     tickets = list(linked.scalars())
     tickets += await _tickets_listing(session, shop_id, customer_shopify_id)
-    return await _rematch(session, shop=shop, tickets=tickets)
+    return await _rematch(session, shop=shop, tickets=tickets, keep_verified=False)
 
 
 async def follow_customer_merge(

@@ -1,6 +1,8 @@
 """Tickets and their messages: opening a conversation, replying, notes, status and assignment, and the
 agents' ticket list. First-response time is the first reply by an agent or the bot; resolution time is
-set when a ticket is resolved and cleared if the customer writes again."""
+set when a ticket is resolved and cleared if the customer writes again. A ticket the bot settled is
+resolved by the bot (``resolved_by_bot``), so the open queue holds only what needs an agent; the
+customer writing again reopens it like any other."""
 
 from __future__ import annotations
 
@@ -127,6 +129,7 @@ async def post_message(
     if author_type == AuthorType.CUSTOMER and ticket.status != TicketStatus.OPEN:
         ticket.status = TicketStatus.OPEN
         ticket.resolved_at = None
+        ticket.resolved_by_bot = False
     if author_type in (AuthorType.AGENT, AuthorType.BOT) and ticket.first_response_at is None:
         ticket.first_response_at = now
     await session.flush()
@@ -142,12 +145,16 @@ async def update_ticket(
     assign: bool = False,
     tags: list[str] | None = None,
     subject: str | None = None,
+    by_bot: bool = False,
 ) -> Ticket:
-    """``assign`` says whether ``assignee_id`` was given (``None`` then unassigns)."""
+    """``assign`` says whether ``assignee_id`` was given (``None`` then unassigns); ``by_bot`` that the
+    bot, not a person, set the status."""
     now = utcnow()
-    if status is not None and status != ticket.status:
+    if status is not None and (status != ticket.status or ticket.resolved_by_bot != by_bot):
+        if status != ticket.status:
+            ticket.resolved_at = now if status == TicketStatus.RESOLVED else None
         ticket.status = status
-        ticket.resolved_at = now if status == TicketStatus.RESOLVED else None
+        ticket.resolved_by_bot = by_bot and status == TicketStatus.RESOLVED
     if assign:
         if assignee_id is not None:
             member = (

@@ -52,6 +52,7 @@ class TemplateKey(StrEnum):
     ORDER_FAILED_ATTEMPT = "order_failed_attempt"
     ORDER_CANCELLED = "order_cancelled"
     ORDER_REFUNDED = "order_refunded"
+    ORDER_LATE = "order_late"
     STOCK_IN_STOCK = "stock_in_stock"
     STOCK_LOW = "stock_low"
     STOCK_SOLD_OUT = "stock_sold_out"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Index, String, Text, false
 from sqlmodel import Field, SQLModel
 
 from shop_app.models.base import UTCDateTime, utcnow
@@ -46,6 +46,7 @@ class LinkReason(StrEnum):
     GUEST_ORDER_EMAIL = "guest_order_email"
     GUEST_ORDER_PHONE = "guest_order_phone"
     AGENT = "agent"
+    VERIFIED_ORDER = "verified_order"  # the conversation proved an order (its number and its details)
 
 
 class Contact(SQLModel, table=True):
@@ -103,6 +104,8 @@ class Ticket(SQLModel, table=True):
     last_message_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the bot settled it (it answered; nothing waits for an agent); cleared when it is reopened
+    resolved_by_bot: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Message(SQLModel, table=True):

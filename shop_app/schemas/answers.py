@@ -20,7 +20,11 @@ class AnswerIn(StrictIn):
     message_id: RowId | None = Field(
         default=None, description="The customer message to answer; default the latest"
     )
-    post: bool = Field(default=False, description="Post the reply as a bot message and carry out a handoff")
+    post: bool = Field(
+        default=False,
+        description="Post the reply as a bot message and carry out the decision: a handoff opens the ticket "
+        "for the agents, a question leaves it pending on the shopper, an answer resolves it (by the bot)",
+    )
 
 
 class DecisionOut(BaseModel):

@@ -190,6 +190,7 @@ class TicketSummary(BaseModel):
     id: int
     subject: str
     status: TicketStatus
+    resolved_by_bot: bool = Field(description="the bot settled the conversation; cleared when it reopens")
     channel: Channel
     contact: ContactOut
     assignee: AgentRef | None

@@ -255,7 +255,9 @@ class HelpdeskData:
                 ticket.customer_shopify_id = ticket.link_reason = None
                 ticket.linked_at = ticket.linked_by_id = None
             ticket.guest_email = ticket.guest_phone = None
-            if ticket.link_reason in {"guest_order_email", "guest_order_phone"}:
+            if ticket.link_reason in {"guest_order_email", "guest_order_phone"} or (
+                ticket.link_reason == "verified_order" and ticket.customer_shopify_id is None
+            ):
                 ticket.link_reason = None
             ticket.link_candidates = [c for c in ticket.link_candidates if c != subject.shopify_customer_id]
             ticket.updated_at = now

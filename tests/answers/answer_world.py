@@ -175,11 +175,12 @@ class World:
         ticket: Ticket | None = None,
         trust: Trust = VISITOR,
         shop: Shop | None = None,
-        now: datetime = NOW,
+        now: datetime | None = NOW,
         post: bool = True,
         email: str = "visitor@example.com",
     ) -> tuple[Decision, Ticket]:
-        """The shopper writes ``text`` (a new ticket, or into ``ticket``) and the bot decides."""
+        """The shopper writes ``text`` (a new ticket, or into ``ticket``) and the bot decides (at ``now``;
+        ``None`` is the clock's time, for tests that move the clock)."""
         shop = shop or self.alpha
         message: Message | None = None
         if ticket is None:

@@ -18,6 +18,7 @@ from shop_app.answers import (
     ticket_decisions,
     update_answer_settings,
 )
+from shop_app.answers.handoff_notes import reason_words
 from shop_app.answers.understanding import understand
 from shop_app.answers.understanding.model import Intent, ShopHints, Understanding
 from shop_app.database import transaction
@@ -66,7 +67,8 @@ async def test_person_only_intents_anger_and_asking_for_a_person_go_to_the_queue
     assert bot.author_type == AuthorType.BOT
     assert bot.body == decision.reply
     assert note.author_type == AuthorType.NOTE
-    assert reason in note.body
+    assert reason_words(reason, locale="ja") in note.body  # in words, in the shop's language
+    assert reason not in note.body
     assert f"（確信度 {decision.confidence:.2f}）" in note.body  # the shop works in Japanese
     assert "444413758703" not in (decision.reply or "")
 

@@ -194,7 +194,7 @@ async def test_templates_are_listed_refused_with_the_error_saved_by_admins_and_p
     assert by_key.status_code == 403
     assert good.status_code == 200, good.text
     assert preview.status_code == 200, preview.text
-    assert preview.json()["text"].startswith("#1001：Yamato 追跡番号: 444413758703")
+    assert preview.json()["text"].startswith("#1001：ヤマト運輸 追跡番号: 444413758703")
     assert other_shops_order.status_code == 404
     mine = next(t for t in relisted if (t["key"], t["language"]) == ("order_in_transit", "ja"))
     assert mine["customised"] is True

@@ -98,6 +98,54 @@ def test_eval_prints_precision_and_recall_per_intent(capsys: pytest.CaptureFixtu
     assert "held out:" in out
 
 
+def test_the_held_out_part_covers_every_intent_and_a_tenth_of_the_corpus(
+    corpus: list[LabelledMessage],
+) -> None:
+    held_out = [message for message in corpus if message.holdout]
+    seen = {message.intent for message in held_out}
+
+    assert len(held_out) >= len(corpus) / 10
+    assert seen == set(Intent)
+    assert {message.language for message in held_out} == {"en", "ja"}
+
+
+def test_eval_prints_the_tuned_and_the_held_out_figures_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["eval", "--corpus", str(CORPUS)])
+
+    out = capsys.readouterr().out
+    tuned = sum(1 for message in load_corpus(CORPUS) if not message.holdout)
+    held_out = sum(1 for message in load_corpus(CORPUS) if message.holdout)
+    assert code == 0
+    assert f"tuned: {tuned} messages" in out
+    assert f"held out: {held_out} messages" in out
+    assert out.count("automatic answers:") == 3  # tuned, held out, all
+
+
+def test_eval_exits_1_when_only_the_held_out_part_misses_a_goal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a tuned part the rules read right, and a small held-out part whose one order question is labelled
+    # stock: on the whole corpus the wrong answer is diluted below every goal, on the held-out part it is not
+    tuned = [
+        row
+        for row in (json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines())
+        if not row.get("holdout")
+    ]
+    held_out = [
+        {"text": "Where is my order #1001?", "lang": "en", "intent": "stock", "holdout": True},
+        {"text": "在庫はありますか？", "lang": "ja", "intent": "stock", "holdout": True},
+    ]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in tuned + held_out), "utf-8")
+
+    code = main(["eval", "--corpus", str(mixed)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "goal missed (held out): automatic precision" in out
+    assert "goal missed (tuned)" not in out
+
+
 def test_eval_exits_1_when_a_goal_is_missed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # a corpus whose labels say the order-status questions are stock questions: every automatic answer is wrong
     rows = [
@@ -110,4 +158,4 @@ def test_eval_exits_1_when_a_goal_is_missed(tmp_path: Path, capsys: pytest.Captu
     code = main(["eval", "--corpus", str(bad)])
 
     assert code == 1
-    assert "goal missed: automatic precision" in capsys.readouterr().out
+    assert "goal missed (tuned): automatic precision" in capsys.readouterr().out

@@ -79,7 +79,13 @@ STATES: dict[str, tuple[dict[str, Any], DecisionAction, bool, list[str], list[st
             "sagawa-exp.co.jp",
             "123456789012",
         ],
-        ["on its way", "Nov 25, 2026", "ヤマト運輸 tracking number: 4444-1375-8703", "sagawa-exp.co.jp"],
+        [
+            "on its way",
+            "Nov 25, 2026",
+            "Yamato Transport tracking number: 4444-1375-8703",
+            "Sagawa Express tracking number: 123456789012",
+            "sagawa-exp.co.jp",
+        ],
     ),
     "out_for_delivery": (
         {

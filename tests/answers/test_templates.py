@@ -89,7 +89,9 @@ async def test_the_shops_own_wording_is_used_in_its_replies_only(world: World) -
 
     assert alpha.action == DecisionAction.REPLY
     assert alpha.reply is not None
-    assert alpha.reply.startswith("Hi from Alpha! #1001 is moving.\nヤマト運輸 tracking number: 444413758703")
+    assert alpha.reply.startswith(
+        "Hi from Alpha! #1001 is moving.\nYamato Transport tracking number: 444413758703"
+    )
     assert alpha_ja.reply == alpha_ja.reply and "お届けに向かっております" in (alpha_ja.reply or "")
     assert beta.reply is not None
     assert "Your order #1001 has shipped" in beta.reply

@@ -395,3 +395,32 @@ def test_an_agent_unlinks_and_relinks_the_customer_from_the_sidebar(
     expect(page.locator('[data-field="customer-name"]')).to_have_text("Hanako Yamada")
     screenshot(page, "console-relinked-by-agent")
     assert wide.errors == []
+
+
+def test_a_conversation_the_bot_settled_waits_under_resolved_by_the_bot(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: a shopper's question the bot answers by itself (the order proved by its email)
+    ticket = live_app.open_ticket(
+        name="Hanako Yamada",
+        email="Hanako@Example.jp",
+        subject="Order 1001",
+        message="Where is my order #1001? My email is hanako@example.jp",
+    )
+    with live_app.api() as client:
+        answered = client.post(f"/api/v1/tickets/{ticket['id']}/answer", json={"post": True})
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["decision"]["action"] == "reply", answered.json()["decision"]["reason"]
+    page = wide.page
+    sign_in(page, live_app)
+    rows = page.locator(".ticket-row")
+    # then: the open queue does not hold it; the resolved tab does, marked as the bot's
+    expect(page.locator('[data-role="list-status"]')).to_have_text("No tickets here.")
+    page.click('[data-status="resolved"]')
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator('[data-field="assignee"]')).to_have_text("Resolved by the bot")
+    open_ticket(page, "Order 1001")
+    expect(page.locator('.conversation-title [data-field="resolved-by"]')).to_be_visible()
+    expect(page.locator('[data-field="link-reason"]')).to_have_text("verified order #1001")
+    screenshot(page, "console-resolved-by-the-bot")
+    assert wide.errors == []

@@ -10,6 +10,7 @@ import pytest
 
 from shop_app.formats.tracking_links import (
     Carrier,
+    carrier_name,
     carrier_url,
     clean_number,
     recognise_carrier,
@@ -145,3 +146,22 @@ def test_a_given_url_that_is_not_a_web_link_is_replaced_for_a_known_carrier() ->
     assert tracking_url(company="佐川急便", number="5125-4751-4334", given_url="javascript:alert(1)") == (
         "https://k2k.sagawa-exp.co.jp/p/web/okurijosearch.do?okurijoNo=512547514334"
     )
+
+
+@pytest.mark.parametrize(
+    ("company", "japanese", "english"),
+    [
+        ("Yamato (JA)", "ヤマト運輸", "Yamato Transport"),
+        ("クロネコヤマト", "ヤマト運輸", "Yamato Transport"),
+        ("Sagawa (EN)", "佐川急便", "Sagawa Express"),
+        ("Japan Post (JA)", "日本郵便", "Japan Post"),
+        ("ゆうパケット", "日本郵便", "Japan Post"),
+        ("西濃運輸", "西濃運輸", "Seino Transportation"),
+        ("Fukuyama", "福山通運", "Fukuyama Transporting"),
+        ("DHL Express", "DHL", "DHL"),
+        ("Groups Courier (EN)", "Groups Courier", "Groups Courier"),
+    ],
+)
+def test_each_carrier_is_named_in_the_readers_language(company: str, japanese: str, english: str) -> None:
+    assert carrier_name(company, locale="ja") == japanese
+    assert carrier_name(company, locale="en") == english

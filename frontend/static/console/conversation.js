@@ -81,6 +81,7 @@ export class Conversation {
     setText(this.root, "contact", contactName(ticket.contact));
     setText(this.root, "channel", t("conversation.via", { channel: t(`channel.${ticket.channel}`) }));
     role(this.root, "status").value = ticket.status;
+    field(this.root, "resolved-by").hidden = !ticket.resolved_by_bot;
     const assignee = role(this.root, "assignee");
     const wanted = ticket.assignee ? String(ticket.assignee.id) : "";
     if (wanted && ![...assignee.options].some((option) => option.value === wanted)) {

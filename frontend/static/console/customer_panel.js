@@ -69,7 +69,7 @@ export class CustomerPanel {
     if (!reason) {
       badge.textContent = t("badge.unlinked");
       badge.dataset.kind = "unlinked";
-    } else if (reason.startsWith("guest_order")) {
+    } else if (reason.startsWith("guest_order") || !link.customer_shopify_id) {
       badge.textContent = t("badge.guest");
       badge.dataset.kind = "guest";
     } else {

@@ -13,7 +13,8 @@ export function contactName(contact) {
 export function linkBadge(ticket) {
   const reason = ticket.link_reason || (ticket.link && ticket.link.reason);
   if (!reason) return { kind: "unlinked", text: t("badge.unlinked") };
-  if (reason.startsWith("guest_order")) return { kind: "guest", text: t("badge.guest") };
+  const customer = ticket.link ? ticket.link.customer_shopify_id : ticket.customer_shopify_id;
+  if (reason.startsWith("guest_order") || !customer) return { kind: "guest", text: t("badge.guest") };
   return { kind: "linked", text: t("badge.linked") };
 }
 
@@ -166,7 +167,8 @@ export class TicketList {
     const badge = linkBadge(ticket);
     const badgeNode = setText(row, "badge", badge.text);
     badgeNode.dataset.kind = badge.kind;
-    setText(row, "assignee", ticket.assignee ? ticket.assignee.name : t("list.unassigned"));
+    const who = ticket.assignee ? ticket.assignee.name : t("list.unassigned");
+    setText(row, "assignee", ticket.resolved_by_bot ? t("status.resolved_by_bot") : who);
     return row;
   }
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from shop_app.answers.understanding.normalise import fold
+from shop_app.answers.understanding.postcodes import is_japanese_postcode
 from shop_app.formats.emails import normalise_email
 from shop_app.formats.phone_numbers import to_e164
 from shop_app.formats.postal_codes import postal_key
@@ -26,12 +27,17 @@ POSTAL_CODE = re.compile(
     r"([a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}|\d{5}(?:-\d{4})?|\d{3} ?[-ー]? ?\d{4})(?![a-z0-9\-ー])"
 )
 POSTAL_LIST_SEPARATOR = re.compile(r"\s*(?:[,/・;&]|(?:or|and)\b|または|もしくは|か|と|や)?\s*")
+# Seven digits written without the hyphen (1600023): a postcode when Japan Post knows it and nothing
+# marks it as an order number.
+BARE_JP_POSTAL = re.compile(r"(?<![\da-z#-])(\d{7})(?![\d-])")
 PHONE = re.compile(r"(?<![a-z0-9+])(\+?\d[\d\- ()]{7,16}\d)(?![\d-])")
 # An order reference spelled as one: "#1001", "no. 1001", "order 1001", "注文番号1001", "オーダー1001".
-ORDER_CUE = re.compile(
+ORDER_CUE_WORDS = (
     r"(?:#|no\.?|number|nr\.?|order(?: number| no\.?| id| #)?|注文番号|注文no\.?|注文|ご注文|オーダー番号|"
-    r"オーダー|受注番号|番号)\s*(?:is|は|:)?\s*#?\s*(\d{3,10})(?!\d)"
+    r"オーダー|受注番号|(?<!郵便)(?<!電話)番号)\s*(?:is|は|:)?\s*#?\s*"
 )
+ORDER_CUE = re.compile(ORDER_CUE_WORDS + r"(\d{3,10})(?!\d)")
+ORDER_CUE_BEFORE = re.compile(ORDER_CUE_WORDS + r"$")
 BARE_NUMBER = re.compile(
     r"(?<![\d.,$¥/:-])(\d{4,10})(?![\d.,/:-]|\s*(?:円|yen|cm|mm|個|点|枚|足|着|年|月|日|%|pcs))"
 )
@@ -142,6 +148,11 @@ def find_postal_codes(text: str) -> tuple[tuple[str, ...], str]:
             spans.append(code.span(1))
             separator = POSTAL_LIST_SEPARATOR.match(text, code.end())
             at = separator.end() if separator is not None else code.end()
+    text = _blank(text, spans)
+    for m in BARE_JP_POSTAL.finditer(text):
+        if ORDER_CUE_BEFORE.search(text, 0, m.start()) is None and is_japanese_postcode(m.group(1)):
+            codes.append(f"{m.group(1)[:3]}-{m.group(1)[3:]}")
+            spans.append(m.span(1))
     return _unique_by(codes, postal_key), _blank(text, spans)
 
 

@@ -12,6 +12,7 @@ class Intent(StrEnum):
     CANCEL = "cancel"
     RETURN_EXCHANGE = "return_exchange"
     ADDRESS_CHANGE = "address_change"
+    ORDER_CHANGE = "order_change"  # add to, remove from or change an order already placed
     BILLING_REFUND = "billing_refund"
     DAMAGED_WRONG_ITEM = "damaged_or_wrong_item"
     HUMAN = "human"
@@ -55,12 +56,20 @@ class Understanding:
 
     @property
     def auto_answerable(self) -> bool:
+        """An intent the bot may answer, read with enough confidence."""
         return self.intent in AUTO_INTENTS and self.confidence >= AUTO_ANSWER_THRESHOLD
+
+    @property
+    def auto(self) -> bool:
+        """Whether the engine answers this message by itself with a shop's default settings (every
+        automatic intent on): answerable, and no anger or complaint, which always goes to a person."""
+        return self.auto_answerable and not self.angry
 
     def as_dict(self) -> dict[str, object]:
         return {
             "intent": self.intent.value,
             "confidence": self.confidence,
+            "auto": self.auto,
             "language": self.language,
             "order_ref": self.order_ref,
             "order_refs": list(self.order_refs),

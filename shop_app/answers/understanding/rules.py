@@ -88,6 +88,8 @@ RULES: list[Rule] = [
                 r"gotten)"
             ),
         ),
+        # "#1004 status?", "status of #1004?": the word alone, made a question by the order number beside it
+        ("en:status_word", 2.0, r"\bstatus\b"),
         (
             "en:update_on",
             2.5,
@@ -160,6 +162,8 @@ RULES: list[Rule] = [
         ("ja:still_not", 2.5, r"まだですか|まだでしょうか|まだかな|まだなの"),
         ("ja:package", 1.5, r"荷物|配達|配送|届い|届け|到着"),
         ("ja:how_is_it", 1.5, r"どうなって(?:い|ま|る)|どうなりました"),
+        # "#1004の状況は？": the word alone, which the order number beside it makes a status question
+        ("ja:status_word", 2.0, r"(?<!在庫)(?<!入荷)状況|状態は"),
         ("ja:order_word", 1.0, r"注文|オーダー|購入した|買った"),
     ),
     *_rules(
@@ -366,6 +370,57 @@ RULES: list[Rule] = [
         ),
     ),
     *_rules(
+        Intent.ORDER_CHANGE,
+        (
+            "en:add_to_order",
+            4.5,
+            (
+                r"\b(?:add|include|put|throw)\b.{0,40}\b(?:(?:to|into|onto) (?:(?:my|the|this|that|an?) )?|"
+                r"in (?:my|the|this|that|an?) )"
+                r"(?:existing |current |previous |last |recent |same )?"
+                r"(?:order|package|parcel|shipment|purchase)|"
+                r"forgot to (?:add|order|include|buy)|\b(?:ship|send)\b.{0,25}\btogether\b|"
+                r"\b(?:combine|merge)\b.{0,20}\b(?:orders?|shipping|shipments?)"
+            ),
+        ),
+        (
+            "en:own_mistake",
+            5.0,
+            (
+                r"\bi (?:ordered|chose|picked|selected|bought) the wrong\b|"
+                r"\bordered (?:the )?wrong (?:size|colou?r|item|one|product)"
+            ),
+        ),
+        (
+            "en:change_order",
+            4.5,
+            (
+                r"\b(?:change|modify|edit|amend|alter|switch|swap|update)\b.{0,25}\b(?:my|the|this|that) "
+                r"(?:order|size|colou?r|quantity|item)\b|"
+                r"\b(?:change|switch|swap)\b.{0,25}\b(?:size|colou?r|quantity)\b.{0,40}\b(?:order|before)|"
+                r"\b(?:remove|take)\b.{0,30}\b(?:from|off|out of) (?:my|the|this) order"
+            ),
+        ),
+        (
+            "ja:add_to_order",
+            4.5,
+            (
+                r"(?:注文|オーダー)[#\d\s-]*に.{0,20}(?:追加|加え|入れ)|(?:商品|もの|アイテム)を(?:追加|足し)|追加注文|"
+                r"同梱|一緒に(?:発送|送っ|送れ|送ら|届け|梱包)|まとめて(?:発送|送っ|送れ|送ら|届け)|"
+                r"入れ忘れ|買い忘れ|注文し忘れ|追加(?:したい|できます|でき|可能|は可能|をお願い)"
+            ),
+        ),
+        (
+            "ja:change_order",
+            4.5,
+            (
+                r"(?:注文|オーダー)(?:内容)?(?:を|の)?(?:変更|修正|訂正)|"
+                r"(?:サイズ|色|カラー|数量|個数|商品)(?:を|の)?.{0,12}(?:変更|変え|減ら|増や)|"
+                r"(?:注文|オーダー)[#\d\s-]*から.{0,15}(?:削除|外し|減ら)"
+            ),
+        ),
+    ),
+    *_rules(
         Intent.HUMAN,
         (
             "en:human",
@@ -405,6 +460,31 @@ RULES: list[Rule] = [
             ),
         ),
         ("en:return_policy", 1.0, r"return policy|refund policy|exchange policy"),
+        (
+            "en:the_shop_itself",
+            5.5,
+            (
+                r"\b(?:shop|store|showroom|boutique|outlet)s?\b.{0,30}\b(?:visit|in person|come by|drop by|"
+                r"stop by|located|nearby|near me|near here|where (?:i|we) can)\b|\bshowrooms?\b|"
+                r"\b(?:physical|real|brick[- ]and[- ]mortar|retail|flagship|bricks)\s+"
+                r"(?:shop|store|location)s?\b|"
+                r"\b(?:is there|are there|do you have|have you got)\b.{0,10}\b(?:a |an |any )?"
+                r"(?:shop|store|showroom|boutique|outlet)s?\b (?:in|near|around|at)\b|"
+                r"\bvisit (?:your|the|a) (?:shop|store|showroom)"
+            ),
+        ),
+        (
+            "en:programme",
+            6.0,
+            (
+                r"\brewards?\b|loyalty|membership|"
+                r"\bmember(?:s|ship)? (?:program\w*|benefits|points|discount|card|perks|price)|"
+                r"\bpoints? (?:program\w*|system|card|scheme)|\breferral|affiliate|ambassador|"
+                r"subscription (?:program\w*|plan|box|service)|\bsubscribe and save|student discount|"
+                r"birthday (?:discount|gift|coupon|offer)|\bvip\b|frequent (?:buyer|shopper)|"
+                r"\b(?:earn|collect|accumulate|build up)\b.{0,10}\bpoints?\b"
+            ),
+        ),
         ("en:sale", 3.0, r"\bsale\b|clearance|black friday|discount(?! code)|promotion|newsletter"),
         (
             "en:product_info",
@@ -437,6 +517,25 @@ RULES: list[Rule] = [
             ),
         ),
         ("ja:sale", 4.0, r"在庫処分|セール|アウトレット|福袋|キャンペーン|メルマガ|会員登録"),
+        (
+            "ja:the_shop_itself",
+            5.0,
+            (
+                r"(?:店舗|お店|実店舗|直営店|路面店|ショールーム|ショップ)(?:は|って|が|も)?(?:どこ|あります|ある\?|あるの|"
+                r"ありませんか|ございますか)|(?:店舗|お店|実店舗|直営店)の(?:場所|住所|営業)|"
+                r"(?:実店舗|店頭|お店)で(?:購入|買え|買う|見られ|見れ|試着|受け取)|"
+                r"(?:行ける|行けます|伺え|訪問でき)(?:る)?(?:店舗|お店)"
+            ),
+        ),
+        (
+            "ja:programme",
+            5.0,
+            (
+                r"ポイント(?:制度|プログラム|カード|サービス|の(?:有効期限|還元|貯め方))|ポイント(?:は|が)?(?:貯ま|たま|つき|付き|もらえ)|"
+                r"会員(?:制度|プログラム|特典|ランク|割引|価格)|定期便|定期購入|サブスク|紹介の?(?:制度|プログラム|コード|特典)|友達紹介|"
+                r"アフィリエイト|アンバサダー|ファンクラブ|メンバーシップ|ロイヤリティ|学割|誕生日(?:特典|クーポン)"
+            ),
+        ),
         (
             "ja:product_info",
             4.5,

@@ -8,7 +8,7 @@ from sqlmodel import col
 
 from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.agents import agent_label
-from shop_app.helpdesk.customer_matching import reason_text
+from shop_app.helpdesk.customer_matching import link_reason_text
 from shop_app.helpdesk.tickets import TicketRow
 from shop_app.models import Agent, Customer, LinkReason, Message
 from shop_app.schemas.tickets import (
@@ -47,6 +47,7 @@ def ticket_summary(row: TicketRow) -> TicketSummary:
         id=ticket.id,
         subject=ticket.subject,
         status=ticket.status,
+        resolved_by_bot=ticket.resolved_by_bot,
         channel=ticket.channel,
         contact=ContactOut(id=contact.id, name=contact.name, email=contact.email, phone=contact.phone),
         assignee=agent_ref(row.assignee),
@@ -77,7 +78,7 @@ async def ticket_detail(session: AsyncSession, row: TicketRow, *, locale: str) -
         guest_email=ticket.guest_email,
         guest_phone=ticket.guest_phone,
         reason=reason,
-        reason_text=reason_text(reason, locale) if reason else None,
+        reason_text=await link_reason_text(session, ticket=ticket, locale=locale),
         candidates=candidates,
         linked_at=ticket.linked_at,
         linked_by=agent_ref(linked_by),
