@@ -155,7 +155,7 @@ def routes(state: StoreState) -> list[BaseRoute]:
         shop = request.path_params["shop"]
         if shop not in state.known_shops():
             return Response("Not Found", status_code=404)
-        # the storefront's form posts urlencoded fields (Starlette's request.form() would need python-multipart)
+        # a urlencoded form, read by the store itself (Starlette's request.form() needs python-multipart)
         form = await form_fields(request) if request.method == "POST" else dict(request.query_params)
         customer_id = find_customer(state, shop, form.get("customer", ""))
         response = RedirectResponse(f"/s/{shop}/", status_code=303)

@@ -40,7 +40,9 @@ async def test_the_sign_in_form_signs_a_customer_in_by_email_written_in_any_case
     assert "login=failed" not in str(page.url)
 
 
-async def test_the_sign_in_form_takes_a_customer_id_too(seeded: StoreState, client: httpx.AsyncClient) -> None:
+async def test_the_sign_in_form_takes_a_customer_id_too(
+    seeded: StoreState, client: httpx.AsyncClient
+) -> None:
     customer = a_customer_with_email(seeded, NORTHWIND)
     answer = await client.post(f"/s/{NORTHWIND}/account/login", data={"customer": numeric_id(customer)})
     assert answer.status_code == 303
