@@ -94,6 +94,15 @@ async def create_agent(
     return agent
 
 
+async def set_agent_locale(session: AsyncSession, *, agent_id: int, locale: str) -> None:
+    """The agent's own language: the console opens in it, and what is written for them uses it."""
+    if locale not in SUPPORTED_LOCALES:
+        raise BadRequest(f"'locale' is one of {', '.join(SUPPORTED_LOCALES)}", code="invalid_locale")
+    await session.execute(
+        update(Agent).where(col(Agent.id) == agent_id, col(Agent.locale) != locale).values(locale=locale)
+    )
+
+
 async def get_agent_by_email(session: AsyncSession, email: str) -> Agent | None:
     result = await session.execute(select(Agent).where(col(Agent.email) == email))
     return result.scalar_one_or_none()

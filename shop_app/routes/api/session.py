@@ -8,7 +8,13 @@ from starlette.responses import Response
 from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import Unauthorized
-from shop_app.helpdesk.agents import SESSION_LIFETIME_SECONDS, csrf_token, end_session, sign_in
+from shop_app.helpdesk.agents import (
+    SESSION_LIFETIME_SECONDS,
+    csrf_token,
+    end_session,
+    set_agent_locale,
+    sign_in,
+)
 from shop_app.models import Agent, Role, Shop
 from shop_app.routes.api.auth import SESSION_COOKIE, authenticate
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, read_body
@@ -36,6 +42,10 @@ async def sign_in_endpoint(request: Request) -> Response:
         raise Unauthorized("The shop, email or password is not right", code="invalid_credentials") from None
     async with app.sessions() as session, session.begin():
         signed_in = await sign_in(session, shop_domain=domain, email=body.email, password=body.password)
+        if body.locale is not None:
+            # the language of the page the agent signed in on is theirs: the console opens in it
+            assert signed_in.agent.id is not None
+            await set_agent_locale(session, agent_id=signed_in.agent.id, locale=body.locale)
     response = JSONModelResponse(
         _session_out(signed_in.agent, signed_in.shop, signed_in.role, signed_in.token, app.digest_key)
     )
