@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import httpx
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from devstore.config import AppProxy
+from devstore.oauth import form_fields
 from devstore.state import StoreState
 
 logger = logging.getLogger(__name__)
@@ -80,14 +82,21 @@ def signed_in_customer(state: StoreState, request: Request, shop: str) -> int | 
     return customer_id if state.records.get(shop, customer_gid(customer_id)) is not None else None
 
 
+def customer_email(doc: Mapping[str, Any]) -> str:
+    """A customer's email as the store keeps it (``defaultEmailAddress``, as the Admin API returns it)."""
+    return str((doc.get("defaultEmailAddress") or {}).get("emailAddress") or "")
+
+
 def find_customer(state: StoreState, shop: str, who: str) -> int | None:
     """A customer of the shop by numeric id or email (the demo's stand-in for signing in)."""
     who = who.strip()
     if who.isascii() and who.isdigit() and len(who) <= 19:
         return int(who) if state.records.get(shop, customer_gid(int(who))) is not None else None
     wanted = who.lower()
+    if not wanted:
+        return None
     for doc in state.records.iter_type(shop, "Customer"):
-        if str(doc.get("email") or "").lower() == wanted and wanted:
+        if customer_email(doc).lower() == wanted:
             return int(str(doc["id"]).rsplit("/", 1)[-1])
     return None
 
@@ -146,8 +155,9 @@ def routes(state: StoreState) -> list[BaseRoute]:
         shop = request.path_params["shop"]
         if shop not in state.known_shops():
             return Response("Not Found", status_code=404)
-        form = await request.form() if request.method == "POST" else request.query_params
-        customer_id = find_customer(state, shop, str(form.get("customer") or ""))
+        # a urlencoded form, read by the store itself (Starlette's request.form() needs python-multipart)
+        form = await form_fields(request) if request.method == "POST" else dict(request.query_params)
+        customer_id = find_customer(state, shop, form.get("customer", ""))
         response = RedirectResponse(f"/s/{shop}/", status_code=303)
         if customer_id is None:
             return RedirectResponse(f"/s/{shop}/?login=failed", status_code=303)

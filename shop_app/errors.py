@@ -71,6 +71,7 @@ class TooManyRequests(AppError):
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)}
 
+
 class PayloadTooLarge(AppError):
     http_status = 413
     default_code = "payload_too_large"

@@ -33,8 +33,10 @@ class Catalogue:
         message = self.messages.get(key, key)
         return message.format_map(values) if values else message
 
-    def as_json(self) -> str:
-        return json.dumps(dict(self.messages), ensure_ascii=False, separators=(",", ":"))
+    def as_json(self, *, prefix: str = "") -> str:
+        """The messages (those whose key starts with ``prefix``) for a page's scripts."""
+        chosen = {key: text for key, text in self.messages.items() if key.startswith(prefix)}
+        return json.dumps(chosen, ensure_ascii=False, separators=(",", ":"))
 
 
 @cache
@@ -81,7 +83,12 @@ def choose_locale(
 ) -> str:
     """The first supported of: an explicit switch, the remembered switch, the agent's own locale, the
     browser's languages; English otherwise."""
-    for candidate in (requested, cookie, agent_locale, *accepted_locales(accept_language)):
+    return first_supported(requested, cookie, agent_locale, *accepted_locales(accept_language))
+
+
+def first_supported(*candidates: str | None) -> str:
+    """The first candidate that names a supported locale; English otherwise."""
+    for candidate in candidates:
         locale = supported_locale(candidate)
         if locale is not None:
             return locale

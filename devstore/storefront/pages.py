@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from devstore.activity import NothingToChange, StoreActivity
-from devstore.app_proxy import customer_gid, signed_in_customer
+from devstore.app_proxy import customer_email, customer_gid, signed_in_customer
 from devstore.generator.shops import profile_for
 from devstore.oauth import form_fields, host_param, sign_query
 from devstore.records import SortKey
@@ -129,7 +129,8 @@ def routes(state: StoreState, activity: StoreActivity) -> list[BaseRoute]:
             "proxy_base": f"/s/{shop}/apps/support",
             "customer_name": (
                 " ".join(str(customer.get(k) or "") for k in ("firstName", "lastName")).strip()
-                or str(customer.get("email") or customer_id)
+                or customer_email(customer)
+                or str(customer_id)
                 if customer is not None
                 else ""
             ),

@@ -103,6 +103,15 @@ async def create_agent(
     return agent
 
 
+async def set_agent_locale(session: AsyncSession, *, agent_id: int, locale: str) -> None:
+    """The agent's own language: the console opens in it, and what is written for them uses it."""
+    if locale not in SUPPORTED_LOCALES:
+        raise BadRequest(f"'locale' is one of {', '.join(SUPPORTED_LOCALES)}", code="invalid_locale")
+    await session.execute(
+        update(Agent).where(col(Agent.id) == agent_id, col(Agent.locale) != locale).values(locale=locale)
+    )
+
+
 async def shop_member_by_email(session: AsyncSession, *, shop_id: int, email: str) -> Agent | None:
     """The shop's agent with this email; another shop's account with the same email is not looked at."""
     result = await session.execute(

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from shop_app.errors import Forbidden, Unauthorized
+from shop_app.helpdesk.agents import set_agent_locale
 from shop_app.i18n import (
     LOCALE_COOKIE,
     LOCALE_COOKIE_MAX_AGE_SECONDS,
@@ -22,7 +23,7 @@ from shop_app.i18n import (
     supported_locale,
 )
 from shop_app.routes.api.auth import Caller, authenticate
-from shop_app.routes.request_state import templates
+from shop_app.routes.request_state import services, templates
 
 CONSOLE_CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -90,6 +91,11 @@ async def console_page(request: Request) -> Response:
     if caller is None or caller.agent is None:
         lang = supported_locale(request.query_params.get("lang"))
         return RedirectResponse(LOGIN_PATH + (f"?lang={lang}" if lang else ""), status_code=303)
+    switched = supported_locale(request.query_params.get("lang"))
+    if switched is not None and switched != caller.agent.locale and caller.agent.id is not None:
+        # the agent's choice is theirs, not only this browser's: the next sign-in anywhere opens in it
+        async with services(request).sessions() as session, session.begin():
+            await set_agent_locale(session, agent_id=caller.agent.id, locale=switched)
     locale = _locale(request, agent_locale=caller.agent.locale)
     return _page(
         request,

@@ -1,33 +1,66 @@
-"""The embedded admin surface: the page Shopify frames, and the JSON API its script calls with App Bridge
-session tokens (``Authorization: Bearer``)."""
+"""The embedded admin surface: the pages Shopify frames (home, replies, team, store data), the page for
+``/app`` opened outside the admin, and the JSON API their scripts call with App Bridge session tokens
+(``Authorization: Bearer``).
+
+The pages are Shopify's Polaris web components with App Bridge's navigation menu, both from Shopify's CDN;
+neither is needed: without them the same markup is plainly styled by ``admin.css`` and works the same.
+They speak the admin's language: Shopify's ``locale`` parameter, else the shop's, else the browser's.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
 from integrations.shopify.shop_domains import normalise_shop_domain
-from shop_app.errors import BadRequest, NotFound, Unauthorized
-from shop_app.i18n import DEFAULT_LOCALE, catalogue, supported_locale
+from shop_app.errors import NotFound, Unauthorized
+from shop_app.i18n import accepted_locales, catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
 from shop_app.mirror.sync_states import describe, get_sync_state
 from shop_app.models import CustomerDataExport, Order, Shop, ShopCredential, ShopStatus
 from shop_app.routes.request_state import jobs, services, templates
+from shop_app.settings import Mode
 from shop_app.shops.installation import get_shop
 from shop_app.shops.managed_install import shop_for_session
 
-APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+SHOPIFY_CDN = "https://cdn.shopify.com"
+APP_BRIDGE_URL = f"{SHOPIFY_CDN}/shopifycloud/app-bridge.js"
+POLARIS_URL = f"{SHOPIFY_CDN}/shopifycloud/polaris.js"
+ADMIN_MESSAGES = "admin."
 ROW_ID_PATTERN = re.compile(r"[0-9]{1,10}")
 MAX_ROW_ID = 2**31 - 1
+SIMULATED_SHOPS_LISTED = 20
+# Pages with no script at all (the page for /app opened outside the admin).
+PLAIN_PAGE_POLICY = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPage:
+    name: str
+    path: str
+
+    @property
+    def template(self) -> str:
+        return f"admin/{self.name}.html"
+
+
+PAGES = (
+    AdminPage("home", "/app"),
+    AdminPage("replies", "/app/replies"),
+    AdminPage("team", "/app/team"),
+    AdminPage("sync", "/app/sync"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,66 +96,128 @@ async def authenticate_admin(request: Request) -> AdminSession:
     return AdminSession(shop=shop, claims=claims)
 
 
-def _frame_ancestors(shop: str) -> str:
-    return f"frame-ancestors https://{shop} https://admin.shopify.com;"
+def embedded_policy(shop: str) -> str:
+    """Framed only by the shop's own admin; scripts only from here and Shopify's CDN (App Bridge, Polaris)."""
+    return (
+        f"frame-ancestors https://{shop} https://admin.shopify.com; "
+        f"script-src 'self' {SHOPIFY_CDN}; object-src 'none'; base-uri 'self'"
+    )
 
 
-async def admin_page(request: Request) -> Response:
-    return await _embedded_page(request, "admin/home.html")
+def _admin_locale(request: Request, shop: Shop | None) -> str:
+    return first_supported(
+        request.query_params.get("locale"),
+        shop.primary_locale if shop is not None else None,
+        *accepted_locales(request.headers.get("accept-language")),
+    )
 
 
-async def replies_page(request: Request) -> Response:
-    """The reply template editor: the bot's wording per intent, state and language, with a live preview."""
-    return await _embedded_page(request, "admin/replies.html")
+def _page_route(page: AdminPage) -> Callable[[Request], Awaitable[Response]]:
+    async def show(request: Request) -> Response:
+        return await _embedded_page(request, page)
+
+    return show
 
 
-async def _embedded_page(request: Request, template: str) -> Response:
+async def _embedded_page(request: Request, page: AdminPage) -> Response:
+    if "shop" not in request.query_params:
+        return await _open_from_admin(request, shop=None, known=None, status_code=200)
     try:
         shop = normalise_shop_domain(request.query_params.get("shop"))
     except InvalidShopDomain:
-        raise BadRequest("The shop must be a *.myshopify.com domain", code="invalid_shop") from None
+        return await _open_from_admin(request, shop=None, known=None, status_code=400)
     app = services(request)
-    id_token = request.query_params.get("id_token", "")
     async with app.sessions() as session:
         known = await get_shop(session, shop)
+    id_token = request.query_params.get("id_token", "")
     if id_token:
-        claims = _verify(request, id_token)
-        if claims.shop != shop:
-            raise Unauthorized("The session token is for another shop", code="invalid_session_token")
+        try:
+            claims: SessionToken | None = _verify(request, id_token)
+        except Unauthorized:
+            claims = None
+        if claims is None or claims.shop != shop:
+            return await _open_from_admin(request, shop=shop, known=known, status_code=401)
     elif known is None or not known.is_active:
         return RedirectResponse(f"/auth/install?shop={shop}", status_code=302)
+    locale = _admin_locale(request, known)
+    messages = catalogue(locale)
+    # Links between the pages carry what identifies the shop and the language, never the id_token: inside
+    # the admin App Bridge gives fresh tokens; outside it the page's script adds the one it was opened with.
+    query = urlencode({"shop": shop, "host": request.query_params.get("host", ""), "locale": locale}, safe="")
+    links = {each.name: f"{each.path}?{query}" for each in PAGES}
     response = templates(request).TemplateResponse(
         request,
-        template,
+        page.template,
         {
+            "page": page.name,
+            "locale": locale,
+            "t": messages.text,
+            "messages_json": messages.as_json(prefix=ADMIN_MESSAGES),
             "shop": shop,
             "api_key": app.settings.api_key,
             "app_bridge_url": APP_BRIDGE_URL,
+            "polaris_url": POLARIS_URL,
             "id_token": id_token,
-            "host": request.query_params.get("host", ""),
-            "reauthorisation": _reauthorisation_notice(request, known),
+            "pages": PAGES,
+            "links": links,
         },
     )
-    response.headers["Content-Security-Policy"] = _frame_ancestors(shop)
+    response.headers["Content-Security-Policy"] = embedded_policy(shop)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _reauthorisation_notice(request: Request, shop: Shop | None) -> dict[str, str] | None:
-    """What the merchant reads when Shopify no longer accepts the shop's token, in the admin's language
-    (Shopify adds ``locale`` to the embedded app's URL), else the shop's."""
-    if shop is None or shop.status != ShopStatus.NEEDS_REAUTH:
-        return None
-    locale = (
-        supported_locale(request.query_params.get("locale"))
-        or supported_locale(shop.primary_locale)
-        or DEFAULT_LOCALE
+async def _open_from_admin(
+    request: Request, *, shop: str | None, known: Shop | None, status_code: int
+) -> Response:
+    """``/app`` outside the Shopify admin (no shop, or a session token that is not valid for it): a page
+    that says where the app lives, and in development the simulated stores to open it from."""
+    locale = _admin_locale(request, known)
+    response = templates(request).TemplateResponse(
+        request,
+        "admin/open_from_admin.html",
+        {
+            "locale": locale,
+            "t": catalogue(locale).text,
+            "expired": status_code == 401,
+            "simulated_shops": await _simulated_shops(request),
+        },
+        status_code=status_code,
     )
-    words = catalogue(locale)
-    return {
-        "locale": locale,
-        "title": words.text("admin.reauthorise.title"),
-        "body": words.text("admin.reauthorise.body"),
-    }
+    # framed by the shop's admin when its session token was refused there; never framed otherwise
+    policy = f"{PLAIN_PAGE_POLICY}; frame-ancestors " + (
+        f"https://{shop} https://admin.shopify.com" if shop else "'none'"
+    )
+    response.headers["Content-Security-Policy"] = policy
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _simulated_shops(request: Request) -> list[dict[str, str]] | None:
+    """In development against the simulated store: its shops with the app installed, each with its admin
+    and the address that opens the app from it. ``None`` anywhere else."""
+    app = services(request)
+    settings = app.settings
+    probe = "probe.myshopify.com"
+    if settings.mode is not Mode.DEVELOPMENT or settings.shop_url(probe) == f"https://{probe}":
+        return None
+    async with app.sessions() as session:
+        domains = (
+            await session.execute(
+                select(col(Shop.domain))
+                .where(col(Shop.status) == ShopStatus.INSTALLED)
+                .order_by(col(Shop.domain))
+                .limit(SIMULATED_SHOPS_LISTED)
+            )
+        ).scalars()
+        return [
+            {
+                "domain": domain,
+                "admin_url": f"{settings.shop_url(domain)}/admin",
+                "open_url": f"{settings.shop_url(domain)}/admin/apps/{settings.api_key}",
+            }
+            for domain in domains
+        ]
 
 
 async def shop_status(request: Request) -> Response:
@@ -215,9 +310,8 @@ async def recent_orders(request: Request) -> Response:
     )
 
 
-routes = [
-    Route("/app", admin_page, methods=["GET"]),
-    Route("/app/replies", replies_page, methods=["GET"]),
+routes: list[BaseRoute] = [
+    *(Route(page.path, _page_route(page), methods=["GET"]) for page in PAGES),
     Route("/api/admin/orders", recent_orders, methods=["GET"]),
     Route("/api/admin/shop", shop_status, methods=["GET"]),
     Route("/api/admin/sync", sync_status, methods=["GET"]),

@@ -78,6 +78,9 @@ class SignInIn(StrictIn):
     shop: Text = Field(max_length=255)
     email: Text = Field(max_length=320)
     password: str = Field(max_length=MAX_PASSWORD_CHARS)
+    locale: Literal["en", "ja"] | None = Field(
+        default=None, description="The language the agent signed in with: it becomes theirs"
+    )
 
 
 class ContactIn(StrictIn):

@@ -9,10 +9,12 @@ import re
 
 import pytest
 from playwright.sync_api import Page, Route, expect
+from sqlalchemy import update
+from sqlmodel import col
 
 from shop_app.database import make_engine, make_session_factory, transaction
 from shop_app.helpdesk.sign_in_limits import sign_in_keys
-from shop_app.models import LimitScope, SignInFailure
+from shop_app.models import Agent, LimitScope, SignInFailure
 from tests.browser.conftest import (
     AGENT_EMAIL,
     AGENT_NAME,
@@ -214,6 +216,45 @@ async def hold_back(app: LiveApp, address_digest: str, *, failures: int) -> None
             )
     finally:
         await engine.dispose()
+
+
+async def _agent_speaks(app: LiveApp, locale: str) -> None:
+    engine = make_engine(app.settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            await session.execute(update(Agent).where(col(Agent.email) == AGENT_EMAIL).values(locale=locale))
+    finally:
+        await engine.dispose()
+
+
+def test_the_language_chosen_at_sign_in_is_the_consoles(live_app: LiveApp, wide: BrowserSession) -> None:
+    # given: an agent stored as Japanese-speaking, and a browser that asks for English
+    live_app.run(_agent_speaks(live_app, "ja"))
+    page = wide.page
+    # when: they sign in on the English sign-in page
+    sign_in(page, live_app)
+    # then: the console stays in English
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator('[data-status="open"]')).to_have_text("Open")
+    expect(page.locator('[data-action="sign-out"]')).to_have_text("Sign out")
+
+    # when: they sign out, pick 日本語 on the sign-in page, and sign in again
+    page.click('[data-action="sign-out"]')
+    page.wait_for_url("**/console/login")
+    page.click('[data-lang="ja"]')
+    expect(page.locator("h2")).to_have_text("ログイン")
+    page.fill('input[name="shop"]', SHOP)
+    page.fill('input[name="email"]', AGENT_EMAIL)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{live_app.base_url}/console")
+    # then: the console is in Japanese, and stays so on the next visit
+    expect(page.locator('[data-status="open"]')).to_have_text("未対応")
+    expect(page.locator('[data-action="sign-out"]')).to_have_text("ログアウト")
+    screenshot(page, "console-language-from-sign-in")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    assert wide.errors == []
 
 
 def test_signing_out_as_the_console_opens_ends_the_session(live_app: LiveApp, wide: BrowserSession) -> None:

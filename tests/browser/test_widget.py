@@ -108,7 +108,7 @@ def test_the_merchant_edits_a_reply_with_a_live_preview_and_a_bad_template_is_re
     page.route(
         "https://cdn.shopify.com/**", lambda route: route.fulfill(body="", content_type="text/javascript")
     )
-    page.goto(f"{live_app.base_url}/app?shop={SHOP}&id_token={session_token(SHOP)}")
+    page.goto(f"{live_app.base_url}/app?shop={SHOP}&locale=en&id_token={session_token(SHOP)}")
     page.locator('[data-role="replies-link"]').click()
     page.wait_for_url("**/app/replies**")
     expect(page.locator('[data-role="template-key"] option[value="order_in_transit"]')).to_have_count(1)

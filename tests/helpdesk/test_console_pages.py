@@ -192,6 +192,40 @@ async def test_language_comes_from_the_switch_then_the_agent_then_the_browser(de
     assert Page((await desk.client.get("/console")).text).lang == "en"
 
 
+async def test_the_language_the_agent_signed_in_with_is_the_consoles_and_follows_them(desk: Desk) -> None:
+    # given: an agent stored as Japanese-speaking, on an English sign-in page (the browser's language)
+    await add_agent(desk, email="hanako@alpha.test", name="花子", shop=ALPHA, locale="ja")
+    sign_in_page = Page((await desk.client.get("/console/login", headers={"Accept-Language": "en"})).text)
+    assert sign_in_page.lang == "en"
+    # when: they sign in from that page (it sends the language it was shown in)
+    answer = await desk.client.post(
+        "/api/v1/session",
+        json={"shop": ALPHA, "email": "hanako@alpha.test", "password": PASSWORD, "locale": "en"},
+    )
+    assert answer.status_code == 200, answer.text
+    # then: the console is in English, and English is now the agent's own language
+    assert answer.json()["agent"]["locale"] == "en"
+    assert Page((await desk.client.get("/console", headers={"Accept-Language": "ja"})).text).lang == "en"
+    assert (await desk.client.get("/api/v1/session")).json()["agent"]["locale"] == "en"
+
+    # when: they switch to Japanese in the console
+    await desk.client.get("/console", params={"lang": "ja"})
+    # then: the choice is theirs, not only this browser's: a new browser's console is Japanese
+    assert (await desk.client.get("/api/v1/session")).json()["agent"]["locale"] == "ja"
+    desk.client.cookies.clear()
+    await desk.sign_in("hanako@alpha.test")
+    assert Page((await desk.client.get("/console", headers={"Accept-Language": "en"})).text).lang == "ja"
+
+
+async def test_a_sign_in_with_an_unsupported_language_is_refused(desk: Desk) -> None:
+    await add_agent(desk, email="hanako@alpha.test", name="花子", shop=ALPHA, locale="ja")
+    answer = await desk.client.post(
+        "/api/v1/session",
+        json={"shop": ALPHA, "email": "hanako@alpha.test", "password": PASSWORD, "locale": "fr"},
+    )
+    assert answer.status_code == 400
+
+
 async def test_an_unsupported_language_switch_is_ignored(desk: Desk) -> None:
     answer = await desk.client.get(
         "/console/login", params={"lang": "xx-<b>"}, headers={"Accept-Language": "ja"}

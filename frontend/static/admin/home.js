@@ -1,59 +1,44 @@
-import { sessionToken } from "./session.js";
-// Embedded admin home: reads the installation status with a session token.
-// With App Bridge loaded, shopify.idToken() gives a fresh token; without it, the id_token of the first load.
-const root = document.getElementById("status");
+// Embedded admin home: the store's connection (status, access, permissions in words), the store data in
+// one line, and the way to the other pages.
+import "./shell.js";
+import { t, word } from "./i18n.js";
+import { api, errorText } from "./session.js";
+import { pollSync, renderSummary } from "./sync_status.js";
 
-async function authorisedFetch(url) {
-  const token = await sessionToken();
-  return fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-}
+const STATUS_TONES = { installed: "success", needs_reauth: "critical", uninstalled: "warning" };
+const $ = (role) => document.querySelector(`[data-role="${role}"]`);
 
-function show(field, text) {
-  root.querySelector(`[data-field="${field}"]`).textContent = text;
-}
-
-async function load() {
-  const message = root.querySelector('[data-role="message"]');
-  const response = await authorisedFetch(root.dataset.statusUrl);
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    message.textContent = body.error ? body.error.message : `Error ${response.status}`;
-    message.className = "error";
-    return;
-  }
-  message.hidden = true;
-  root.querySelector('[data-role="details"]').hidden = false;
-  show("shop", body.shop);
-  show("status", body.status);
-  show("token", body.has_access_token ? "stored (encrypted)" : "missing");
-  show("api_version", body.api_version);
-  show("scopes", body.scopes.join(", "));
-  show("topics", body.webhook_topics.join(", "));
-  const list = document.querySelector('[data-role="exports"]');
-  if (body.data_exports.length) {
-    list.replaceChildren(
-      ...body.data_exports.map((item) => {
-        const li = document.createElement("li");
-        const button = document.createElement("button");
-        button.type = "button";
-        button.textContent = `Export ${item.id} (${new Date(item.created_at).toLocaleString()})`;
-        button.addEventListener("click", () => download(item.id));
-        li.append(button);
-        return li;
+async function loadConnection() {
+  const section = $("connection");
+  try {
+    const body = await api("GET", "/api/admin/shop");
+    const status = section.querySelector('[data-field="status"]');
+    status.textContent = word("admin.shop_status", body.status);
+    status.setAttribute("tone", STATUS_TONES[body.status] || "info");
+    section.querySelector('[data-field="access"]').textContent = t(
+      body.has_access_token ? "admin.home.access_stored" : "admin.home.access_missing",
+    );
+    $("reauth").hidden = body.status !== "needs_reauth";
+    $("uninstalled").hidden = body.status !== "uninstalled";
+    const scopes = body.scopes || [];
+    section.querySelector('[data-field="permissions-summary"]').textContent = t("admin.home.permissions", {
+      count: scopes.length,
+    });
+    section.querySelector('[data-field="permissions"]').replaceChildren(
+      ...scopes.map((scope) => {
+        const item = document.createElement("li");
+        item.textContent = word("admin.scope", scope);
+        return item;
       }),
     );
+    $("permissions").hidden = scopes.length === 0;
+  } catch (error) {
+    const banner = $("error");
+    banner.textContent = errorText(error);
+    banner.hidden = false;
   }
 }
 
-async function download(id) {
-  const response = await authorisedFetch(`/api/admin/data-exports/${encodeURIComponent(id)}`);
-  if (!response.ok) return;
-  const blob = await response.blob();
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = `customer-data-export-${id}.json`;
-  link.click();
-  URL.revokeObjectURL(link.href);
-}
-
-load();
+loadConnection();
+const sync = $("sync");
+pollSync(sync, (body) => renderSummary(sync, body), null);

@@ -1,35 +1,38 @@
-import { api } from "./session.js";
-// Embedded admin: the bot's reply templates (per key and language) with a live preview against a real order,
-// the per-intent auto-reply switches and the exact-stock-counts choice. All through /api/v1 with the App
-// Bridge session token; text is inserted with textContent only.
-const status = document.getElementById("status");
-const PREVIEW_DELAY_MS = Number(status.dataset.previewDelayMs) || 300;
-const INTENT_LABELS = { order_status: "Where is my order?", stock: "Is this in stock?" };
-const $ = (role) => document.querySelector(`[data-role="${role}"]`);
+// Embedded admin: the bot's replies in words. Which questions it answers by itself, the exact-stock-counts
+// choice, and each reply's wording per language with a live preview against a real order. All through
+// /api/v1 with the session token; text is inserted with textContent only.
+import { busy, say } from "./shell.js";
+import { t, word } from "./i18n.js";
+import { api, errorText } from "./session.js";
 
-function say(role, text, isError) {
-  const line = $(role);
-  line.hidden = !text;
-  line.textContent = text || "";
-  line.className = isError ? "error" : "muted";
+const $ = (role) => document.querySelector(`[data-role="${role}"]`);
+const PREVIEW_DELAY_MS = Number($("settings").dataset.previewDelayMs) || 300;
+const GROUPS = ["order", "stock", "general"];
+
+function groupOf(key) {
+  if (key.startsWith("order_")) return "order";
+  if (key.startsWith("stock_")) return "stock";
+  return "general";
 }
 
-// ---- settings
+// ---- which questions the bot answers by itself
 
 async function loadSettings() {
   const settings = await api("GET", "/api/v1/answer-settings");
   const box = $("switches");
-  box.replaceChildren();
-  for (const [intent, on] of Object.entries(settings.auto_reply)) {
-    const label = document.createElement("label");
-    const input = document.createElement("input");
-    input.type = "checkbox";
-    input.checked = on;
-    input.dataset.intent = intent;
-    input.addEventListener("change", () => saveSettings({ auto_reply: { [intent]: input.checked } }, input));
-    label.append(input, ` ${INTENT_LABELS[intent] || intent} — answer automatically`);
-    box.append(label);
-  }
+  box.replaceChildren(
+    ...Object.entries(settings.auto_reply).map(([intent, on]) => {
+      const label = document.createElement("label");
+      label.className = "check";
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = on;
+      input.dataset.intent = intent;
+      input.addEventListener("change", () => saveSettings({ auto_reply: { [intent]: input.checked } }, input));
+      label.append(input, ` ${t("admin.replies.auto_switch", { question: word("admin.intent", intent) })}`);
+      return label;
+    }),
+  );
   const exact = $("exact-stock");
   exact.checked = settings.exact_stock_counts;
   exact.onchange = () => saveSettings({ exact_stock_counts: exact.checked }, exact);
@@ -39,17 +42,17 @@ async function saveSettings(change, input) {
   input.disabled = true;
   try {
     await api("PUT", "/api/v1/answer-settings", change);
-    say("settings-message", "Saved.");
+    say($("settings-message"), t("admin.saved"), "success");
     await loadPreview();
   } catch (error) {
-    say("settings-message", error.message, true);
-    if (input.type === "checkbox") input.checked = !input.checked;
+    say($("settings-message"), errorText(error), "critical");
+    input.checked = !input.checked;
   } finally {
     input.disabled = false;
   }
 }
 
-// ---- templates
+// ---- the replies' wording
 
 let templates = [];
 const keySelect = $("template-key");
@@ -57,43 +60,54 @@ const languageSelect = $("template-language");
 const body = $("template-body");
 
 function current() {
-  return templates.find((t) => t.key === keySelect.value && t.language === languageSelect.value);
+  return templates.find((each) => each.key === keySelect.value && each.language === languageSelect.value);
 }
 
 function showTemplate() {
   const template = current();
   body.value = template ? template.body : "";
   $("customised").hidden = !(template && template.customised);
-  say("save-message", "");
+  say($("save-message"), "");
   schedulePreview();
 }
 
 async function loadTemplates() {
   ({ templates } = await api("GET", "/api/v1/reply-templates"));
   const chosen = keySelect.value;
-  const keys = [...new Set(templates.map((t) => t.key))];
+  const keys = [...new Set(templates.map((each) => each.key))];
   keySelect.replaceChildren(
-    ...keys.map((key) => {
-      const option = document.createElement("option");
-      option.value = key;
-      option.textContent = key.replaceAll("_", " ");
-      return option;
-    }),
+    ...GROUPS.map((group) => {
+      const optgroup = document.createElement("optgroup");
+      optgroup.label = t(`admin.replies.group.${group}`);
+      optgroup.append(
+        ...keys
+          .filter((key) => groupOf(key) === group)
+          .map((key) => {
+            const option = document.createElement("option");
+            option.value = key;
+            option.textContent = word("admin.template", key);
+            return option;
+          }),
+      );
+      return optgroup;
+    }).filter((optgroup) => optgroup.children.length),
   );
   if (chosen && keys.includes(chosen)) keySelect.value = chosen;
   showTemplate();
 }
 
-async function saveTemplate(text) {
+async function saveTemplate(trigger, text) {
   const key = encodeURIComponent(keySelect.value);
   const language = encodeURIComponent(languageSelect.value);
-  try {
-    await api("PUT", `/api/v1/reply-templates/${key}/${language}`, { body: text });
-    await loadTemplates();
-    say("save-message", "Saved.");
-  } catch (error) {
-    say("save-message", `Not saved: ${error.message}`, true);
-  }
+  await busy(trigger, async () => {
+    try {
+      await api("PUT", `/api/v1/reply-templates/${key}/${language}`, { body: text });
+      await loadTemplates();
+      say($("save-message"), t("admin.saved"), "success");
+    } catch (error) {
+      say($("save-message"), t("admin.replies.not_saved", { reason: errorText(error) }), "critical");
+    }
+  });
 }
 
 // ---- preview (debounced; a late answer never overwrites a newer one)
@@ -122,10 +136,10 @@ async function loadPreview() {
     });
     if (seq !== previewSeq) return;
     $("preview").textContent = text;
-    say("preview-error", "");
+    say($("preview-error"), "");
   } catch (error) {
     if (seq !== previewSeq) return;
-    say("preview-error", error.message, true);
+    say($("preview-error"), errorText(error), "critical");
   }
 }
 
@@ -141,7 +155,7 @@ async function loadOrders() {
     const { orders } = await api("GET", `/api/admin/orders?q=${encodeURIComponent(query)}`);
     const sample = document.createElement("option");
     sample.value = "";
-    sample.textContent = "Sample data";
+    sample.textContent = t("admin.replies.preview_sample");
     select.replaceChildren(
       sample,
       ...orders.map((order) => {
@@ -155,7 +169,7 @@ async function loadOrders() {
     else if (query && orders.length) select.value = String(orders[0].id);
     schedulePreview();
   } catch (error) {
-    say("preview-error", error.message, true);
+    say($("preview-error"), errorText(error), "critical");
   }
 }
 
@@ -167,10 +181,14 @@ $("order-search").addEventListener("input", () => {
   clearTimeout(orderTimer);
   orderTimer = setTimeout(loadOrders, PREVIEW_DELAY_MS);
 });
-$("save").addEventListener("click", () => saveTemplate(body.value));
+$("save").addEventListener("click", () => {
+  if (!$("save").hasAttribute("disabled")) saveTemplate($("save"), body.value);
+});
 $("reset").addEventListener("click", () => {
   const template = current();
-  if (template) saveTemplate(template.default_body);
+  if (template && !$("reset").hasAttribute("disabled")) saveTemplate($("reset"), template.default_body);
 });
 
-Promise.all([loadSettings(), loadTemplates(), loadOrders()]).catch((error) => say("settings-message", error.message, true));
+Promise.all([loadSettings(), loadTemplates(), loadOrders()]).catch((error) =>
+  say($("settings-message"), errorText(error), "critical"),
+);

@@ -1,72 +1,65 @@
-import { sessionToken } from "./session.js";
-// Embedded admin: the store mirror's sync progress, polled while a sync runs. Text goes in with
-// textContent only, so nothing the API returns is interpreted as markup.
-const root = document.getElementById("sync");
-const pollMs = Number(root.dataset.pollMs) || 1500;
-const idlePollMs = 15000;
+// Embedded admin, store data: the import's progress per kind of record, the last change and check, and
+// the customers' data requests to download. Text goes in with textContent only.
+import { button, cell } from "./shell.js";
+import { number, t, when, word } from "./i18n.js";
+import { api, download, errorText } from "./session.js";
+import { pollSync, renderSummary, show } from "./sync_status.js";
 
-function show(field, text) {
-  root.querySelector(`[data-field="${field}"]`).textContent = text;
-}
-
-function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : "never";
-}
-
-function duration(seconds) {
-  if (seconds === null || seconds === undefined) return "";
-  if (seconds < 60) return `about ${Math.ceil(seconds)} s left`;
-  if (seconds < 3600) return `about ${Math.ceil(seconds / 60)} min left`;
-  return `about ${(seconds / 3600).toFixed(1)} h left`;
-}
+const root = document.querySelector('[data-role="sync"]');
+const errorBanner = document.querySelector('[data-role="error"]');
 
 function render(body) {
-  const resources = Object.entries(body.resources || {});
-  let done = 0;
-  let total = 0;
-  const rows = resources.map(([name, entry]) => {
-    done += entry.done;
-    total += entry.total ?? entry.done;
+  renderSummary(root, body);
+  const rows = Object.entries(body.resources || {}).map(([name, entry]) => {
     const row = document.createElement("tr");
-    for (const text of [name, String(entry.done), entry.total === null ? "…" : String(entry.total)]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
+    row.dataset.resource = name;
+    row.append(
+      cell(word("admin.resource", name)),
+      cell(number(entry.done), "number"),
+      cell(entry.total === null || entry.total === undefined ? t("admin.sync.counting") : number(entry.total), "number"),
+    );
     return row;
   });
   root.querySelector('[data-role="sync-resources"]').replaceChildren(...rows);
-  const bar = root.querySelector('[data-role="sync-bar"]');
-  bar.max = Math.max(total, 1);
-  bar.value = Math.min(done, bar.max);
-  const rate = body.rate_per_second ? ` · ${body.rate_per_second.toFixed(1)} records/s` : "";
-  show("phase", body.running ? `${body.phase}${rate}` : body.backfill_complete ? "Up to date" : body.phase);
-  show("eta", body.running ? duration(body.eta_seconds) : "");
-  show("last_error", body.last_error || "none");
-  show("last_webhook_at", when(body.last_webhook_at));
-  show("last_reconciled_at", when(body.last_reconciled_at));
+  show(root, "last_webhook_at", when(body.last_webhook_at));
+  show(root, "last_reconciled_at", when(body.last_reconciled_at));
+  show(root, "last_error", body.last_error || t("admin.sync.no_problem"));
 }
 
-async function poll() {
-  const message = root.querySelector('[data-role="sync-message"]');
-  let running = false;
+async function loadExports() {
+  const list = document.querySelector('[data-role="exports"]');
   try {
-    const token = await sessionToken();
-    const response = await fetch(root.dataset.syncUrl, { headers: { Authorization: `Bearer ${token}` } });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      message.textContent = body.error ? body.error.message : `Error ${response.status}`;
-      message.className = "error";
-    } else {
-      message.hidden = true;
-      root.querySelector('[data-role="sync-details"]').hidden = false;
-      render(body);
-      running = body.running;
+    const { data_exports: exports } = await api("GET", "/api/admin/shop");
+    if (!exports.length) {
+      const none = document.createElement("li");
+      none.className = "subdued";
+      none.textContent = t("admin.exports.none");
+      list.replaceChildren(none);
+      return;
     }
+    list.replaceChildren(
+      ...exports.map((item) => {
+        const li = document.createElement("li");
+        const label = document.createElement("span");
+        label.textContent = t("admin.exports.item", { date: when(item.created_at) });
+        const save = button(t("admin.exports.download"), () =>
+          download(`/api/admin/data-exports/${encodeURIComponent(item.id)}`, `customer-data-export-${item.id}.json`).catch(
+            (error) => {
+              errorBanner.textContent = errorText(error);
+              errorBanner.hidden = false;
+            },
+          ),
+        );
+        li.append(label, save);
+        return li;
+      }),
+    );
   } catch (error) {
-    console.warn("sync status unavailable", error);
+    list.replaceChildren();
+    errorBanner.textContent = errorText(error);
+    errorBanner.hidden = false;
   }
-  setTimeout(poll, running ? pollMs : idlePollMs);
 }
 
-poll();
+pollSync(root, render, errorBanner);
+loadExports();

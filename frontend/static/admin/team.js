@@ -1,104 +1,154 @@
-import { api } from "./session.js";
-// Embedded admin: the shop's agents and API keys, through /api/v1 with the App Bridge session token.
+// Embedded admin, team: the shop's agents and API keys, through /api/v1 with the session token.
+import { badge, busy, button, cell, say } from "./shell.js";
+import { t, when } from "./i18n.js";
+import { api, errorText } from "./session.js";
 
-function say(role, text, isError) {
-  const line = document.querySelector(`[data-role="${role}"]`);
-  line.hidden = !text;
-  line.textContent = text || "";
-  line.className = isError ? "error" : "muted";
-}
+const $ = (role) => document.querySelector(`[data-role="${role}"]`);
 
-function item(text, buttonLabel, onClick) {
-  const li = document.createElement("li");
-  li.append(document.createTextNode(text));
-  if (buttonLabel) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = buttonLabel;
-    button.addEventListener("click", onClick);
-    li.append(" ", button);
-  }
-  return li;
+function emptyRow(text) {
+  const row = document.createElement("tr");
+  const only = cell(text, "subdued");
+  only.colSpan = 4;
+  row.append(only);
+  return row;
 }
 
 async function loadAgents() {
-  const list = document.querySelector('[data-role="agents"]');
+  const body = $("agents");
   try {
     const { agents } = await api("GET", "/api/v1/agents");
-    list.replaceChildren(
+    body.replaceChildren(
       ...(agents.length
-        ? agents.map((a) =>
-            item(`${a.name} <${a.email}> · ${a.role}`, "Remove", async () => {
-              try {
-                await api("DELETE", `/api/v1/agents/${encodeURIComponent(a.id)}`);
-                await loadAgents();
-              } catch (error) {
-                say("team-message", error.message, true);
-              }
-            }),
-          )
-        : [item("No agents yet.")]),
+        ? agents.map((agent) => {
+            const row = document.createElement("tr");
+            row.dataset.agentId = String(agent.id);
+            const remove = button(
+              t("admin.team.remove"),
+              () =>
+                busy(remove, async () => {
+                  try {
+                    await api("DELETE", `/api/v1/agents/${encodeURIComponent(agent.id)}`);
+                    say($("team-message"), "");
+                    await loadAgents();
+                  } catch (error) {
+                    say($("team-message"), errorText(error), "critical");
+                  }
+                }),
+              { tone: "critical", variant: "tertiary" },
+            );
+            row.append(
+              cell(agent.name),
+              cell(agent.email),
+              cell(badge(t(agent.role === "admin" ? "admin.team.role_admin" : "admin.team.role_agent"))),
+              cell(remove),
+            );
+            return row;
+          })
+        : [emptyRow(t("admin.team.none"))]),
     );
   } catch (error) {
-    say("team-message", error.message, true);
+    body.replaceChildren(emptyRow(""));
+    say($("team-message"), errorText(error), "critical");
   }
 }
 
 async function loadKeys() {
-  const list = document.querySelector('[data-role="keys"]');
+  const body = $("keys");
   try {
     const { api_keys: keys } = await api("GET", "/api/v1/api-keys");
-    list.replaceChildren(
+    body.replaceChildren(
       ...(keys.length
-        ? keys.map((k) => {
-            const state = k.revoked_at ? "revoked" : k.last_used_at ? `last used ${new Date(k.last_used_at).toLocaleString()}` : "never used";
-            const text = `${k.name} · ${k.prefix}… · ${k.trusted ? "trusted · " : ""}${state}`;
-            return k.revoked_at
-              ? item(text)
-              : item(text, "Revoke", async () => {
-                  await api("DELETE", `/api/v1/api-keys/${encodeURIComponent(k.id)}`);
-                  await loadKeys();
-                });
+        ? keys.map((key) => {
+            const row = document.createElement("tr");
+            const name = cell(key.name);
+            if (key.trusted) name.append(" ", badge(t("admin.keys.trusted_badge"), "info"));
+            const code = document.createElement("code");
+            code.textContent = `${key.prefix}…`;
+            const action = key.revoked_at
+              ? badge(t("admin.keys.revoked"))
+              : button(
+                  t("admin.keys.revoke"),
+                  () =>
+                    busy(action, async () => {
+                      try {
+                        await api("DELETE", `/api/v1/api-keys/${encodeURIComponent(key.id)}`);
+                        await loadKeys();
+                      } catch (error) {
+                        say($("keys-message"), errorText(error), "critical");
+                      }
+                    }),
+                  { tone: "critical", variant: "tertiary" },
+                );
+            row.append(name, cell(code), cell(when(key.last_used_at)), cell(action));
+            return row;
           })
-        : [item("No keys yet.")]),
+        : [emptyRow(t("admin.keys.none"))]),
     );
   } catch (error) {
-    say("keys-message", error.message, true);
+    body.replaceChildren(emptyRow(""));
+    say($("keys-message"), errorText(error), "critical");
   }
 }
 
-document.querySelector('[data-role="add-agent"]').addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
+// A group of fields sent by its button or by Enter in one of its fields (no <form>: Polaris buttons and
+// the browser's own form submission must never both send it).
+function onSend(group, send) {
+  const trigger = group.querySelector("s-button[data-action]");
+  const run = () => {
+    const fields = [...group.querySelectorAll("input, select")];
+    const invalid = fields.find((field) => !field.checkValidity());
+    if (invalid) {
+      invalid.reportValidity();
+      return;
+    }
+    busy(trigger, () => send(Object.fromEntries(fields.map((field) => [field.name, field.type === "checkbox" ? field.checked : field.value]))));
+  };
+  trigger.addEventListener("click", () => {
+    if (!trigger.hasAttribute("disabled")) run();
+  });
+  group.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.matches("input")) {
+      event.preventDefault();
+      run();
+    }
+  });
+}
+
+function clear(group) {
+  for (const field of group.querySelectorAll("input")) {
+    if (field.type === "checkbox") field.checked = false;
+    else field.value = "";
+  }
+}
+
+onSend($("add-agent"), async (fields) => {
   try {
     await api("POST", "/api/v1/agents", {
-      email: form.get("email"),
-      name: form.get("name") || "",
-      password: form.get("password") || null,
-      role: form.get("role"),
-      locale: form.get("locale"),
+      email: fields.email,
+      name: fields.name || "",
+      password: fields.password || null,
+      role: fields.role,
+      locale: fields.locale,
     });
-    event.target.reset();
-    say("team-message", "");
+    clear($("add-agent"));
+    say($("team-message"), t("admin.team.added", { name: fields.name || fields.email }), "success");
     await loadAgents();
   } catch (error) {
-    say("team-message", error.message, true);
+    say($("team-message"), errorText(error), "critical");
   }
 });
 
-document.querySelector('[data-role="add-key"]').addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
+onSend($("add-key"), async (fields) => {
   try {
-    const created = await api("POST", "/api/v1/api-keys", { name: form.get("name"), trusted: form.get("trusted") === "on" });
-    event.target.reset();
-    const shown = document.querySelector('[data-role="new-key"]');
-    shown.hidden = false;
+    const created = await api("POST", "/api/v1/api-keys", { name: fields.name, trusted: fields.trusted });
+    clear($("add-key"));
+    const shown = $("new-key");
     shown.querySelector('[data-field="key"]').textContent = created.key;
-    say("keys-message", "");
+    shown.hidden = false;
+    say($("keys-message"), "");
     await loadKeys();
   } catch (error) {
-    say("keys-message", error.message, true);
+    say($("keys-message"), errorText(error), "critical");
   }
 });
 

@@ -1,5 +1,5 @@
 // Sign-in: posts the shop, email and password to the session endpoint, which sets the session cookie.
-import { t } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const form = document.querySelector('[data-role="login"]');
 const error = form.querySelector('[data-role="error"]');
@@ -33,7 +33,13 @@ form.addEventListener("submit", async (event) => {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ shop, email: form.elements.email.value.trim(), password: form.elements.password.value }),
+      // the language this page is shown in becomes the agent's: the console opens in it
+      body: JSON.stringify({
+        shop,
+        email: form.elements.email.value.trim(),
+        password: form.elements.password.value,
+        locale,
+      }),
     });
     if (response.ok) {
       window.localStorage.setItem(SHOP_KEY, shop);

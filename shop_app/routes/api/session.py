@@ -10,7 +10,14 @@ from starlette.responses import Response
 from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import Unauthorized
-from shop_app.helpdesk.agents import SESSION_LIFETIME_SECONDS, agent_label, csrf_token, end_session, sign_in
+from shop_app.helpdesk.agents import (
+    SESSION_LIFETIME_SECONDS,
+    agent_label,
+    csrf_token,
+    end_session,
+    set_agent_locale,
+    sign_in,
+)
 from shop_app.helpdesk.sign_in_limits import begin_sign_in, sign_in_keys, sign_in_succeeded
 from shop_app.models import Agent, Role, Shop
 from shop_app.routes.api.auth import SESSION_COOKIE, authenticate
@@ -44,6 +51,10 @@ async def sign_in_endpoint(request: Request) -> Response:
     async with app.sessions() as session, session.begin():
         signed_in = await sign_in(session, shop_domain=domain, email=body.email, password=body.password)
         await sign_in_succeeded(session, pending=pending)
+        if body.locale is not None:
+            # the language of the page the agent signed in on is theirs: the console opens in it
+            assert signed_in.agent.id is not None
+            await set_agent_locale(session, agent_id=signed_in.agent.id, locale=body.locale)
     response = JSONModelResponse(
         _session_out(signed_in.agent, signed_in.shop, signed_in.role, signed_in.token, app.digest_key)
     )
