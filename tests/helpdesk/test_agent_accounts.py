@@ -65,7 +65,7 @@ async def test_another_shops_email_without_a_password_is_answered_as_an_unknown_
     admin = await desk.sign_in("admin@alpha.test")
     theirs = await desk.client.post("/api/v1/agents", json={"email": "agent@beta.test"}, headers=admin)
     nobodys = await desk.client.post("/api/v1/agents", json={"email": "nobody@beta.test"}, headers=admin)
-    assert theirs.status_code == nobodys.status_code == 400
+    assert theirs.status_code == nobodys.status_code == 422
     assert theirs.json() == nobodys.json()
     assert theirs.json()["error"]["code"] == "password_required"
     assert await memberships(desk, desk.agent_ids["agent@beta.test"]) == [(desk.shop_ids[BETA], "agent")]

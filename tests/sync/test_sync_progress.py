@@ -79,14 +79,18 @@ async def test_sync_api_needs_a_session_token(synced: World) -> None:  # noqa: F
 
 
 async def test_embedded_page_has_the_progress_bar_and_its_script(synced: World) -> None:  # noqa: F811
-    page = await synced.browser.get(f"{APP_URL}/app", params={"shop": SHOP, "id_token": session_token(SHOP)})
-    assert page.status_code == 200
-    assert 'data-sync-url="/api/admin/sync"' in page.text
-    assert "<progress" in page.text
-    assert "/static/admin/sync.js" in page.text
-    script = await synced.browser.get(f"{APP_URL}/static/admin/sync.js")
-    assert script.status_code == 200
-    assert "innerHTML" not in script.text  # all text goes in with textContent
+    for path, script_name in (("/app", "home.js"), ("/app/sync", "sync.js")):
+        page = await synced.browser.get(
+            f"{APP_URL}{path}", params={"shop": SHOP, "id_token": session_token(SHOP)}
+        )
+        assert page.status_code == 200
+        assert 'data-sync-url="/api/admin/sync"' in page.text
+        assert "<progress" in page.text
+        assert f"/static/admin/{script_name}" in page.text
+    for script_name in ("home.js", "sync.js", "sync_status.js"):
+        script = await synced.browser.get(f"{APP_URL}/static/admin/{script_name}")
+        assert script.status_code == 200
+        assert "innerHTML" not in script.text  # all text goes in with textContent
 
 
 async def test_cli_sync_runs_in_the_foreground_and_prints_a_summary(synced: World) -> None:  # noqa: F811
