@@ -5,6 +5,7 @@ shopper may see, and a small in-process rate limiter for the proxy endpoints."""
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 from collections import deque
@@ -238,6 +239,13 @@ class SlidingWindowLimiter:
             for stale in [k for k, v in self._events.items() if not v or now - v[-1] >= self.window_seconds]:
                 del self._events[stale]
         return True
+
+    def wait_seconds(self, key: str) -> int:
+        """Whole seconds until ``key`` may act again (at least 1)."""
+        events = self._events.get(key)
+        if not events or len(events) < self.limit:
+            return 1
+        return max(1, math.ceil(self.window_seconds - (self._clock() - events[0])))
 
 
 async def answer_in_widget(

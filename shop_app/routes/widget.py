@@ -32,7 +32,7 @@ from shop_app.channels.widget import (
     post_customer_message,
     start_conversation,
 )
-from shop_app.errors import AppError, BadRequest, Conflict, NotFound, Unauthorized
+from shop_app.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized
 from shop_app.helpdesk.contacts import ContactDetails
 from shop_app.live_events import LiveEvent
 from shop_app.models import Message, Shop, Ticket, WidgetSession
@@ -56,11 +56,6 @@ POLLS_PER_SESSION_PER_MINUTE = 90
 SUPPORTED_LANGUAGES = ("ja", "en")
 
 
-class TooManyRequests(AppError):
-    http_status = 429
-    default_code = "rate_limited"
-
-
 class _Limits:
     def __init__(self) -> None:
         self.starts = SlidingWindowLimiter(limit=STARTS_PER_ADDRESS_PER_HOUR, window_seconds=3600)
@@ -78,7 +73,11 @@ def _limits(request: Request) -> _Limits:
 
 def _check(limiter: SlidingWindowLimiter, key: str) -> None:
     if not limiter.allow(key):
-        raise TooManyRequests("Too many requests; please wait a moment", code="rate_limited")
+        raise TooManyRequests(
+            "Too many requests; please wait a moment",
+            code="rate_limited",
+            retry_after_seconds=limiter.wait_seconds(key),
+        )
 
 
 def text_json(content: Any, *, status_code: int = 200) -> Response:
@@ -126,9 +125,12 @@ async def _shop(request: Request, identity: StorefrontIdentity) -> Shop:
 
 
 def _address(request: Request) -> str:
+    """The shopper's address. Widget requests reach us through Shopify's app proxy, which appends the address
+    it was connected from as the last ``X-Forwarded-For`` entry: the entries before it are whatever the
+    shopper's own request claimed, so they are never believed (a made-up one would buy new guesses)."""
     forwarded = request.headers.get("x-forwarded-for", "")
-    first = forwarded.split(",")[0].strip()
-    return first[:64] or (request.client.host if request.client else "unknown")
+    last = forwarded.rsplit(",", 1)[-1].strip()
+    return last[:64] or (request.client.host if request.client else "unknown")
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from shop_app.answers.verification import MAX_FAILED_ATTEMPTS_PER_SOURCE
 from shop_app.channels.widget import SlidingWindowLimiter
 from shop_app.database import transaction
 from shop_app.models import AuthorType, BotDecision, Contact, Customer, Message, Order, Ticket, WidgetSession
+from shop_app.routes.widget import POLLS_PER_SESSION_PER_MINUTE
 from shop_app.settings import Secret, Settings
 from tests.factories import session_token
 from tests.helpdesk.conftest import ALPHA, BETA, Desk, desk  # noqa: F401 - registers the fixture
@@ -210,11 +211,31 @@ async def test_oversized_messages_and_bursts_are_refused(desk: Desk) -> None:
     assert huge.status_code == 400
 
 
+async def test_a_burst_of_polls_is_refused_with_how_long_to_wait(desk: Desk) -> None:
+    settings = desk.services.settings
+    begun = await start(desk.client, signed(settings), "hello")
+    assert begun.status_code == 201, begun.text
+    headers = {"X-Widget-Session": begun.json()["session"]}
+    statuses = [
+        (await desk.client.get(f"{PROXY}/messages?{signed(settings)}", headers=headers)).status_code
+        for _ in range(POLLS_PER_SESSION_PER_MINUTE)
+    ]
+    refused = await desk.client.get(f"{PROXY}/messages?{signed(settings)}", headers=headers)
+
+    assert set(statuses) == {200}
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
 def test_the_sliding_window_allows_the_limit_then_refuses_until_the_window_passes() -> None:
     now = [0.0]
     limiter = SlidingWindowLimiter(limit=3, window_seconds=60, clock=lambda: now[0])
     assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    now[0] = 20.0
+    assert limiter.wait_seconds("a") == 40
     assert limiter.allow("b")
+    assert limiter.wait_seconds("b") == 1
     now[0] = 61.0
     assert limiter.allow("a")
 
@@ -324,13 +345,24 @@ async def test_the_reply_editor_page_and_its_order_picker_see_only_the_merchants
     assert unsigned.status_code == 401
 
 
-async def test_new_conversations_from_one_address_do_not_buy_new_guesses(desk: Desk) -> None:
+def _forwarded_for(address: str, *, claimed: str | None) -> dict[str, str]:
+    """What Shopify's app proxy sends: the shopper's own claim (if their request made one), then the address
+    it was connected from."""
+    return {"X-Forwarded-For": f"{claimed}, {address}" if claimed else address}
+
+
+@pytest.mark.parametrize("claims_new_addresses", [False, True])
+async def test_new_conversations_from_one_address_do_not_buy_new_guesses(
+    desk: Desk, claims_new_addresses: bool
+) -> None:
     # given a shopper's order, and someone at one address guessing its email over ten conversations (the
-    # bot hands a conversation to a person after two failed proofs, so each gives two guesses)
+    # bot hands a conversation to a person after two failed proofs, so each gives two guesses), perhaps
+    # sending a made-up X-Forwarded-For of their own each time
     settings = desk.services.settings
     await _seed_customer_with_order(desk)
-    guesser = {"X-Forwarded-For": "203.0.113.9"}
     for conversation in range(10):
+        claimed = f"192.0.2.{conversation}" if claims_new_addresses else None
+        guesser = _forwarded_for("203.0.113.9", claimed=claimed)
         begun = await desk.client.post(
             f"{PROXY}/conversations?{signed(settings)}",
             json={"message": f"Where is order #1001? my email is guess{conversation}a@example.com"},
@@ -352,7 +384,7 @@ async def test_new_conversations_from_one_address_do_not_buy_new_guesses(desk: D
         begun = await desk.client.post(
             f"{PROXY}/conversations?{signed(settings)}",
             json={"message": "Where is order #1001? my email is hanako@example.jp"},
-            headers={"X-Forwarded-For": address},
+            headers=_forwarded_for(address, claimed="192.0.2.200" if claims_new_addresses else None),
         )
         assert begun.status_code == 201, begun.text
 
