@@ -11,8 +11,6 @@ from shop_app.answers.engine import HANDOFF_TAG, PRIORITY_TAG, Decision, answer_
 from shop_app.answers.shop_config import forget_shop_cache, shop_hints
 from shop_app.answers.templates import (
     DEFAULTS,
-    LANGUAGES,
-    TemplateKey,
     TemplateRefused,
     check_template,
     delete_template,
@@ -20,6 +18,7 @@ from shop_app.answers.templates import (
     shop_templates,
 )
 from shop_app.answers.verification import Trust
+from shop_app.models.answers import LANGUAGES, TemplateKey
 
 __all__ = [
     "DEFAULTS",

@@ -8,10 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.answers.order_status import load_order_facts, order_context
-from shop_app.answers.templates import SAMPLES, TemplateGroup, parse_key, render
+from shop_app.answers.templates import SAMPLES, parse_key, render
 from shop_app.errors import NotFound
 from shop_app.formats.display import formatter
 from shop_app.models import BotDecision, Order, OrderLineItem, Shop, Ticket
+from shop_app.models.answers import TemplateGroup
 
 
 async def ticket_decisions(session: AsyncSession, *, ticket: Ticket, limit: int = 200) -> list[BotDecision]:

@@ -27,7 +27,7 @@ from shop_app.answers.order_outcome import order_outcome
 from shop_app.answers.outcome import Outcome, Understander, handoff
 from shop_app.answers.shop_config import shop_config, shop_hints
 from shop_app.answers.stock import answer_stock
-from shop_app.answers.templates import TemplateKey, render_reply
+from shop_app.answers.templates import render_reply
 from shop_app.answers.understanding.languages import conversation_language, fallback_language
 from shop_app.answers.understanding.model import AUTO_ANSWER_THRESHOLD, Intent, ShopHints, Understanding
 from shop_app.answers.verification import Trust
@@ -44,6 +44,7 @@ from shop_app.models import (
     TicketStatus,
     Verification,
 )
+from shop_app.models.answers import TemplateKey
 from shop_app.models.base import utcnow
 
 DECISIONS: Table = BotDecision.__table__  # type: ignore[attr-defined]

@@ -26,7 +26,6 @@ from shop_app.answers.order_status import (
 )
 from shop_app.answers.outcome import Outcome, Understander, handoff
 from shop_app.answers.shop_config import order_name
-from shop_app.answers.templates import TemplateKey
 from shop_app.answers.understanding.model import ShopHints, Understanding
 from shop_app.answers.verification import Proof, Trust, failed_attempts, tries_in, try_proof
 from shop_app.formats.display import formatter
@@ -42,6 +41,7 @@ from shop_app.models import (
     TicketVerification,
     Verification,
 )
+from shop_app.models.answers import TemplateKey
 
 logger = logging.getLogger(__name__)
 

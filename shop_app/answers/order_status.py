@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shop_app.answers.templates import TemplateKey
 from shop_app.formats.delivery_requests import requested_delivery
 from shop_app.formats.display import Formatter, formatter, time_zone
 from shop_app.formats.order_words import WordKind, describe, normalise_code
 from shop_app.formats.tracking_links import carrier_name, tracking_url
 from shop_app.models import Fulfillment, FulfillmentOrder, Order, Shop
+from shop_app.models.answers import TemplateKey
 
 
 class OrderState(StrEnum):

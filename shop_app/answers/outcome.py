@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shop_app.answers.templates import TemplateKey
 from shop_app.answers.understanding.model import Understanding
 from shop_app.models import DecisionAction, Order, Verification
+from shop_app.models.answers import TemplateKey
 
 Understander = Callable[..., Understanding]
 

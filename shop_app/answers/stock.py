@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shop_app.answers.templates import TemplateKey
 from shop_app.answers.understanding.model import ShopHints, Understanding
 from shop_app.formats.order_words import StockLevel, normalise_code, stock_level
 from shop_app.models import InventoryLevel, Location, Product, ProductVariant, Shop
+from shop_app.models.answers import TemplateKey
 
 MAX_PRODUCT_CHOICES = 5
 _WORDS = re.compile(r"[a-z0-9.]+|[^\sa-z0-9.,、。/・?？!！]+")

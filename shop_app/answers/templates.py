@@ -18,10 +18,7 @@ from sqlmodel import col
 from shop_app.answers.shop_cache import forget_shop
 from shop_app.errors import BadRequest, Unprocessable
 from shop_app.models import ReplyTemplate, Shop
-from shop_app.models.answers import LANGUAGES as LANGUAGES  # the closed sets live beside the table
-from shop_app.models.answers import MAX_TEMPLATE_CHARS as MAX_TEMPLATE_CHARS
-from shop_app.models.answers import TemplateGroup as TemplateGroup
-from shop_app.models.answers import TemplateKey as TemplateKey
+from shop_app.models.answers import LANGUAGES, MAX_TEMPLATE_CHARS, TemplateGroup, TemplateKey
 from shop_app.models.base import utcnow
 
 log = logging.getLogger(__name__)

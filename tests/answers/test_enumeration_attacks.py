@@ -20,11 +20,12 @@ from sqlmodel import col
 
 from devstore.app_proxy import signed_proxy_query
 from shop_app.answers import forget_shop_cache
-from shop_app.answers.templates import DEFAULTS, TemplateKey
+from shop_app.answers.templates import DEFAULTS
 from shop_app.answers.verification import MAX_FAILED_ATTEMPTS_PER_SHOP, MAX_FAILED_ATTEMPTS_PER_SOURCE
 from shop_app.database import transaction
 from shop_app.formats.display import formatter
 from shop_app.models import BotDecision, Fulfillment, Order, Shop
+from shop_app.models.answers import TemplateKey
 from tests.helpdesk.conftest import ALPHA, Desk, desk  # noqa: F401 - registers the fixture
 
 pytestmark = pytest.mark.anyio

@@ -11,8 +11,9 @@ import pytest
 import time_machine
 
 from shop_app.answers import HANDOFF_TAG, PRIORITY_TAG, Trust, check_template
-from shop_app.answers.templates import DEFAULTS, TemplateKey
+from shop_app.answers.templates import DEFAULTS
 from shop_app.models import DecisionAction
+from shop_app.models.answers import TemplateKey
 from tests.answers.answer_world import HANAKO, World, world
 
 __all__ = ["world"]

@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from shop_app.answers import Decision, Trust
-from shop_app.answers.templates import DEFAULTS, TemplateKey
+from shop_app.answers.templates import DEFAULTS
 from shop_app.answers.verification import MAX_FAILED_ATTEMPTS_PER_SOURCE
 from shop_app.database import transaction
 from shop_app.formats.display import formatter
 from shop_app.models import Verification, VerificationAttempt
+from shop_app.models.answers import TemplateKey
 from tests.answers.answer_world import NOW, World, world
 
 __all__ = ["world"]

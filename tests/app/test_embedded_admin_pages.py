@@ -13,12 +13,12 @@ import httpx
 import pytest
 
 from integrations.shopify.app_config import load_app_config
-from shop_app.answers.templates import TemplateKey
 from shop_app.answers.understanding.model import AUTO_INTENTS
 from shop_app.i18n import CATALOGUE_DIR, catalogue
 from shop_app.mirror.resources import RESOURCES
 from shop_app.mirror.sync_states import Phase
 from shop_app.models import ShopStatus
+from shop_app.models.answers import TemplateKey
 from shop_app.settings import Mode, Settings
 from tests.app.conftest import ALPHA, BETA, RunningApp, TwoShops
 from tests.conftest import FakeShopify, running_app
