@@ -3,11 +3,9 @@ instead of codes, and the page for ``/app`` opened outside the Shopify admin."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import replace
-from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -23,52 +21,10 @@ from shop_app.settings import Mode, Settings
 from tests.app.conftest import ALPHA, BETA, RunningApp, TwoShops
 from tests.conftest import FakeShopify, running_app
 from tests.factories import installed_shop, session_token
+from tests.pages import Page
 
 PAGES = {"home": "/app", "replies": "/app/replies", "team": "/app/team", "sync": "/app/sync"}
 FRONTEND = CATALOGUE_DIR.parent
-
-
-class Page(HTMLParser):
-    """What the tests read from a page: scripts, the root's lang, the body's data, elements by tag."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.scripts: list[dict[str, str | None]] = []
-        self.inline_scripts: list[str] = []
-        self.lang: str | None = None
-        self.body: dict[str, str | None] = {}
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self._in_script = False
-        self.text: list[str] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        self.elements.append((tag, found))
-        if tag == "script":
-            self.scripts.append(found)
-            self._in_script = True
-        elif tag == "html":
-            self.lang = found.get("lang")
-        elif tag == "body":
-            self.body = found
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script and data.strip():
-            self.inline_scripts.append(data)
-        elif data.strip():
-            self.text.append(data.strip())
-
-    def all(self, tag: str) -> list[dict[str, str | None]]:
-        return [attrs for name, attrs in self.elements if name == tag]
-
-    @property
-    def messages(self) -> dict[str, str]:
-        return dict(json.loads(self.body["data-messages"] or "{}"))
 
 
 def directives(response: httpx.Response) -> dict[str, list[str]]:

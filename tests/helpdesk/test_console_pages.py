@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import string
-from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -15,45 +14,9 @@ from shop_app.helpdesk.agents import add_membership, create_agent
 from shop_app.i18n import CATALOGUE_DIR, SUPPORTED_LOCALES, accepted_locales, catalogue, choose_locale
 from shop_app.models import Role, Shop
 from tests.helpdesk.conftest import ALPHA, BETA, PASSWORD, Desk
+from tests.pages import Page
 
 HOSTILE = "<script>window.pwned=1</script><img src=x onerror=alert(1)>"
-
-
-class Page(HTMLParser):
-    """The parts of a page the tests look at: script tags, the root's lang and the body's data."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.scripts: list[dict[str, str | None]] = []
-        self.inline_scripts: list[str] = []
-        self.handlers: list[str] = []
-        self.lang: str | None = None
-        self.body: dict[str, str | None] = {}
-        self._in_script = False
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        self.handlers += [name for name, _ in attrs if name.startswith("on")]
-        if tag == "script":
-            self.scripts.append(found)
-            self._in_script = True
-        elif tag == "html":
-            self.lang = found.get("lang")
-        elif tag == "body":
-            self.body = found
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script and data.strip():
-            self.inline_scripts.append(data)
-
-    @property
-    def messages(self) -> dict[str, str]:
-        return dict(json.loads(self.body["data-messages"] or "{}"))
 
 
 def directives(response: httpx.Response) -> dict[str, str]:
