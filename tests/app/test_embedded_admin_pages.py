@@ -148,6 +148,15 @@ def test_every_word_the_admin_asks_for_is_in_the_catalogue() -> None:
         "admin.resource": list(RESOURCES),
         "admin.shop_status": [status.value for status in ShopStatus],
         "admin.nav": list(PAGES),
+        # what adding, changing and removing an agent on the team page can be refused with
+        "admin.error": [
+            "invalid_email",
+            "weak_password",
+            "password_required",
+            "agent_not_found",
+            "last_admin",
+            "cannot_remove_self",
+        ],
     }
     missing = [f"{prefix}.{code}" for prefix, values in codes.items() for code in values]
     missing = [key for key in missing if key not in english]
