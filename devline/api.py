@@ -104,11 +104,10 @@ Handler = Callable[[Request, Channel], Awaitable[Response]]
 def routes(state: LineState) -> list[BaseRoute]:
     def authenticated(endpoint: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
-            header = request.headers.get("authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+            if scheme.lower() != "bearer" or not token:
                 return error(401, MISSING_AUTHORIZATION)
-            channel = state.channel_for_token(token.strip())
+            channel = state.channel_for_token(token)
             if channel is None:
                 return error(401, AUTHENTICATION_FAILED)
             per_second = (
