@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -33,6 +34,20 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+async def _wait_unless_gone(request: Request, state: LineState, seconds: float) -> None:
+    """Wait for news, but not for a page that has been closed (it would hold the server's shutdown)."""
+    async with anyio.create_task_group() as group:
+
+        async def watch_for_leaving() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch_for_leaving)
+        await state.wait_for_change(seconds)
+        group.cancel_scope.cancel()
 
 
 def routes(state: LineState) -> list[BaseRoute]:
@@ -103,7 +118,7 @@ def routes(state: LineState) -> list[BaseRoute]:
             return JSONResponse({"error": "after and wait must be numbers"}, status_code=400)
         loading = user.loading(state.now())
         if user.last_seq() <= after and wait > 0:
-            await state.wait_for_change(min(wait, state.config.chat_poll_seconds))
+            await _wait_unless_gone(request, state, min(wait, state.config.chat_poll_seconds))
         return JSONResponse(
             {
                 "entries": [entry.as_json() for entry in user.entries if entry.seq > after],
@@ -161,8 +176,12 @@ def routes(state: LineState) -> list[BaseRoute]:
             status_code=status,
         )
 
+    async def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
     return [
         Route("/", index, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Route("/chat/{channel_id}", new_chat, methods=["GET"]),
         Route("/chat/{channel_id}/{user_id}", chat, methods=["GET"]),
         Route("/chat/{channel_id}/{user_id}/feed", feed, methods=["GET"]),
