@@ -67,12 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from devline.server import create_line_app
 
     for channel in config.channels:
-        # a development console's view of its own channels: the credentials are printed, once, to the terminal
-        print(f"channel {channel.channel_id} ({channel.display_name})")
-        print(f"  channel secret:       {channel.channel_secret}")
-        print(f"  channel access token: {channel.access_tokens[0]}")
-        print(f"  webhook URL:          {channel.webhook_url or '(none: PATCH /_devline/channels/{id})'}")
-        print(f"  chat page:            {config.base_url}/chat/{channel.channel_id}")
+        # credentials are not printed: GET /_devline/channels shows them, as LINE Developers' console does
+        chat_page = f"{config.base_url}/chat/{channel.channel_id}"
+        print(f"channel {channel.channel_id} ({channel.display_name}): chat page {chat_page}")
+    print(f"channel secrets and access tokens: GET {config.base_url}/_devline/channels")
     uvicorn.run(create_line_app(config), host=config.host, port=config.port, log_level="info")
     return 0
 

@@ -22,7 +22,8 @@ from devline.config import ChannelConfig, LineConfig
 from devline.server import create_line_app
 from devline.state import LineState
 
-REFERENCE = Path("/work/shared/platform-reference/line")
+# LINE's published bodies and signature vector, kept beside the project as the Shopify reference is
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "platform-reference" / "line"
 CHANNEL_ID = "2000000001"
 CHANNEL_SECRET = "0123456789abcdef0123456789abcdef"
 ACCESS_TOKEN = "hinode-line-access-token-0123456789"
