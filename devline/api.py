@@ -166,8 +166,10 @@ def routes(state: LineState) -> list[BaseRoute]:
         retry_key = request.headers.get(RETRY_KEY_HEADER)
         if retry_key is not None:
             try:
-                uuid.UUID(retry_key)
+                canonical = str(uuid.UUID(retry_key)) == retry_key.lower()
             except ValueError:
+                canonical = False
+            if not canonical:  # LINE takes the hex-and-hyphens form only
                 return error(400, RETRY_KEY_INVALID)
             accepted = state.retry_keys.accepted(channel_id=channel.channel_id, key=retry_key.lower())
             if accepted is not None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from devline.clock import Clock
 
+PURGE_AT_TOKENS = 10_000
+
 
 @dataclass
 class ReplyToken:
@@ -28,6 +30,8 @@ class ReplyTokens:
         self._tokens: dict[str, ReplyToken] = {}
 
     def issue(self, *, channel_id: str, user_id: str, event_at: float) -> str:
+        if len(self._tokens) >= PURGE_AT_TOKENS:
+            self.purge()
         token = secrets.token_hex(16)
         self._tokens[token] = ReplyToken(channel_id=channel_id, user_id=user_id, event_at=event_at)
         return token
@@ -113,6 +117,9 @@ class RetryKeys:
         self._accepted: dict[tuple[str, str], AcceptedRequest] = {}
 
     def accepted(self, *, channel_id: str, key: str) -> AcceptedRequest | None:
+        if len(self._accepted) >= PURGE_AT_TOKENS:
+            now = self._clock()
+            self._accepted = {k: v for k, v in self._accepted.items() if now < v.accepted_at + self._lifetime}
         found = self._accepted.get((channel_id, key))
         if found is None or self._clock() >= found.accepted_at + self._lifetime:
             return None

@@ -469,9 +469,10 @@ async def test_retry_keys_are_kept_a_day_and_must_be_uuids_on_push_only(
 
     clock.advance(24 * 3600)
     after_a_day = await client.post("/v2/bot/message/push", headers=headers, json=request)
-    not_uuid = await client.post(
-        "/v2/bot/message/push", headers={**bearer(), "X-Line-Retry-Key": "again-please"}, json=request
-    )
+    not_uuid = [
+        await client.post("/v2/bot/message/push", headers={**bearer(), "X-Line-Retry-Key": bad}, json=request)
+        for bad in ("again-please", key.replace("-", ""), "{" + key + "}", "urn:uuid:" + key)
+    ]
     on_reply = await client.post(
         "/v2/bot/message/reply",
         headers=headers,
@@ -479,7 +480,8 @@ async def test_retry_keys_are_kept_a_day_and_must_be_uuids_on_push_only(
     )
 
     assert after_a_day.status_code == 200
-    assert not_uuid.status_code == 400 and set(not_uuid.json()) == {"message"}
+    for refused in not_uuid:
+        assert refused.status_code == 400 and set(refused.json()) == {"message"}
     assert on_reply.status_code == 400 and set(on_reply.json()) == {"message"}
     assert bot_messages(state) == [TEXT, TEXT]
 
@@ -585,3 +587,19 @@ async def test_a_body_that_is_not_a_json_object_is_400_in_lines_shape(client: ht
         answer = await client.post("/v2/bot/message/push", headers=bearer(), content=content)
         assert answer.status_code == 400
         assert set(answer.json()) == {"message"}
+
+
+async def test_old_reply_tokens_are_forgotten_and_live_ones_kept(
+    client: httpx.AsyncClient, state: LineState, clock: FakeClock
+) -> None:
+    token = await delivered_reply_token(client, state)
+    clock.advance(20 * 60)
+    fresh = await delivered_reply_token(client, state, user_id=SECOND_USER_ID)
+
+    state.reply_tokens.purge()
+
+    assert token not in state.reply_tokens._tokens
+    answer = await client.post(
+        "/v2/bot/message/reply", headers=bearer(), json={"replyToken": fresh, "messages": [TEXT]}
+    )
+    assert answer.status_code == 200
