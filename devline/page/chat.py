@@ -116,13 +116,12 @@ def routes(state: LineState) -> list[BaseRoute]:
             wait = min(max(float(request.query_params.get("wait", "0")), 0.0), MAX_WAIT_SECONDS)
         except ValueError:
             return JSONResponse({"error": "after and wait must be numbers"}, status_code=400)
-        loading = user.loading(state.now())
         if user.last_seq() <= after and wait > 0:
             await _wait_unless_gone(request, state, min(wait, state.config.chat_poll_seconds))
         return JSONResponse(
             {
                 "entries": [entry.as_json() for entry in user.entries if entry.seq > after],
-                "loading": user.loading(state.now()) or (loading and user.last_seq() <= after),
+                "loading": user.loading(state.now()),
                 "following": user.following,
             },
             headers={"Cache-Control": "no-store"},
