@@ -20,6 +20,7 @@ from sqlmodel import col
 from shop_app.answers import Trust, answer_message
 from shop_app.errors import BadRequest, Unauthorized
 from shop_app.formats.emails import normalise_email
+from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.tickets import open_ticket, post_message
 from shop_app.models import (
@@ -108,7 +109,7 @@ async def _signed_customer_details(
     ).scalar_one_or_none()
     if customer is None:
         return details
-    name = " ".join(part for part in (customer.first_name, customer.last_name) if part) or None
+    name = person_name(customer.first_name, customer.last_name)
     return replace(details, name=details.name or name, email=details.email or customer.email)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
+from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.agents import add_agent_to_shop
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.tickets import open_ticket
@@ -109,9 +110,14 @@ async def _seed_shop(sessions: SessionFactory, domain: str) -> None:
         return
     first, second = buyers
     conversations = [
-        (ContactDetails(name=first.first_name, email=first.email), "注文した商品はいつ届きますか？"),
         (
-            ContactDetails(name=second.first_name, email=second.email, phone=second.phone),
+            ContactDetails(name=person_name(first.first_name, first.last_name), email=first.email),
+            "注文した商品はいつ届きますか？",
+        ),
+        (
+            ContactDetails(
+                name=person_name(second.first_name, second.last_name), email=second.email, phone=second.phone
+            ),
             "Hi, my parcel has not arrived yet. Could you check where it is?",
         ),
         (ContactDetails(name="Guest", email="guest@example.net"), "Do you have the navy T-shirt in size M?"),
