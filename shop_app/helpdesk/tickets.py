@@ -19,6 +19,7 @@ from sqlmodel import col
 from shop_app.errors import BadRequest, NotFound
 from shop_app.formats.emails import normalise_email
 from shop_app.formats.phone_numbers import to_e164
+from shop_app.formats.ticket_subjects import ticket_subject
 from shop_app.helpdesk.customer_matching import apply_link, match_contact
 from shop_app.models import (
     Agent,
@@ -86,7 +87,7 @@ async def open_ticket(
         shop_id=_id(shop.id),
         contact_id=_id(contact.id),
         channel=channel,
-        subject=subject or first_message.splitlines()[0][:120],
+        subject=subject or ticket_subject(first_message),
         created_at=now,
         updated_at=now,
         last_message_at=now,
