@@ -78,7 +78,7 @@ export class Conversation {
 
   renderHeader(ticket) {
     setText(this.root, "subject", ticket.subject || t("list.no_subject"));
-    setText(this.root, "contact", contactName(ticket.contact));
+    setText(this.root, "contact", contactName(ticket.contact, ticket.customer_name));
     setText(this.root, "channel", t("conversation.via", { channel: t(`channel.${ticket.channel}`) }));
     role(this.root, "status").value = ticket.status;
     field(this.root, "resolved-by").hidden = !ticket.resolved_by_bot;
