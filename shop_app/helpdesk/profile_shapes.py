@@ -12,7 +12,8 @@ from shop_app.formats.delivery_requests import requested_delivery
 from shop_app.formats.display import Formatter, currency_amount, iso_utc
 from shop_app.formats.names_and_addresses import address_lines, person_name
 from shop_app.formats.order_words import PlainWord, WordKind, describe, stock_level
-from shop_app.formats.tracking_links import tracking_url
+from shop_app.formats.phone_numbers import phone_text
+from shop_app.formats.tracking_links import carrier_name, tracking_url
 from shop_app.schemas.profiles import (
     CustomerFacts,
     LocationStock,
@@ -61,16 +62,24 @@ def _money(fmt: Formatter, amount: str | None, currency: str | None) -> Money | 
 
 
 def customer_facts(
-    fmt: Formatter, row: Record, *, first_at: datetime | None, last_at: datetime | None
+    fmt: Formatter,
+    row: Record,
+    *,
+    first_at: datetime | None,
+    last_at: datetime | None,
+    country_code: str | None,
 ) -> CustomerFacts:
-    """The customer's row, with the first and last dates of all their orders."""
+    """The customer's row, with the first and last dates of all their orders; phones also as a person in
+    the shop's country (``country_code``) reads them."""
     address = row.default_address or {}
     phones = _unique([row.phone, address.get("phone")])
+    shown = [phone_text(phone, shop_region=country_code) for phone in phones]
     return CustomerFacts(
         id=row.shopify_id,
         name=person_name(row.first_name, row.last_name),
         emails=_unique([row.email]),
         phones=phones,
+        phones_display=_unique(shown),
         tags=list(row.tags or []),
         note=row.note,
         amount_spent=_money(fmt, row.amount_spent, row.currency),
@@ -129,7 +138,7 @@ def _shipment(fmt: Formatter, row: Record) -> Shipment:
                 given_url=entry.get("url"),
                 locale=fmt.locale,
             ),
-            company=entry.get("company"),
+            company=carrier_name(entry.get("company"), locale=fmt.locale),
         )
         for entry in row.tracking or []
         if entry.get("number")

@@ -21,6 +21,7 @@ from sqlalchemy import BindParameter, ColumnElement, Select, Table, and_, bindpa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_app.formats.display import Formatter, formatter
+from shop_app.formats.phone_numbers import phone_text
 from shop_app.helpdesk.profile_shapes import aware, customer_facts, profile_order, stock_of, when
 from shop_app.models import (
     Contact,
@@ -124,10 +125,16 @@ async def build_profile(
         as_of=when(fmt, as_of),
         customer=None
         if customer_row is None
-        else customer_facts(fmt, customer_row, first_at=first_at, last_at=last_at),
+        else customer_facts(
+            fmt, customer_row, first_at=first_at, last_at=last_at, country_code=shop.country_code
+        ),
         guest=None
         if target.customer_shopify_id is not None
-        else GuestFacts(email=target.guest_email, phone=target.guest_phone),
+        else GuestFacts(
+            email=target.guest_email,
+            phone=target.guest_phone,
+            phone_display=phone_text(target.guest_phone, shop_region=shop.country_code),
+        ),
         orders=[
             profile_order(
                 fmt,

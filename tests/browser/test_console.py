@@ -9,15 +9,16 @@ import re
 
 import pytest
 from playwright.sync_api import Page, Route, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from shop_app.database import make_engine, make_session_factory, transaction
 from shop_app.helpdesk.sign_in_limits import sign_in_keys
-from shop_app.models import Agent, LimitScope, SignInFailure
+from shop_app.models import Agent, Customer, LimitScope, Order, Shop, SignInFailure
 from tests.browser.conftest import (
     AGENT_EMAIL,
     AGENT_NAME,
+    NOW,
     PASSWORD,
     SHOP,
     YAMATO_NUMBER,
@@ -464,4 +465,87 @@ def test_a_conversation_the_bot_settled_waits_under_resolved_by_the_bot(
     expect(page.locator('.conversation-title [data-field="resolved-by"]')).to_be_visible()
     expect(page.locator('[data-field="link-reason"]')).to_have_text("verified order #1001")
     screenshot(page, "console-resolved-by-the-bot")
+    assert wide.errors == []
+
+
+async def _megumi(app: LiveApp) -> None:
+    """A Japanese customer with an order to a postcode written without its hyphen, as shoppers type it."""
+    engine = make_engine(app.settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            shop_id = (
+                await session.execute(select(col(Shop.id)).where(col(Shop.domain) == SHOP))
+            ).scalar_one()
+            session.add(
+                Customer(
+                    shop_id=shop_id,
+                    shopify_id=7_002,
+                    first_name="恵",
+                    last_name="井上",
+                    email="megumi@example.jp",
+                    phone="+819011112222",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+            session.add(
+                Order(
+                    shop_id=shop_id,
+                    shopify_id=8_003,
+                    name="#1003",
+                    customer_shopify_id=7_002,
+                    email="megumi@example.jp",
+                    created_at=NOW,
+                    updated_at=NOW,
+                    financial_status="PAID",
+                    fulfillment_status="UNFULFILLED",
+                    currency="JPY",
+                    total_price="3200.00",
+                    subtotal_price="3200.00",
+                    shipping_address={
+                        "name": "井上 恵",
+                        "zip": "1600023",
+                        "province": "東京都",
+                        "city": "新宿区",
+                        "address1": "西新宿2-8-1",
+                        "country": "Japan",
+                        "country_code": "JP",
+                    },
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_a_japanese_customer_is_named_family_name_first_with_a_marked_postcode(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: 井上 恵 (given name 恵) writes in without typing her name; her email links her
+    live_app.run(_megumi(live_app))
+    with live_app.api() as client:
+        opened = client.post(
+            "/api/v1/tickets",
+            json={
+                "contact": {"email": "megumi@example.jp"},
+                "channel": "web_chat",
+                "message": "注文#1003はいつ届きますか？",
+            },
+        )
+    assert opened.status_code == 201, opened.text
+    page = wide.page
+    # when: the agent opens the console in Japanese
+    sign_in(page, live_app)
+    page.click('[data-lang="ja"]')
+    row = page.locator(".ticket-row").first
+    # then: the list names her family name first, under a subject that is not her message repeated
+    expect(row.locator('[data-field="contact"]')).to_have_text("井上 恵")
+    expect(row.locator('[data-field="subject"]')).to_have_text("配送状況の確認 #1003")
+    open_ticket(page, "配送状況の確認 #1003")
+    # and the profile: her name in the same order, her phone as a Japanese number, the postcode marked
+    expect(page.locator('[data-field="customer-name"]')).to_have_text("井上 恵")
+    expect(page.locator('[data-role="facts"]')).to_contain_text("090-1111-2222")
+    address = page.locator(".order").first.locator('[data-field="address"]')
+    expect(address).to_contain_text("〒160-0023")
+    expect(address).to_contain_text("井上 恵")
+    screenshot(page, "console-japanese-name-and-postcode")
     assert wide.errors == []

@@ -409,6 +409,7 @@ async def test_the_customer_is_shown_with_spend_dates_and_sync_times(world: Worl
     assert facts.name == "山田 花子"
     assert facts.emails == ["hanako@example.jp"]
     assert facts.phones == ["+819012345678", "+81312345678"]
+    assert facts.phones_display == ["090-1234-5678", "03-1234-5678"]
     assert facts.tags == ["VIP", "リピーター"]
     assert facts.note == "ギフト包装希望"
     assert facts.amount_spent is not None
@@ -595,6 +596,47 @@ async def test_shipments_have_every_tracking_number_with_a_link_and_the_last_eve
     )
 
 
+async def test_a_foreign_number_reads_internationally_and_a_guests_phone_nationally(world: World) -> None:
+    await fill_alpha(world)
+    async with transaction(world.sessions) as session:
+        await mirror_writes.upsert_customers(
+            session,
+            shop_id=world.alpha.id or 0,
+            customers=[customer(phone="+12125551234", updated_at=T0 + timedelta(days=1))],
+            synced_at=SYNCED,
+        )
+
+    facts = (await world.profile()).customer
+    guest = (
+        await world.profile(target=ProfileTarget(customer_shopify_id=None, guest_phone="+819012345678"))
+    ).guest
+
+    assert facts is not None
+    assert facts.phones == ["+12125551234", "+81312345678"]
+    assert facts.phones_display == ["+1 212-555-1234", "03-1234-5678"]
+    assert guest is not None
+    assert (guest.phone, guest.phone_display) == ("+819012345678", "090-1234-5678")
+
+
+async def test_carriers_are_named_as_they_name_themselves_in_the_readers_language(world: World) -> None:
+    await fill_alpha(world)
+
+    ja = await world.profile(locale="ja")
+    en = await world.profile(locale="en")
+
+    # Shopify's "Japan Post (JA)" and the free-text "ヤマト運輸" read as each carrier's own name
+    [ja_yamato, ja_other] = ja.orders[1].shipments
+    [en_yamato, en_other] = en.orders[1].shipments
+    assert (ja_yamato.carrier, en_yamato.carrier) == ("ヤマト運輸", "Yamato Transport")
+    assert {t.company for t in en_yamato.tracking} == {"Yamato Transport"}
+    assert [t.company for t in ja_other.tracking] == ["UPS", "西濃運輸"]
+    assert [t.company for t in en_other.tracking] == ["UPS", "Seino Transportation"]
+    [ja_post] = ja.orders[0].shipments
+    [en_post] = en.orders[0].shipments
+    assert (ja_post.carrier, en_post.carrier) == ("日本郵便", "Japan Post")
+    assert [t.company for t in ja_post.tracking] == ["日本郵便"]
+
+
 async def test_the_shipping_address_and_requested_delivery_are_shown(world: World) -> None:
     await fill_alpha(world)
 
@@ -683,7 +725,11 @@ async def test_a_guest_profile_lists_guest_orders_by_email_or_phone(world: World
 
     assert profile.customer is None
     assert profile.guest is not None
-    assert profile.guest.model_dump() == {"email": "guest@example.jp", "phone": "+819099998888"}
+    assert profile.guest.model_dump() == {
+        "email": "guest@example.jp",
+        "phone": "+819099998888",
+        "phone_display": "090-9999-8888",
+    }
     assert [o.name for o in profile.orders] == ["#2002", "#2001"]
     assert profile.more_orders == 0
     assert [t.id for t in profile.earlier_tickets] == [guest_ticket]

@@ -224,14 +224,14 @@ export class CustomerPanel {
     if (!customer) {
       setText(card, "customer-name", t("profile.guest"));
       const guest = profile.guest || {};
-      facts.replaceChildren(...this.facts([["profile.emails", guest.email], ["profile.phones", guest.phone]]));
+      facts.replaceChildren(...this.facts([["profile.emails", guest.email], ["profile.phones", guest.phone_display || guest.phone]]));
       return;
     }
     setText(card, "customer-name", customer.name || (customer.emails || [])[0] || String(customer.id));
     facts.replaceChildren(
       ...this.facts([
         ["profile.emails", (customer.emails || []).join(", ")],
-        ["profile.phones", (customer.phones || []).join(", ")],
+        ["profile.phones", (customer.phones_display || customer.phones || []).join(", ")],
         ["profile.spent", customer.amount_spent && customer.amount_spent.display],
         ["profile.orders_count", customer.orders_count],
         ["profile.first_order", timeText(customer.first_order_at)],
