@@ -144,8 +144,27 @@ class EarlierTicket(ProfileModel):
     created_at: When
 
 
+class ImportProgress(ProfileModel):
+    orders_imported: int = Field(description="Orders of the shop in the mirror so far")
+    orders_total: int | None = Field(description="Orders in the shop (null until counted)")
+    running: bool = Field(description="False when the import stopped (it resumes where it stopped)")
+    eta_seconds: float | None = Field(description="Estimated time left while it runs")
+    text: str = Field(
+        description="In words for the locale",
+        examples=["取り込み中：注文 2,000件中 232件 · 残り約14分", "Still importing: 232 of 2,000 orders"],
+    )
+
+
 class CustomerProfile(ProfileModel):
-    as_of: When = Field(description="When this profile was read from the mirror")
+    as_of: When | None = Field(
+        description="How fresh the mirror is for this customer: the last time Shopify's word (a webhook, "
+        "the import or a reconciliation) was written to their customer record, orders or shipments; null "
+        "when the mirror holds none of them"
+    )
+    read_at: When = Field(description="When this profile was read from the mirror")
+    importing: ImportProgress | None = Field(
+        description="Set while the shop's first import is unfinished: the profile may lack orders"
+    )
     customer: CustomerFacts | None
     guest: GuestFacts | None = Field(description="Set when the ticket is linked to guest orders")
     orders: list[ProfileOrder] = Field(description="Newest first")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -14,7 +15,7 @@ from sqlmodel import col
 
 from shop_app.database import make_engine, make_session_factory, transaction
 from shop_app.helpdesk.sign_in_limits import sign_in_keys
-from shop_app.models import Agent, Customer, LimitScope, Order, Shop, SignInFailure
+from shop_app.models import Agent, Customer, Fulfillment, LimitScope, Order, Shop, SignInFailure, SyncState
 from tests.browser.conftest import (
     AGENT_EMAIL,
     AGENT_NAME,
@@ -206,6 +207,60 @@ def test_a_held_back_sign_in_says_how_long_to_wait_in_the_agents_language(
     page.click('button[type="submit"]')
     expect(error).to_have_text("Too many failed sign-ins. Please wait 60 minutes and try again.")
     assert page.url.endswith("/console/login?lang=en")
+
+
+async def first_import_running(app: LiveApp) -> None:
+    """The shop's first import a tenth of the way, and its rows last written by Shopify at 03:00 UTC."""
+    engine = make_engine(app.settings.database_url)
+    synced = NOW.replace(hour=3, minute=0)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            shop_id = (
+                await session.execute(select(col(Shop.id)).where(col(Shop.domain) == SHOP))
+            ).scalar_one()
+            for table in (Customer, Order, Fulfillment):
+                await session.execute(
+                    update(table).where(col(table.shop_id) == shop_id).values(synced_at=synced)
+                )
+            session.add(
+                SyncState(
+                    shop_id=shop_id,
+                    phase="backfilling",
+                    progress={
+                        "resources": {"orders": {"done": 232, "total": 2000, "mode": "pages"}},
+                        "eta_seconds": 830.0,
+                    },
+                    lease_owner="worker",
+                    lease_until=datetime.now(UTC) + timedelta(minutes=10),
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_the_profile_says_how_fresh_its_data_is_and_that_the_first_import_is_running(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: the shop's first import is running, and Hanako's records were last written at 12:00 Tokyo
+    hanako_ticket(live_app)
+    live_app.run(first_import_running(live_app))
+    page = wide.page
+    sign_in(page, live_app)
+    # when: the agent opens her ticket
+    open_ticket(page, "Where is my tea?")
+    # then: the profile is as of the data, not of the reading, and warns that it may be partial
+    expect(page.locator('[data-role="as-of"]')).to_have_text("Shopify data as of Nov 20, 2026, 12:00 PM")
+    importing = page.locator('[data-role="importing"]')
+    expect(importing).to_be_visible()
+    expect(importing).to_have_text("Still importing: 232 of 2,000 orders · about 14 min left")
+    page.locator(".pane-profile").scroll_into_view_if_needed()
+    screenshot(page, "console-profile-importing-en")
+    # and in Japanese
+    page.click('[data-lang="ja"]')
+    expect(page.locator('[data-role="as-of"]')).to_have_text("Shopify のデータ：2026/11/20 12:00 時点")
+    expect(importing).to_have_text("取り込み中：注文 2,000件中 232件 · 残り約14分")
+    screenshot(page, "console-profile-importing-ja")
+    assert wide.errors == []
 
 
 async def hold_back(app: LiveApp, address_digest: str, *, failures: int) -> None:

@@ -186,7 +186,15 @@ export class CustomerPanel {
     const orders = role(this.root, "orders");
     const more = role(this.root, "more-orders");
     const earlier = role(this.root, "earlier-tickets");
-    role(this.root, "as-of").textContent = profile ? t("profile.as_of", { time: timeText(profile.as_of) }) : "";
+    // how fresh Shopify's data is for this customer (not when it was read), and an unfinished first import
+    role(this.root, "as-of").textContent = profile
+      ? profile.as_of
+        ? t("profile.as_of", { time: timeText(profile.as_of) })
+        : t("profile.as_of_none")
+      : "";
+    const importing = role(this.root, "importing");
+    importing.textContent = profile && profile.importing ? profile.importing.text : "";
+    importing.hidden = !(profile && profile.importing);
     role(this.root, "profile-body").hidden = !profile;
     if (!profile) {
       status.textContent = t("profile.none");
