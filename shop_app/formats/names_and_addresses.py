@@ -33,18 +33,20 @@ def address_lines(address: dict[str, Any] | None) -> ShippingAddress | None:
 
     country = field("country_code").upper()
     postcode = postcode_text(field("zip"), country_code=country) or ""
+    # from its parts when Shopify sent them (one name order everywhere); else as Shopify wrote it
+    name = person_name(field("first_name"), field("last_name")) or field("name")
     if country == "JP":
         lines = [
             postcode,
             field("province") + field("city") + field("address1"),
             field("address2"),
             field("company"),
-            field("name"),
+            name,
         ]
     else:
         region = " ".join(part for part in (field("province_code") or field("province"), postcode) if part)
         lines = [
-            field("name"),
+            name,
             field("company"),
             field("address1"),
             field("address2"),

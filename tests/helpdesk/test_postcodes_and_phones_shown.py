@@ -162,3 +162,30 @@ def test_any_typed_text_is_shown_without_error(typed: str, shop_region: str | No
     shown = phone_text(typed, shop_region=shop_region)
     assert shown is None or shown.strip() == shown
     assert (shown is None) == (not typed.strip())
+
+
+def test_the_name_on_an_address_follows_one_order_from_its_parts() -> None:
+    # Shopify's name on an address is its first and last name in that order: "恵 井上"
+    japanese = {
+        "name": "恵 井上",
+        "first_name": "恵",
+        "last_name": "井上",
+        "zip": "1600023",
+        "province": "東京都",
+        "city": "新宿区",
+        "address1": "西新宿1-1-1",
+        "country_code": "JP",
+    }
+    american = {
+        **japanese,
+        "name": "Jane Doe",
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "country_code": "US",
+    }
+    only_name = {key: value for key, value in japanese.items() if key not in ("first_name", "last_name")}
+
+    shown = address_lines(japanese)
+    assert shown is not None and shown.lines[-1] == "井上 恵"
+    assert (address_lines(american) or shown).lines[0] == "Jane Doe"
+    assert (address_lines(only_name) or shown).lines[-1] == "恵 井上"  # older rows: as Shopify wrote it
