@@ -55,3 +55,28 @@ def test_webhook_ingest_bench_counts_every_delivery_from_the_database(migrated_p
     assert counted(output, "at an older version than the newest stored") == 0
     # an invalid run says so beside the app's figures, and only then
     assert ("app (NOT VALID)" in output) == ("NOT VALID: the bare endpoint" in output)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_profile_api_bench_prints_the_live_fetch_beside_the_mirror(migrated_postgres: str | None) -> None:
+    database = ["--postgres", migrated_postgres] if migrated_postgres else []
+    try:
+        output = run_bench(
+            "profile_api.py", "--orders", "600", "--customers", "120", "--profiles", "20",
+            "--store-orders", "100", "--live-samples", "5", "--store-profiles", "1", "--shopify-rtt-ms", "150",
+            *database, timeout=280,
+        )  # fmt: skip
+    finally:
+        if migrated_postgres:  # the bench empties the database it is given: leave it as the session had it
+            from dataclasses import replace
+
+            from shop_app.cli import migrate
+            from shop_app.settings import Settings
+
+            migrate(replace(Settings(), database_url=migrated_postgres))
+
+    assert "GET /api/v1/customers/{id}/profile (ASGI)" in output
+    assert "5 random customers with orders" in output
+    assert "+ 150 ms round trip per query" in output  # the stated round trip is the one asked for
+    assert re.search(r"ratio, live fetch ÷ profile API from the mirror .*: p50 \d+×, p99 \d+×", output)
