@@ -289,8 +289,8 @@ async def send_all(
     answer_wait_seconds: float = 60.0,
 ) -> list[Outcome]:
     """Send ``requests`` open loop at ``rate`` per second, or closed loop over ``max_connections`` when
-    ``rate`` is None; one outcome per request, in order. ``answer_wait_seconds``: how long after the last request was due
-    answers are waited for."""
+    ``rate`` is None; one outcome per request, in order. Answers are waited for ``answer_wait_seconds``
+    after the last request was due; what has none by then counts as unanswered."""
     generator = _Generator(host, port, requests, max_connections, answer_wait_seconds)
     await generator.warm(warm_connections)
     outcomes = await generator.drive(rate)
