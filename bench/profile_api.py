@@ -53,6 +53,7 @@ import json
 import math
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -735,6 +736,7 @@ async def measure_store(
     finally:
         process.terminate()
         process.wait(timeout=30)
+    shutil.rmtree(work, ignore_errors=True)  # kept (with the store's log) when the run failed
     store_only = [sum(fetch.answered_ms) for fetch in live]
     with_network = [fetch.with_network_ms(rtt_ms) for fetch in live]
     return {

@@ -42,6 +42,7 @@ import math
 import os
 import random
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -452,20 +453,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bare-p99-bar-ms", type=float, default=BARE_P99_BAR_MS)
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="seconds to wait for processing")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the servers' logs and the SQLite file")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare:
         return serve_bare(args.serve_bare)
 
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    try:
+        status = measure(args, work)
+    except BaseException:
+        print(f"the servers' logs are in {work}", file=sys.stderr)
+        raise
+    if args.keep:
+        print(f"the servers' logs are in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return status
+
+
+def measure(args: argparse.Namespace, work: Path) -> int:
     shop = f"bench-{secrets.token_hex(4)}.myshopify.com"
     deliveries = Deliveries(shop, args.seed)
     fixed_requests, fixed_events = deliveries.batch(max(1, int(args.rate * args.seconds)))
     burst_requests, burst_events = deliveries.batch(args.burst)
-    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     backend = "PostgreSQL (one `shop-app worker`)" if args.database_url else "SQLite (jobs in `serve`)"
     print(
         f"webhook ingest: {len(fixed_requests):,} deliveries at {args.rate:g}/s open loop, then {args.burst:,} "
-        f"over {args.connections} connections back to back; {backend}; logs in {work}"
+        f"over {args.connections} connections back to back; {backend}"
     )
     print(
         f"generator: {load_generator.loop_name()} + httptools, one process; "
