@@ -35,7 +35,8 @@ from shop_app.shops.customer_subjects import CustomerSubject
 # Rows of a kept (anonymised) conversation that stay, with the customer's mentions replaced.
 CONVERSATION_RECORDS = ("messages", "bot_decisions")
 # Rows that tie a conversation to the person who had it: deleted even where the conversation is kept.
-CONVERSATION_TRACES = ("widget_sessions", "verification_attempts", "ticket_verifications")
+# (the outbox rows carry what a channel needs to reach the person: a reply token, a card of their order)
+CONVERSATION_TRACES = ("widget_sessions", "verification_attempts", "ticket_verifications", "outbox_messages")
 SCAN_BATCH_ROWS = 1000
 TYPED_KINDS = (MentionKind.EMAIL, MentionKind.PHONE)
 
