@@ -1,0 +1,140 @@
+"""The SMTP listener (aiosmtpd) in the running event loop: the merchant forwards their support address to
+it, or points the domain's MX at it.
+
+Recipients are checked at RCPT: an address that leads to no shop is refused with 550, so the listener
+relays for no one. A message larger than the limit is refused at DATA (552, by aiosmtpd's
+``data_size_limit``). A message is stored before the 250 that accepts it; the bot answers afterwards, so
+the sender is never kept waiting for it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from integrations.mail.parsing import MalformedMail, parse_mail
+from shop_app.channels.email.addresses import Route, route_recipient
+from shop_app.channels.email.inbound import Received, answer_mail, receive_mail
+from shop_app.database import transaction
+from shop_app.models import Message, Ticket
+from shop_app.runtime import Services
+
+logger = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 20
+
+AfterReceived = Callable[[Services, list[int]], Awaitable[None]]
+
+
+class MailHandler:
+    """aiosmtpd's handler. ``after_answer`` runs with the ids of the bot's replies once they are
+    committed (the outbox delivers them)."""
+
+    def __init__(self, services: Services, *, after_answer: AfterReceived | None = None) -> None:
+        self._services = services
+        self._after_answer = after_answer
+        self._work: set[asyncio.Task[None]] = set()
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        async with self._services.sessions() as db:
+            route = await route_recipient(db, address)
+        if route is None:
+            return "550 5.1.1 No such recipient here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", errors="surrogateescape")
+        limits = self._services.settings.mail
+        if len(raw) > limits.max_message_bytes:
+            return "552 5.3.4 Message too big"
+        try:
+            mail = parse_mail(
+                raw,
+                # the null sender (bounces) arrives as "<>"
+                envelope_sender="" if envelope.mail_from in ("", "<>") else envelope.mail_from,
+                max_attachment_bytes=limits.max_attachment_bytes,
+                max_attachments=limits.max_attachments,
+            )
+        except MalformedMail as error:
+            logger.info("mail refused reason=malformed detail=%s", error)
+            return "550 5.6.0 This message cannot be read"
+        received: list[Received] = []
+        async with transaction(self._services.sessions) as db:
+            routes: dict[tuple[int, int | None], Route] = {}
+            for address in envelope.rcpt_tos:
+                route = await route_recipient(db, address)
+                if route is not None:
+                    routes.setdefault((route.shop_id, route.ticket_id), route)
+            for route in routes.values():
+                received.append(
+                    await receive_mail(db, route=route, mail=mail, data_dir=self._services.settings.data_dir)
+                )
+        for item in received:
+            if item.ticket is not None and item.message is not None:
+                logger.info(
+                    "mail received shop_id=%s ticket_id=%s opened=%s",
+                    item.ticket.shop_id,
+                    item.ticket.id,
+                    item.opened,
+                )
+                self._spawn(self._answer(item.ticket.id, item.message.id, mail.sender))
+        return "250 2.0.0 Message accepted"
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    async def _answer(self, ticket_id: int | None, message_id: int | None, sender: str) -> None:
+        assert ticket_id is not None
+        assert message_id is not None
+        try:
+            async with transaction(self._services.sessions) as db:
+                ticket = await db.get_one(Ticket, ticket_id)
+                message = await db.get_one(Message, message_id)
+                reply_id = await answer_mail(db, ticket=ticket, message=message, sender=sender)
+            if reply_id is not None and self._after_answer is not None:
+                await self._after_answer(self._services, [reply_id])
+        except Exception:
+            # the message is stored and in the agents' queue; the bot's turn is lost, not the mail
+            logger.exception("bot answer to mail failed ticket_id=%s", ticket_id)
+
+    async def drain(self) -> None:
+        """Wait for the bot's answers under way (tests, and a graceful stop)."""
+        while self._work:
+            await asyncio.gather(*list(self._work), return_exceptions=True)
+
+
+async def start_listener(
+    services: Services, handler: MailHandler, *, host: str | None = None, port: int | None = None
+) -> asyncio.Server:
+    """Listens in the running loop (``port=0``: a free port; read it from the server's socket)."""
+    limits = services.settings.mail
+    loop = asyncio.get_running_loop()
+    factory: Callable[[], Any] = partial(
+        SMTP,
+        handler,
+        data_size_limit=limits.max_message_bytes,
+        enable_SMTPUTF8=True,
+        decode_data=False,
+        hostname="order-desk",
+        ident="Order Desk",
+    )
+    return await loop.create_server(
+        factory, host=limits.host if host is None else host, port=limits.port if port is None else port
+    )
+
+
+def listening_port(server: asyncio.Server) -> int:
+    return int(server.sockets[0].getsockname()[1])
