@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 MAX_SUBJECT_CHARS = 200
 MAX_NAME_CHARS = 100
@@ -46,7 +46,7 @@ def single_line(value: str, *, limit: int) -> str:
 
 def new_message_id(domain: str) -> str:
     """A Message-ID (without angle brackets) nobody can guess."""
-    return make_msgid(idstring=secrets.token_hex(8), domain=domain).strip("<>")
+    return f"{secrets.token_hex(12)}.desk@{domain}"
 
 
 def reply_subject(subject: str) -> str:
