@@ -26,7 +26,7 @@ from integrations.mail.charsets import decode_text
 MAX_PARTS = 200
 MAX_HEADER_CHARS = 998 * 4
 MAX_IDS = 50
-_MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
+_MESSAGE_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,250})>")
 _UNSAFE_FILENAME = re.compile(r"[^\w.\- ]+")
 
 
@@ -122,13 +122,18 @@ def _read(
         in_reply_to=_ids(_header(message, "In-Reply-To")),
         references=_ids(_header(message, "References")),
         sender=address.strip().lower(),
-        sender_name=name.strip() or None,
-        subject=" ".join(_header(message, "Subject").split()),
-        text=(text or "").replace("\r\n", "\n").strip(),
+        sender_name=_one_line(name) or None,
+        subject=_one_line(_header(message, "Subject")),
+        text=(text or "").replace("\r\n", "\n").replace("\x00", "").strip(),
         attachments=tuple(attachments),
         skipped_attachments=skipped,
         automatic=automatic_kind(message, envelope_sender=envelope_sender),
     )
+
+
+def _one_line(value: str) -> str:
+    """No control characters (databases refuse NUL; CR and LF split headers) and single spaces."""
+    return " ".join("".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in value).split())
 
 
 def _header(message: EmailMessage, name: str) -> str:

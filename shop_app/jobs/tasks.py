@@ -11,16 +11,19 @@ from sqlmodel import col
 
 from integrations.shopify.errors import ShopifyUnavailable, Throttled
 from shop_app.channels import outbound
+from shop_app.channels.email.sending import send_email
 from shop_app.database import transaction
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
 from shop_app.mirror.webhooks import inbox as webhook_inbox
 from shop_app.mirror.webhooks.processing import process_deliveries
 from shop_app.mirror.webhooks.subscriptions import register_webhook_subscriptions
-from shop_app.models import Shop, ShopStatus
+from shop_app.models import Channel, Shop, ShopStatus
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
+
+outbound.register_sender(Channel.EMAIL, send_email)
 
 
 class TaskName(StrEnum):

@@ -127,6 +127,14 @@ def test_garbage_headers_are_read_or_refused(
         return
     assert "\n" not in parsed.subject
     assert all(len(i) <= 250 for i in (*parsed.references, *parsed.in_reply_to))
+    stored = [
+        parsed.subject,
+        parsed.sender_name or "",
+        parsed.text,
+        parsed.message_id or "",
+        *parsed.references,
+    ]
+    assert not any("\x00" in value for value in stored)  # PostgreSQL refuses NUL in text
 
 
 def test_huge_parts_are_skipped_and_counted() -> None:
@@ -180,3 +188,21 @@ def test_outbound_names_and_subjects_cannot_add_headers(name: str, subject: str)
     )
     assert [a.addr_spec for a in again["To"].addresses] == ["taro@example.com"]
     assert again["Auto-Submitted"] == "auto-replied"
+
+
+def test_nul_and_line_breaks_never_reach_what_is_stored() -> None:
+    raw = (
+        b"From: =?UTF-8?Q?=E5=B1=B1=E7=94=B0=00?= <taro@example.com>\r\n"
+        b"Subject: =?UTF-8?Q?a=00b=0D=0ABcc:_c?=\r\n\r\nbody\x00text"
+    )
+    parsed = parse_mail(raw)
+    assert parsed.sender_name == "山田"
+    assert parsed.subject == "a b Bcc: c"
+    assert parsed.text == "bodytext"
+
+
+def test_message_ids_with_control_characters_are_not_ids() -> None:
+    raw = b"From: taro@example.com\r\nMessage-ID: <a\x00b@x>\r\nIn-Reply-To: <c\x01d@x> <ok@x>\r\n\r\nhi"
+    parsed = parse_mail(raw)
+    assert parsed.message_id is None
+    assert parsed.in_reply_to == ("ok@x",)

@@ -19,8 +19,11 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from integrations.mail.parsing import MalformedMail, parse_mail
 from shop_app.channels.email.addresses import Route, route_recipient
 from shop_app.channels.email.inbound import Received, answer_mail, receive_mail
+from shop_app.channels.email.sending import send_email
+from shop_app.channels.outbound import deliver, register_sender
 from shop_app.database import transaction
-from shop_app.models import Message, Ticket
+from shop_app.helpdesk import outbox
+from shop_app.models import Channel, Message, Ticket
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
@@ -30,11 +33,21 @@ MAX_RECIPIENTS = 20
 AfterReceived = Callable[[Services, list[int]], Awaitable[None]]
 
 
+async def deliver_replies(services: Services, message_ids: list[int]) -> None:
+    """Send the bot's replies at once (the outbox holds them; its sweep retries what fails)."""
+    register_sender(Channel.EMAIL, send_email)
+    async with services.sessions() as db:
+        items = await outbox.for_messages(db, message_ids)
+    ids = [item.id for item in items if item.id is not None]
+    if ids:
+        await deliver(services, ids)
+
+
 class MailHandler:
     """aiosmtpd's handler. ``after_answer`` runs with the ids of the bot's replies once they are
-    committed (the outbox delivers them)."""
+    committed: by default the outbox sends them."""
 
-    def __init__(self, services: Services, *, after_answer: AfterReceived | None = None) -> None:
+    def __init__(self, services: Services, *, after_answer: AfterReceived | None = deliver_replies) -> None:
         self._services = services
         self._after_answer = after_answer
         self._work: set[asyncio.Task[None]] = set()

@@ -5,7 +5,8 @@ under the shopper's last message.
 A message's Message-ID is chosen once, stored before the first try, and reused on every retry, so a
 reply the relay took but whose answer was lost reaches the shopper's mailbox as the same message. The
 outcome is one of ``Delivered``, ``TryLater`` (relay down, 4xx, no relay set yet) or ``Refused`` (5xx:
-trying again would not help); the outbox turns them into its states."""
+trying again would not help); ``send_email``, the outbox's sender for ``Channel.EMAIL``, turns them
+into the outbox's ``Sent``/``RetryAfter``/``GaveUp``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from integrations.mail.composing import Outbound, compose, new_message_id, reply
 from shop_app.answers.understanding.languages import reply_language
 from shop_app.channels.email.addresses import relay_of, reply_address
 from shop_app.channels.email.letters import letter
+from shop_app.channels.outbound import GaveUp, RetryAfter, SendResult, Sent
 from shop_app.database import transaction
 from shop_app.i18n import catalogue, first_supported
 from shop_app.models import (
@@ -32,6 +34,7 @@ from shop_app.models import (
     MailSettings,
     MailThread,
     Message,
+    OutboxMessage,
     Shop,
     Ticket,
 )
@@ -62,6 +65,19 @@ class Refused:
 
 
 Outcome = Delivered | TryLater | Refused
+
+
+async def send_email(services: Services, item: OutboxMessage, message: Message, ticket: Ticket) -> SendResult:
+    """The outbox's sender for email."""
+    assert ticket.id is not None
+    assert message.id is not None
+    match await send_reply(services, ticket_id=ticket.id, message_id=message.id):
+        case Delivered(message_id):
+            return Sent(external_id=message_id)
+        case TryLater(error, after_seconds):
+            return RetryAfter(error, after_seconds)
+        case Refused(error):
+            return GaveUp(error)
 
 
 async def send_reply(services: Services, *, ticket_id: int, message_id: int) -> Outcome:
