@@ -98,9 +98,12 @@ async def receive_mail(session: AsyncSession, *, route: Route, mail: ParsedMail,
     return Received(ticket, message, opened=opened)
 
 
-async def answer_mail(session: AsyncSession, *, ticket: Ticket, message: Message, sender: str) -> int | None:
+async def answer_mail(
+    session: AsyncSession, *, ticket: Ticket, message: Message, sender: str
+) -> tuple[int | None, int | None]:
     """The bot's turn, as in chat: the same engine and verification. The From address proves nothing,
-    so trust is that of an anonymous visitor; attempts are counted per sender (by a digest)."""
+    so trust is that of an anonymous visitor; attempts are counted per sender (by a digest). Returns the
+    ids of the bot's reply and of the agents' note, when it posted them."""
     shop = await session.get_one(Shop, ticket.shop_id)
     trust = Trust(
         storefront_customer_id=None,
@@ -108,7 +111,7 @@ async def answer_mail(session: AsyncSession, *, ticket: Ticket, message: Message
         source="mail:" + hashlib.sha256(sender.lower().encode()).hexdigest()[:32],
     )
     decision = await answer_message(session, shop=shop, ticket=ticket, message=message, trust=trust)
-    return decision.reply_message_id
+    return decision.reply_message_id, decision.note_message_id
 
 
 def _id(value: int | None) -> int:

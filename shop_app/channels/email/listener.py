@@ -23,6 +23,7 @@ from shop_app.channels.email.sending import send_email
 from shop_app.channels.outbound import deliver, register_sender
 from shop_app.database import transaction
 from shop_app.helpdesk import outbox
+from shop_app.live_events import EventKind, LiveEvent
 from shop_app.models import Channel, Message, Ticket
 from shop_app.runtime import Services
 
@@ -101,8 +102,23 @@ class MailHandler:
                     item.ticket.id,
                     item.opened,
                 )
+                await self._publish(item.ticket, [item.message.id], created=item.opened)
                 self._spawn(self._answer(item.ticket.id, item.message.id, mail.sender))
         return "250 2.0.0 Message accepted"
+
+    async def _publish(self, ticket: Ticket, message_ids: list[int | None], *, created: bool) -> None:
+        """What the consoles show at once: the new ticket or message."""
+        assert ticket.id is not None
+        events = self._services.events
+        if created:
+            await events.publish(
+                LiveEvent(ticket.shop_id, EventKind.TICKET_CREATED, {"ticket_id": ticket.id})
+            )
+        for message_id in message_ids:
+            if message_id is not None:
+                data = {"ticket_id": ticket.id, "message_id": message_id}
+                await events.publish(LiveEvent(ticket.shop_id, EventKind.MESSAGE_CREATED, data))
+        await events.publish(LiveEvent(ticket.shop_id, EventKind.TICKET_UPDATED, {"ticket_id": ticket.id}))
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
@@ -116,7 +132,9 @@ class MailHandler:
             async with transaction(self._services.sessions) as db:
                 ticket = await db.get_one(Ticket, ticket_id)
                 message = await db.get_one(Message, message_id)
-                reply_id = await answer_mail(db, ticket=ticket, message=message, sender=sender)
+                decision = await answer_mail(db, ticket=ticket, message=message, sender=sender)
+            await self._publish(ticket, list(decision), created=False)
+            reply_id = decision[0]
             if reply_id is not None and self._after_answer is not None:
                 await self._after_answer(self._services, [reply_id])
         except Exception:
