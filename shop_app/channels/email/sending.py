@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from integrations.mail.composing import Outbound, compose, new_message_id, reply_subject
 from shop_app.answers.understanding.languages import reply_language
-from shop_app.channels.email.addresses import relay_of, reply_address
+from shop_app.channels.email.addresses import Relay, relay_of, reply_address
 from shop_app.channels.email.letters import letter
 from shop_app.channels.outbound import GaveUp, RetryAfter, SendResult, Sent
 from shop_app.database import transaction
@@ -194,3 +194,34 @@ async def _language(
     return reply_language(
         said[0], earlier=list(reversed(said[1:])), fallbacks=[contact.locale, shop.primary_locale]
     )
+
+
+async def check_relay(relay: Relay) -> str | None:
+    """Connect, greet, STARTTLS if asked, sign in and quit, sending nothing: ``None`` when all of it
+    worked, else what failed (``smtp_unavailable``, ``smtp_starttls``, ``smtp_auth``)."""
+    client = aiosmtplib.SMTP(
+        hostname=relay.host, port=relay.port, start_tls=relay.starttls, timeout=RELAY_TIMEOUT_SECONDS
+    )
+    try:
+        await client.connect()
+    except aiosmtplib.SMTPException as error:
+        return (
+            "smtp_starttls"
+            if "STARTTLS" in str(error) or "TLS" in type(error).__name__
+            else "smtp_unavailable"
+        )
+    except (OSError, TimeoutError):
+        return "smtp_unavailable"
+    try:
+        if relay.username:
+            await client.login(relay.username, relay.password or "")
+    except aiosmtplib.SMTPAuthenticationError:
+        return "smtp_auth"
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        return "smtp_unavailable"
+    finally:
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            client.close()
+    return None
