@@ -287,3 +287,31 @@ async def test_mail_for_both_shops_in_one_session_lands_in_each(mail_world: Mail
     await mail_world.send(ENCODINGS["shift_jis"](), to=[ALPHA_ADDRESS, BETA_ADDRESS])
     assert len(await mail_world.tickets(mail_world.alpha)) == 1
     assert len(await mail_world.tickets(mail_world.beta)) == 1
+
+
+async def test_attachment_files_of_erased_conversations_leave_the_data_dir(mail_world: MailWorld) -> None:
+    import os
+
+    from sqlalchemy import delete
+
+    from shop_app.channels.email.inbound import forget_unlisted_attachments
+    from shop_app.database import transaction
+    from shop_app.models import Ticket
+
+    message = reply(to=ALPHA_ADDRESS, in_reply_to=None, text="写真")
+    message.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="a.png")
+    await mail_world.send(message, to=[ALPHA_ADDRESS])
+    folder = mail_world.services.settings.data_dir / "mail-attachments"
+    [stored] = list(folder.iterdir())
+    data_dir = mail_world.services.settings.data_dir
+    async with mail_world.services.sessions() as session:
+        # a listed file stays, however old
+        os.utime(stored, (0, 0))
+        assert await forget_unlisted_attachments(session, data_dir=data_dir) == 0
+    assert stored.exists()
+    async with transaction(mail_world.services.sessions) as session:
+        await session.execute(delete(MailAttachment))
+        await session.execute(delete(Ticket))
+    async with mail_world.services.sessions() as session:
+        assert await forget_unlisted_attachments(session, data_dir=data_dir) == 1
+    assert not stored.exists()

@@ -214,3 +214,33 @@ def _store_attachments(
                 stored_name=stored_name,
             )
         )
+
+
+async def forget_unlisted_attachments(
+    session: AsyncSession, *, data_dir: Path, older_than_seconds: float = 3600.0
+) -> int:
+    """Delete attachment files no row lists any more (their conversation or shop was erased, or the
+    message that brought them was never committed). Files younger than ``older_than_seconds`` are left:
+    their message may still be committing."""
+    folder = data_dir / ATTACHMENT_DIR
+    if not folder.is_dir():
+        return 0
+    cutoff = utcnow().timestamp() - older_than_seconds
+    candidates = [path for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < cutoff]
+    if not candidates:
+        return 0
+    listed: set[str] = set()
+    names = [path.name for path in candidates]
+    for start in range(0, len(names), 500):
+        rows = await session.execute(
+            select(col(MailAttachment.stored_name)).where(
+                col(MailAttachment.stored_name).in_(names[start : start + 500])
+            )
+        )
+        listed.update(rows.scalars())
+    removed = 0
+    for path in candidates:
+        if path.name not in listed:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
