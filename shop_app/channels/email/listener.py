@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -52,6 +53,10 @@ class MailHandler:
         self._services = services
         self._after_answer = after_answer
         self._work: set[asyncio.Task[None]] = set()
+        # each envelope's accepted routes, from RCPT to DATA (no second lookup per recipient)
+        self._routes: weakref.WeakKeyDictionary[Envelope, dict[tuple[int, int | None], Route]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -62,6 +67,7 @@ class MailHandler:
             route = await route_recipient(db, address)
         if route is None:
             return "550 5.1.1 No such recipient here"
+        self._routes.setdefault(envelope, {}).setdefault((route.shop_id, route.ticket_id), route)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -84,12 +90,8 @@ class MailHandler:
             logger.info("mail refused reason=malformed detail=%s", error)
             return "550 5.6.0 This message cannot be read"
         received: list[Received] = []
+        routes = self._routes.pop(envelope, {})
         async with transaction(self._services.sessions) as db:
-            routes: dict[tuple[int, int | None], Route] = {}
-            for address in envelope.rcpt_tos:
-                route = await route_recipient(db, address)
-                if route is not None:
-                    routes.setdefault((route.shop_id, route.ticket_id), route)
             for route in routes.values():
                 received.append(
                     await receive_mail(db, route=route, mail=mail, data_dir=self._services.settings.data_dir)
