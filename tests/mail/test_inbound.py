@@ -9,6 +9,8 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -315,3 +317,61 @@ async def test_attachment_files_of_erased_conversations_leave_the_data_dir(mail_
     async with mail_world.services.sessions() as session:
         assert await forget_unlisted_attachments(session, data_dir=data_dir) == 1
     assert not stored.exists()
+
+
+async def test_the_from_address_alone_does_not_prove_an_order(mail_world: MailWorld) -> None:
+    """Mail from the order's own email address still has to prove the order, as in chat: the From
+    header is a claim anyone can write."""
+    from datetime import timedelta
+
+    from shop_app.database import transaction
+    from shop_app.models import BotDecision, Order, Verification
+    from shop_app.models.base import utcnow
+
+    # given: order #1001 was placed with taro@example.com
+    async with transaction(mail_world.services.sessions) as session:
+        assert mail_world.alpha.id is not None
+        placed = utcnow() - timedelta(days=2)
+        session.add(
+            Order(
+                shop_id=mail_world.alpha.id,
+                shopify_id=99_001,
+                name="#1001",
+                number=1001,
+                email="taro@example.com",
+                created_at=placed,
+                updated_at=placed,
+                currency="JPY",
+                total_price="3300",
+                shipping_address={"zip": "150-0001", "country_code": "JP"},
+            )
+        )
+    # when: a mail claiming to be from taro@example.com asks about it
+    await mail_world.send(ENCODINGS["utf-8 base64"](), to=[ALPHA_ADDRESS])
+    # then: the bot asks for proof instead of telling
+    [ticket] = await mail_world.tickets(mail_world.alpha)
+    async with mail_world.services.sessions() as session:
+        [decision] = (
+            (await session.execute(select(BotDecision).where(col(BotDecision.ticket_id) == ticket.id)))
+            .scalars()
+            .all()
+        )
+    assert decision.verification == Verification.NEEDED
+    bot = [m for m in await mail_world.messages(ticket) if m.author_type == AuthorType.BOT]
+    assert bot
+    assert "150-0001" not in bot[0].body
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    local=st.text(min_size=0, max_size=40),
+    domain=st.sampled_from(["alpha.example", "beta.example", "x.example"]),
+)
+async def test_made_up_recipients_lead_nowhere(mail_world: MailWorld, local: str, domain: str) -> None:
+    from shop_app.channels.email.addresses import route_recipient
+
+    address = f"{local}@{domain}"
+    async with mail_world.services.sessions() as session:
+        route = await route_recipient(session, address)
+    known = {ALPHA_ADDRESS, BETA_ADDRESS}
+    assert route is None or address.strip().strip("<>").lower() in known
