@@ -82,7 +82,7 @@ def _read(
     message: EmailMessage, *, envelope_sender: str | None, max_attachment_bytes: int, max_attachments: int
 ) -> ParsedMail:
     name, address = parseaddr(_header(message, "From"))
-    if "@" not in address:
+    if "@" not in address or any(ord(ch) < 33 or ord(ch) == 127 for ch in address.strip()):
         raise MalformedMail("no sender address")
     text: str | None = None
     html: str | None = None

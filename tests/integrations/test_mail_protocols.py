@@ -118,7 +118,7 @@ def test_garbage_headers_are_read_or_refused(
     charset: str,
 ) -> None:
     raw = (
-        f"From: {name} <taro@example.com>\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
+        f"From: {name} <taro{name[:3]}@example.com>\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
         f"References: {' '.join(references)}\r\nContent-Type: {content_type}; charset={charset}\r\n\r\n{body}"
     ).encode("utf-8", errors="surrogatepass")
     try:

@@ -375,3 +375,46 @@ async def test_made_up_recipients_lead_nowhere(mail_world: MailWorld, local: str
         route = await route_recipient(session, address)
     known = {ALPHA_ADDRESS, BETA_ADDRESS}
     assert route is None or address.strip().strip("<>").lower() in known
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    head=st.binary(max_size=300),
+    body=st.binary(max_size=300),
+    name=st.text(max_size=30),
+)
+async def test_garbage_mail_is_stored_or_refused_never_a_server_error(
+    mail_world: MailWorld, head: bytes, body: bytes, name: str
+) -> None:
+    raw = (
+        b"From: "
+        + name.encode("utf-8", "surrogatepass")
+        + b" <taro@example.com>\r\n"
+        + head.replace(b"\r\n.", b"\r\n..")
+        + b"\r\n\r\n"
+        + body
+    )
+    code = 250
+    try:
+        await mail_world.send(raw, to=[ALPHA_ADDRESS])
+    except aiosmtplib.SMTPDataError as refused:
+        code = refused.code
+    assert code in (250, 550)  # stored, or "cannot be read" said plainly; never a 4xx or a dropped line
+
+
+async def test_mail_that_cannot_be_stored_is_deferred_for_the_sender_to_retry(
+    mail_world: MailWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shop_app.channels.email.listener as listener
+
+    async def database_down(*_: object, **__: object) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(listener, "receive_mail", database_down)
+    with pytest.raises(aiosmtplib.SMTPDataError) as deferred:
+        await mail_world.send(ENCODINGS["shift_jis"](), to=[ALPHA_ADDRESS])
+    assert deferred.value.code == 451
+    assert "connection refused" not in deferred.value.message
+    monkeypatch.undo()
+    await mail_world.send(ENCODINGS["shift_jis"](), to=[ALPHA_ADDRESS])  # the sender's retry
+    assert len(await mail_world.tickets(mail_world.alpha)) == 1

@@ -57,6 +57,8 @@ def _split(address: str) -> tuple[str, str | None] | None:
     address = address.strip().strip("<>").lower()
     if len(address) > MAX_ADDRESS_CHARS or address.count("@") != 1:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in address):  # no database takes NUL; no address has it
+        return None
     local, _, domain = address.partition("@")
     if not local or not domain:
         return None

@@ -91,11 +91,16 @@ class MailHandler:
             return "550 5.6.0 This message cannot be read"
         received: list[Received] = []
         routes = self._routes.pop(envelope, {})
-        async with transaction(self._services.sessions) as db:
-            for route in routes.values():
-                received.append(
-                    await receive_mail(db, route=route, mail=mail, data_dir=self._services.settings.data_dir)
-                )
+        try:
+            async with transaction(self._services.sessions) as db:
+                for route in routes.values():
+                    data_dir = self._services.settings.data_dir
+                    received.append(await receive_mail(db, route=route, mail=mail, data_dir=data_dir))
+        except Exception as error:
+            # nothing was stored: the sending server keeps the message and tries again (a 4xx), and the
+            # reason stays in our log, not in the reply
+            logger.warning("mail not stored error=%s", type(error).__name__)
+            return "451 4.3.0 Temporary failure, please try again later"
         for item in received:
             if item.ticket is not None and item.message is not None:
                 logger.info(
