@@ -82,6 +82,8 @@ def _read(
     message: EmailMessage, *, envelope_sender: str | None, max_attachment_bytes: int, max_attachments: int
 ) -> ParsedMail:
     name, address = parseaddr(_header(message, "From"))
+    if "@" not in address and envelope_sender and "@" in envelope_sender:
+        address = envelope_sender  # no From header: the envelope's sender is all there is
     if "@" not in address or any(ord(ch) < 33 or ord(ch) == 127 for ch in address.strip()):
         raise MalformedMail("no sender address")
     text: str | None = None

@@ -92,6 +92,6 @@ def mail_lines(mail: DevMail) -> list[str]:
     lines.append(
         "    try: python3 -c \"import smtplib; smtplib.SMTP('127.0.0.1', "
         f"{mail.port}).sendmail('you@example.com', ['{next(iter(mail.addresses.values()), '')}'], "
-        "'Subject: hello\\n\\nWhere is my order #1001?')\""
+        "'From: you@example.com\\nSubject: hello\\n\\nWhere is my order #1001?')\""
     )
     return lines

@@ -206,3 +206,10 @@ def test_message_ids_with_control_characters_are_not_ids() -> None:
     parsed = parse_mail(raw)
     assert parsed.message_id is None
     assert parsed.in_reply_to == ("ok@x",)
+
+
+def test_without_a_from_header_the_envelope_sender_is_the_sender() -> None:
+    parsed = parse_mail(b"Subject: hi\r\n\r\nWhere is my order?", envelope_sender="Taro@Example.com")
+    assert parsed.sender == "taro@example.com"
+    with pytest.raises(MalformedMail):
+        parse_mail(b"Subject: hi\r\n\r\nWhere is my order?", envelope_sender="")
