@@ -88,6 +88,9 @@ class MailLimits:
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_attachments: int = 10
+    # a certificate and its key (PEM files) offer STARTTLS to sending servers; without them, plain SMTP
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +178,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             port=int(env.get("SHOP_APP_MAIL_PORT", "2525")),
             max_message_bytes=int(env.get("SHOP_APP_MAIL_MAX_BYTES", str(25 * 1024 * 1024))),
             max_attachment_bytes=int(env.get("SHOP_APP_MAIL_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
+            tls_cert=Path(env["SHOP_APP_MAIL_TLS_CERT"]) if env.get("SHOP_APP_MAIL_TLS_CERT") else None,
+            tls_key=Path(env["SHOP_APP_MAIL_TLS_KEY"]) if env.get("SHOP_APP_MAIL_TLS_KEY") else None,
         ),
         job_engine=JobEngine(
             env.get("SHOP_APP_JOB_ENGINE")

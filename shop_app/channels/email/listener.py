@@ -3,13 +3,15 @@ it, or points the domain's MX at it.
 
 Recipients are checked at RCPT: an address that leads to no shop is refused with 550, so the listener
 relays for no one. A message larger than the limit is refused at DATA (552, by aiosmtpd's
-``data_size_limit``). A message is stored before the 250 that accepts it; the bot answers afterwards, so
-the sender is never kept waiting for it."""
+``data_size_limit``). With a certificate (``SHOP_APP_MAIL_TLS_CERT``/``_KEY``) it offers STARTTLS. A
+message is stored before the 250 that accepts it; the bot answers afterwards, so the sender is never kept
+waiting for it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import weakref
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -160,9 +162,15 @@ async def start_listener(
     """Listens in the running loop (``port=0``: a free port; read it from the server's socket)."""
     limits = services.settings.mail
     loop = asyncio.get_running_loop()
+    tls: ssl.SSLContext | None = None
+    if limits.tls_cert is not None and limits.tls_key is not None:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(limits.tls_cert, limits.tls_key)
     factory: Callable[[], Any] = partial(
         SMTP,
         handler,
+        tls_context=tls,
+        require_starttls=False,  # sending servers that cannot do TLS still deliver (as MX hosts allow)
         data_size_limit=limits.max_message_bytes,
         enable_SMTPUTF8=True,
         decode_data=False,
