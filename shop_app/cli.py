@@ -127,6 +127,17 @@ def _parser() -> argparse.ArgumentParser:
         "--health-host", default="127.0.0.1", help="the address --health-port listens on (default 127.0.0.1)"
     )
 
+    mail = commands.add_parser(
+        "mail",
+        help="receive shoppers' email: an SMTP listener for the shops' support addresses",
+        description="Listen for mail to the shops' support addresses and reply addresses (forward "
+        "support@your-domain here, or point its MX at this host). Unknown recipients are refused; the bot "
+        "answers as in chat and its replies leave through each shop's relay. Retries are sent by `serve` "
+        "(SQLite) or the workers (PostgreSQL).",
+    )
+    mail.add_argument("--host", help="address to listen on (default SHOP_APP_MAIL_HOST or 127.0.0.1)")
+    mail.add_argument("--port", type=int, help="port to listen on (default SHOP_APP_MAIL_PORT or 2525)")
+
     sync = commands.add_parser(
         "sync",
         help="sync one shop's mirror in the foreground, with a progress bar",
@@ -288,6 +299,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 health=(args.health_host, args.health_port) if args.health_port is not None else None,
             )
         )
+    if args.command == "mail":
+        try:
+            return asyncio.run(run_mail(settings, host=args.host, port=args.port))
+        except KeyboardInterrupt:
+            return 0
     if args.command == "sync":
         return asyncio.run(run_sync(settings, shop=args.shop, full=args.full))
     if args.command in ("agent", "api-key"):
@@ -571,6 +587,24 @@ async def run_sync(
         out.print(f"  reconciliation repaired {report.get('repaired', 0)} records", markup=False)
     if final["last_error"]:
         out.print(f"  last error: {final['last_error']}", markup=False)
+    return 0
+
+
+async def run_mail(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    from shop_app.channels.email.listener import MailHandler, listening_port, start_listener
+    from shop_app.lifespan import open_services
+
+    if await refuse_unready_database(settings, "mail"):
+        return 1
+    async with open_services(settings, listen=False) as services:
+        handler = MailHandler(services)
+        server = await start_listener(services, handler, host=host, port=port)
+        print(f"Order Desk mail: listening for SMTP on port {listening_port(server)}", flush=True)
+        try:
+            await server.serve_forever()
+        finally:
+            server.close()
+            await handler.drain()
     return 0
 
 

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrations.shopify.app_config import AppConfig, load_app_config
 from shop_app.errors import AppError
 from shop_app.lifespan import build_lifespan
-from shop_app.routes import api, console, embedded_admin, health, live, oauth, widget
+from shop_app.routes import api, console, email_settings, embedded_admin, health, live, oauth, widget
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
 
@@ -100,6 +100,7 @@ def create_app(
         *health.routes,
         *oauth.routes,
         *embedded_admin.routes,
+        *email_settings.routes,
         *live.routes,
         *api.routes,
         *console.routes,

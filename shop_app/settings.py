@@ -80,6 +80,20 @@ class ConnectionLimits:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MailLimits:
+    """The SMTP listener (``shop-app mail``): where it listens and what it takes."""
+
+    host: str = "127.0.0.1"
+    port: int = 2525
+    max_message_bytes: int = 25 * 1024 * 1024
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_attachments: int = 10
+    # a certificate and its key (PEM files) offer STARTTLS to sending servers; without them, plain SMTP
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     mode: Mode = Mode.DEVELOPMENT
     data_dir: Path = Path(".data")
@@ -104,6 +118,7 @@ class Settings:
     reconcile_interval_seconds: float = 900.0
     sync_bulk_threshold: int = 50_000
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    mail: MailLimits = field(default_factory=lambda: MailLimits())
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,6 +173,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reconcile_interval_seconds=float(env.get("SHOP_APP_RECONCILE_INTERVAL_SECONDS", "900")),
         sync_bulk_threshold=int(env.get("SHOP_APP_SYNC_BULK_THRESHOLD", "50000")),
         connections=connection_limits(env),
+        mail=MailLimits(
+            host=env.get("SHOP_APP_MAIL_HOST", "127.0.0.1"),
+            port=int(env.get("SHOP_APP_MAIL_PORT", "2525")),
+            max_message_bytes=int(env.get("SHOP_APP_MAIL_MAX_BYTES", str(25 * 1024 * 1024))),
+            max_attachment_bytes=int(env.get("SHOP_APP_MAIL_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024))),
+            tls_cert=Path(env["SHOP_APP_MAIL_TLS_CERT"]) if env.get("SHOP_APP_MAIL_TLS_CERT") else None,
+            tls_key=Path(env["SHOP_APP_MAIL_TLS_KEY"]) if env.get("SHOP_APP_MAIL_TLS_KEY") else None,
+        ),
         job_engine=JobEngine(
             env.get("SHOP_APP_JOB_ENGINE")
             or (JobEngine.IN_PROCESS if database_url.startswith("sqlite") else JobEngine.PROCRASTINATE)

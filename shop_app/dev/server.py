@@ -18,6 +18,7 @@ import uvicorn
 
 from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
+from shop_app.dev.mail import DevMail, dev_mail, mail_lines
 from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
 from shop_app.lifespan import open_services, prepare_database
@@ -146,9 +147,10 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
             await install_through_browser(settings, shop)
         email, password = await ensure_demo_agent(settings, config.shops)
         seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
-        _print_urls(settings, store_url, config.shops, agent=(email, password))
-        # until Ctrl+C stops the servers (or one of the tasks fails: its error is raised here)
-        stopped, _running = await asyncio.wait(servers, return_when=asyncio.FIRST_COMPLETED)
+        async with dev_mail(settings, config.shops) as mail:
+            _print_urls(settings, store_url, config.shops, agent=(email, password), mail=mail)
+            # until Ctrl+C stops the servers (or one of the tasks fails: its error is raised here)
+            stopped, _running = await asyncio.wait(servers, return_when=asyncio.FIRST_COMPLETED)
         seeding.cancel()
         for task in stopped:
             task.result()
@@ -161,7 +163,7 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
 
 
 def _print_urls(
-    settings: Settings, store_url: str, shops: tuple[str, ...], *, agent: tuple[str, str]
+    settings: Settings, store_url: str, shops: tuple[str, ...], *, agent: tuple[str, str], mail: DevMail
 ) -> None:
     lines = ["", "Order Desk is running on its embedded defaults, installed into the simulated store.", ""]
     for shop in shops:
@@ -175,6 +177,7 @@ def _print_urls(
         f"  agent console: {settings.app_url}/console  (shop {shops[0]}, {agent[0]}, password {agent[1]})",
         f"  API document:  {settings.app_url}/api/v1/openapi.json",
         f"  app health:    {settings.app_url}/healthz",
+        *mail_lines(mail),
         "  Each shop's first sync started after its install; watch it on the embedded page or run",
         "  `shop-app sync --shop DOMAIN`. Three demo conversations appear once customers are mirrored.",
         "  Stop with Ctrl+C.",

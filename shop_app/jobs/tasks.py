@@ -11,16 +11,20 @@ from sqlmodel import col
 
 from integrations.shopify.errors import ShopifyUnavailable, Throttled
 from shop_app.channels import outbound
+from shop_app.channels.email.inbound import forget_unlisted_attachments
+from shop_app.channels.email.sending import send_email
 from shop_app.database import transaction
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
 from shop_app.mirror.webhooks import inbox as webhook_inbox
 from shop_app.mirror.webhooks.processing import process_deliveries
 from shop_app.mirror.webhooks.subscriptions import register_webhook_subscriptions
-from shop_app.models import Shop, ShopStatus
+from shop_app.models import Channel, Shop, ShopStatus
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
+
+outbound.register_sender(Channel.EMAIL, send_email)
 
 
 class TaskName(StrEnum):
@@ -62,6 +66,9 @@ async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float =
     if delivery_ids:
         logger.info("webhook inbox sweep count=%s", len(delivery_ids))
         await process_webhooks(services, delivery_ids=delivery_ids)
+    # erased conversations' mail attachments leave the data dir too
+    async with services.sessions() as session:
+        await forget_unlisted_attachments(session, data_dir=services.settings.data_dir)
     # the outbox rides on the same sweep: messages whose send was cut short, and retries that are due
     report = await outbound.deliver(services)
     if report.sent or report.retrying or report.failed:

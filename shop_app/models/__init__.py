@@ -33,6 +33,7 @@ from shop_app.models.helpdesk import (
     TicketStatus,
 )
 from shop_app.models.inventory import InventoryLevel, Location
+from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
 from shop_app.models.outbox import OutboxMessage, OutboxStatus
@@ -63,6 +64,11 @@ __all__ = [
     "LimitScope",
     "LinkReason",
     "Location",
+    "MailAttachment",
+    "MailDirection",
+    "MailMessageId",
+    "MailSettings",
+    "MailThread",
     "Membership",
     "Message",
     "OAuthState",

@@ -60,6 +60,7 @@ PAGES = (
     AdminPage("replies", "/app/replies"),
     AdminPage("team", "/app/team"),
     AdminPage("sync", "/app/sync"),
+    AdminPage("email", "/app/email"),
 )
 
 

@@ -6,7 +6,8 @@ Which conversations are the customer's:
   tickets that the customer's contacts wrote but that are linked to someone else. They stay, with their
   times and statuses (the shop's records): the customer's own messages and the subject are replaced, the
   contact is emptied, the link dropped, and what tied the conversation to a person (``CONVERSATION_TRACES``:
-  the widget's session, verification attempts and proofs) is deleted.
+  the widget's session, verification attempts and proofs, the mail's attachments, reply address and
+  Message-IDs) is deleted.
 - **erased**: tickets linked to no one that the customer's contacts wrote, or where the shopper typed the
   customer's email or phone (verifying an order by its number and email, say) from a contact that names no
   one else. They go with everything that points at them, and so do their contacts once they hold no ticket.
@@ -35,8 +36,15 @@ from shop_app.shops.customer_subjects import CustomerSubject
 # Rows of a kept (anonymised) conversation that stay, with the customer's mentions replaced.
 CONVERSATION_RECORDS = ("messages", "bot_decisions")
 # Rows that tie a conversation to the person who had it: deleted even where the conversation is kept.
-# (the outbox rows carry what a channel needs to reach the person: a reply token, a card of their order)
-CONVERSATION_TRACES = ("widget_sessions", "verification_attempts", "ticket_verifications", "outbox_messages")
+CONVERSATION_TRACES = (
+    "widget_sessions",
+    "verification_attempts",
+    "ticket_verifications",
+    "outbox_messages",  # what a channel needs to reach the person: a reply token, a card of their order
+    "mail_attachments",  # their files leave with the next sweep (forget_unlisted_attachments)
+    "mail_threads",  # the reply address: a reply to it is refused from then on
+    "mail_message_ids",  # the shopper's mail ids name their mail servers
+)
 SCAN_BATCH_ROWS = 1000
 TYPED_KINDS = (MentionKind.EMAIL, MentionKind.PHONE)
 
