@@ -29,8 +29,10 @@ from shop_app.models.helpdesk import (
     Contact,
     LinkReason,
     Message,
+    SavedReply,
     Ticket,
     TicketStatus,
+    TicketTag,
 )
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.oauth_state import OAuthState
@@ -71,6 +73,7 @@ __all__ = [
     "ProductVariant",
     "ReplyTemplate",
     "Role",
+    "SavedReply",
     "Shop",
     "ShopCredential",
     "ShopStatus",
@@ -78,6 +81,7 @@ __all__ = [
     "SyncState",
     "Ticket",
     "TicketStatus",
+    "TicketTag",
     "TicketVerification",
     "Verification",
     "VerificationAttempt",
