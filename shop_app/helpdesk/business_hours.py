@@ -187,7 +187,9 @@ def acknowledgement(
 
 def desk_settings(shop: Shop) -> DeskSettings:
     return DeskSettings(
-        business_hours=BusinessHours.model_validate(shop.business_hours) if shop.business_hours else None,
+        business_hours=BusinessHours.model_validate(shop.business_hours, strict=False)
+        if shop.business_hours
+        else None,
         first_response_minutes={channel: first_response_minutes(shop, channel) for channel in Channel},
         shop_timezone=shop.iana_timezone,
     )
