@@ -119,7 +119,8 @@ class Schedule:
 def first_response_minutes(shop: Shop, channel: Channel | str) -> int:
     chosen = Channel(channel)
     stored = (shop.first_response_minutes or {}).get(chosen.value)
-    return int(stored) if stored else DEFAULT_FIRST_RESPONSE_MINUTES[chosen]
+    # a channel added later without a default of its own is answered like a chat
+    return int(stored) if stored else DEFAULT_FIRST_RESPONSE_MINUTES.get(chosen, 60)
 
 
 def response_due(shop: Shop, channel: Channel | str, since: datetime) -> datetime:

@@ -151,14 +151,15 @@ async def access_saved_reply(session: AsyncSession, *, shop_id: int, saved_reply
 
 
 async def _title_taken(session: AsyncSession, row: SavedReply) -> bool:
-    found = await session.execute(
-        select(col(SavedReply.id)).where(
-            col(SavedReply.shop_id) == row.shop_id,
-            col(SavedReply.locale) == row.locale,
-            col(SavedReply.title) == row.title,
-            col(SavedReply.id) != (row.id or 0),
+    with session.no_autoflush:  # the row's new title is not written before it is checked
+        found = await session.execute(
+            select(col(SavedReply.id)).where(
+                col(SavedReply.shop_id) == row.shop_id,
+                col(SavedReply.locale) == row.locale,
+                col(SavedReply.title) == row.title,
+                col(SavedReply.id) != (row.id or 0),
+            )
         )
-    )
     return found.first() is not None
 
 

@@ -7,9 +7,10 @@ from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from shop_app.models.helpdesk import Channel
+from shop_app.schemas.tickets import whole_number
 
 MAX_HOLIDAYS = 200
 MAX_TARGET_MINUTES = 14 * 24 * 60
@@ -55,6 +56,8 @@ class DeskSettingsIn(SettingsIn):
         description="null: always open. A day whose closing time is not after its opening time is refused "
         "(422): overnight hours are not supported"
     )
-    first_response_minutes: dict[Channel, Annotated[int, Field(ge=1, le=MAX_TARGET_MINUTES)]] = Field(
+    first_response_minutes: dict[
+        Channel, Annotated[int, Field(ge=1, le=MAX_TARGET_MINUTES), BeforeValidator(whole_number)]
+    ] = Field(
         default_factory=dict, description="Channels not named keep the default (chat and LINE 60, email 1440)"
     )

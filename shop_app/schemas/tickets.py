@@ -35,7 +35,7 @@ NO_NUL = r"^[^\x00]*$"
 NOT_BLANK = rf"^[^\x00]*[^\x00{BLANK}][^\x00]*$"  # at least one character that is not blank
 
 
-def _whole_number(value: object) -> object:
+def whole_number(value: object) -> object:
     """JSON Schema counts ``5.0`` as the integer 5; pydantic's strict mode would refuse it."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -60,8 +60,8 @@ def _stripped_non_empty(value: str) -> str:
 
 
 # The bounds come before the validator: after it, pydantic would no longer write them into the document.
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole_number)]
-ShopifyId = Annotated[int, Field(ge=1, le=MAX_SHOPIFY_ID), BeforeValidator(_whole_number)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(whole_number)]
+ShopifyId = Annotated[int, Field(ge=1, le=MAX_SHOPIFY_ID), BeforeValidator(whole_number)]
 Text = Annotated[str, Field(pattern=NO_NUL), AfterValidator(_stripped)]
 NonBlank = Annotated[str, Field(pattern=NOT_BLANK), AfterValidator(_stripped_non_empty)]
 MessageBody = Annotated[NonBlank, Field(max_length=MAX_MESSAGE_CHARS)]

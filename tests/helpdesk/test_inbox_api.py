@@ -241,6 +241,9 @@ async def test_saved_replies_are_the_shops_own(desk: Desk) -> None:
     same_title_ja = await desk.client.post(
         "/api/v1/saved-replies", json={"locale": "ja", "title": "Hello", "body": "こんにちは"}, headers=admin
     )
+    renamed_onto = await desk.client.patch(
+        f"/api/v1/saved-replies/{same_title_ja.json()['id']}", json={"locale": "en"}, headers=admin
+    )
     deleted = await desk.client.delete(f"/api/v1/saved-replies/{saved_id}", headers=admin)
     gone = await desk.client.get(f"/api/v1/tickets/{alpha_ticket['id']}/saved-replies/{saved_id}")
 
@@ -250,6 +253,7 @@ async def test_saved_replies_are_the_shops_own(desk: Desk) -> None:
     assert beta_edits.status_code == 403  # an API key is no admin; and the row is not hers anyway
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "saved_reply_exists"
     assert same_title_ja.status_code == 201
+    assert renamed_onto.status_code == 409 and renamed_onto.json()["error"]["code"] == "saved_reply_exists"
     assert deleted.status_code == 200 and gone.status_code == 404
 
 
@@ -316,7 +320,7 @@ async def test_admins_set_business_hours_and_targets_per_shop(desk: Desk) -> Non
     admin = await desk.sign_in("admin@alpha.test")
     saved = await desk.client.put(
         "/api/v1/desk-settings",
-        json={"business_hours": HOURS, "first_response_minutes": {"email": 480}},
+        json={"business_hours": HOURS, "first_response_minutes": {"email": 480, "line": 30.0}},
         headers=admin,
     )
     backwards = await desk.client.put(
@@ -336,6 +340,7 @@ async def test_admins_set_business_hours_and_targets_per_shop(desk: Desk) -> Non
     assert saved.json()["business_hours"]["holidays"] == ["2026-12-31"]
     assert saved.json()["first_response_minutes"]["email"] == 480
     assert saved.json()["first_response_minutes"]["web_chat"] == 60
+    assert saved.json()["first_response_minutes"]["line"] == 30  # a whole 30.0 is the integer 30
     assert backwards.status_code == 422 and backwards.json()["error"]["code"] == "invalid_business_hours"
     assert unknown_zone.status_code == 400
     assert beta["business_hours"] is None and beta["first_response_minutes"]["email"] == 1440
