@@ -23,7 +23,8 @@ def test_any_text_is_one_tag_spelling_or_none(raw: str) -> None:
         assert tag == tag.strip() == tag.lower() and "  " not in tag
         assert not any(unicodedata.category(char).startswith("C") for char in tag)
         assert normalise_tag(tag) == tag
-        assert normalise_tag(raw.upper()) in (tag, None)  # case never makes another tag
+        if raw.isascii():
+            assert normalise_tag(raw.upper()) == tag  # letter case never makes another tag
 
 
 @pytest.mark.parametrize(
