@@ -176,7 +176,16 @@ async def answer_message(
     reply_id: int | None = None
     note_id: int | None = None
     if post and reply is not None:
-        reply_id = (await post_message(session, ticket=ticket, author_type=AuthorType.BOT, body=reply)).id
+        # a handoff notice tells the shopper a person will answer: it is no answer, so the first-response
+        # clock (the agents' target) keeps running until one does
+        posted = await post_message(
+            session,
+            ticket=ticket,
+            author_type=AuthorType.BOT,
+            body=reply,
+            counts_as_response=outcome.action != DecisionAction.HANDOFF,
+        )
+        reply_id = posted.id
     row = BotDecision(
         shop_id=shop.id,
         ticket_id=ticket.id,

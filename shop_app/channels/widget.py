@@ -22,6 +22,8 @@ from shop_app.answers.ticket_subjects import new_ticket_subject
 from shop_app.errors import BadRequest, Unauthorized
 from shop_app.formats.emails import normalise_email
 from shop_app.formats.names_and_addresses import person_name
+from shop_app.helpdesk.agents import shopper_facing_name
+from shop_app.helpdesk.business_hours import acknowledgement
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.tickets import open_ticket, post_message
 from shop_app.models import (
@@ -33,6 +35,7 @@ from shop_app.models import (
     Message,
     Shop,
     Ticket,
+    TicketStatus,
     WidgetSession,
 )
 from shop_app.models.base import utcnow
@@ -184,16 +187,6 @@ async def post_customer_message(session: AsyncSession, *, ticket: Ticket, body: 
     return await post_message(session, ticket=ticket, author_type=AuthorType.CUSTOMER, body=body)
 
 
-def shopper_facing_name(agent_name: str, *, shop_name: str | None) -> str | None:
-    """What a shopper is told an agent is called: the first word of the agent's name. An agent without a
-    name, or whose name holds an email address (agents once were named by their email), speaks as the
-    shop; ``None`` when the shop has no name either (the widget then says "staff")."""
-    words = agent_name.split()
-    if not words or "@" in agent_name:
-        return (shop_name.strip() or None) if shop_name else None
-    return words[0]
-
-
 async def conversation_messages(
     session: AsyncSession, *, ticket: Ticket, after_id: int = 0
 ) -> list[WidgetMessage]:
@@ -264,6 +257,7 @@ async def answer_in_widget(
     message: Message,
     widget: WidgetSession,
     client_address: str,
+    first: bool = False,
 ) -> list[Message]:
     """The bot's turn after a shopper's message. The engine posts its reply (or the handoff notice) as a
     bot message and, on handoff, the agents' note; both are returned for the live events. Trust comes only
@@ -276,8 +270,18 @@ async def answer_in_widget(
         source=f"ip:{client_address}",
     )
     decision = await answer_message(session, shop=shop, ticket=ticket, message=message, trust=trust)
-    return [
+    posted = [
         await session.get_one(Message, message_id)
         for message_id in (decision.reply_message_id, decision.note_message_id)
         if message_id is not None
     ]
+    if first and ticket.status == TicketStatus.OPEN:
+        # the conversation waits for a person: outside business hours, the shopper is told when one answers
+        notice = acknowledgement(shop, utcnow(), decision.language, channel=Channel.WEB_CHAT)
+        if notice is not None:
+            posted.append(
+                await post_message(
+                    session, ticket=ticket, author_type=AuthorType.BOT, body=notice, counts_as_response=False
+                )
+            )
+    return posted

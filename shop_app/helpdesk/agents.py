@@ -88,6 +88,16 @@ def agent_label(agent: Agent) -> str:
     return agent.name or agent.email
 
 
+def shopper_facing_name(agent_name: str, *, shop_name: str | None) -> str | None:
+    """What a shopper is told an agent is called: the first word of the agent's name. An agent without a
+    name, or whose name holds an email address (agents once were named by their email), speaks as the
+    shop; ``None`` when the shop has no name either (the widget then says "staff")."""
+    words = agent_name.split()
+    if not words or "@" in agent_name:
+        return (shop_name.strip() or None) if shop_name else None
+    return words[0]
+
+
 async def create_agent(
     session: AsyncSession, *, email: str, name: str, password: str, locale: str = "en"
 ) -> Agent:

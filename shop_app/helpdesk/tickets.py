@@ -23,6 +23,7 @@ from shop_app.formats.phone_numbers import to_e164
 from shop_app.formats.ticket_subjects import ticket_subject
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.customer_matching import apply_link, match_contact
+from shop_app.helpdesk.ticket_tags import normalise_tag, set_ticket_tags
 from shop_app.models import (
     Agent,
     AuthorType,
@@ -35,6 +36,7 @@ from shop_app.models import (
     Shop,
     Ticket,
     TicketStatus,
+    TicketTag,
 )
 from shop_app.models.base import utcnow
 
@@ -123,10 +125,13 @@ async def post_message(
     body: str,
     agent_id: int | None = None,
     outbound: dict[str, Any] | None = None,
+    counts_as_response: bool = True,
 ) -> Message:
-    """A message on the ticket. An agent's or the bot's message on a ticket that came by LINE or email is
-    also put in the outbox, in this transaction, with ``outbound`` as what its channel needs beyond the
-    text (``shop_app.channels.outbound`` sends it once committed)."""
+    """A message on the ticket. An agent's reply to an unassigned ticket assigns it to them.
+    ``counts_as_response=False`` is for automatic notices (the after-hours acknowledgement): they neither
+    answer the shopper nor stop the first-response clock. An agent's or the bot's message on a ticket that
+    came by LINE or email is also put in the outbox, in this transaction, with ``outbound`` as what its
+    channel needs beyond the text (``shop_app.channels.outbound`` sends it once committed)."""
     now = utcnow()
     message = Message(
         shop_id=ticket.shop_id,
@@ -145,8 +150,14 @@ async def post_message(
         ticket.status = TicketStatus.OPEN
         ticket.resolved_at = None
         ticket.resolved_by_bot = False
-    if author_type in (AuthorType.AGENT, AuthorType.BOT) and ticket.first_response_at is None:
+    if (
+        counts_as_response
+        and author_type in (AuthorType.AGENT, AuthorType.BOT)
+        and ticket.first_response_at is None
+    ):
         ticket.first_response_at = now
+    if author_type == AuthorType.AGENT and agent_id is not None and ticket.assignee_id is None:
+        ticket.assignee_id = agent_id
     await session.flush()
     if outbox.leaves_by_channel(ticket, author_type):
         await outbox.record(session, ticket=ticket, message=message, payload=outbound)
@@ -185,7 +196,7 @@ async def update_ticket(
                 raise NotFound("No such agent in this shop", code="agent_not_found")
         ticket.assignee_id = assignee_id
     if tags is not None:
-        ticket.tags = list(dict.fromkeys(tags))
+        await set_ticket_tags(session, ticket=ticket, tags=tags)
     if subject is not None:
         ticket.subject = subject
     ticket.updated_at = now
@@ -239,9 +250,12 @@ async def list_tickets(
     view: TicketView = TicketView.ALL,
     agent_id: int | None = None,
     query: str | None = None,
+    channel: Channel | None = None,
+    tag: str | None = None,
     limit: int = 25,
     cursor: str | None = None,
 ) -> TicketPage:
+    """``tag`` is read as tags are written (``VIP`` finds ``vip``); one that cannot be a tag finds none."""
     shop_id = _id(shop.id)
     limit = max(1, min(limit, MAX_LIST_LIMIT))
     statement = (
@@ -252,6 +266,19 @@ async def list_tickets(
     )
     if status is not None:
         statement = statement.where(col(Ticket.status) == status)
+    if channel is not None:
+        statement = statement.where(col(Ticket.channel) == channel)
+    if tag is not None:
+        wanted = normalise_tag(tag)
+        statement = statement.where(
+            col(Ticket.id).in_(
+                select(col(TicketTag.ticket_id)).where(
+                    col(TicketTag.shop_id) == shop_id, col(TicketTag.tag) == wanted
+                )
+            )
+            if wanted is not None
+            else false()
+        )
     if view is TicketView.MINE:
         statement = statement.where(col(Ticket.assignee_id) == agent_id)
     elif view is TicketView.UNASSIGNED:

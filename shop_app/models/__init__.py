@@ -29,8 +29,10 @@ from shop_app.models.helpdesk import (
     Contact,
     LinkReason,
     Message,
+    SavedReply,
     Ticket,
     TicketStatus,
+    TicketTag,
 )
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
@@ -80,6 +82,7 @@ __all__ = [
     "ProductVariant",
     "ReplyTemplate",
     "Role",
+    "SavedReply",
     "Shop",
     "ShopCredential",
     "ShopStatus",
@@ -87,6 +90,7 @@ __all__ = [
     "SyncState",
     "Ticket",
     "TicketStatus",
+    "TicketTag",
     "TicketVerification",
     "Verification",
     "VerificationAttempt",

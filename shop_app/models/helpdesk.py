@@ -10,13 +10,28 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Index, String, Text, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from shop_app.models.base import UTCDateTime, utcnow
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_SUBJECT_CHARS = 255
+MAX_TAG_CHARS = 40
+MAX_TAGS = 20
+MAX_SAVED_REPLY_TITLE_CHARS = 100
+MAX_SAVED_REPLY_CHARS = 5_000
 
 
 class Channel(StrEnum):
@@ -78,6 +93,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_shop_customer", "shop_id", "customer_shopify_id"),
         Index("ix_tickets_shop_contact", "shop_id", "contact_id"),
         Index("ix_tickets_shop_last", "shop_id", "last_message_at"),
+        Index("ix_tickets_shop_channel_last", "shop_id", "channel", "last_message_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -119,3 +135,35 @@ class Message(SQLModel, table=True):
     agent_id: int | None = Field(default=None, foreign_key="agents.id", ondelete="SET NULL")
     body: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TicketTag(SQLModel, table=True):
+    """One tag of a ticket, beside ``Ticket.tags`` (the list as shown), so the list filters by an index."""
+
+    __tablename__ = "ticket_tags"
+    __table_args__ = (Index("ix_ticket_tags_shop_tag", "shop_id", "tag", "ticket_id"),)
+
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(sa_column=Column(String(MAX_TAG_CHARS), primary_key=True))
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE")
+
+
+class SavedReply(SQLModel, table=True):
+    """A saved reply (macro): text an agent inserts into the reply box, with the profile's fields filled in
+    (``{{ customer_name }}``…; the closed set is in ``helpdesk.saved_replies``). One language each."""
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "locale", "title", name="uq_saved_replies_shop_locale_title"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    locale: str = Field(max_length=5)
+    title: str = Field(max_length=MAX_SAVED_REPLY_TITLE_CHARS)
+    body: str = Field(sa_type=Text)
+    updated_by_id: int | None = Field(default=None, foreign_key="agents.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from shop_app.models.base import UTCDateTime, utcnow
@@ -30,6 +31,10 @@ class Shop(SQLModel, table=True):
     currency_code: str | None = Field(default=None, max_length=3)
     iana_timezone: str | None = Field(default=None, max_length=64)
     primary_locale: str | None = Field(default=None, max_length=20)
+    # the help desk's own settings, set in the embedded admin (shapes in ``schemas.desk_settings``):
+    # business hours (none: always open) and the first-response target per channel (none: the defaults)
+    business_hours: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    first_response_minutes: dict[str, int] | None = Field(default=None, sa_type=JSON)
     installed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     uninstalled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,6 +1,6 @@
-"""The embedded admin surface: the pages Shopify frames (home, replies, team, store data), the page for
-``/app`` opened outside the admin, and the JSON API their scripts call with App Bridge session tokens
-(``Authorization: Bearer``).
+"""The embedded admin surface: the pages Shopify frames (home, replies, help desk, team, store data), the
+page for ``/app`` opened outside the admin, and the JSON API their scripts call with App Bridge session
+tokens (``Authorization: Bearer``).
 
 The pages are Shopify's Polaris web components with App Bridge's navigation menu, both from Shopify's CDN;
 neither is needed: without them the same markup is plainly styled by ``admin.css`` and works the same.
@@ -58,6 +58,7 @@ class AdminPage:
 PAGES = (
     AdminPage("home", "/app"),
     AdminPage("replies", "/app/replies"),
+    AdminPage("desk", "/app/desk"),
     AdminPage("team", "/app/team"),
     AdminPage("sync", "/app/sync"),
     AdminPage("email", "/app/email"),

@@ -228,6 +228,7 @@ async def start(request: Request) -> Response:
                 message=first,
                 widget=widget,
                 client_address=_address(request),
+                first=True,
             ),
         ]
         messages = await conversation_messages(session, ticket=ticket)

@@ -13,11 +13,18 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from shop_app.models.accounts import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Role
-from shop_app.models.helpdesk import MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS, Channel, TicketStatus
+from shop_app.models.helpdesk import (
+    MAX_MESSAGE_CHARS,
+    MAX_SAVED_REPLY_CHARS,
+    MAX_SAVED_REPLY_TITLE_CHARS,
+    MAX_SUBJECT_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    Channel,
+    TicketStatus,
+)
 from shop_app.schemas.profiles import CustomerProfile
 
-MAX_TAGS = 20
-MAX_TAG_CHARS = 40
 MAX_ROW_ID = 2**31 - 1
 MAX_SHOPIFY_ID = 2**63 - 1
 MAX_EMAIL_CHARS = 320
@@ -28,7 +35,7 @@ NO_NUL = r"^[^\x00]*$"
 NOT_BLANK = rf"^[^\x00]*[^\x00{BLANK}][^\x00]*$"  # at least one character that is not blank
 
 
-def _whole_number(value: object) -> object:
+def whole_number(value: object) -> object:
     """JSON Schema counts ``5.0`` as the integer 5; pydantic's strict mode would refuse it."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -53,8 +60,8 @@ def _stripped_non_empty(value: str) -> str:
 
 
 # The bounds come before the validator: after it, pydantic would no longer write them into the document.
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_whole_number)]
-ShopifyId = Annotated[int, Field(ge=1, le=MAX_SHOPIFY_ID), BeforeValidator(_whole_number)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(whole_number)]
+ShopifyId = Annotated[int, Field(ge=1, le=MAX_SHOPIFY_ID), BeforeValidator(whole_number)]
 Text = Annotated[str, Field(pattern=NO_NUL), AfterValidator(_stripped)]
 NonBlank = Annotated[str, Field(pattern=NOT_BLANK), AfterValidator(_stripped_non_empty)]
 MessageBody = Annotated[NonBlank, Field(max_length=MAX_MESSAGE_CHARS)]
@@ -110,7 +117,10 @@ class TicketUpdateIn(StrictIn):
     status: TicketStatus | None = None
     assignee_id: RowId | None = Field(default=None, description="An agent of the shop; null unassigns")
     tags: list[Annotated[NonBlank, Field(max_length=MAX_TAG_CHARS)]] | None = Field(
-        default=None, max_length=MAX_TAGS
+        default=None,
+        max_length=MAX_TAGS,
+        description="The whole list. Each is kept as NFKC, spaces collapsed, lower case (VIP and ｖｉｐ "
+        "are one tag); one with a control character, or too long once so written, is refused (422)",
     )
     subject: Text | None = Field(default=None, max_length=MAX_SUBJECT_CHARS)
 
@@ -119,6 +129,22 @@ class MessageIn(StrictIn):
     body: MessageBody
     kind: Literal["reply", "note"] | None = Field(default=None, description="Signed-in agents only")
     author_type: Literal["customer", "bot", "note"] | None = Field(default=None, description="API keys only")
+
+
+class SavedReplyIn(StrictIn):
+    locale: Literal["en", "ja"]
+    title: NonBlank = Field(max_length=MAX_SAVED_REPLY_TITLE_CHARS)
+    body: NonBlank = Field(
+        max_length=MAX_SAVED_REPLY_CHARS,
+        description="Text with {{ customer_name }}, {{ order_number }}, {{ order_status }}, "
+        "{{ tracking_number }}, {{ agent_name }} or {{ shop_name }}; nothing else between braces",
+    )
+
+
+class SavedReplyUpdateIn(StrictIn):
+    locale: Literal["en", "ja"] | None = None
+    title: NonBlank | None = Field(default=None, max_length=MAX_SAVED_REPLY_TITLE_CHARS)
+    body: NonBlank | None = Field(default=None, max_length=MAX_SAVED_REPLY_CHARS)
 
 
 class LinkIn(StrictIn):
@@ -189,6 +215,12 @@ class LinkOut(BaseModel):
     linked_by: AgentRef | None
 
 
+class FirstResponseOut(BaseModel):
+    target_minutes: int = Field(description="The channel's target, in open (business-hours) minutes")
+    due_at: datetime
+    state: Literal["due", "overdue", "met", "missed"]
+
+
 class TicketSummary(BaseModel):
     id: int
     subject: str
@@ -210,6 +242,9 @@ class TicketSummary(BaseModel):
     message_count: int
     created_at: datetime
     tags: list[str]
+    first_response: FirstResponseOut | None = Field(
+        description="Against the channel's first-response target; null when resolved without an answer"
+    )
 
 
 class TicketDetail(TicketSummary):
@@ -221,6 +256,32 @@ class TicketDetail(TicketSummary):
 class TicketList(BaseModel):
     tickets: list[TicketSummary]
     next_cursor: str | None
+
+
+class TagCount(BaseModel):
+    tag: str
+    tickets: int
+
+
+class TagList(BaseModel):
+    tags: list[TagCount]
+
+
+class SavedReplyOut(BaseModel):
+    id: int
+    locale: str
+    title: str
+    body: str
+    updated_at: datetime
+
+
+class SavedReplyList(BaseModel):
+    saved_replies: list[SavedReplyOut]
+
+
+class RenderedReply(BaseModel):
+    body: str = Field(description="Plain text for the reply box")
+    missing_fields: list[str] = Field(description="Fields this conversation has no value for (left empty)")
 
 
 class MessageOut(BaseModel):

@@ -33,8 +33,9 @@ from shop_app.models import AuthorType, BotDecision, Contact, Message, Ticket
 from shop_app.models.base import utcnow
 from shop_app.shops.customer_subjects import CustomerSubject
 
-# Rows of a kept (anonymised) conversation that stay, with the customer's mentions replaced.
-CONVERSATION_RECORDS = ("messages", "bot_decisions")
+# Rows of a kept (anonymised) conversation that stay, with the customer's mentions replaced; the agents'
+# tags (``ticket_tags``, the index of ``tickets.tags``) stay as written: they are not searched for mentions.
+CONVERSATION_RECORDS = ("messages", "bot_decisions", "ticket_tags")
 # Rows that tie a conversation to the person who had it: deleted even where the conversation is kept.
 CONVERSATION_TRACES = (
     "widget_sessions",

@@ -33,6 +33,7 @@ from shop_app.models import (
     Shop,
     ShopCredential,
     Ticket,
+    TicketTag,
     TicketVerification,
     Verification,
     VerificationAttempt,
@@ -419,9 +420,10 @@ async def _conversation(
 
 async def _bot_traces(app: RunningApp, shop: Shop, ticket_id: int, order_id: int | None) -> None:
     """What the bot and the widget leave beside a conversation: a decision, an attempt at proving an
-    order (and the proof), the widget's session."""
+    order (and the proof), the widget's session; and the bot's handoff tag."""
     assert shop.id is not None
     async with transaction(app.services.sessions) as session:
+        session.add(TicketTag(ticket_id=ticket_id, tag="bot-handoff", shop_id=shop.id))
         session.add(
             BotDecision(
                 shop_id=shop.id,
@@ -620,9 +622,10 @@ async def test_customers_redact_erases_unlinked_conversations_where_the_shopper_
     # then: those conversations are gone with everything derived from them
     tickets = {t.id: t for t in await app.rows(Ticket, shops.alpha)}
     assert set(tickets) == {mine, stranger, friend}
-    for model in (Message, BotDecision, VerificationAttempt, TicketVerification, WidgetSession):
+    for model in (Message, BotDecision, VerificationAttempt, TicketVerification, WidgetSession, TicketTag):
         rows = await app.rows(model, shops.alpha)
         assert {row.ticket_id for row in rows} <= {mine, stranger, friend}, model.__name__
+    assert {row.ticket_id for row in await app.rows(TicketTag, shops.alpha)} == {mine, stranger, friend}
     contacts = await app.rows(Contact, shops.alpha)
     assert {c.id for c in contacts} == {t.contact_id for t in tickets.values()}
     assert [(c.email, c.phone, c.name) for c in contacts if c.id == tickets[mine].contact_id] == [

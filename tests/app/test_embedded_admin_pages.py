@@ -26,6 +26,7 @@ from tests.pages import Page
 PAGES = {
     "home": "/app",
     "replies": "/app/replies",
+    "desk": "/app/desk",
     "team": "/app/team",
     "sync": "/app/sync",
     "email": "/app/email",

@@ -12,9 +12,8 @@ from sqlmodel import col
 
 from integrations.shopify.app_proxy import sign_app_proxy_query
 from shop_app.agent_commands import add_agent
-from shop_app.channels.widget import shopper_facing_name
 from shop_app.database import transaction
-from shop_app.helpdesk.agents import add_membership, create_agent
+from shop_app.helpdesk.agents import add_membership, create_agent, shopper_facing_name
 from shop_app.models import Role, Shop
 from tests.conftest import TEST_API_SECRET
 from tests.helpdesk.conftest import ALPHA, PASSWORD, Desk

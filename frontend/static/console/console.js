@@ -7,16 +7,20 @@ import { CustomerPanel } from "./customer_panel.js";
 import { role } from "./dom.js";
 import { locale, t } from "./i18n.js";
 import { connectLive, ids } from "./live.js";
-import { TicketList } from "./ticket_list.js";
+import { TicketList, loadTagOptions } from "./ticket_list.js";
 
 const body = document.body;
 const agentId = Number(body.dataset.agentId);
 const ROUTE = /^#\/tickets\/(\d+)(\/profile)?$/;
 
 let openTicketId = null;
+const tagOptions = role(document, "tag-options");
 
 function onTicketChanged(ticket) {
   list.upsert(ticket);
+  if (ticket.tags.some((tag) => ![...tagOptions.options].some((option) => option.value === tag))) {
+    loadTagOptions(tagOptions);
+  }
   if (ticket.id === openTicketId) {
     conversation.open(ticket);
     panel.showTicket(ticket);
@@ -136,6 +140,8 @@ async function start() {
     .then((answer) => conversation.setAgents(answer.agents))
     .catch(() => {});
   list.reload();
+  loadTagOptions(tagOptions);
+  conversation.loadSavedReplies();
   route();
 }
 

@@ -1,9 +1,9 @@
 // The open conversation: its messages (customer, agent, bot, internal notes), the reply box with the
-// note toggle, and the status and assignee controls.
+// note toggle and the saved replies, the tags, and the status and assignee controls.
 import { errorText, get, query, request } from "./api.js";
 import { field, fromTemplate, role, setText, setTime, showError } from "./dom.js";
 import { has, locale, t } from "./i18n.js";
-import { contactName } from "./ticket_list.js";
+import { contactName, showChannel, showDue, tagSpelling } from "./ticket_list.js";
 
 const NEAR_BOTTOM_PX = 80;
 
@@ -25,6 +25,8 @@ export class Conversation {
     this.note = role(root, "reply-note");
     this.count = role(root, "reply-count");
     this.maxChars = Number(this.form.dataset.maxChars) || 10000;
+    this.savedReplies = role(root, "saved-reply");
+    this.tagInput = role(root, "tag-input");
     this.wire();
   }
 
@@ -46,6 +48,73 @@ export class Conversation {
     });
     this.body.addEventListener("input", () => this.countChars());
     this.note.addEventListener("change", () => this.noteMode());
+    this.savedReplies.addEventListener("change", () => this.insertSavedReply());
+    this.tagInput.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      const tag = tagSpelling(this.tagInput.value);
+      if (!tag || !this.ticket) return;
+      if (!this.ticket.tags.includes(tag)) this.update({ tags: [...this.ticket.tags, tag] });
+      this.tagInput.value = "";
+    });
+  }
+
+  // The shop's saved replies, in the agent's language first.
+  async loadSavedReplies() {
+    let replies;
+    try {
+      ({ saved_replies: replies } = await get("/saved-replies"));
+    } catch {
+      return;
+    }
+    const ordered = [...replies.filter((r) => r.locale === locale), ...replies.filter((r) => r.locale !== locale)];
+    const options = ordered.map((reply) => {
+      const option = document.createElement("option");
+      option.value = String(reply.id);
+      option.textContent = reply.locale === locale ? reply.title : `${reply.title} (${reply.locale})`;
+      return option;
+    });
+    this.savedReplies.replaceChildren(this.savedReplies.options[0], ...options);
+  }
+
+  // The chosen saved reply, filled in for this ticket by the server, goes into the reply box where the
+  // cursor is (as text: the box is a textarea).
+  async insertSavedReply() {
+    const id = this.savedReplies.value;
+    this.savedReplies.value = "";
+    if (!id || !this.ticket) return;
+    const missing = role(this.root, "saved-reply-missing");
+    try {
+      const filled = await get(`/tickets/${this.ticket.id}/saved-replies/${encodeURIComponent(id)}`);
+      const { selectionStart: start, selectionEnd: end, value } = this.body;
+      this.body.value = value.slice(0, start) + filled.body + value.slice(end);
+      this.body.focus();
+      this.body.selectionStart = this.body.selectionEnd = start + filled.body.length;
+      this.countChars();
+      const names = filled.missing_fields.map((name) => t(`saved.field.${name}`)).join(", ");
+      showError(missing, names ? t("saved.missing", { fields: names }) : "");
+    } catch (failure) {
+      showError(role(this.root, "reply-error"), errorText(failure));
+    }
+  }
+
+  renderTags(ticket) {
+    const chips = ticket.tags.map((tag) => {
+      const chip = document.createElement("li");
+      chip.className = "tag";
+      chip.dataset.tag = tag;
+      const name = document.createElement("span");
+      name.textContent = tag;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "tag-remove";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", t("tags.remove", { tag }));
+      remove.addEventListener("click", () => this.update({ tags: ticket.tags.filter((each) => each !== tag) }));
+      chip.append(name, remove);
+      return chip;
+    });
+    role(this.root, "tag-chips").replaceChildren(...chips);
   }
 
   setAgents(agents) {
@@ -75,13 +144,18 @@ export class Conversation {
     this.lastMessageId = 0;
     showError(role(this.root, "reply-error"), "");
     showError(role(this.root, "conversation-error"), "");
+    showError(role(this.root, "saved-reply-missing"), "");
     await this.fetchNew();
   }
 
   renderHeader(ticket) {
     setText(this.root, "subject", ticket.subject || t("list.no_subject"));
     setText(this.root, "contact", contactName(ticket.contact, ticket.customer_name));
-    setText(this.root, "channel", t("conversation.via", { channel: t(`channel.${ticket.channel}`) }));
+    showChannel(field(this.root, "channel"), ticket.channel).textContent = t("conversation.via", {
+      channel: t(`channel.${ticket.channel}`),
+    });
+    showDue(field(this.root, "due"), ticket.first_response);
+    this.renderTags(ticket);
     role(this.root, "status").value = ticket.status;
     field(this.root, "resolved-by").hidden = !ticket.resolved_by_bot;
     const assignee = role(this.root, "assignee");

@@ -1,7 +1,29 @@
 // The ticket list: status tabs, views, search, pages by cursor, rows kept fresh by live events.
 import { errorText, get, query } from "./api.js";
-import { field, fromTemplate, role, setText, setTime, showError } from "./dom.js";
+import { field, fromTemplate, role, setText, setTime, showError, timeText } from "./dom.js";
 import { t } from "./i18n.js";
+
+// A tag as the server writes it (NFKC, spaces collapsed, lower case): "VIP" filters "vip".
+export function tagSpelling(text) {
+  return text.normalize("NFKC").replace(/\s+/g, " ").trim().toLowerCase();
+}
+
+// The channel a ticket came in on: an icon (by CSS, from data-channel) and its name in the agent's language.
+export function showChannel(node, channel) {
+  node.dataset.channel = channel;
+  node.textContent = t(`channel.${channel}`);
+  return node;
+}
+
+// Where the ticket stands against its channel's first-response target (due, overdue, met, missed).
+export function showDue(node, firstResponse) {
+  node.hidden = !firstResponse || firstResponse.state === "met";
+  if (node.hidden) return node;
+  node.dataset.state = firstResponse.state;
+  node.textContent = t(`due.${firstResponse.state}`, { time: timeText(firstResponse.due_at) });
+  node.title = t("due.due", { time: timeText(firstResponse.due_at) });
+  return node;
+}
 
 const PAGE_SIZE = 25;
 const SEARCH_DELAY_MS = 300;
@@ -30,6 +52,8 @@ export class TicketList {
     this.status = "open";
     this.view = "all";
     this.q = "";
+    this.channel = "";
+    this.tag = "";
     this.cursor = null;
     this.tickets = new Map();
     this.selectedId = null;
@@ -64,6 +88,18 @@ export class TicketList {
         this.reload();
       }, SEARCH_DELAY_MS);
     });
+    role(this.root, "channel-filter").addEventListener("change", (event) => {
+      this.channel = event.target.value;
+      this.reload();
+    });
+    let tagTimer = null;
+    role(this.root, "tag-filter").addEventListener("input", (event) => {
+      clearTimeout(tagTimer);
+      tagTimer = setTimeout(() => {
+        this.tag = event.target.value.trim();
+        this.reload();
+      }, SEARCH_DELAY_MS);
+    });
     this.more.addEventListener("click", () => this.loadMore());
     // infinite scrolling: the "more" button loads itself when it scrolls into view
     new IntersectionObserver((entries) => {
@@ -78,7 +114,8 @@ export class TicketList {
   }
 
   params(cursor) {
-    return query({ status: this.status, view: this.view, q: this.q, limit: PAGE_SIZE, cursor });
+    const filters = { channel: this.channel, tag: this.tag };
+    return query({ status: this.status, view: this.view, q: this.q, ...filters, limit: PAGE_SIZE, cursor });
   }
 
   async reload() {
@@ -118,6 +155,8 @@ export class TicketList {
   belongsHere(ticket) {
     if (ticket.status !== this.status) return false;
     const assigneeId = ticket.assignee ? ticket.assignee.id : null;
+    if (this.channel && ticket.channel !== this.channel) return false;
+    if (this.tag && !ticket.tags.includes(tagSpelling(this.tag))) return false;
     if (this.view === "mine") return assigneeId === this.agentId;
     if (this.view === "unassigned") return assigneeId === null;
     return true;
@@ -168,6 +207,16 @@ export class TicketList {
     const badge = linkBadge(ticket);
     const badgeNode = setText(row, "badge", badge.text);
     badgeNode.dataset.kind = badge.kind;
+    showChannel(field(row, "channel"), ticket.channel);
+    showDue(field(row, "due"), ticket.first_response);
+    field(row, "tags").replaceChildren(
+      ...ticket.tags.map((tag) => {
+        const chip = document.createElement("span");
+        chip.className = "tag";
+        chip.textContent = tag;
+        return chip;
+      }),
+    );
     const who = ticket.assignee ? ticket.assignee.name : t("list.unassigned");
     setText(row, "assignee", ticket.resolved_by_bot ? t("status.resolved_by_bot") : who);
     return row;
@@ -176,5 +225,21 @@ export class TicketList {
   showStatus(text, isError = false) {
     showError(this.message, text);
     this.message.classList.toggle("form-error", isError);
+  }
+}
+
+// The shop's tags, offered in the tag filter and the tag editor.
+export async function loadTagOptions(datalist) {
+  try {
+    const { tags } = await get("/tags");
+    datalist.replaceChildren(
+      ...tags.map(({ tag }) => {
+        const option = document.createElement("option");
+        option.value = tag;
+        return option;
+      }),
+    );
+  } catch {
+    // suggestions only: typing still works
   }
 }

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shop_app.routes.api import answers, keys, people, session, tickets
+from shop_app.routes.api import answers, desk_settings, keys, people, saved_replies, session, tickets
 from shop_app.routes.api.io import Endpoint
 from shop_app.routes.api.openapi import openapi_document
 
@@ -18,6 +18,8 @@ ENDPOINTS: list[Endpoint] = [
     *people.ENDPOINTS,
     *keys.ENDPOINTS,
     *answers.ENDPOINTS,
+    *saved_replies.ENDPOINTS,
+    *desk_settings.ENDPOINTS,
 ]
 _DOCUMENT = openapi_document(ENDPOINTS, version=API_VERSION)
 

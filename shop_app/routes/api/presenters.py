@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.agents import agent_label
+from shop_app.helpdesk.business_hours import first_response
 from shop_app.helpdesk.customer_matching import link_reason_text
 from shop_app.helpdesk.tickets import TicketRow
-from shop_app.models import Agent, Customer, LinkReason, Message, OutboxStatus
+from shop_app.models import Agent, Customer, LinkReason, Message, OutboxStatus, SavedReply, Shop
+from shop_app.models.base import utcnow
 from shop_app.schemas.tickets import (
     AgentRef,
     CandidateOut,
     ContactOut,
     CustomerHit,
+    FirstResponseOut,
     LinkOut,
     MessageOut,
+    SavedReplyOut,
     TicketDetail,
     TicketSummary,
 )
@@ -39,10 +45,11 @@ def customer_hit(customer: Customer) -> CustomerHit:
     )
 
 
-def ticket_summary(row: TicketRow) -> TicketSummary:
+def ticket_summary(row: TicketRow, *, shop: Shop, now: datetime) -> TicketSummary:
     ticket, contact = row.ticket, row.contact
     assert ticket.id is not None
     assert contact.id is not None
+    standing = first_response(shop, ticket, now=now)
     return TicketSummary(
         id=ticket.id,
         subject=ticket.subject,
@@ -59,10 +66,15 @@ def ticket_summary(row: TicketRow) -> TicketSummary:
         message_count=ticket.message_count,
         created_at=ticket.created_at,
         tags=ticket.tags,
+        first_response=FirstResponseOut(
+            target_minutes=standing.target_minutes, due_at=standing.due_at, state=standing.state.value
+        )
+        if standing is not None
+        else None,
     )
 
 
-async def ticket_detail(session: AsyncSession, row: TicketRow, *, locale: str) -> TicketDetail:
+async def ticket_detail(session: AsyncSession, row: TicketRow, *, shop: Shop, locale: str) -> TicketDetail:
     ticket = row.ticket
     candidates: list[CandidateOut] = []
     if ticket.link_candidates:
@@ -85,7 +97,7 @@ async def ticket_detail(session: AsyncSession, row: TicketRow, *, locale: str) -
         linked_by=agent_ref(linked_by),
     )
     return TicketDetail(
-        **ticket_summary(row).model_dump(),
+        **ticket_summary(row, shop=shop, now=utcnow()).model_dump(),
         link=link,
         first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at,
@@ -102,4 +114,11 @@ def message_out(message: Message, agent: Agent | None, delivery: OutboxStatus | 
         body=message.body,
         created_at=message.created_at,
         delivery=OutboxStatus(delivery).value if delivery is not None else None,
+    )
+
+
+def saved_reply_out(row: SavedReply) -> SavedReplyOut:
+    assert row.id is not None
+    return SavedReplyOut(
+        id=row.id, locale=row.locale, title=row.title, body=row.body, updated_at=row.updated_at
     )

@@ -13,6 +13,7 @@ from shop_app.errors import Forbidden, Unauthorized
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
+from shop_app.helpdesk.ticket_tags import shop_tags
 from shop_app.helpdesk.tickets import (
     CURSOR_PATTERN,
     MAX_LIST_LIMIT,
@@ -27,7 +28,9 @@ from shop_app.helpdesk.tickets import (
 )
 from shop_app.jobs.tasks import TaskName
 from shop_app.live_events import LiveEvent
-from shop_app.models import AuthorType, Message, OutboxMessage, TicketStatus
+from shop_app.models import AuthorType, Channel, Message, OutboxMessage, TicketStatus
+from shop_app.models.base import utcnow
+from shop_app.models.helpdesk import MAX_TAG_CHARS
 from shop_app.routes.api.auth import Caller, authenticate
 from shop_app.routes.api.io import (
     MAX_ROW_ID,
@@ -48,6 +51,8 @@ from shop_app.schemas.tickets import (
     MessageIn,
     MessageList,
     MessageOut,
+    TagCount,
+    TagList,
     TicketDetail,
     TicketIn,
     TicketList,
@@ -77,6 +82,13 @@ VIEW = ChoiceQuery("view", "all (the default), mine (signed-in agents) or unassi
 SEARCH = TextQuery(
     "q", "an order name (#1001), an email, a phone number, or words of a subject or name", 320, NO_NUL
 )
+CHANNEL = ChoiceQuery("channel", "only tickets that came in on this channel", tuple(Channel))
+TAG = TextQuery(
+    "tag",
+    "only tickets with this tag (read as tags are written: VIP finds vip; a text that is no tag finds none)",
+    MAX_TAG_CHARS * 4,
+    NO_NUL,
+)
 LIMIT = IntQuery("limit", "tickets per page", lower=1, upper=MAX_LIST_LIMIT, default=25)
 CURSOR = TextQuery("cursor", "next_cursor of the previous page", 40, CURSOR_PATTERN, code="invalid_cursor")
 AFTER_ID = IntQuery("after_id", "only messages after this id", lower=0, upper=MAX_ROW_ID, default=0)
@@ -88,6 +100,8 @@ async def list_endpoint(request: Request) -> Response:
     view = TicketView(VIEW.read(request) or TicketView.ALL)
     if view is TicketView.MINE and caller.agent is None:
         raise Forbidden("'mine' is for signed-in agents", code="agents_only")
+    channel = CHANNEL.read(request)
+    now = utcnow()
     async with services(request).sessions() as session:
         page = await list_tickets(
             session,
@@ -96,12 +110,24 @@ async def list_endpoint(request: Request) -> Response:
             view=view,
             agent_id=caller.agent_id,
             query=SEARCH.read(request) or "",
+            channel=Channel(channel) if channel else None,
+            tag=TAG.read(request),
             limit=LIMIT.read(request),
             cursor=CURSOR.read(request),
         )
     return JSONModelResponse(
-        TicketList(tickets=[ticket_summary(row) for row in page.rows], next_cursor=page.next_cursor)
+        TicketList(
+            tickets=[ticket_summary(row, shop=caller.shop, now=now) for row in page.rows],
+            next_cursor=page.next_cursor,
+        )
     )
+
+
+async def tags_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    async with services(request).sessions() as session:
+        found = await shop_tags(session, shop_id=caller.shop_id)
+    return JSONModelResponse(TagList(tags=[TagCount(tag=tag, tickets=count) for tag, count in found]))
 
 
 def _storefront_customer_id(request: Request, identity: dict[str, str] | None, caller: Caller) -> int | None:
@@ -140,7 +166,10 @@ async def create_endpoint(request: Request) -> Response:
             first_message=body.message,
         )
         detail = await ticket_detail(
-            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+            session,
+            await ticket_row(session, ticket=ticket),
+            shop=caller.shop,
+            locale=caller_locale(request, caller),
         )
     assert ticket.id is not None
     assert message.id is not None
@@ -155,7 +184,10 @@ async def detail_endpoint(request: Request) -> Response:
     async with services(request).sessions() as session:
         ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
         detail = await ticket_detail(
-            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+            session,
+            await ticket_row(session, ticket=ticket),
+            shop=caller.shop,
+            locale=caller_locale(request, caller),
         )
     return JSONModelResponse(detail)
 
@@ -176,7 +208,10 @@ async def update_endpoint(request: Request) -> Response:
             subject=body.subject,
         )
         detail = await ticket_detail(
-            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+            session,
+            await ticket_row(session, ticket=ticket),
+            shop=caller.shop,
+            locale=caller_locale(request, caller),
         )
     await _publish(request, caller, "ticket.updated", ticket_id=ticket_id)
     return JSONModelResponse(detail)
@@ -244,7 +279,10 @@ async def link_endpoint(request: Request) -> Response:
         else:
             await rematch_ticket(session, shop=caller.shop, ticket=ticket)
         detail = await ticket_detail(
-            session, await ticket_row(session, ticket=ticket), locale=caller_locale(request, caller)
+            session,
+            await ticket_row(session, ticket=ticket),
+            shop=caller.shop,
+            locale=caller_locale(request, caller),
         )
     await _publish(request, caller, "ticket.updated", ticket_id=ticket_id)
     return JSONModelResponse(detail)
@@ -260,8 +298,16 @@ ENDPOINTS = [
         "List tickets, newest activity first",
         "tickets",
         response=TicketList,
-        query=(STATUS, VIEW, SEARCH, LIMIT, CURSOR),
+        query=(STATUS, VIEW, CHANNEL, TAG, SEARCH, LIMIT, CURSOR),
         responses={403: "'mine' from a caller that is no signed-in agent"},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/tags",
+        tags_endpoint,
+        "The shop's ticket tags, most used first",
+        "tickets",
+        response=TagList,
     ),
     Endpoint(
         "POST",
@@ -296,7 +342,10 @@ ENDPOINTS = [
         body=TicketUpdateIn,
         response=TicketDetail,
         query=(LOCALE,),
-        responses={404: "No such ticket, or no such agent (assignee_id), in the caller's shop"},
+        responses={
+            404: "No such ticket, or no such agent (assignee_id), in the caller's shop",
+            422: "A tag that is empty, too long or holds a control character once written as tags are",
+        },
     ),
     Endpoint(
         "GET",
