@@ -104,6 +104,10 @@ class Settings:
     reconcile_interval_seconds: float = 900.0
     sync_bulk_threshold: int = 50_000
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
+    # LINE's Messaging API and its account-link page (the simulated LINE platform sets its own)
+    line_api_url: str = "https://api.line.me"
+    line_data_api_url: str = "https://api-data.line.me"
+    line_access_url: str = "https://access.line.me"
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,6 +162,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reconcile_interval_seconds=float(env.get("SHOP_APP_RECONCILE_INTERVAL_SECONDS", "900")),
         sync_bulk_threshold=int(env.get("SHOP_APP_SYNC_BULK_THRESHOLD", "50000")),
         connections=connection_limits(env),
+        line_api_url=env.get("LINE_API_URL", "https://api.line.me").rstrip("/"),
+        line_data_api_url=env.get("LINE_DATA_API_URL", "https://api-data.line.me").rstrip("/"),
+        line_access_url=env.get("LINE_ACCESS_URL", "https://access.line.me").rstrip("/"),
         job_engine=JobEngine(
             env.get("SHOP_APP_JOB_ENGINE")
             or (JobEngine.IN_PROCESS if database_url.startswith("sqlite") else JobEngine.PROCRASTINATE)

@@ -32,6 +32,8 @@ from integrations.line.messages import MAX_MESSAGES_PER_CALL, LineMessage
 logger = logging.getLogger(__name__)
 
 LINE_API_URL = "https://api.line.me"
+LINE_DATA_API_URL = "https://api-data.line.me"
+MAX_CONTENT_BYTES = 20 * 1024 * 1024
 REQUEST_ID_HEADER = "x-line-request-id"
 ACCEPTED_REQUEST_ID_HEADER = "x-line-accepted-request-id"
 RETRY_KEY_HEADER = "X-Line-Retry-Key"
@@ -72,6 +74,7 @@ class LineClient:
         *,
         access_token: str,
         api_url: str = LINE_API_URL,
+        data_api_url: str = LINE_DATA_API_URL,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
         sleep: Sleep = asyncio.sleep,
@@ -79,6 +82,7 @@ class LineClient:
         self._http = http
         self._token = access_token
         self._api_url = api_url.rstrip("/")
+        self._data_api_url = data_api_url.rstrip("/")
         self._max_attempts = max(1, max_attempts)
         self._max_wait_seconds = max_wait_seconds
         self._sleep = sleep
@@ -153,12 +157,25 @@ class LineClient:
             raise LineApiError("no linkToken in the answer", status_code=200)
         return token
 
+    async def content(self, message_id: str) -> tuple[bytes, str]:
+        """The bytes of an image, video, audio or file a user sent, and their content type."""
+        answer = await self._call(
+            "GET",
+            f"/v2/bot/message/{quote(message_id, safe='')}/content",
+            endpoint="content",
+            base_url=self._data_api_url,
+        )
+        if len(answer.content) > MAX_CONTENT_BYTES:
+            raise LineApiError("the content is larger than the app passes on", status_code=413)
+        return answer.content, answer.headers.get("content-type", "application/octet-stream")
+
     async def _call(
         self,
         method: str,
         path: str,
         *,
         endpoint: str,
+        base_url: str | None = None,
         json: Any = None,
         headers: dict[str, str] | None = None,
         accept_409: bool = False,
@@ -167,7 +184,11 @@ class LineClient:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 answer = await self._http.request(
-                    method, self._api_url + path, json=json, headers=all_headers, timeout=TIMEOUT_SECONDS
+                    method,
+                    (base_url or self._api_url) + path,
+                    json=json,
+                    headers=all_headers,
+                    timeout=TIMEOUT_SECONDS,
                 )
             except httpx.TransportError as error:
                 logger.warning(

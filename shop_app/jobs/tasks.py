@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from integrations.shopify.errors import ShopifyUnavailable, Throttled
+from shop_app.channels.line.conversations import process_line_events, sweep_line_events
 from shop_app.database import transaction
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
@@ -29,6 +30,7 @@ class TaskName(StrEnum):
     SYNC_SHOP = "sync_shop"
     RECONCILE_SHOP = "reconcile_shop"
     RECONCILE_ALL_SHOPS = "reconcile_all_shops"
+    PROCESS_LINE_EVENTS = "process_line_events"
 
 
 class RetryLater(Exception):
@@ -60,6 +62,7 @@ async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float =
     if delivery_ids:
         logger.info("webhook inbox sweep count=%s", len(delivery_ids))
         await process_webhooks(services, delivery_ids=delivery_ids)
+    await sweep_line_events(services, older_than_seconds=older_than_seconds)
 
 
 async def sync_shop(services: Services, *, shop_id: int, full: bool = False) -> None:
@@ -102,6 +105,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.SYNC_SHOP: sync_shop,
     TaskName.RECONCILE_SHOP: reconcile_one_shop,
     TaskName.RECONCILE_ALL_SHOPS: reconcile_all_shops,
+    TaskName.PROCESS_LINE_EVENTS: process_line_events,
 }
 
 

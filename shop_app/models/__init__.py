@@ -33,6 +33,7 @@ from shop_app.models.helpdesk import (
     TicketStatus,
 )
 from shop_app.models.inventory import InventoryLevel, Location
+from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
 from shop_app.models.shop import Shop, ShopCredential, ShopStatus
@@ -60,6 +61,11 @@ __all__ = [
     "FulfillmentOrder",
     "InventoryLevel",
     "LimitScope",
+    "LineAccountLink",
+    "LineConnection",
+    "LineEventStatus",
+    "LineUser",
+    "LineWebhookEvent",
     "LinkReason",
     "Location",
     "Membership",
