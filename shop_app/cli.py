@@ -8,7 +8,7 @@ import contextlib
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from shop_app.settings import Mode, Settings, add_development_encryption_key, lo
 if TYPE_CHECKING:
     import httpx
 
+    from shop_app.runtime import Services
     from shop_app.web_server import ServerConfig
 
 PROGRESS_REFRESH_SECONDS = 0.25
@@ -100,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         "needed, on any number of machines. On the embedded SQLite default jobs run inside `serve`.",
     )
     worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once (default 4)")
+    worker.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="serve /healthz and /readyz on this port for a supervisor (default: none)",
+    )
+    worker.add_argument(
+        "--health-host", default="127.0.0.1", help="the address --health-port listens on (default 127.0.0.1)"
+    )
 
     sync = commands.add_parser(
         "sync",
@@ -253,7 +263,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(", ".join(f"{name}: {count} re-encrypted" for name, count in counts.items()))
         return 0
     if args.command == "worker":
-        return asyncio.run(_worker(settings, concurrency=args.concurrency))
+        return asyncio.run(
+            _worker(
+                settings,
+                concurrency=args.concurrency,
+                health=(args.health_host, args.health_port) if args.health_port is not None else None,
+            )
+        )
     if args.command == "sync":
         return asyncio.run(run_sync(settings, shop=args.shop, full=args.full))
     if args.command in ("agent", "api-key"):
@@ -515,7 +531,7 @@ async def run_sync(
     return 0
 
 
-async def _worker(settings: Settings, *, concurrency: int) -> int:
+async def _worker(settings: Settings, *, concurrency: int, health: tuple[str, int] | None = None) -> int:
     from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
     from shop_app.lifespan import open_services
 
@@ -530,11 +546,34 @@ async def _worker(settings: Settings, *, concurrency: int) -> int:
     async with open_services(settings, listen=False) as services:
         queue = ProcrastinateQueue(services)
         await queue.start()
-        try:
-            await queue.run_worker(concurrency=concurrency)
-        finally:
-            await queue.stop()
+        async with serving_health(services, health):
+            try:
+                await queue.run_worker(concurrency=concurrency)
+            finally:
+                await queue.stop()
     return 0
+
+
+@contextlib.asynccontextmanager
+async def serving_health(services: Services, address: tuple[str, int] | None) -> AsyncIterator[None]:
+    """/healthz and /readyz on ``address`` (host, port) while the block runs; nothing when None."""
+    if address is None:
+        yield
+        return
+    import uvicorn
+
+    from shop_app.routes.health import health_app
+
+    host, port = address
+    server = uvicorn.Server(
+        uvicorn.Config(health_app(services), host=host, port=port, log_level="warning", access_log=False)
+    )
+    serving = asyncio.create_task(server.serve(), name="worker-health")
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await serving
 
 
 if __name__ == "__main__":

@@ -154,13 +154,18 @@ class MigrationStatus:
 def migration_status(database_url: str) -> MigrationStatus:
     """Where the database stands against this code's Alembic revisions. A database migrated by a newer
     deploy (a revision this code does not know) is ahead, not behind: nothing is pending."""
-    script = ScriptDirectory.from_config(alembic_config(database_url))
     engine = create_engine(sync_url(database_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
             current = tuple(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
+    return migration_status_of(current, database_url)
+
+
+def migration_status_of(current: tuple[str, ...], database_url: str) -> MigrationStatus:
+    """Where a database whose current revisions are ``current`` stands against this code's."""
+    script = ScriptDirectory.from_config(alembic_config(database_url))
     applied: set[str] = set()
     for revision in current:
         try:

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,17 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrations.shopify.app_config import AppConfig, load_app_config
 from shop_app.errors import AppError
 from shop_app.lifespan import build_lifespan
-from shop_app.routes import api, console, embedded_admin, line, live, oauth, widget
+from shop_app.routes import api, console, embedded_admin, health, line, live, oauth, widget
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
-
-
-async def health(_request: Request) -> Response:
-    return JSONResponse({"ok": True})
 
 
 def _wants_html(request: Request) -> bool:
@@ -101,7 +97,7 @@ def create_app(
     config = app_config or load_app_config(settings.app_config_path)
     templates = Jinja2Templates(directory=str(FRONTEND / "templates"))
     routes = [
-        Route("/healthz", health),
+        *health.routes,
         *oauth.routes,
         *embedded_admin.routes,
         *live.routes,

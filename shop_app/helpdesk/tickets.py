@@ -19,6 +19,7 @@ from sqlmodel import col
 from shop_app.errors import BadRequest, NotFound
 from shop_app.formats.emails import normalise_email
 from shop_app.formats.phone_numbers import to_e164
+from shop_app.helpdesk import outbox
 from shop_app.helpdesk.customer_matching import apply_link, match_contact
 from shop_app.models import (
     Agent,
@@ -110,8 +111,17 @@ async def access_ticket(session: AsyncSession, *, shop_id: int, ticket_id: int) 
 
 
 async def post_message(
-    session: AsyncSession, *, ticket: Ticket, author_type: AuthorType, body: str, agent_id: int | None = None
+    session: AsyncSession,
+    *,
+    ticket: Ticket,
+    author_type: AuthorType,
+    body: str,
+    agent_id: int | None = None,
+    outbound: dict[str, Any] | None = None,
 ) -> Message:
+    """A message on the ticket. An agent's or the bot's message on a ticket that came by LINE or email is
+    also put in the outbox, in this transaction, with ``outbound`` as what its channel needs beyond the
+    text (``shop_app.channels.outbound`` sends it once committed)."""
     now = utcnow()
     message = Message(
         shop_id=ticket.shop_id,
@@ -133,6 +143,8 @@ async def post_message(
     if author_type in (AuthorType.AGENT, AuthorType.BOT) and ticket.first_response_at is None:
         ticket.first_response_at = now
     await session.flush()
+    if outbox.leaves_by_channel(ticket, author_type):
+        await outbox.record(session, ticket=ticket, message=message, payload=outbound)
     return message
 
 

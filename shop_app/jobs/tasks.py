@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from integrations.shopify.errors import ShopifyUnavailable, Throttled
+from shop_app.channels import outbound
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
 from shop_app.database import transaction
 from shop_app.mirror.backfill import backfill_shop
@@ -31,6 +32,7 @@ class TaskName(StrEnum):
     RECONCILE_SHOP = "reconcile_shop"
     RECONCILE_ALL_SHOPS = "reconcile_all_shops"
     PROCESS_LINE_EVENTS = "process_line_events"
+    DELIVER_OUTBOX = "deliver_outbox"
 
 
 class RetryLater(Exception):
@@ -62,7 +64,22 @@ async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float =
     if delivery_ids:
         logger.info("webhook inbox sweep count=%s", len(delivery_ids))
         await process_webhooks(services, delivery_ids=delivery_ids)
+    # the outbox rides on the same sweep: messages whose send was cut short, and retries that are due
+    report = await outbound.deliver(services)
+    if report.sent or report.retrying or report.failed:
+        logger.info(
+            "outbox sweep sent=%s retrying=%s failed=%s",
+            len(report.sent),
+            len(report.retrying),
+            len(report.failed),
+        )
     await sweep_line_events(services, older_than_seconds=older_than_seconds)
+
+
+async def deliver_outbox(services: Services, *, outbox_ids: list[int]) -> None:
+    """Send these messages by their channels (a row another sender holds, or already sent, is skipped;
+    one the channel cannot take now waits in the outbox for the sweep)."""
+    await outbound.deliver(services, outbox_ids)
 
 
 async def sync_shop(services: Services, *, shop_id: int, full: bool = False) -> None:
@@ -106,6 +123,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.RECONCILE_SHOP: reconcile_one_shop,
     TaskName.RECONCILE_ALL_SHOPS: reconcile_all_shops,
     TaskName.PROCESS_LINE_EVENTS: process_line_events,
+    TaskName.DELIVER_OUTBOX: deliver_outbox,
 }
 
 

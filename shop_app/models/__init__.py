@@ -36,6 +36,7 @@ from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
+from shop_app.models.outbox import OutboxMessage, OutboxStatus
 from shop_app.models.shop import Shop, ShopCredential, ShopStatus
 from shop_app.models.sync_state import SyncState
 from shop_app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
@@ -73,6 +74,8 @@ __all__ = [
     "OAuthState",
     "Order",
     "OrderLineItem",
+    "OutboxMessage",
+    "OutboxStatus",
     "Product",
     "ProductVariant",
     "ReplyTemplate",

@@ -224,6 +224,12 @@ class MessageOut(BaseModel):
     author: AgentRef | None
     body: str
     created_at: datetime
+    delivery: Literal["pending", "sent", "failed"] | None = Field(
+        default=None,
+        description="For a reply on a ticket that came by LINE or email: pending until the channel has "
+        "taken it (the console says 'not sent yet'), sent, or failed after the last attempt. Absent for "
+        "messages that do not leave by a channel.",
+    )
 
 
 class MessageList(BaseModel):

@@ -67,6 +67,7 @@ function onLiveEvent(kind, data) {
     const id = Number(data.ticket_id);
     refreshTicket(id);
     if (kind === "message.created" && id === openTicketId) conversation.fetchNew();
+    if (kind === "ticket.updated" && data.message_id !== undefined && id === openTicketId) conversation.refreshDeliveries();
     return;
   }
   if (panel.touches(kind, data)) panel.refetchSoon();

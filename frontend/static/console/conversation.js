@@ -15,6 +15,7 @@ export class Conversation {
     this.ticket = null;
     this.lastMessageId = 0;
     this.messageIds = new Set();
+    this.undelivered = new Set();
     this.fetchingNew = null;
     this.fetchAgain = false;
     this.opened = 0;
@@ -70,6 +71,7 @@ export class Conversation {
     this.opened += 1;
     this.list.replaceChildren();
     this.messageIds = new Set();
+    this.undelivered = new Set();
     this.lastMessageId = 0;
     showError(role(this.root, "reply-error"), "");
     showError(role(this.root, "conversation-error"), "");
@@ -129,7 +131,11 @@ export class Conversation {
     const nearBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < NEAR_BOTTOM_PX;
     let added = 0;
     for (const message of messages) {
-      if (this.messageIds.has(message.id)) continue;
+      if (this.messageIds.has(message.id)) {
+        const shown = this.list.querySelector(`[data-message-id="${Number(message.id)}"]`);
+        if (shown) this.showDelivery(shown, message);
+        continue;
+      }
       this.messageIds.add(message.id);
       this.lastMessageId = Math.max(this.lastMessageId, message.id);
       this.list.append(this.item(message));
@@ -157,7 +163,34 @@ export class Conversation {
     setText(item, "author", name && name !== label ? `${name} · ${label}` : label);
     setTime(field(item, "time"), message.created_at);
     setText(item, "body", message.body);
+    this.showDelivery(item, message);
     return item;
+  }
+
+  // A reply that leaves by LINE or email says so until the channel has taken it ("not sent yet"), or
+  // that it could not be sent.
+  showDelivery(item, message) {
+    const delivery = field(item, "delivery");
+    const waiting = message.delivery === "pending" || message.delivery === "failed";
+    delivery.hidden = !waiting;
+    delivery.textContent = waiting ? t(`delivery.${message.delivery}`) : "";
+    delivery.className = "delivery badge";
+    delivery.dataset.kind = message.delivery || "";
+    if (waiting && message.delivery === "pending") this.undelivered.add(message.id);
+    else this.undelivered.delete(message.id);
+  }
+
+  // A delivery's state changed (a live event): fetch the messages from the oldest still waiting.
+  async refreshDeliveries() {
+    if (!this.ticket || !this.undelivered.size) return;
+    const ticketId = this.ticket.id;
+    const after = Math.min(...this.undelivered) - 1;
+    try {
+      const page = await get(`/tickets/${ticketId}/messages${query({ after_id: after })}`);
+      if (this.ticket && this.ticket.id === ticketId) this.append(page.messages);
+    } catch {
+      // the next event or reload tells
+    }
   }
 
   // Beside each bot message, the decision behind it (the audit): intent, confidence, order, verification,

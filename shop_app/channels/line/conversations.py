@@ -28,6 +28,7 @@ from integrations.line.messages import LineMessage, text_message, uri_button_mes
 from shop_app.answers import Trust, answer_message
 from shop_app.answers.engine import HANDOFF_TAG
 from shop_app.answers.understanding.model import Intent
+from shop_app.channels import outbound
 from shop_app.channels.line import account_links, inbox
 from shop_app.channels.line.cards import order_card, quick_replies, reply_messages, words
 from shop_app.channels.line.connections import connection_for_shop, line_client
@@ -35,9 +36,9 @@ from shop_app.channels.line.sending import (
     event_retry_key,
     outbound_payload,
     send_parts,
-    send_ticket_message,
 )
 from shop_app.database import transaction
+from shop_app.helpdesk import outbox
 from shop_app.helpdesk.tickets import open_ticket, post_message, update_ticket
 from shop_app.i18n import catalogue
 from shop_app.live_events import LiveEvent
@@ -79,19 +80,13 @@ T = TypeVar("T")
 
 
 @dataclass
-class _Delivery:
-    message_id: int
-    payload: dict[str, object]
-
-
-@dataclass
 class _Outcome:
     """What to do once the event's transaction committed."""
 
     ticket_id: int | None = None
     created: bool = False
     posted: list[int] = field(default_factory=list)
-    deliveries: list[_Delivery] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)  # the bot's answers, sent once committed
     direct: list[LineMessage] = field(default_factory=list)  # words outside any ticket (greeting, linking)
     issue_link_token: bool = False
 
@@ -360,7 +355,11 @@ async def _customer_said(
         if card is not None:
             messages = [text_message(decision.reply), card]
     payload = outbound_payload(reply_token=event.reply_token, received_at=received_at, messages=messages)
-    outcome.deliveries.append(_Delivery(decision.reply_message_id, payload))
+    # the outbox row post_message recorded with the answer gets, in the same transaction, what LINE needs
+    for row in await outbox.for_messages(session, [decision.reply_message_id]):
+        row.payload = {**(row.payload or {}), **payload}
+        if row.id is not None:
+            outcome.outbox_ids.append(row.id)
     return outcome
 
 
@@ -390,8 +389,8 @@ async def _after_commit(
         await services.events.publish(
             LiveEvent(shop_id=shop.id, kind="ticket.updated", data={"ticket_id": outcome.ticket_id})
         )
-    for delivery in outcome.deliveries:
-        await deliver_message(services, message_id=delivery.message_id, payload=dict(delivery.payload))
+    if outcome.outbox_ids:
+        await outbound.deliver(services, outcome.outbox_ids)
     direct = list(outcome.direct)
     if outcome.issue_link_token and user is not None:
         direct += await _link_offer(services, shop, client, user)
@@ -426,14 +425,3 @@ async def _link_offer(
             alt_text=text("line.link.offer"),
         )
     ]
-
-
-async def deliver_message(services: Services, *, message_id: int, payload: dict[str, object]) -> None:
-    """Send one of the ticket's messages to LINE now (the bot's answer, right after its commit)."""
-    async with services.sessions() as session:
-        message = await session.get(Message, message_id)
-        ticket = await session.get(Ticket, message.ticket_id) if message is not None else None
-    if message is None or ticket is None:
-        return
-    outcome = await send_ticket_message(services, ticket=ticket, message=message, payload=dict(payload))
-    logger.info("line delivery message_id=%s outcome=%s", message_id, type(outcome).__name__)

@@ -20,7 +20,8 @@ from integrations.line.errors import InvalidReplyToken, LineApiError, LineUnauth
 from integrations.line.messages import LineMessage, batches, text_message
 from shop_app.channels.line.cards import reply_messages
 from shop_app.channels.line.connections import connection_for_shop, line_client
-from shop_app.models import AuthorType, LineUser, Message, Ticket
+from shop_app.channels.outbound import GaveUp, RetryAfter, SendResult, Sent, register_sender
+from shop_app.models import AuthorType, Channel, LineUser, Message, OutboxMessage, Ticket
 from shop_app.models.base import utcnow
 from shop_app.runtime import Services
 
@@ -155,3 +156,20 @@ async def send_parts(
     except LineApiError as error:
         return LineGaveUp(f"line_{error.status_code}")
     return LineSent(request_id, by_reply)
+
+
+async def send_line(services: Services, item: OutboxMessage, message: Message, ticket: Ticket) -> SendResult:
+    """The outbox's sender for LINE: the bot's answers (by reply token while valid) and agents' replies."""
+    outcome = await send_ticket_message(
+        services, ticket=ticket, message=message, payload=dict(item.payload or {})
+    )
+    match outcome:
+        case LineSent(request_id, _):
+            return Sent(request_id)
+        case LineRetry(seconds, error):
+            return RetryAfter(error, seconds)
+        case LineGaveUp(error):
+            return GaveUp(error)
+
+
+register_sender(Channel.LINE, send_line)

@@ -25,12 +25,14 @@ from shop_app.answers import (
     update_answer_settings,
 )
 from shop_app.errors import NotFound
+from shop_app.helpdesk import outbox
 from shop_app.helpdesk.tickets import access_ticket
 from shop_app.live_events import LiveEvent
 from shop_app.models import AuthorType, BotDecision, DecisionAction, Message, Ticket
 from shop_app.routes.api.auth import Caller, authenticate, require_admin
 from shop_app.routes.api.io import Endpoint, JSONModelResponse, path_id, read_body
 from shop_app.routes.api.presenters import message_out
+from shop_app.routes.api.tickets import send_when_committed
 from shop_app.routes.request_state import services
 from shop_app.schemas.answers import (
     AnswerIn,
@@ -109,7 +111,12 @@ async def answer_endpoint(request: Request) -> Response:
         assert decision.decision_id is not None
         row = await session.get_one(BotDecision, decision.decision_id)
         posted = await session.get(Message, decision.reply_message_id) if decision.reply_message_id else None
-        out = AnswerOut(decision=decision_out(row), message=message_out(posted, None) if posted else None)
+        leaving = await outbox.for_messages(session, [posted.id] if posted and posted.id else [])
+        out = AnswerOut(
+            decision=decision_out(row),
+            message=message_out(posted, None, leaving[0].status if leaving else None) if posted else None,
+        )
+    await send_when_committed(request, leaving)
     bus = services(request).events
     for message_id in (decision.reply_message_id, decision.note_message_id):
         if message_id is not None:

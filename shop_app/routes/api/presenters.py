@@ -10,7 +10,7 @@ from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.agents import agent_label
 from shop_app.helpdesk.customer_matching import link_reason_text
 from shop_app.helpdesk.tickets import TicketRow
-from shop_app.models import Agent, Customer, LinkReason, Message
+from shop_app.models import Agent, Customer, LinkReason, Message, OutboxStatus
 from shop_app.schemas.tickets import (
     AgentRef,
     CandidateOut,
@@ -91,7 +91,7 @@ async def ticket_detail(session: AsyncSession, row: TicketRow, *, locale: str) -
     )
 
 
-def message_out(message: Message, agent: Agent | None) -> MessageOut:
+def message_out(message: Message, agent: Agent | None, delivery: OutboxStatus | None = None) -> MessageOut:
     assert message.id is not None
     return MessageOut(
         id=message.id,
@@ -100,4 +100,5 @@ def message_out(message: Message, agent: Agent | None) -> MessageOut:
         author=agent_ref(agent),
         body=message.body,
         created_at=message.created_at,
+        delivery=OutboxStatus(delivery).value if delivery is not None else None,
     )

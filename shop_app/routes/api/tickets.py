@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from integrations.shopify.app_proxy import verify_app_proxy_query
 from shop_app.errors import Forbidden, Unauthorized
+from shop_app.helpdesk import outbox
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
 from shop_app.helpdesk.tickets import (
@@ -23,8 +24,9 @@ from shop_app.helpdesk.tickets import (
     ticket_row,
     update_ticket,
 )
+from shop_app.jobs.tasks import TaskName
 from shop_app.live_events import LiveEvent
-from shop_app.models import AuthorType, TicketStatus
+from shop_app.models import AuthorType, Message, OutboxMessage, TicketStatus
 from shop_app.routes.api.auth import Caller, authenticate
 from shop_app.routes.api.io import (
     MAX_ROW_ID,
@@ -38,7 +40,7 @@ from shop_app.routes.api.io import (
 )
 from shop_app.routes.api.locales import LOCALE, caller_locale
 from shop_app.routes.api.presenters import message_out, ticket_detail, ticket_summary
-from shop_app.routes.request_state import services
+from shop_app.routes.request_state import jobs, services
 from shop_app.schemas.tickets import (
     NO_NUL,
     LinkIn,
@@ -50,6 +52,19 @@ from shop_app.schemas.tickets import (
     TicketList,
     TicketUpdateIn,
 )
+
+
+def out_id(message: Message) -> int:
+    assert message.id is not None
+    return message.id
+
+
+async def send_when_committed(request: Request, leaving: list[OutboxMessage]) -> None:
+    """Queue the sending of replies that leave by LINE or email (call after the commit: the sweep sends
+    whatever a crash between the two left behind)."""
+    ids = [item.id for item in leaving if item.id is not None]
+    if ids:
+        await jobs(request).enqueue(TaskName.DELIVER_OUTBOX, outbox_ids=ids)
 
 
 async def _publish(request: Request, caller: Caller, kind: str, **data: int) -> None:
@@ -184,7 +199,10 @@ async def messages_endpoint(request: Request) -> Response:
     async with services(request).sessions() as session:
         ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
         rows = await ticket_messages(session, ticket=ticket, after_id=after_id)
-    return JSONModelResponse(MessageList(messages=[message_out(m, a) for m, a in rows]))
+        deliveries = await outbox.delivery_states(session, [m.id for m, _ in rows if m.id is not None])
+    return JSONModelResponse(
+        MessageList(messages=[message_out(m, a, deliveries.get(m.id or 0)) for m, a in rows])
+    )
 
 
 async def post_message_endpoint(request: Request) -> Response:
@@ -197,7 +215,9 @@ async def post_message_endpoint(request: Request) -> Response:
         message = await post_message(
             session, ticket=ticket, author_type=author, body=body.body, agent_id=caller.agent_id
         )
-        out = message_out(message, caller.agent)
+        leaving = await outbox.for_messages(session, [out_id(message)])
+        out = message_out(message, caller.agent, leaving[0].status if leaving else None)
+    await send_when_committed(request, leaving)
     await _publish(request, caller, "message.created", ticket_id=ticket_id, message_id=out.id)
     await _publish(request, caller, "ticket.updated", ticket_id=ticket_id)
     return JSONModelResponse(out, status_code=201)

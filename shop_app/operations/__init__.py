@@ -1,0 +1,1 @@
+"""Running the app: whether a process is ready for work (readiness), for load balancers and supervisors."""
