@@ -23,7 +23,13 @@ from tests.conftest import FakeShopify, running_app
 from tests.factories import installed_shop, session_token
 from tests.pages import Page
 
-PAGES = {"home": "/app", "replies": "/app/replies", "team": "/app/team", "sync": "/app/sync"}
+PAGES = {
+    "home": "/app",
+    "replies": "/app/replies",
+    "team": "/app/team",
+    "sync": "/app/sync",
+    "line": "/app/line",
+}
 FRONTEND = CATALOGUE_DIR.parent
 
 
