@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -274,3 +276,34 @@ async def test_an_agents_console_reply_goes_to_line_by_push(line_desk: LineDesk)
             )
         ).scalar_one()
     assert row.status == OutboxStatus.SENT
+
+
+async def test_a_link_postback_offers_linking_and_the_unlink_word_unlinks(line_desk: LineDesk) -> None:
+    await line_desk.post(
+        [line_desk.event(HANAKO, kind="postback", text=None, postback={"data": "action=link"})]
+    )
+    await line_desk.settle()
+    assert await link_token_from_offer(line_desk)
+    page = await link(line_desk)
+    nonce = parse_qs(urlsplit(page.headers["location"]).query)["nonce"][0]
+    await line_desk.post([account_link_event(line_desk, HANAKO, nonce)])
+    await line_desk.post([line_desk.event(HANAKO, text="連携解除")])
+    await line_desk.settle()
+    async with line_desk.desk.services.sessions() as session:
+        user = (await session.execute(select(LineUser))).scalar_one()
+    assert user.customer_shopify_id is None
+    assert "解除しました" in line_desk.line.sent("reply")[-1]["messages"][0]["text"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=st.text(max_size=300), customer=st.integers(min_value=1, max_value=2**53))
+async def test_any_link_token_a_stranger_brings_to_the_link_page_links_nothing(
+    line_desk: LineDesk, token: str, customer: int
+) -> None:
+    answer = await line_desk.client.get(
+        f"/proxy/support/line-link?{storefront_query(line_desk, ALPHA, customer, linkToken=token)}"
+    )
+    assert answer.status_code == 200 and "location" not in answer.headers
+    assert "<script" not in answer.text
+    async with line_desk.desk.services.sessions() as session:
+        assert (await session.execute(select(LineAccountLink))).first() is None
