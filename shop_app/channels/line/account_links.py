@@ -29,9 +29,10 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def link_page_url(shop: Shop, link_token: str) -> str:
-    """The storefront page (through Shopify's app proxy) where the shopper signs in and links."""
-    return f"https://{shop.domain}{LINK_PAGE_PATH}?{urlencode({'linkToken': link_token})}"
+def link_page_url(storefront_url: str, link_token: str) -> str:
+    """The storefront page (through Shopify's app proxy) where the shopper signs in and links;
+    ``storefront_url`` is the shop's (``https://{shop}``, or the simulated store's address for it)."""
+    return f"{storefront_url}{LINK_PAGE_PATH}?{urlencode({'linkToken': link_token})}"
 
 
 def line_link_dialog_url(access_url: str, *, link_token: str, nonce: str) -> str:

@@ -421,7 +421,7 @@ async def _link_offer(
         uri_button_message(
             text("line.link.offer"),
             label=text("line.link.button"),
-            uri=account_links.link_page_url(shop, link_token),
+            uri=account_links.link_page_url(services.settings.shop_url(shop.domain), link_token),
             alt_text=text("line.link.offer"),
         )
     ]
