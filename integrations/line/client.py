@@ -133,6 +133,7 @@ class LineClient:
             "/v2/bot/chat/loading/start",
             endpoint="loading",
             json={"chatId": chat_id, "loadingSeconds": seconds},
+            attempts=1,  # a courtesy: never worth delaying the answer it announces
         )
 
     async def profile(self, user_id: str) -> Profile:
@@ -176,12 +177,14 @@ class LineClient:
         *,
         endpoint: str,
         base_url: str | None = None,
+        attempts: int | None = None,
         json: Any = None,
         headers: dict[str, str] | None = None,
         accept_409: bool = False,
     ) -> httpx.Response:
         all_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
-        for attempt in range(1, self._max_attempts + 1):
+        max_attempts = attempts or self._max_attempts
+        for attempt in range(1, max_attempts + 1):
             try:
                 answer = await self._http.request(
                     method,
@@ -197,7 +200,7 @@ class LineClient:
                     attempt,
                     type(error).__name__,
                 )
-                if attempt == self._max_attempts:
+                if attempt == max_attempts:
                     raise LineUnavailable("LINE could not be reached", status_code=0) from None
                 await self._sleep(_backoff(attempt))
                 continue
@@ -219,7 +222,7 @@ class LineClient:
                     wait = MONTHLY_LIMIT_RETRY_SECONDS
                 if wait is None:
                     wait = _backoff(attempt)
-                if attempt == self._max_attempts or wait > self._max_wait_seconds:
+                if attempt == max_attempts or wait > self._max_wait_seconds:
                     raise LineUnavailable(
                         message, status_code=status, request_id=request_id, retry_after_seconds=wait
                     )

@@ -158,3 +158,13 @@ async def test_bot_info_profile_and_link_token() -> None:
     assert await line.issue_link_token("Uabc") == "NMZTNuVrPTqlr2IF8Bnymkb7rXfYv5EY"
     assert recorder.requests[2].url.path == "/v2/bot/user/Uabc/linkToken"
     assert TOKEN not in repr(line)
+
+
+async def test_the_loading_animation_is_not_retried() -> None:
+    recorder = Recorder(
+        [httpx.Response(429, json={"message": "Too Many Requests"}, headers={"retry-after": "1"})]
+    )
+    slept: list[float] = []
+    with pytest.raises(LineUnavailable):
+        await client(recorder, slept).show_loading("Uabc")
+    assert len(recorder.requests) == 1 and slept == []
