@@ -28,7 +28,7 @@ from sqlmodel import SQLModel, col
 
 from shop_app.database import affected_rows
 from shop_app.formats.personal_mentions import REDACTED_TEXT, MentionKind
-from shop_app.models import AuthorType, BotDecision, Contact, Message, Ticket
+from shop_app.models import AuthorType, BotDecision, Contact, LineUser, Message, Ticket
 from shop_app.models.base import utcnow
 from shop_app.shops.customer_subjects import CustomerSubject
 
@@ -327,6 +327,13 @@ class HelpdeskData:
             )
             rows += affected_rows(result)
         if anonymised := held.contacts & with_tickets:
+            # a LINE user is a way to reach the person: their LINE identity and account link go with them
+            result = await session.execute(
+                delete(LineUser)
+                .where(col(LineUser.contact_id).in_(anonymised))
+                .execution_options(synchronize_session=False)
+            )
+            rows += affected_rows(result)
             result = await session.execute(
                 update(Contact)
                 .where(col(Contact.id).in_(anonymised))

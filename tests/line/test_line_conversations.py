@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from integrations.shopify.app_proxy import sign_app_proxy_query
+from shop_app.database import transaction
 from shop_app.models import (
     AuthorType,
     BotDecision,
@@ -27,9 +28,12 @@ from shop_app.models import (
     Message,
     OutboxMessage,
     OutboxStatus,
+    Shop,
     Ticket,
 )
 from shop_app.models.base import utcnow
+from shop_app.shops.compliance import redact_customer
+from shop_app.shops.customer_subjects import CustomerSubject
 from tests.helpdesk.conftest import ALPHA, BETA
 from tests.line.conftest import LINE_ACCESS, LineDesk
 
@@ -307,3 +311,24 @@ async def test_any_link_token_a_stranger_brings_to_the_link_page_links_nothing(
     assert "<script" not in answer.text
     async with line_desk.desk.services.sessions() as session:
         assert (await session.execute(select(LineAccountLink))).first() is None
+
+
+async def test_a_customers_redaction_takes_their_line_identity_and_link_with_it(line_desk: LineDesk) -> None:
+    await line_desk.seed_order()
+    page = await link(line_desk)
+    nonce = parse_qs(urlsplit(page.headers["location"]).query)["nonce"][0]
+    await line_desk.post([account_link_event(line_desk, HANAKO, nonce)])
+    await line_desk.post([line_desk.event(HANAKO, text="注文 #1001 はいつ届きますか？")])
+    await line_desk.post([line_desk.event(INTRUDER, text="こんにちは")])
+    await line_desk.settle()
+    async with transaction(line_desk.desk.services.sessions) as session:
+        shop = await session.get_one(Shop, line_desk.desk.shop_ids[ALPHA])
+        await redact_customer(
+            session,
+            shop=shop,
+            subject=CustomerSubject(shopify_customer_id=7001, email="hanako@example.jp"),
+            digest_key="digest-key",
+        )
+    async with line_desk.desk.services.sessions() as session:
+        left = (await session.execute(select(LineUser.line_user_id))).scalars().all()
+    assert left == [INTRUDER]
