@@ -35,7 +35,7 @@ from shop_app.shops.customer_subjects import CustomerSubject
 # Rows of a kept (anonymised) conversation that stay, with the customer's mentions replaced.
 CONVERSATION_RECORDS = ("messages", "bot_decisions")
 # Rows that tie a conversation to the person who had it: deleted even where the conversation is kept.
-CONVERSATION_TRACES = ("widget_sessions", "verification_attempts", "ticket_verifications")
+CONVERSATION_TRACES = ("widget_sessions", "verification_attempts", "ticket_verifications", "line_users")
 SCAN_BATCH_ROWS = 1000
 TYPED_KINDS = (MentionKind.EMAIL, MentionKind.PHONE)
 
