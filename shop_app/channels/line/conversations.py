@@ -170,14 +170,16 @@ async def _quietly(call: Awaitable[T], what: str) -> T | None:
         return None
 
 
-async def _line_user(session: AsyncSession, *, shop_id: int, line_user_id: str) -> LineUser | None:
-    return (
-        await session.execute(
-            select(LineUser).where(
-                col(LineUser.shop_id) == shop_id, col(LineUser.line_user_id) == line_user_id
-            )
-        )
-    ).scalar_one_or_none()
+async def _line_user(
+    session: AsyncSession, *, shop_id: int, line_user_id: str, lock: bool = False
+) -> LineUser | None:
+    """The shop's LINE user; with ``lock``, held until the transaction ends, so one user's events are
+    applied one after another however many workers run (two new users racing meet the unique key, and the
+    loser's event is applied by the next sweep)."""
+    statement = select(LineUser).where(
+        col(LineUser.shop_id) == shop_id, col(LineUser.line_user_id) == line_user_id
+    )
+    return (await session.execute(statement.with_for_update() if lock else statement)).scalar_one_or_none()
 
 
 async def _user(
@@ -185,7 +187,7 @@ async def _user(
 ) -> LineUser:
     """The LINE user as a contact of the shop (its display name from LINE's profile)."""
     assert shop.id is not None
-    user = await _line_user(session, shop_id=shop.id, line_user_id=line_user_id)
+    user = await _line_user(session, shop_id=shop.id, line_user_id=line_user_id, lock=True)
     now = utcnow()
     if user is None:
         contact = Contact(shop_id=shop.id, name=profile.display_name if profile else None)
@@ -219,7 +221,7 @@ async def _apply(
     assert event.user_id is not None
     outcome = _Outcome()
     if event.type is EventType.UNFOLLOW:
-        existing = await _line_user(session, shop_id=shop.id or 0, line_user_id=event.user_id)
+        existing = await _line_user(session, shop_id=shop.id or 0, line_user_id=event.user_id, lock=True)
         if existing is not None:
             existing.following = False
             existing.updated_at = utcnow()
