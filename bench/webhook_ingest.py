@@ -1,27 +1,47 @@
-"""Webhook ingest benchmark: signed ``orders/updated`` deliveries against the running server.
+"""Webhook ingest: signed ``orders/updated`` deliveries against ``shop-app serve``, beside a bare endpoint.
 
-For each backend (embedded SQLite default, and PostgreSQL with a procrastinate worker when reachable) it
-starts ``uvicorn`` in its own process, then drives it from this process:
-- a fixed offered rate (open loop: requests leave on schedule whatever the answers do),
-- saturation (closed loop: N connections sending back to back),
-and, in the same run, a bare Starlette endpoint that only answers 200 (the ceiling on this machine).
-It reports accepted/s, p50/p99 time to the 200, and deliveries lost (acknowledged but not stored or not
-processed) or applied twice (stored twice, or processed more than once). 5% of deliveries repeat an
-earlier event id, as Shopify's retries do; those must be acknowledged and not stored again.
+Three servers, one after the other, in one run, each in its own process and driven by the same generator
+(``bench/load_generator.py``: HTTP/1.1 over keep-alive connections, httptools, uvloop) with the very same
+request bytes:
+- a null server (a canned 200, no HTTP framework): what the generator itself can do, its ceiling;
+- the bare endpoint: a do-nothing Starlette app served exactly as ``serve`` serves the app (the same
+  ``ServerConfig``: uvicorn, httptools, the same connection limits), the ceiling of the stack;
+- the app (``python -m shop_app serve``; on PostgreSQL with one ``shop-app worker`` beside it).
 
-    python bench/webhook_ingest.py [--rate 200] [--seconds 10] [--concurrency 32] [--no-postgres]
+Two phases on each:
+- fixed rate (``--rate``, default 200/s, for ``--seconds``): open loop, each request leaves when it is due
+  whatever earlier ones are doing, and its latency is counted from when it was due (coordinated omission
+  counted). The generator is shown not to be the bottleneck when the bare endpoint's p99 there is under
+  ``--bare-p99-bar-ms`` (10 ms): if it is not, the machine or the generator could not hold the rate, and
+  the app's figures are printed as NOT VALID and the script exits 3.
+- saturation: ``--burst`` deliveries over ``--connections`` connections back to back (closed loop); its
+  figure is accepted/s (latency there counted from each send).
+
+Every delivery is signed with the app's secret (HMAC-SHA256 of the body, base64, as Shopify signs), is an
+order at some version (a new order, or a later ``updated_at`` of an earlier one), and 5% repeat an earlier
+delivery byte for byte (Shopify's retries). After the run the app's database is read, for the bench's own
+shop: deliveries acknowledged but not stored (lost), event ids stored twice, stored rows that no request
+sent, deliveries not processed, processed more than once (claimed again), and the mirror: orders missing
+and orders left at an older version than the newest stored.
+
+    python bench/webhook_ingest.py [--database-url postgresql://user@host/db] [--rate 200] [--seconds 10]
+                                   [--burst 10000] [--connections 64]
+
+SQLite (a fresh file) by default; ``--database-url`` runs the app on that PostgreSQL database (migrated
+here; the bench adds a shop of its own and touches no other shop's rows).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -29,54 +49,122 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
-from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOP = "bench-shop.myshopify.com"
+sys.path.insert(0, str(ROOT))
+
+import load_generator  # noqa: E402
+from load_generator import Outcome, Summary, summarise  # noqa: E402
+
+REFERENCE_ORDER = ROOT.parent / "shared" / "shopify-reference" / "webhook-payloads" / "Order.json"
 SECRET = "shpss_bench_" + "a1b2c3d4" * 4
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DB = "shop_app_bench"
 DUPLICATE_SHARE = 0.05
-
-BARE_APP = """
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-async def ok(request):
-    await request.body()
-    return JSONResponse({"ok": True})
-
-app = Starlette(routes=[Route("/webhooks", ok, methods=["POST"])])
-"""
+NEW_ORDER_SHARE = 0.6
+BARE_P99_BAR_MS = 10.0
+INVALID_EXIT = 3
+FIRST_VERSION_AT = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@dataclass
-class Result:
-    name: str
-    sent: int
-    accepted: int
-    seconds: float
-    latencies_ms: list[float]
+# Deliveries -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: str
+    order_id: int
+    version: int
 
     @property
-    def rate(self) -> float:
-        return self.accepted / self.seconds if self.seconds else 0.0
+    def updated_at(self) -> datetime:
+        return FIRST_VERSION_AT + timedelta(minutes=self.version)
 
-    fixed_percentiles: tuple[float, float] | None = None
 
-    def percentile(self, p: float) -> float:
-        if self.fixed_percentiles is not None and p in (50, 99):
-            return self.fixed_percentiles[0 if p == 50 else 1]
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+def order_template() -> dict[str, Any]:
+    """Shopify's sample ``orders/updated`` body (7.8 KB) when the reference is on this machine."""
+    if REFERENCE_ORDER.exists():
+        loaded: dict[str, Any] = json.loads(REFERENCE_ORDER.read_text())
+        return loaded
+    return {
+        "id": 1, "name": "#1001", "number": 1, "created_at": "2026-11-01T09:00:00+09:00",
+        "updated_at": "2026-11-01T09:00:00+09:00", "currency": "JPY", "financial_status": "paid",
+        "fulfillment_status": None, "email": "bench@example.jp", "total_price": "3300",
+        "line_items": [{"id": 1, "title": "Tシャツ", "quantity": 1, "price": "3300", "sku": "T-1",
+                        "variant_id": 2, "product_id": 3, "variant_title": "M"}],
+    }  # fmt: skip
+
+
+class Deliveries:
+    """Signed requests and what each one carries; ``requests[i]`` is ``events[i]``."""
+
+    def __init__(self, shop: str, seed: int) -> None:
+        self.shop = shop
+        self.rng = random.Random(seed)
+        self.template = order_template()
+        self.template.update(cancelled_at=None, cancel_reason=None, closed_at=None)
+        self.next_order = 10**12
+        self.versions: dict[int, int] = {}
+
+    def batch(self, count: int) -> tuple[list[bytes], list[Event]]:
+        requests: list[bytes] = []
+        events: list[Event] = []
+        for _ in range(count):
+            if requests and self.rng.random() < DUPLICATE_SHARE:
+                repeat = self.rng.randrange(len(requests))
+                requests.append(requests[repeat])
+                events.append(events[repeat])
+                continue
+            if not self.versions or self.rng.random() < NEW_ORDER_SHARE:
+                self.next_order += 1
+                order_id, version = self.next_order, 0
+            else:
+                order_id = self.rng.choice(list(self.versions)) if len(self.versions) < 64 else self.recent()
+                version = self.versions[order_id] + 1
+            self.versions[order_id] = version
+            event = Event(str(uuid.uuid4()), order_id, version)
+            requests.append(self.request(event))
+            events.append(event)
+        return requests, events
+
+    def recent(self) -> int:
+        # an update is of a recent order most of the time, as a shop's orders are
+        return self.next_order - int(self.rng.random() ** 2 * min(len(self.versions), 5000))
+
+    def request(self, event: Event) -> bytes:
+        order = dict(self.template)
+        order["id"] = event.order_id
+        order["admin_graphql_api_id"] = f"gid://shopify/Order/{event.order_id}"
+        order["name"] = f"#{event.order_id % 10**6}"
+        order["updated_at"] = event.updated_at.isoformat()
+        order["line_items"] = [
+            {**line, "id": event.order_id * 10 + k, "admin_graphql_api_id": f"gid://shopify/LineItem/{event.order_id * 10 + k}"}
+            for k, line in enumerate(self.template.get("line_items") or [])
+        ]  # fmt: skip
+        body = json.dumps(order, ensure_ascii=False).encode()
+        signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+        head = (
+            "POST /webhooks HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            "X-Shopify-Topic: orders/updated\r\n"
+            f"X-Shopify-Shop-Domain: {self.shop}\r\n"
+            "X-Shopify-API-Version: 2026-07\r\n"
+            f"X-Shopify-Webhook-Id: {uuid.uuid4()}\r\n"
+            f"X-Shopify-Event-Id: {event.event_id}\r\n"
+            f"X-Shopify-Triggered-At: {event.updated_at.isoformat()}\r\n"
+            f"X-Shopify-Hmac-Sha256: {signature}\r\n"
+            "\r\n"
+        )
+        return head.encode() + body
+
+
+# Servers ----------------------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -85,442 +173,393 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def order_body(rng: random.Random) -> bytes:
-    sample = ROOT.parent / "shared" / "shopify-reference" / "webhook-payloads" / "Order.json"
-    base = json.loads(sample.read_text()) if sample.exists() else {"id": 1, "name": "#1001", "line_items": []}
-    base["id"] = rng.randrange(10**12, 10**13)
-    base["name"] = f"#{rng.randrange(1000, 999999)}"
-    base["admin_graphql_api_id"] = f"gid://shopify/Order/{base['id']}"
-    return json.dumps(base, ensure_ascii=False).encode()
-
-
-class Deliveries:
-    """Signed deliveries; a share of them repeat an earlier event id (Shopify's retries)."""
-
-    def __init__(self, seed: int = 7) -> None:
-        self.rng = random.Random(seed)
-        self.body = order_body(self.rng)
-        self.signature = base64.b64encode(
-            hmac.new(SECRET.encode(), self.body, hashlib.sha256).digest()
-        ).decode()
-        self.event_ids: list[str] = []
-        self.acknowledged: set[str] = set()
-
-    def next_headers(self) -> dict[str, str]:
-        if self.event_ids and self.rng.random() < DUPLICATE_SHARE:
-            event_id = self.rng.choice(self.event_ids)
-        else:
-            event_id = str(uuid.uuid4())
-            self.event_ids.append(event_id)
-        return {
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/updated",
-            "X-Shopify-Shop-Domain": SHOP,
-            "X-Shopify-API-Version": "2026-07",
-            "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-            "X-Shopify-Event-Id": event_id,
-            "X-Shopify-Triggered-At": "2026-11-22T00:00:00Z",
-            "X-Shopify-Hmac-Sha256": self.signature,
-        }
-
-
-async def post(client: httpx.AsyncClient, deliveries: Deliveries, latencies: list[float]) -> bool:
-    headers = deliveries.next_headers()
-    started = time.perf_counter()
-    try:
-        response = await client.post("/webhooks", content=deliveries.body, headers=headers)
-    except httpx.HTTPError:
-        return False
-    latencies.append((time.perf_counter() - started) * 1000)
-    if response.status_code == 200:
-        deliveries.acknowledged.add(headers["X-Shopify-Event-Id"])
-    return response.status_code == 200
-
-
-async def fixed_rate(base_url: str, name: str, rate: float, seconds: float, deliveries: Deliveries) -> Result:
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
-        total = int(rate * seconds)
-        started = time.perf_counter()
-        tasks = []
-        for i in range(total):
-            delay = started + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(post(client, deliveries, latencies)))
-        outcomes = await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - started
-    return Result(name, total, sum(outcomes), elapsed, latencies)
-
-
-async def saturate(
-    base_url: str, name: str, concurrency: int, seconds: float, deliveries: Deliveries
-) -> Result:
-    latencies: list[float] = []
-    accepted = sent = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
-        deadline = time.perf_counter() + seconds
-        started = time.perf_counter()
-
-        async def loop() -> None:
-            nonlocal accepted, sent
-            while time.perf_counter() < deadline:
-                sent += 1
-                ok = await post(client, deliveries, latencies)
-                accepted += ok
-
-        await asyncio.gather(*(loop() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return Result(name, sent, accepted, elapsed, latencies)
-
-
-WRK_SCRIPT = """
-local threads = {}
-local next_id = 0
-function setup(thread)
-  next_id = next_id + 1
-  thread:set("tid", next_id)
-  table.insert(threads, thread)
-end
-function init(args)
-  sent = 0
-  unique = 0
-  math.randomseed(tid * 7919)
-  prefix = os.time() .. "-" .. tid .. "-"
-end
-function request()
-  sent = sent + 1
-  local event
-  if unique > 20 and math.random() < DUPLICATE_SHARE then
-    event = prefix .. math.random(1, unique)
-  else
-    unique = unique + 1
-    event = prefix .. unique
-  end
-  wrk.headers["X-Shopify-Event-Id"] = event
-  return wrk.format("POST", "/webhooks")
-end
-function done(summary, latency, requests)
-  local distinct = 0
-  for _, thread in ipairs(threads) do distinct = distinct + thread:get("unique") end
-  local failed = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
-  io.write(string.format("WRK %d %d %d %.3f %.3f %d\\n", summary.requests, failed, summary.duration,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, distinct))
-end
-"""
-
-
-def wrk_saturate(
-    port: int, name: str, concurrency: int, seconds: float, deliveries: Deliveries
-) -> tuple[Result, int]:
-    """Saturation driven by wrk (C), so the load generator is not the bottleneck; distinct event ids sent."""
-    headers = deliveries.next_headers()
-    lines = [
-        f"wrk.body = {json.dumps(deliveries.body.decode())}",
-        *(
-            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}"
-            for k, v in headers.items()
-            if k != "X-Shopify-Event-Id"
-        ),
-        WRK_SCRIPT.replace("DUPLICATE_SHARE", str(DUPLICATE_SHARE)),
-    ]
-    script = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "deliveries.lua"
-    script.write_text("\n".join(lines))
-    output = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{concurrency}",
-            f"-d{int(seconds)}s",
-            "-s",
-            str(script),
-            "--latency",
-            f"http://127.0.0.1:{port}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    fields = next(line for line in output.splitlines() if line.startswith("WRK ")).split()
-    requests, failed, duration_us = int(fields[1]), int(fields[2]), int(fields[3])
-    p50, p99, distinct = float(fields[4]), float(fields[5]), int(fields[6])
-    result = Result(name, requests, requests - failed, duration_us / 1e6, [])
-    result.fixed_percentiles = (p50, p99)
-    return result, distinct
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as handle:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def wait_ready(port: int, path: str = "/healthz", timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}); see {log}")
         try:
-            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1)
-            return
-        except httpx.HTTPError:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not start")
+    raise RuntimeError(f"nothing listens on port {port}; see {log}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+@contextmanager
+def running(command: list[str], env: dict[str, str], log: Path, port: int | None) -> Iterator[None]:
+    with log.open("ab") as handle:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        if port is not None:
+            wait_listening(port, process, log)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def serve_bare(port: int) -> int:
+    """The bare endpoint, served by the same ``ServerConfig`` and ``run_server`` as ``shop-app serve``."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from shop_app.settings import ConnectionLimits
+    from shop_app.web_server import ServerConfig, run_server
+
+    async def ok(request: Request) -> JSONResponse:
+        await request.body()
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/webhooks", ok, methods=["POST"])])
+    config = ServerConfig(
+        app, limits=ConnectionLimits(), log_level="WARNING", host="127.0.0.1", port=port, proxy_headers=True
+    )
+    return run_server(config)
 
 
 def app_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
     env = {
         **os.environ,
+        "PYTHONPATH": str(ROOT),
         "SHOP_APP_DATA_DIR": str(data_dir),
         "SHOPIFY_API_SECRET": SECRET,
         "SHOP_APP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SHOP_APP_LOG_LEVEL": "WARNING",
-        "SHOPIFY_APP_TOML": str(bench_toml(data_dir)),
-        "PYTHONPATH": str(ROOT),
+        # nothing leaves this machine: the shop's Admin API is a closed local port, and nothing is due
+        "SHOPIFY_SHOP_URL_TEMPLATE": "http://127.0.0.1:9/{shop}",
+        "SHOP_APP_REGISTER_WEBHOOKS": "false",
+        "SHOP_APP_RECONCILE_INTERVAL_SECONDS": "86400",
     }
+    env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
 
 
-def bench_toml(data_dir: Path) -> Path:
-    """The project's toml plus an ``orders/updated`` subscription (the sync issue adds its handler)."""
-    toml = (ROOT / "shopify.app.toml").read_text()
-    if '"orders/updated"' not in toml:
-        toml += '\n  [[webhooks.subscriptions]]\n  topics = ["orders/updated"]\n  uri = "/webhooks"\n'
-    path = data_dir / "shopify.app.toml"
-    path.write_text(toml)
-    return path
+def install_bench_shop(env: dict[str, str], shop: str) -> tuple[str, int]:
+    """Migrate the database and install the bench's shop; the app's database URL and the shop's id."""
+    import asyncio
+
+    from integrations.shopify.oauth import AccessToken
+    from shop_app.database import make_engine, make_session_factory, transaction
+    from shop_app.encryption import Cipher
+    from shop_app.settings import load_settings
+    from shop_app.shops.installation import install_shop
+
+    subprocess.run([sys.executable, "-m", "shop_app", "migrate"], cwd=ROOT, env=env, check=True)
+    settings = load_settings(env)
+
+    async def install() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            async with transaction(make_session_factory(engine)) as session:
+                token = AccessToken("shpat_bench", "read_orders", time.time() + 86400, None, None)
+                installed = await install_shop(
+                    session, domain=shop, token=token, cipher=Cipher(settings.encryption_keys)
+                )
+                await session.flush()
+                assert installed.id is not None
+                return installed.id
+        finally:
+            await engine.dispose()
+
+    return settings.database_url, asyncio.run(install())
 
 
-def prepare(env: dict[str, str]) -> None:
-    script = (
-        "import asyncio, time\n"
-        "from shop_app.cli import migrate\n"
-        "from shop_app.settings import load_settings\n"
-        "from shop_app.database import make_engine, make_session_factory, transaction\n"
-        "from shop_app.encryption import Cipher\n"
-        "from shop_app.shops.installation import install_shop\n"
-        "from integrations.shopify.oauth import AccessToken\n"
-        "s = load_settings(); migrate(s)\n"
-        "async def main():\n"
-        "    engine = make_engine(s.database_url)\n"
-        "    async with transaction(make_session_factory(engine)) as session:\n"
-        f"        await install_shop(session, domain={SHOP!r}, cipher=Cipher(s.encryption_keys),\n"
-        "            token=AccessToken('shpat_bench', 'read_orders', time.time() + 3600, 'shprt', None))\n"
-        "    await engine.dispose()\n"
-        "asyncio.run(main())\n"
-    )
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+# What the database holds ------------------------------------------------------------------------------
 
 
-def delivery_counts(database_url: str) -> tuple[int, int, int]:
-    engine = create_engine(database_url.replace("+aiosqlite", ""))
-    with engine.connect() as connection:
-        row = connection.execute(
-            text(
-                "SELECT count(*), sum(CASE WHEN status = 'done' THEN 1 ELSE 0 END), "
-                "sum(CASE WHEN attempts > 1 THEN 1 ELSE 0 END) FROM webhook_deliveries"
-            )
-        ).one()
-    engine.dispose()
-    return int(row[0]), int(row[1] or 0), int(row[2] or 0)
+@dataclass(frozen=True, slots=True)
+class Stored:
+    event_ids: set[str]
+    rows: int
+    stored_twice: int
+    done: int
+    failed: int
+    unfinished: int
+    claimed_again: int
+    orders: dict[int, datetime]
 
 
-def processed_event_ids(database_url: str) -> set[str]:
-    engine = create_engine(database_url.replace("+aiosqlite", ""))
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT event_id FROM webhook_deliveries WHERE status = 'done'"))
-        ids = {row[0] for row in rows}
-    engine.dispose()
-    return ids
+def read_database(database_url: str, shop_id: int) -> Stored:
+    from sqlalchemy import create_engine, func, select
 
+    from shop_app.database import sync_url
+    from shop_app.models import DeliveryStatus, Order, WebhookDelivery
 
-def postgres_available() -> bool:
+    deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    orders = Order.__table__  # type: ignore[attr-defined]
+    engine = create_engine(sync_url(database_url))
     try:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
-        engine.dispose()
-    except Exception as error:
-        print(f"PostgreSQL not available ({type(error).__name__}); skipping that backend")
-        return False
-    return True
-
-
-def report(result: Result, ceiling: Result | None = None) -> None:
-    ratio = f"  ({result.rate / ceiling.rate:.2f}× bare)" if ceiling and ceiling.rate else ""
-    print(
-        f"  {result.name:<34} sent {result.sent:>6}  accepted/s {result.rate:8.1f}{ratio}  "
-        f"p50 {result.percentile(50):6.1f} ms  p99 {result.percentile(99):6.1f} ms"
-    )
-
-
-def ensure_wrk() -> bool:
-    """wrk (Debian package) drives the saturation phase; install it when we can."""
-    if shutil.which("wrk"):
-        return True
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
-    return shutil.which("wrk") is not None
-
-
-def saturate_any(
-    port: int, label: str, args: argparse.Namespace, deliveries: Deliveries
-) -> tuple[Result, int]:
-    name = f"{label} saturated ({args.concurrency} conns)"
-    if ensure_wrk():
-        return wrk_saturate(port, name + " [wrk]", args.concurrency, args.seconds, deliveries)
-    print("  (wrk not found: `apt-get install wrk`; saturating with httpx, which tops out before the server)")
-    return asyncio.run(
-        saturate(f"http://127.0.0.1:{port}", name + " [httpx]", args.concurrency, args.seconds, deliveries)
-    ), 0
-
-
-def run_backend(
-    label: str, database_url: str | None, args: argparse.Namespace, bare: dict[str, Result]
-) -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    env = app_env(data_dir, database_url)
-    prepare(env)
-    port = free_port()
-    server = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "shop_app.main:app_from_environment",
-            "--factory",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env,
-        data_dir / "server.log",
-    )
-    worker = (
-        start(
-            [sys.executable, "-m", "shop_app", "worker", "--concurrency", "8"], env, data_dir / "worker.log"
-        )
-        if database_url
-        else None
-    )
-    url = database_url or f"sqlite:///{data_dir / 'shop_app.db'}"
-    try:
-        wait_ready(port)
-        deliveries = Deliveries()
-        print(f"{label}:")
-        fixed = asyncio.run(
-            fixed_rate(
-                f"http://127.0.0.1:{port}",
-                f"app @ {args.rate}/s offered",
-                args.rate,
-                args.seconds,
-                deliveries,
-            )
-        )
-        report(fixed, bare["fixed"])
-        saturated, wrk_distinct = saturate_any(port, "app", args, deliveries)
-        report(saturated, bare["saturated"])
-        deadline = time.time() + 120
-        while True:
-            stored, done, retried = delivery_counts(url)
-            if done >= stored or time.time() > deadline:
-                break
-            time.sleep(0.5)
-        done_ids = processed_event_ids(url)
-        lost = deliveries.acknowledged - done_ids
-        wrk_stored = len(done_ids - set(deliveries.event_ids))
-        print(
-            f"  httpx phase: {len(deliveries.acknowledged)} distinct events acknowledged, "
-            f"{len(deliveries.acknowledged & done_ids)} stored and processed, lost {len(lost)}"
-        )
-        if wrk_distinct:
-            print(
-                f"  wrk phase: {wrk_distinct} distinct events sent, {wrk_stored} stored and processed "
-                f"(the difference, at most {args.concurrency}, is requests in flight when wrk stopped)"
-            )
-        print(
-            f"  all: {stored} rows for {stored} distinct events (stored twice: 0 by the unique key), "
-            f"{done} processed, processed more than once: {retried}"
-        )
+        with engine.connect() as db:
+            rows = db.execute(
+                select(deliveries.c.event_id, deliveries.c.status, deliveries.c.attempts).where(
+                    deliveries.c.shop_id == shop_id
+                )
+            ).all()
+            twice = db.execute(
+                select(func.count()).select_from(
+                    select(deliveries.c.event_id)
+                    .where(deliveries.c.shop_id == shop_id)
+                    .group_by(deliveries.c.event_id)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            ).scalar_one()
+            mirrored = db.execute(
+                select(orders.c.shopify_id, orders.c.updated_at).where(orders.c.shop_id == shop_id)
+            ).all()
     finally:
-        if worker:
-            stop(worker)
-        stop(server)
+        engine.dispose()
+    statuses = [str(status) for _, status, _ in rows]
+    return Stored(
+        event_ids={str(event_id) for event_id, _, _ in rows},
+        rows=len(rows),
+        stored_twice=int(twice),
+        done=statuses.count(DeliveryStatus.DONE),
+        failed=statuses.count(DeliveryStatus.FAILED),
+        unfinished=sum(s in (DeliveryStatus.PENDING, DeliveryStatus.PROCESSING) for s in statuses),
+        claimed_again=sum(
+            1 for _, status, attempts in rows if status == DeliveryStatus.DONE and attempts > 1
+        ),
+        orders={int(order_id): updated_at for order_id, updated_at in mirrored},
+    )
 
 
-def main() -> None:
+def wait_processed(database_url: str, shop_id: int, timeout: float) -> tuple[Stored, float]:
+    started = time.monotonic()
+    while True:
+        stored = read_database(database_url, shop_id)
+        if stored.unfinished == 0 or time.monotonic() - started > timeout:
+            return stored, time.monotonic() - started
+        time.sleep(0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class Accounting:
+    sent: int  # distinct event ids
+    acknowledged: int
+    lost: int  # acknowledged, not stored
+    stored_unacknowledged: int  # stored, but the answer never came (timeouts)
+    unknown: int  # stored, never sent
+    orders_expected: int
+    orders_missing: int
+    orders_stale: int
+
+
+def account(events: Sequence[Event], outcomes: Sequence[Outcome], stored: Stored) -> Accounting:
+    sent = {e.event_id for e in events}
+    acknowledged = {e.event_id for e, o in zip(events, outcomes, strict=True) if 200 <= o.status < 300}
+    newest: dict[int, Event] = {}
+    for event in events:
+        if event.event_id in stored.event_ids:
+            known = newest.get(event.order_id)
+            if known is None or event.version > known.version:
+                newest[event.order_id] = event
+    missing = sum(1 for order_id in newest if order_id not in stored.orders)
+    stale = sum(
+        1
+        for order_id, event in newest.items()
+        if order_id in stored.orders and stored.orders[order_id] != event.updated_at
+    )
+    return Accounting(
+        sent=len(sent),
+        acknowledged=len(acknowledged),
+        lost=len(acknowledged - stored.event_ids),
+        stored_unacknowledged=len((stored.event_ids & sent) - acknowledged),
+        unknown=len(stored.event_ids - sent),
+        orders_expected=len(newest),
+        orders_missing=missing,
+        orders_stale=stale,
+    )
+
+
+# Running ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Phases:
+    fixed: Summary
+    saturated: Summary
+    fixed_outcomes: list[Outcome]
+    saturated_outcomes: list[Outcome]
+
+
+def drive(port: int, fixed: Sequence[bytes], burst: Sequence[bytes], args: argparse.Namespace) -> Phases:
+    fixed_outcomes = load_generator.run(
+        load_generator.send_all(
+            "127.0.0.1", port, fixed, rate=args.rate, max_connections=args.max_connections
+        )
+    )
+    saturated_outcomes = load_generator.run(
+        load_generator.send_all(
+            "127.0.0.1", port, burst, rate=None, max_connections=args.connections, warm_connections=args.connections
+        )
+    )  # fmt: skip
+    return Phases(
+        summarise(fixed_outcomes, from_due=True),
+        summarise(saturated_outcomes, from_due=False),
+        fixed_outcomes,
+        saturated_outcomes,
+    )
+
+
+def figure(value: float) -> str:
+    return "∞" if math.isinf(value) else f"{value:.1f}"
+
+
+def ratio(value: float, baseline: float) -> str:
+    if math.isnan(value) or math.isnan(baseline) or baseline == 0 or math.isinf(baseline):
+        return "—"
+    return "∞" if math.isinf(value) else f"{value / baseline:.2f}×"
+
+
+def print_row(
+    name: str, summary: Summary, baseline: Summary | None, *, fixed: bool, against: str = "bare"
+) -> None:
+    line = (
+        f"  {name:<22} {summary.ok:>6}/{summary.requests:<6} {summary.ok_per_second:9.1f}/s "
+        f"p50 {figure(summary.p50_ms):>7} ms  p99 {figure(summary.p99_ms):>7} ms"
+    )
+    if fixed:
+        line += f"  send lag p99 {figure(summary.lag_p99_ms):>6} ms"
+    if baseline is not None:
+        line += (
+            f"   vs {against}: accepted/s {ratio(summary.ok_per_second, baseline.ok_per_second)}, "
+            f"p50 {ratio(summary.p50_ms, baseline.p50_ms)}, p99 {ratio(summary.p99_ms, baseline.p99_ms)}"
+        )
+    print(line)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rate", type=float, default=200.0, help="offered deliveries per second")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
-    parser.add_argument("--concurrency", type=int, default=32, help="connections at saturation")
-    parser.add_argument("--no-postgres", action="store_true", help="only the embedded SQLite default")
-    args = parser.parse_args()
+    parser.add_argument("--database-url", help="PostgreSQL for the app (default: a fresh SQLite file)")
+    parser.add_argument("--rate", type=float, default=200.0, help="offered deliveries per second (open loop)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the fixed-rate phase")
+    parser.add_argument("--burst", type=int, default=10_000, help="deliveries sent at saturation")
+    parser.add_argument("--connections", type=int, default=64, help="connections at saturation")
+    parser.add_argument("--max-connections", type=int, default=512, help="connection cap at the fixed rate")
+    parser.add_argument("--bare-p99-bar-ms", type=float, default=BARE_P99_BAR_MS)
+    parser.add_argument("--drain-timeout", type=float, default=600.0, help="seconds to wait for processing")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the servers' logs and the SQLite file")
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_bare:
+        return serve_bare(args.serve_bare)
 
-    bare_dir = Path(tempfile.mkdtemp(prefix="bench-bare-"))
-    (bare_dir / "bare_app.py").write_text(BARE_APP)
-    port = free_port()
-    bare_server = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bare_app:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--app-dir",
-            str(bare_dir),
-        ],
-        dict(os.environ),
-        bare_dir / "server.log",
-    )
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
-        wait_ready(port, "/")
-        print(f"bare Starlette endpoint (ceiling), {args.seconds:.0f} s per phase:")
-        bare = {
-            "fixed": asyncio.run(
-                fixed_rate(
-                    f"http://127.0.0.1:{port}",
-                    f"bare @ {args.rate}/s offered",
-                    args.rate,
-                    args.seconds,
-                    Deliveries(),
-                )
-            ),
-            "saturated": saturate_any(port, "bare", args, Deliveries())[0],
-        }
-        for result in bare.values():
-            report(result)
-    finally:
-        stop(bare_server)
+        status = measure(args, work)
+    except BaseException:
+        print(f"the servers' logs are in {work}", file=sys.stderr)
+        raise
+    if args.keep:
+        print(f"the servers' logs are in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return status
 
-    run_backend("embedded default (SQLite, in-process jobs)", None, args, bare)
-    if not args.no_postgres and postgres_available():
-        run_backend(
-            "PostgreSQL (procrastinate worker)",
-            f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_BENCH_DB}",
-            args,
-            bare,
+
+def measure(args: argparse.Namespace, work: Path) -> int:
+    shop = f"bench-{secrets.token_hex(4)}.myshopify.com"
+    deliveries = Deliveries(shop, args.seed)
+    fixed_requests, fixed_events = deliveries.batch(max(1, int(args.rate * args.seconds)))
+    burst_requests, burst_events = deliveries.batch(args.burst)
+    backend = "PostgreSQL (one `shop-app worker`)" if args.database_url else "SQLite (jobs in `serve`)"
+    print(
+        f"webhook ingest: {len(fixed_requests):,} deliveries at {args.rate:g}/s open loop, then {args.burst:,} "
+        f"over {args.connections} connections back to back; {backend}"
+    )
+    print(
+        f"generator: {load_generator.loop_name()} + httptools, one process; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start"
+    )
+
+    port = free_port()
+    null_log = work / "null.log"
+    generator_script = str(Path(__file__).with_name("load_generator.py"))
+    with running(
+        [sys.executable, generator_script, "null-server", "--port", str(port)],
+        dict(os.environ),
+        null_log,
+        port,
+    ):
+        null = drive(port, fixed_requests, burst_requests, args)  # fmt: skip
+
+    port = free_port()
+    with running(
+        [sys.executable, __file__, "--serve-bare", str(port)], dict(os.environ), work / "bare.log", port
+    ):
+        bare = drive(port, fixed_requests, burst_requests, args)  # fmt: skip
+
+    env = app_env(work, args.database_url)
+    database_url, shop_id = install_bench_shop(env, shop)
+    port = free_port()
+    serve = [sys.executable, "-m", "shop_app", "serve", "--port", str(port)]
+    with running(serve, env, work / "app.log", port):
+        if args.database_url:
+            worker = [sys.executable, "-m", "shop_app", "worker", "--concurrency", "8"]
+            with running(worker, env, work / "worker.log", None):
+                app = drive(port, fixed_requests, burst_requests, args)
+                stored, drained = wait_processed(database_url, shop_id, args.drain_timeout)
+        else:
+            app = drive(port, fixed_requests, burst_requests, args)
+            stored, drained = wait_processed(database_url, shop_id, args.drain_timeout)
+
+    valid = bare.fixed.p99_ms < args.bare_p99_bar_ms
+    print(f"\nfixed rate, {args.rate:g}/s offered (latency from when each request was due):")
+    print_row("generator → null", null.fixed, None, fixed=True)
+    print_row("bare endpoint", bare.fixed, None, fixed=True)
+    print_row("app" if valid else "app (NOT VALID)", app.fixed, bare.fixed, fixed=True)
+    print(f"\nsaturation, {args.burst:,} over {args.connections} connections (latency from each send):")
+    print_row("generator → null", null.saturated, None, fixed=False)
+    print_row("bare endpoint", bare.saturated, null.saturated, fixed=False, against="null")
+    print_row("app" if valid else "app (NOT VALID)", app.saturated, bare.saturated, fixed=False)
+    generator_share = bare.saturated.ok_per_second / null.saturated.ok_per_second
+    print(
+        f"  the generator's ceiling is {1 / generator_share:.1f}× the bare endpoint's rate"
+        + ("" if generator_share < 0.8 else " (close: the bare saturation figure may be the generator's)")
+    )
+
+    accounting = account(fixed_events + burst_events, app.fixed_outcomes + app.saturated_outcomes, stored)
+    print(
+        f"\nfrom the database after the run (processing drained {drained:.1f} s after the last answer):\n"
+        f"  deliveries: {accounting.sent:,} distinct event ids sent ({len(fixed_events) + len(burst_events):,} "
+        f"requests, {DUPLICATE_SHARE:.0%} repeats), {accounting.acknowledged:,} acknowledged, "
+        f"{stored.rows:,} rows stored\n"
+        f"  lost (acknowledged, not stored): {accounting.lost}; stored twice: {stored.stored_twice}; "
+        f"stored but never sent: {accounting.unknown}; stored without an answer: "
+        f"{accounting.stored_unacknowledged}\n"
+        f"  processed: {stored.done:,}; failed: {stored.failed}; not processed: {stored.unfinished}; "
+        f"processed more than once: {stored.claimed_again}\n"
+        f"  mirror: {accounting.orders_expected:,} orders in the stored deliveries; missing: "
+        f"{accounting.orders_missing}; at an older version than the newest stored: {accounting.orders_stale}"
+    )
+    print(
+        f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+        f"python {sys.version.split()[0]}; compare ratios within this run, not absolutes across runs"
+    )
+    if not valid:
+        print(
+            f"NOT VALID: the bare endpoint's p99 at {args.rate:g}/s was {figure(bare.fixed.p99_ms)} ms, not under "
+            f"{args.bare_p99_bar_ms:g} ms: this machine (or the generator) could not hold the rate, so the app's "
+            "figures above say nothing about the app. Run again on a quieter machine."
         )
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; one run: compare ratios, not absolutes")
+        return INVALID_EXIT
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

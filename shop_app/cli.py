@@ -82,6 +82,22 @@ def _parser() -> argparse.ArgumentParser:
         "tables once). Safe to run repeatedly.",
     )
 
+    backup = commands.add_parser(
+        "backup",
+        help="back up the embedded SQLite database while the app runs",
+        description="Copy the database into a new directory with SQLite's online backup API (one consistent "
+        "snapshot; the app keeps running), with a manifest and, in development, the generated secrets. "
+        "On PostgreSQL use pg_dump (see the README).",
+    )
+    backup.add_argument("path", help="a new (or empty) directory for the backup")
+    restore = commands.add_parser(
+        "restore",
+        help="restore the embedded SQLite database from a backup (stop the app first)",
+        description="Check the backup's integrity and put it in place of the database.",
+    )
+    restore.add_argument("path", help="a directory written by shop-app backup")
+    restore.add_argument("--replace", action="store_true", help="overwrite an existing database")
+
     rotate = commands.add_parser(
         "rotate-keys",
         help="re-encrypt every stored secret with the newest encryption key",
@@ -252,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         migrate(settings)
         return 0
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args)
     if args.command == "rotate-keys":
         if args.new_key:
             if settings.mode is not Mode.DEVELOPMENT:
@@ -367,6 +385,31 @@ def _evaluate(*, corpus: str, show_mistakes: bool) -> int:
     for title, goal in missed:
         print(f"goal missed ({title}): {goal}")
     return 1 if missed else 0
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from shop_app.operations.backups import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            report = backup(settings, Path(args.path))
+        else:
+            report = restore(settings, Path(args.path), replace_existing=args.replace)
+    except BackupError as error:
+        print(f"shop-app {args.command}: {error.message}", file=sys.stderr)
+        return 1
+    verb = "backed up to" if args.command == "backup" else "restored from"
+    print(
+        f"shop-app {args.command}: {verb} {report.path} ({report.size_bytes:,} bytes, "
+        f"schema {report.revision}, {sum(report.rows.values()):,} rows"
+        + (", with the development secrets" if report.secrets_included else "")
+        + ")"
+    )
+    if args.command == "restore":
+        migrate(settings)  # a backup from an older version is brought up to this one
+    return 0
 
 
 def migrate(settings: Settings) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -37,7 +40,13 @@ class Services:
         return self.settings.session_secret.reveal()
 
 
-def admin_client(services: Services, shop: Shop) -> AdminGraphQLClient:
+def admin_client(
+    services: Services,
+    shop: Shop,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AdminGraphQLClient:
     async def current_token() -> str:
         return await services.access_tokens.for_shop(shop)
 
@@ -50,4 +59,6 @@ def admin_client(services: Services, shop: Shop) -> AdminGraphQLClient:
         api_version=services.app_config.api_version,
         access_token=current_token,
         token_refused=token_refused,
+        clock=clock,
+        sleep=sleep,
     )

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy import inspect as inspect_database
 from starlette.applications import Starlette
@@ -23,6 +24,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shop_app.database import migrate, sync_url
 from shop_app.main import create_app
 from shop_app.settings import Secret, Settings, normalise_database_url
+
+# The suite shares two cores with whatever else runs: how long one generated example takes says nothing
+# about whether it is right (speed is measured by bench/), so Hypothesis's per-example deadline is off.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared"

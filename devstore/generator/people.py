@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,16 @@ from devstore.generator.vocabulary import (
 )
 from devstore.state import isoformat_z
 
+_JAPANESE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def display_name(first_name: str | None, last_name: str | None) -> str:
+    """As Shopify's admin shows a customer: a name in Japanese script family name first (井上 恵), others
+    given name first (Jane Doe)."""
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    parts = (last, first) if _JAPANESE_SCRIPT.search(first + last) else (first, last)
+    return " ".join(part for part in parts if part)
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -36,9 +47,7 @@ class Person:
 
     @property
     def display_name(self) -> str:
-        if self.japanese:
-            return f"{self.last_name} {self.first_name}"
-        return f"{self.first_name} {self.last_name}"
+        return display_name(self.first_name, self.last_name)
 
 
 def person(seed: int, shop_index: int, index: int, *, japanese_shop: bool) -> Person:

@@ -15,6 +15,7 @@ from graphql import (
     is_list_type,
 )
 
+from devstore.generator.people import display_name
 from devstore.graphql_api.connections import Connection, connection, list_connection, root_connection
 from devstore.graphql_api.context import RequestContext
 from devstore.graphql_api.cost import is_connection
@@ -70,7 +71,7 @@ def _legacy_id(doc: Doc) -> int | None:
 
 
 def _customer_display_name(doc: Doc) -> str:
-    name = " ".join(part for part in (doc.get("firstName"), doc.get("lastName")) if part)
+    name = display_name(doc.get("firstName"), doc.get("lastName"))
     return name or str(_nested(doc, "defaultEmailAddress", "emailAddress") or "")
 
 

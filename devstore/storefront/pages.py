@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from devstore.activity import NothingToChange, StoreActivity
 from devstore.app_proxy import customer_email, customer_gid, signed_in_customer
+from devstore.generator.people import display_name
 from devstore.generator.shops import profile_for
 from devstore.oauth import form_fields, host_param, sign_query
 from devstore.records import SortKey
@@ -128,7 +129,7 @@ def routes(state: StoreState, activity: StoreActivity) -> list[BaseRoute]:
             "widget_script_url": state.config.widget_script_url,
             "proxy_base": f"/s/{shop}/apps/support",
             "customer_name": (
-                " ".join(str(customer.get(k) or "") for k in ("firstName", "lastName")).strip()
+                display_name(customer.get("firstName"), customer.get("lastName"))
                 or customer_email(customer)
                 or str(customer_id)
                 if customer is not None

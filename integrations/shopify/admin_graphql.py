@@ -101,12 +101,13 @@ class AdminGraphQLClient:
         self._endpoint = f"{shop_url}/admin/api/{api_version}/graphql.json"
         self._access_token = access_token
         self._token_refused = token_refused
-        self._clock = clock
+        self.clock = clock  # what it paces by; a sync measures its own rate with the same clock
         self._sleep = sleep
         self._max_attempts = max_attempts
         self.throttle = ThrottleState()
         self._expected_costs: dict[str, float] = {}
         self.total_cost_charged = 0.0
+        self.last_cost: QueryCost | None = None
         self.throttled_count = 0
         self.requests = 0
 
@@ -116,7 +117,7 @@ class AdminGraphQLClient:
         cost_guess = expected_cost or self._expected_costs.get(document, 10.0)
         refused_once = False
         for attempt in range(1, self._max_attempts + 1):
-            wait = self.throttle.wait_for(cost_guess, self._clock())
+            wait = self.throttle.wait_for(cost_guess, self.clock())
             if wait > 0:
                 await self._sleep(wait)
             token = await self._access_token()
@@ -150,7 +151,7 @@ class AdminGraphQLClient:
                 codes = _error_codes(errors)
                 if "THROTTLED" in codes:
                     self.throttled_count += 1
-                    await self._sleep(max(self.throttle.wait_for(cost_guess, self._clock()), 0.05))
+                    await self._sleep(max(self.throttle.wait_for(cost_guess, self.clock()), 0.05))
                     continue
                 raise GraphQLError(_error_message(errors), codes=codes)
             data = payload.get("data")
@@ -201,11 +202,12 @@ class AdminGraphQLClient:
             maximum_available=observed.maximum_available,
             currently_available=observed.currently_available,
             restore_rate=observed.restore_rate,
-            observed_at=self._clock(),
+            observed_at=self.clock(),
             known=True,
         )
         if observed.actual is not None:
             self.total_cost_charged += observed.actual
+            self.last_cost = observed
         return observed
 
 

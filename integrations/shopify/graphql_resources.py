@@ -134,6 +134,8 @@ def _address(value: object) -> Address | None:
         return None
     return Address(
         name=_text(value.get("name")),
+        first_name=_text(value.get("firstName")),
+        last_name=_text(value.get("lastName")),
         company=_text(value.get("company")),
         address1=_text(value.get("address1")),
         address2=_text(value.get("address2")),

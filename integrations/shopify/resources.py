@@ -36,6 +36,9 @@ class Money:
 @dataclass(frozen=True, slots=True)
 class Address:
     name: str | None = None
+    # the parts ``name`` is made of, so each country's order can be kept (family name first in Japanese)
+    first_name: str | None = None
+    last_name: str | None = None
     company: str | None = None
     address1: str | None = None
     address2: str | None = None

@@ -375,6 +375,8 @@ def _opt_address(payload: Payload, key: str) -> resources.Address | None:
         name = " ".join(p for p in parts if p) or None
     return resources.Address(
         name=name,
+        first_name=_opt_str(address, "first_name"),
+        last_name=_opt_str(address, "last_name"),
         company=_opt_str(address, "company"),
         address1=_opt_str(address, "address1"),
         address2=_opt_str(address, "address2"),

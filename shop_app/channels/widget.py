@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.answers import Trust, answer_message
+from shop_app.answers.ticket_subjects import new_ticket_subject
 from shop_app.errors import BadRequest, Unauthorized
 from shop_app.formats.emails import normalise_email
+from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.tickets import open_ticket, post_message
 from shop_app.models import (
@@ -80,8 +82,14 @@ async def start_conversation(
         )
     else:
         contact = await _visitor_contact(session, shop=shop, details=details)
+    subject = await new_ticket_subject(session, shop=shop, first_message=first_message)
     ticket, message = await open_ticket(
-        session, shop=shop, contact=contact, channel=Channel.WEB_CHAT, subject="", first_message=first_message
+        session,
+        shop=shop,
+        contact=contact,
+        channel=Channel.WEB_CHAT,
+        subject=subject,
+        first_message=first_message,
     )
     token = WIDGET_TOKEN_PREFIX + secrets.token_urlsafe(32)
     widget = WidgetSession(
@@ -108,7 +116,7 @@ async def _signed_customer_details(
     ).scalar_one_or_none()
     if customer is None:
         return details
-    name = " ".join(part for part in (customer.first_name, customer.last_name) if part) or None
+    name = person_name(customer.first_name, customer.last_name)
     return replace(details, name=details.name or name, email=details.email or customer.email)
 
 

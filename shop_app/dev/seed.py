@@ -11,7 +11,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from shop_app.answers.ticket_subjects import new_ticket_subject
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
+from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.agents import add_agent_to_shop
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.tickets import open_ticket
@@ -109,9 +111,14 @@ async def _seed_shop(sessions: SessionFactory, domain: str) -> None:
         return
     first, second = buyers
     conversations = [
-        (ContactDetails(name=first.first_name, email=first.email), "注文した商品はいつ届きますか？"),
         (
-            ContactDetails(name=second.first_name, email=second.email, phone=second.phone),
+            ContactDetails(name=person_name(first.first_name, first.last_name), email=first.email),
+            "注文した商品はいつ届きますか？",
+        ),
+        (
+            ContactDetails(
+                name=person_name(second.first_name, second.last_name), email=second.email, phone=second.phone
+            ),
             "Hi, my parcel has not arrived yet. Could you check where it is?",
         ),
         (ContactDetails(name="Guest", email="guest@example.net"), "Do you have the navy T-shirt in size M?"),
@@ -121,7 +128,13 @@ async def _seed_shop(sessions: SessionFactory, domain: str) -> None:
         assert shop is not None
         for details, text in conversations:
             contact = await find_or_create_contact(session, shop=shop, details=details)
+            subject = await new_ticket_subject(session, shop=shop, first_message=text)
             await open_ticket(
-                session, shop=shop, contact=contact, channel=Channel.WEB_CHAT, subject="", first_message=text
+                session,
+                shop=shop,
+                contact=contact,
+                channel=Channel.WEB_CHAT,
+                subject=subject,
+                first_message=text,
             )
     logger.info("demo tickets seeded shop=%s", domain)

@@ -1,11 +1,13 @@
 """People's names and shipping addresses as the shop writes them: Japanese names family name first, and
-addresses in the order written on a parcel (Japanese ones postcode first, others country last)."""
+addresses in the order written on a parcel (Japanese ones postcode first, others country last), postcodes
+as their country writes them (``〒160-0023``, ``10001-1234``, ``SW1A 1AA``)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from shop_app.formats.postal_codes import postcode_text
 from shop_app.schemas.profiles import ShippingAddress
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -29,21 +31,22 @@ def address_lines(address: dict[str, Any] | None) -> ShippingAddress | None:
     def field(name: str) -> str:
         return str(address.get(name) or "").strip()
 
-    if field("country_code").upper() == "JP":
-        postcode = field("zip")
+    country = field("country_code").upper()
+    postcode = postcode_text(field("zip"), country_code=country) or ""
+    # from its parts when Shopify sent them (one name order everywhere); else as Shopify wrote it
+    name = person_name(field("first_name"), field("last_name")) or field("name")
+    if country == "JP":
         lines = [
-            f"〒{postcode}" if postcode else "",
+            postcode,
             field("province") + field("city") + field("address1"),
             field("address2"),
             field("company"),
-            field("name"),
+            name,
         ]
     else:
-        region = " ".join(
-            part for part in (field("province_code") or field("province"), field("zip")) if part
-        )
+        region = " ".join(part for part in (field("province_code") or field("province"), postcode) if part)
         lines = [
-            field("name"),
+            name,
             field("company"),
             field("address1"),
             field("address2"),

@@ -55,3 +55,29 @@ def phone_spellings(e164: str) -> tuple[str, ...]:
         return (e164,)
     formats = (phonenumbers.PhoneNumberFormat.NATIONAL, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return (e164, *(phonenumbers.format_number(number, style) for style in formats))
+
+
+def phone_text(raw: str | None, *, shop_region: str | None) -> str | None:
+    """A number as a person in the shop's country reads it: national (``090-1234-5678`` in a Japanese
+    shop) when it is in that country's calling code, international (``+1 212-555-1234``) otherwise, and
+    as given when it cannot be read as a valid number. ``None`` when there is none."""
+    if raw is None or not raw.strip():
+        return None
+    given = raw.strip()
+    text = unicodedata.normalize("NFKC", given)
+    if len(text) > MAX_PHONE_INPUT_CHARS:
+        return given
+    region = shop_region.upper() if shop_region else None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return given
+    if not phonenumbers.is_valid_number(number):
+        return given
+    home = phonenumbers.country_code_for_region(region) if region else 0
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

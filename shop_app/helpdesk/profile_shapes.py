@@ -1,20 +1,25 @@
-"""The mirror's rows in the profile's shapes (``shop_app.schemas.profiles``): the customer's facts, and each
+"""The mirror's rows in the profile's shapes (``shop_app.schemas.profiles``): the customer's facts, each
 order with its items, stock over all locations, shipments with tracking links, shipping address and
-requested delivery, in the locale's words, dates and money."""
+requested delivery, and the shop's unfinished first import, in the locale's words, dates and money."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from shop_app.formats.delivery_requests import requested_delivery
 from shop_app.formats.display import Formatter, currency_amount, iso_utc
 from shop_app.formats.names_and_addresses import address_lines, person_name
 from shop_app.formats.order_words import PlainWord, WordKind, describe, stock_level
-from shop_app.formats.tracking_links import tracking_url
+from shop_app.formats.phone_numbers import phone_text
+from shop_app.formats.tracking_links import carrier_name, tracking_url
 from shop_app.schemas.profiles import (
     CustomerFacts,
+    ImportProgress,
     LocationStock,
     Money,
     OrderItem,
@@ -61,16 +66,24 @@ def _money(fmt: Formatter, amount: str | None, currency: str | None) -> Money | 
 
 
 def customer_facts(
-    fmt: Formatter, row: Record, *, first_at: datetime | None, last_at: datetime | None
+    fmt: Formatter,
+    row: Record,
+    *,
+    first_at: datetime | None,
+    last_at: datetime | None,
+    country_code: str | None,
 ) -> CustomerFacts:
-    """The customer's row, with the first and last dates of all their orders."""
+    """The customer's row, with the first and last dates of all their orders; phones also as a person in
+    the shop's country (``country_code``) reads them."""
     address = row.default_address or {}
     phones = _unique([row.phone, address.get("phone")])
+    shown = [phone_text(phone, shop_region=country_code) for phone in phones]
     return CustomerFacts(
         id=row.shopify_id,
         name=person_name(row.first_name, row.last_name),
         emails=_unique([row.email]),
         phones=phones,
+        phones_display=_unique(shown),
         tags=list(row.tags or []),
         note=row.note,
         amount_spent=_money(fmt, row.amount_spent, row.currency),
@@ -129,7 +142,7 @@ def _shipment(fmt: Formatter, row: Record) -> Shipment:
                 given_url=entry.get("url"),
                 locale=fmt.locale,
             ),
-            company=entry.get("company"),
+            company=carrier_name(entry.get("company"), locale=fmt.locale),
         )
         for entry in row.tracking or []
         if entry.get("number")
@@ -153,6 +166,71 @@ def _shipment(fmt: Formatter, row: Record) -> Shipment:
         delivered_at=_optional_when(fmt, row.delivered_at),
         last_event=last_event,
     )
+
+
+IMPORT_TEXTS = {
+    "en": {
+        "counted": "Still importing: {done} of {total} orders",
+        "counting": "Still importing: {done} orders so far",
+        "seconds": "about {count} s left",
+        "minutes": "about {count} min left",
+        "hours": "about {count} h left",
+    },
+    "ja": {
+        "counted": "取り込み中：注文 {total}件中 {done}件",
+        "counting": "取り込み中：これまでに注文 {done}件",
+        "seconds": "残り約{count}秒",
+        "minutes": "残り約{count}分",
+        "hours": "残り約{count}時間",
+    },
+}
+
+
+def first_import(
+    fmt: Formatter,
+    *,
+    watermarks: Mapping[str, Any] | None,
+    progress: Mapping[str, Any] | None,
+    lease_until: datetime | None,
+    now: datetime,
+) -> ImportProgress | None:
+    """The shop's first import while it is unfinished (no import has ever completed: its completion sets
+    the orders' reconciliation watermark), from the progress the import commits with each page."""
+    if watermarks is None or "orders" in watermarks:
+        return None
+    orders = ((progress or {}).get("resources") or {}).get("orders") or {}
+    done = int(orders.get("done") or 0)
+    total = orders.get("total")
+    until = aware(lease_until)
+    running = until is not None and until > now
+    eta = (progress or {}).get("eta_seconds") if running else None
+    texts = IMPORT_TEXTS[fmt.locale.value]
+    number = fmt.locale.value
+
+    def count(value: int) -> str:
+        return format_decimal(value, locale=number)
+
+    if total is None:
+        text = texts["counting"].format(done=count(done))
+    else:
+        text = texts["counted"].format(done=count(done), total=count(max(int(total), done)))
+    if eta is not None:
+        text = f"{text} · {_time_left(texts, float(eta))}"
+    return ImportProgress(
+        orders_imported=done,
+        orders_total=None if total is None else max(int(total), done),
+        running=running,
+        eta_seconds=None if eta is None else float(eta),
+        text=text,
+    )
+
+
+def _time_left(texts: Mapping[str, str], seconds: float) -> str:
+    if seconds < 60:
+        return texts["seconds"].format(count=max(1, math.ceil(seconds)))
+    if seconds < 3600:
+        return texts["minutes"].format(count=math.ceil(seconds / 60))
+    return texts["hours"].format(count=f"{seconds / 3600:.1f}")
 
 
 def stock_of(fmt: Formatter, policy: str | None, levels: Sequence[Record]) -> Stock:

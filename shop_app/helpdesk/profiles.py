@@ -2,10 +2,12 @@
 phone), their newest orders with items, each variant's current stock over all locations, every shipment
 with its tracking links, the requested delivery day and slot, and their earlier tickets.
 
-Five indexed queries, however many orders the page shows, each filtered by the shop: the customer; the
+Six indexed queries, however many orders the page shows, each filtered by the shop: the customer; the
 page of orders (carrying the count and first/last dates of all of them); for the whole page at once, the
-line items joined to their variants, stock levels and locations; the shipments; the earlier tickets. The
-statements are built once, with bound parameters, so a request only binds and runs them.
+line items joined to their variants, stock levels and locations; the shipments; the earlier tickets; and
+how fresh the mirror is for them (the newest ``synced_at`` of all their orders and shipments) with the
+shop's first import if it is unfinished. The statements are built once, with bound parameters, so a
+request only binds and runs them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from sqlalchemy import BindParameter, ColumnElement, Select, Table, and_, bindpa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_app.formats.display import Formatter, formatter
-from shop_app.helpdesk.profile_shapes import aware, customer_facts, profile_order, stock_of, when
+from shop_app.formats.phone_numbers import phone_text
+from shop_app.helpdesk.profile_shapes import (
+    aware,
+    customer_facts,
+    first_import,
+    profile_order,
+    stock_of,
+    when,
+)
 from shop_app.models import (
     Contact,
     Customer,
@@ -32,6 +42,7 @@ from shop_app.models import (
     OrderLineItem,
     ProductVariant,
     Shop,
+    SyncState,
     Ticket,
 )
 from shop_app.models.base import utcnow
@@ -46,6 +57,7 @@ LEVELS: Table = InventoryLevel.__table__  # type: ignore[attr-defined]
 LOCATIONS: Table = Location.__table__  # type: ignore[attr-defined]
 TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
 CONTACTS: Table = Contact.__table__  # type: ignore[attr-defined]
+SYNC_STATES: Table = SyncState.__table__  # type: ignore[attr-defined]
 
 Record = Any  # a result row (sqlalchemy.Row) of the columns selected below
 
@@ -76,13 +88,14 @@ async def build_profile(
     orders_limit: int = 10,
     now: datetime | None = None,
 ) -> CustomerProfile:
-    """The profile as the mirror holds it now. A customer id the mirror does not (or no longer) hold
-    gives ``customer: null`` with whatever orders still carry that id."""
+    """The profile as the mirror holds it now, with how fresh that is for this customer. A customer id
+    the mirror does not (or no longer) hold gives ``customer: null`` with whatever orders still carry
+    that id."""
     assert shop.id is not None
     shop_id = shop.id
     limit = max(1, min(orders_limit, MAX_ORDERS_LIMIT))
     fmt = formatter(locale, shop.iana_timezone, shop.currency_code)
-    as_of = now or utcnow()
+    read_at = now or utcnow()
     connection = await session.connection()
     by = _keys(target)
     params = {
@@ -119,15 +132,39 @@ async def build_profile(
             shipments_by_order[shipment.order_id].append(shipment)
 
     tickets = (await connection.execute(_tickets_statement(by), params)).all()
+    fresh = (await connection.execute(_freshness_statement(by), params)).one()
+    touched = [
+        moment
+        for moment in (
+            None if customer_row is None else aware(customer_row.synced_at),
+            aware(fresh.orders_synced_at),
+            aware(fresh.shipments_synced_at),
+        )
+        if moment is not None
+    ]
 
     return CustomerProfile(
-        as_of=when(fmt, as_of),
+        as_of=when(fmt, max(touched)) if touched else None,
+        read_at=when(fmt, read_at),
+        importing=first_import(
+            fmt,
+            watermarks=fresh.watermarks,
+            progress=fresh.progress,
+            lease_until=fresh.lease_until,
+            now=read_at,
+        ),
         customer=None
         if customer_row is None
-        else customer_facts(fmt, customer_row, first_at=first_at, last_at=last_at),
+        else customer_facts(
+            fmt, customer_row, first_at=first_at, last_at=last_at, country_code=shop.country_code
+        ),
         guest=None
         if target.customer_shopify_id is not None
-        else GuestFacts(email=target.guest_email, phone=target.guest_phone),
+        else GuestFacts(
+            email=target.guest_email,
+            phone=target.guest_phone,
+            phone_display=phone_text(target.guest_phone, shop_region=shop.country_code),
+        ),
         orders=[
             profile_order(
                 fmt,
@@ -259,25 +296,28 @@ def _keys(target: ProfileTarget) -> tuple[str, ...]:
     )
 
 
+def _whose_orders(by: tuple[str, ...]) -> ColumnElement[bool]:
+    if by == ("customer",):
+        return and_(ORDERS.c.shop_id == _SHOP, ORDERS.c.customer_shopify_id == bindparam("customer_id"))
+    # One indexed lookup per key, united. The customer test is written so that no index serves it:
+    # SQLite otherwise takes (shop_id, customer_shopify_id) for ``IS NULL`` and walks every guest order.
+    return and_(
+        ORDERS.c.shop_id == _SHOP,
+        (ORDERS.c.customer_shopify_id + 0).is_(None),
+        ORDERS.c.id.in_(
+            _united(
+                select(ORDERS.c.id).where(ORDERS.c.shop_id == _SHOP, ORDERS.c[key] == bindparam(key))
+                for key in by
+            )
+        ),
+    )
+
+
 @cache
 def _orders_statement(by: tuple[str, ...]) -> Select[Any]:
     """The page of orders, newest first, each row carrying the count and the first and last dates of all
     of them (uncorrelated subqueries: computed once per query)."""
-    if by == ("customer",):
-        whose = and_(ORDERS.c.shop_id == _SHOP, ORDERS.c.customer_shopify_id == bindparam("customer_id"))
-    else:
-        # One indexed lookup per key, united. The customer test is written so that no index serves it:
-        # SQLite otherwise takes (shop_id, customer_shopify_id) for ``IS NULL`` and walks every guest order.
-        whose = and_(
-            ORDERS.c.shop_id == _SHOP,
-            (ORDERS.c.customer_shopify_id + 0).is_(None),
-            ORDERS.c.id.in_(
-                _united(
-                    select(ORDERS.c.id).where(ORDERS.c.shop_id == _SHOP, ORDERS.c[key] == bindparam(key))
-                    for key in by
-                )
-            ),
-        )
+    whose = _whose_orders(by)
     return (
         select(
             *_ORDER_COLUMNS,
@@ -288,6 +328,24 @@ def _orders_statement(by: tuple[str, ...]) -> Select[Any]:
         .where(whose)
         .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc())
         .limit(bindparam("limit"))
+    )
+
+
+@cache
+def _freshness_statement(by: tuple[str, ...]) -> Select[Any]:
+    """One row: the newest ``synced_at`` of all the orders and of all their shipments (line items are
+    written with their order), and the shop's sync state that tells whether its first import is done."""
+    whose = _whose_orders(by)
+    state = SYNC_STATES.c.shop_id == _SHOP
+    return select(
+        select(func.max(ORDERS.c.synced_at)).where(whose).scalar_subquery().label("orders_synced_at"),
+        select(func.max(FULFILLMENTS.c.synced_at))
+        .where(FULFILLMENTS.c.shop_id == _SHOP, FULFILLMENTS.c.order_id.in_(select(ORDERS.c.id).where(whose)))
+        .scalar_subquery()
+        .label("shipments_synced_at"),
+        select(SYNC_STATES.c.watermarks).where(state).scalar_subquery().label("watermarks"),
+        select(SYNC_STATES.c.progress).where(state).scalar_subquery().label("progress"),
+        select(SYNC_STATES.c.lease_until).where(state).scalar_subquery().label("lease_until"),
     )
 
 

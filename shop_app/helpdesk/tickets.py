@@ -18,7 +18,9 @@ from sqlmodel import col
 
 from shop_app.errors import BadRequest, NotFound
 from shop_app.formats.emails import normalise_email
+from shop_app.formats.names_and_addresses import person_name
 from shop_app.formats.phone_numbers import to_e164
+from shop_app.formats.ticket_subjects import ticket_subject
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.customer_matching import apply_link, match_contact
 from shop_app.models import (
@@ -60,6 +62,9 @@ class TicketRow:
     contact: Contact
     assignee: Agent | None
     last_message_preview: str | None
+    customer_name: str | None = (
+        None  # the linked customer's, as the mirror has it (family name first in Japanese)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +92,7 @@ async def open_ticket(
         shop_id=_id(shop.id),
         contact_id=_id(contact.id),
         channel=channel,
-        subject=subject or first_message.splitlines()[0][:120],
+        subject=subject or ticket_subject(first_message),
         created_at=now,
         updated_at=now,
         last_message_at=now,
@@ -206,7 +211,10 @@ async def ticket_row(session: AsyncSession, *, ticket: Ticket) -> TicketRow:
     assert contact is not None
     assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
     previews = await _previews(session, [_id(ticket.id)])
-    return TicketRow(ticket, contact, assignee, previews.get(_id(ticket.id)))
+    names = await _customer_names(session, shop_id=ticket.shop_id, tickets=[ticket])
+    return TicketRow(
+        ticket, contact, assignee, previews.get(_id(ticket.id)), names.get(ticket.customer_shopify_id or 0)
+    )
 
 
 # ---- the ticket list
@@ -267,8 +275,12 @@ async def list_tickets(
     more = len(rows) > limit
     rows = rows[:limit]
     previews = await _previews(session, [_id(ticket.id) for ticket, _, _ in rows])
+    names = await _customer_names(session, shop_id=shop_id, tickets=[ticket for ticket, _, _ in rows])
     page = [
-        TicketRow(ticket, contact, agent, previews.get(_id(ticket.id))) for ticket, contact, agent in rows
+        TicketRow(
+            ticket, contact, agent, previews.get(_id(ticket.id)), names.get(ticket.customer_shopify_id or 0)
+        )
+        for ticket, contact, agent in rows
     ]
     return TicketPage(page, _encode_cursor(rows[-1][0]) if more and rows else None)
 
@@ -357,3 +369,16 @@ async def _previews(session: AsyncSession, ticket_ids: list[int]) -> dict[int, s
         select(col(Message.ticket_id), col(Message.body)).where(col(Message.id).in_(latest))
     )
     return {ticket_id: body[:PREVIEW_CHARS] for ticket_id, body in rows}
+
+
+async def _customer_names(session: AsyncSession, *, shop_id: int, tickets: list[Ticket]) -> dict[int, str]:
+    """The linked customers' names by Shopify id, composed by ``person_name``, in this shop only."""
+    ids = sorted({ticket.customer_shopify_id for ticket in tickets if ticket.customer_shopify_id is not None})
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(col(Customer.shopify_id), col(Customer.first_name), col(Customer.last_name)).where(
+            col(Customer.shop_id) == shop_id, col(Customer.shopify_id).in_(ids)
+        )
+    )
+    return {shopify_id: name for shopify_id, first, last in rows if (name := person_name(first, last))}

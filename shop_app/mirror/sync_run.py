@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import copy
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from shop_app.mirror.sync_states import (
     save_under_lease,
     take_lease,
 )
+from shop_app.mirror.time_left import Bucket, TimeLeft
 from shop_app.mirror.upserts import UpsertResult
 from shop_app.models import Shop, SyncState
 from shop_app.runtime import admin_client
@@ -49,9 +49,8 @@ class SyncRun:
         self.reader = MirrorReader(self.client)
         self.checkpoints: dict[str, Any] = copy.deepcopy(state.checkpoints or {})
         self.progress: dict[str, Any] = copy.deepcopy(state.progress or {})
-        self._clock = time.monotonic
-        self._started = self._clock()
-        self._done_at_start = 0
+        self.time_left = TimeLeft(self.client.clock)
+        self._charged = self.client.total_cost_charged
 
     def entry(self, name: str) -> dict[str, Any]:
         resources = self.checkpoints.setdefault("resources", {})
@@ -61,11 +60,20 @@ class SyncRun:
         return entry
 
     def start_rate(self) -> None:
-        self._started = self._clock()
-        self._done_at_start = self._done()
+        self.time_left.start()
+        self._charged = self.client.total_cost_charged
 
-    def _done(self) -> int:
-        return sum(int(e.get("done", 0)) for e in (self.checkpoints.get("resources") or {}).values())
+    def _bucket(self) -> Bucket | None:
+        throttle = self.client.throttle
+        if not throttle.known:
+            return None
+        last = self.client.last_cost
+        headroom = 0.0 if last is None or last.actual is None else max(0.0, last.requested - last.actual)
+        return Bucket(
+            available=throttle.available_at(self.client.clock()),
+            restore_rate=throttle.restore_rate,
+            headroom=headroom,
+        )
 
     def _progress_with(self, checkpoints: Mapping[str, Any]) -> dict[str, Any]:
         progress = copy.deepcopy(self.progress)
@@ -76,14 +84,15 @@ class SyncRun:
             if entry.get("complete") or (total is not None and done > total):
                 total = done
             shown[name] = {"done": done, "total": total, "mode": entry.get("mode", "pages")}
-        done_now = sum(int(e.get("done", 0)) for e in (checkpoints.get("resources") or {}).values())
-        elapsed = max(self._clock() - self._started, 1e-6)
-        rate = (done_now - self._done_at_start) / elapsed
-        remaining = sum(
-            max(0, int(s["total"]) - int(s["done"])) for s in shown.values() if s.get("total") is not None
-        )
-        progress["rate_per_second"] = round(rate, 2)
-        progress["eta_seconds"] = round(remaining / rate, 1) if rate > 0 else None
+        remaining = {
+            name: (max(0, int(entry["total"]) - int(entry["done"])), str(entry.get("mode") or "pages"))
+            for name, entry in shown.items()
+            if entry.get("total") is not None
+        }
+        rate = self.time_left.records_per_second()
+        eta = self.time_left.seconds_left(remaining, self._bucket())
+        progress["rate_per_second"] = None if rate is None else round(rate, 2)
+        progress["eta_seconds"] = None if eta is None else round(eta, 1)
         return progress
 
     async def save(self, **values: Any) -> None:
@@ -99,6 +108,11 @@ class SyncRun:
         entry.update(entry_values)
         entry["done"] = int(entry.get("done", 0)) + added
         entry["complete"] = complete
+        charged = self.client.total_cost_charged
+        self.time_left.record(
+            name, records=added, points=charged - self._charged, bulk=entry.get("mode") == "bulk"
+        )
+        self._charged = charged
         progress = self._progress_with(checkpoints)
         result = UpsertResult()
         async with transaction(self.services.sessions) as session:

@@ -299,10 +299,11 @@ async def add_fulfillment_event(
     shop_id: int,
     fulfillment_shopify_id: int,
     event: resources.FulfillmentEvent,
+    synced_at: datetime,
     estimated_delivery_at: datetime | None = None,
 ) -> bool:
     """Merge one carrier event into a mirrored fulfillment (idempotent, in any order); False when the
-    fulfillment is not mirrored."""
+    fulfillment is not mirrored. The event is Shopify's word on the shipment, so ``synced_at`` moves."""
     found = await session.execute(
         select(
             FULFILLMENTS.c.id,
@@ -319,7 +320,7 @@ async def add_fulfillment_event(
     events = {stored["id"]: stored for stored in row.events}
     events[event.shopify_id] = event_json(event)
     ordered = sorted(events.values(), key=lambda e: (e["happened_at"], e["id"]))
-    values: Row = {"events": ordered}
+    values: Row = {"events": ordered, "synced_at": synced_at}
     latest = ordered[-1]["id"] == event.shopify_id  # an older event, come late, says nothing of now
     if event.status == "IN_TRANSIT" and row.in_transit_at is None:
         values["in_transit_at"] = event.happened_at

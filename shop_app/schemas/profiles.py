@@ -37,7 +37,12 @@ class CustomerFacts(ProfileModel):
     id: int
     name: str | None
     emails: list[str]
-    phones: list[str]
+    phones: list[str] = Field(description="E.164", examples=[["+819012345678"]])
+    phones_display: list[str] = Field(
+        description="The same numbers as a person in the shop's country reads them: national for the "
+        "shop's country, international for others",
+        examples=[["090-1234-5678"]],
+    )
     tags: list[str]
     note: str | None
     amount_spent: Money | None
@@ -49,7 +54,10 @@ class CustomerFacts(ProfileModel):
 
 class GuestFacts(ProfileModel):
     email: str | None
-    phone: str | None
+    phone: str | None = Field(description="E.164", examples=["+819012345678"])
+    phone_display: str | None = Field(
+        description="As a person in the shop's country reads it", examples=["090-1234-5678"]
+    )
 
 
 class LocationStock(ProfileModel):
@@ -88,7 +96,9 @@ class Delivery(ProfileModel):
 class Tracking(ProfileModel):
     number: str
     url: str | None = Field(description="Shopify's link, or one built for Yamato, Sagawa and Japan Post")
-    company: str | None
+    company: str | None = Field(
+        description="The carrier's own name in the reader's language", examples=["ヤマト運輸"]
+    )
 
 
 class ShipmentEvent(ProfileModel):
@@ -100,7 +110,11 @@ class ShipmentEvent(ProfileModel):
 class Shipment(ProfileModel):
     id: int
     status: Word
-    carrier: str | None
+    carrier: str | None = Field(
+        description="The carrier's own name in the reader's language (Shopify's `Yamato (JA)` reads "
+        "ヤマト運輸 or Yamato Transport)",
+        examples=["ヤマト運輸"],
+    )
     tracking: list[Tracking]
     estimated_delivery_at: When | None
     delivered_at: When | None
@@ -130,8 +144,27 @@ class EarlierTicket(ProfileModel):
     created_at: When
 
 
+class ImportProgress(ProfileModel):
+    orders_imported: int = Field(description="Orders of the shop in the mirror so far")
+    orders_total: int | None = Field(description="Orders in the shop (null until counted)")
+    running: bool = Field(description="False when the import stopped (it resumes where it stopped)")
+    eta_seconds: float | None = Field(description="Estimated time left while it runs")
+    text: str = Field(
+        description="In words for the locale",
+        examples=["取り込み中：注文 2,000件中 232件 · 残り約14分", "Still importing: 232 of 2,000 orders"],
+    )
+
+
 class CustomerProfile(ProfileModel):
-    as_of: When = Field(description="When this profile was read from the mirror")
+    as_of: When | None = Field(
+        description="How fresh the mirror is for this customer: the last time Shopify's word (a webhook, "
+        "the import or a reconciliation) was written to their customer record, orders or shipments; null "
+        "when the mirror holds none of them"
+    )
+    read_at: When = Field(description="When this profile was read from the mirror")
+    importing: ImportProgress | None = Field(
+        description="Set while the shop's first import is unfinished: the profile may lack orders"
+    )
     customer: CustomerFacts | None
     guest: GuestFacts | None = Field(description="Set when the ticket is linked to guest orders")
     orders: list[ProfileOrder] = Field(description="Newest first")

@@ -198,6 +198,12 @@ class TicketSummary(BaseModel):
     contact: ContactOut
     assignee: AgentRef | None
     customer_shopify_id: int | None
+    customer_name: str | None = Field(
+        default=None,
+        description="The linked customer's name as the shop's records have it (family name first in "
+        "Japanese); null when the ticket is linked to no one",
+        examples=["井上 恵"],
+    )
     link_reason: str | None
     last_message_at: datetime
     last_message_preview: str | None

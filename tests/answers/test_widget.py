@@ -266,15 +266,17 @@ def test_the_stores_proxy_signature_is_one_the_app_accepts_and_drops_a_spoofed_c
     assert not verify_app_proxy_query(forwarded, secrets=["another-secret"], now=1_700_000_010).ok
 
 
-async def _seed_customer_with_order(desk: Desk, shop: str = ALPHA) -> None:
+async def _seed_customer_with_order(
+    desk: Desk, shop: str = ALPHA, *, first_name: str = "Hanako", last_name: str = "Yamada"
+) -> None:
     now = datetime.now(UTC)
     async with transaction(desk.services.sessions) as session:
         session.add(
             Customer(
                 shop_id=desk.shop_ids[shop],
                 shopify_id=7001,
-                first_name="Hanako",
-                last_name="Yamada",
+                first_name=first_name,
+                last_name=last_name,
                 email="hanako@example.jp",
                 updated_at=now,
                 created_at=now,
@@ -321,6 +323,19 @@ async def test_a_visitor_typing_a_signed_customers_email_is_not_taken_for_that_c
     ]
     bot_replies = [m["body"] for m in visitor.json()["messages"] if m["author"] == "bot"]
     assert bot_replies and all("発送" not in body and "not shipped" not in body for body in bot_replies)
+
+
+async def test_a_signed_in_japanese_shoppers_name_is_family_name_first(desk: Desk) -> None:
+    await _seed_customer_with_order(desk, first_name="恵", last_name="井上")
+
+    started = await start(
+        desk.client, signed(desk.services.settings, customer_id=7001), "注文#1001はいつ届きますか？"
+    )
+
+    assert started.status_code == 201, started.text
+    async with desk.services.sessions() as session:
+        names = (await session.execute(select(col(Contact.name)))).scalars().all()
+    assert names == ["井上 恵"]
 
 
 async def test_the_reply_editor_page_and_its_order_picker_see_only_the_merchants_shop(desk: Desk) -> None:

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, Route, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from shop_app.database import make_engine, make_session_factory, transaction
 from shop_app.helpdesk.sign_in_limits import sign_in_keys
-from shop_app.models import Agent, LimitScope, SignInFailure
+from shop_app.models import Agent, Customer, Fulfillment, LimitScope, Order, Shop, SignInFailure, SyncState
 from tests.browser.conftest import (
     AGENT_EMAIL,
     AGENT_NAME,
+    NOW,
     PASSWORD,
     SHOP,
     YAMATO_NUMBER,
@@ -205,6 +207,60 @@ def test_a_held_back_sign_in_says_how_long_to_wait_in_the_agents_language(
     page.click('button[type="submit"]')
     expect(error).to_have_text("Too many failed sign-ins. Please wait 60 minutes and try again.")
     assert page.url.endswith("/console/login?lang=en")
+
+
+async def first_import_running(app: LiveApp) -> None:
+    """The shop's first import a tenth of the way, and its rows last written by Shopify at 03:00 UTC."""
+    engine = make_engine(app.settings.database_url)
+    synced = NOW.replace(hour=3, minute=0)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            shop_id = (
+                await session.execute(select(col(Shop.id)).where(col(Shop.domain) == SHOP))
+            ).scalar_one()
+            for table in (Customer, Order, Fulfillment):
+                await session.execute(
+                    update(table).where(col(table.shop_id) == shop_id).values(synced_at=synced)
+                )
+            session.add(
+                SyncState(
+                    shop_id=shop_id,
+                    phase="backfilling",
+                    progress={
+                        "resources": {"orders": {"done": 232, "total": 2000, "mode": "pages"}},
+                        "eta_seconds": 830.0,
+                    },
+                    lease_owner="worker",
+                    lease_until=datetime.now(UTC) + timedelta(minutes=10),
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_the_profile_says_how_fresh_its_data_is_and_that_the_first_import_is_running(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: the shop's first import is running, and Hanako's records were last written at 12:00 Tokyo
+    hanako_ticket(live_app)
+    live_app.run(first_import_running(live_app))
+    page = wide.page
+    sign_in(page, live_app)
+    # when: the agent opens her ticket
+    open_ticket(page, "Where is my tea?")
+    # then: the profile is as of the data, not of the reading, and warns that it may be partial
+    expect(page.locator('[data-role="as-of"]')).to_have_text("Shopify data as of Nov 20, 2026, 12:00 PM")
+    importing = page.locator('[data-role="importing"]')
+    expect(importing).to_be_visible()
+    expect(importing).to_have_text("Still importing: 232 of 2,000 orders · about 14 min left")
+    page.locator(".pane-profile").scroll_into_view_if_needed()
+    screenshot(page, "console-profile-importing-en")
+    # and in Japanese
+    page.click('[data-lang="ja"]')
+    expect(page.locator('[data-role="as-of"]')).to_have_text("Shopify のデータ：2026/11/20 12:00 時点")
+    expect(importing).to_have_text("取り込み中：注文 2,000件中 232件 · 残り約14分")
+    screenshot(page, "console-profile-importing-ja")
+    assert wide.errors == []
 
 
 async def hold_back(app: LiveApp, address_digest: str, *, failures: int) -> None:
@@ -464,4 +520,87 @@ def test_a_conversation_the_bot_settled_waits_under_resolved_by_the_bot(
     expect(page.locator('.conversation-title [data-field="resolved-by"]')).to_be_visible()
     expect(page.locator('[data-field="link-reason"]')).to_have_text("verified order #1001")
     screenshot(page, "console-resolved-by-the-bot")
+    assert wide.errors == []
+
+
+async def _megumi(app: LiveApp) -> None:
+    """A Japanese customer with an order to a postcode written without its hyphen, as shoppers type it."""
+    engine = make_engine(app.settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            shop_id = (
+                await session.execute(select(col(Shop.id)).where(col(Shop.domain) == SHOP))
+            ).scalar_one()
+            session.add(
+                Customer(
+                    shop_id=shop_id,
+                    shopify_id=7_002,
+                    first_name="恵",
+                    last_name="井上",
+                    email="megumi@example.jp",
+                    phone="+819011112222",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+            session.add(
+                Order(
+                    shop_id=shop_id,
+                    shopify_id=8_003,
+                    name="#1003",
+                    customer_shopify_id=7_002,
+                    email="megumi@example.jp",
+                    created_at=NOW,
+                    updated_at=NOW,
+                    financial_status="PAID",
+                    fulfillment_status="UNFULFILLED",
+                    currency="JPY",
+                    total_price="3200.00",
+                    subtotal_price="3200.00",
+                    shipping_address={
+                        "name": "井上 恵",
+                        "zip": "1600023",
+                        "province": "東京都",
+                        "city": "新宿区",
+                        "address1": "西新宿2-8-1",
+                        "country": "Japan",
+                        "country_code": "JP",
+                    },
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_a_japanese_customer_is_named_family_name_first_with_a_marked_postcode(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: 井上 恵 (given name 恵) writes in without typing her name; her email links her
+    live_app.run(_megumi(live_app))
+    with live_app.api() as client:
+        opened = client.post(
+            "/api/v1/tickets",
+            json={
+                "contact": {"email": "megumi@example.jp"},
+                "channel": "web_chat",
+                "message": "注文#1003はいつ届きますか？",
+            },
+        )
+    assert opened.status_code == 201, opened.text
+    page = wide.page
+    # when: the agent opens the console in Japanese
+    sign_in(page, live_app)
+    page.click('[data-lang="ja"]')
+    row = page.locator(".ticket-row").first
+    # then: the list names her family name first, under a subject that is not her message repeated
+    expect(row.locator('[data-field="contact"]')).to_have_text("井上 恵")
+    expect(row.locator('[data-field="subject"]')).to_have_text("配送状況の確認 #1003")
+    open_ticket(page, "配送状況の確認 #1003")
+    # and the profile: her name in the same order, her phone as a Japanese number, the postcode marked
+    expect(page.locator('[data-field="customer-name"]')).to_have_text("井上 恵")
+    expect(page.locator('[data-role="facts"]')).to_contain_text("090-1111-2222")
+    address = page.locator(".order").first.locator('[data-field="address"]')
+    expect(address).to_contain_text("〒160-0023")
+    expect(address).to_contain_text("井上 恵")
+    screenshot(page, "console-japanese-name-and-postcode")
     assert wide.errors == []

@@ -227,6 +227,23 @@ def test_the_embedded_admin_in_english(live_app: LiveApp, merchant: BrowserSessi
     assert problems(merchant) == []
 
 
+def test_the_store_data_page_shows_the_imports_time_left_in_both_languages(
+    live_app: LiveApp, merchant: BrowserSession
+) -> None:
+    # given: the first import is running with 130 s left by the sync's estimate
+    live_app.run(_importing(live_app))
+    page = merchant.page
+    for locale, menu, left in (("en", "Store data", "about 3 min left"), ("ja", "ストアデータ", "残り約3分")):
+        # when: the merchant opens the store data page
+        open_app(page, live_app, locale=locale)
+        page.locator(".app-bar a", has_text=menu).click()
+        page.wait_for_url(re.compile(r"/app/sync\?"), wait_until="domcontentloaded")
+        # then: the estimate, in their language
+        expect(page.locator('[data-field="sync-eta"]')).to_have_text(left)
+        screenshot(page, f"admin-sync-importing-{locale}")
+    assert problems(merchant) == []
+
+
 def test_the_app_opened_outside_the_admin_says_where_to_open_it(live_app: LiveApp, browser: Browser) -> None:
     for locale, title in (
         ("ja-JP", "Shopify管理画面からOrder Deskを開いてください"),

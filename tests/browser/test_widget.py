@@ -79,12 +79,17 @@ def test_a_shopper_asks_in_japanese_gets_the_tracking_link_then_a_person_and_the
     expect(console.locator(".message-bot .message-body").first).to_contain_text(YAMATO_NUMBER)
     # beside the bot's answer, the decision behind it
     decision = console.locator(".message-bot .decision").first
-    expect(decision.locator('[data-field="decision-intent"]')).to_have_text("order_status")
+    # in words in the agent's language (English here), the code kept on the element
+    intent = decision.locator('[data-field="decision-intent"]')
+    expect(intent).to_have_text("Where is my order?")
+    expect(intent).to_have_attribute("data-code", "order_status")
     expect(decision.locator('[data-field="decision-order"]')).to_have_text("#1002")
-    expect(decision.locator('[data-field="decision-verification"]')).to_have_text("storefront")
+    verification = decision.locator('[data-field="decision-verification"]')
+    expect(verification).to_have_text("Signed in on the storefront")
+    expect(verification).to_have_attribute("data-code", "storefront")
     expect(
         console.locator(".message-bot .decision").nth(1).locator('[data-field="decision-intent"]')
-    ).to_have_text("human")
+    ).to_have_text("Asks for a person")
     expect(console.locator(".message-bot .message-body").nth(1)).to_have_text(handoff_notice.split("\n")[-1])
     summary = console.locator(".message-note .message-body")
     expect(summary).to_have_count(1)

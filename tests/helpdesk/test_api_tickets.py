@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shop_app.database import transaction
-from shop_app.models import Customer, Message, Order, Ticket
+from shop_app.models import Customer, Message, Order, Shop, Ticket
 from tests.helpdesk.conftest import ALPHA, BETA, Desk
 
 pytestmark = pytest.mark.anyio
@@ -251,6 +251,45 @@ async def test_assigning_an_agent_of_another_shop_is_refused(desk: Desk) -> None
     assert answer.status_code == 404
     async with desk.services.sessions() as session:
         assert (await session.get_one(Ticket, ticket["id"])).assignee_id is None
+
+
+async def test_the_list_names_a_linked_customer_family_name_first_from_its_own_shop(desk: Desk) -> None:
+    async with transaction(desk.services.sessions) as session:
+        for shop, (first, last) in ((ALPHA, ("恵", "井上")), (BETA, ("Other", "Shop"))):
+            session.add(
+                Customer(
+                    shop_id=desk.shop_ids[shop],
+                    shopify_id=42,
+                    email="megumi@example.jp",
+                    first_name=first,
+                    last_name=last,
+                    updated_at=NOW,
+                )
+            )
+
+    linked = await desk.open_ticket(contact={"email": "megumi@example.jp"}, message="Hello")
+    unlinked = await desk.open_ticket(contact={"name": "Guest", "email": "guest@example.jp"}, message="Hi")
+    listed = (await desk.client.get("/api/v1/tickets", headers=desk.key(ALPHA))).json()["tickets"]
+
+    assert linked["customer_shopify_id"] == 42 and linked["customer_name"] == "井上 恵"
+    assert unlinked["customer_name"] is None
+    assert {t["id"]: t["customer_name"] for t in listed} == {linked["id"]: "井上 恵", unlinked["id"]: None}
+
+
+async def test_a_ticket_opened_without_a_subject_gets_one_in_the_shops_language(desk: Desk) -> None:
+    async with transaction(desk.services.sessions) as session:
+        alpha = await session.get_one(Shop, desk.shop_ids[ALPHA])
+        alpha.primary_locale = "ja"
+
+    japanese = await desk.open_ticket(message="Where is my order #1004? It was due on Monday.")
+    english = await desk.open_ticket(BETA, message="Where is my order #1004? It was due on Monday.")
+    other = await desk.open_ticket(BETA, message="Is there a shop in Kyoto I can visit when I travel there?")
+    given = await desk.open_ticket(subject="  Parcel  ", message="Where is my order #1004?")
+
+    assert japanese["subject"] == "配送状況の確認 #1004"
+    assert english["subject"] == "Order status #1004"
+    assert other["subject"] == "Is there a shop in Kyoto I can visit…"
+    assert given["subject"] == "Parcel"
 
 
 async def test_html_in_text_is_stored_and_returned_as_plain_data(desk: Desk) -> None:

@@ -9,10 +9,11 @@ import string
 import httpx
 import pytest
 
+from shop_app.answers.understanding.model import Intent
 from shop_app.database import transaction
 from shop_app.helpdesk.agents import add_membership, create_agent
 from shop_app.i18n import CATALOGUE_DIR, SUPPORTED_LOCALES, accepted_locales, catalogue, choose_locale
-from shop_app.models import Role, Shop
+from shop_app.models import Role, Shop, Verification
 from tests.helpdesk.conftest import ALPHA, BETA, PASSWORD, Desk
 from tests.pages import Page
 
@@ -226,6 +227,21 @@ def test_every_string_the_console_asks_for_is_in_the_catalogue() -> None:
     assert used, "no catalogue keys found in the console sources"
     missing = used - catalogue("en").messages.keys()
     assert not missing
+
+
+@pytest.mark.parametrize(
+    ("group", "codes"),
+    [("intent", [intent.value for intent in Intent]), ("verification", [v.value for v in Verification])],
+)
+def test_the_decision_panel_has_words_for_every_intent_and_verification_code(
+    group: str, codes: list[str]
+) -> None:
+    english, japanese = catalogue("en"), catalogue("ja")
+    for code in codes:
+        key = f"decision.{group}.{code}"
+        assert key in english.messages and key in japanese.messages, key
+        assert english.text(key) != code and "_" not in english.text(key), key
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", japanese.text(key)), key
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from shop_app.formats.display import UiLocale, formatter
 from shop_app.formats.names_and_addresses import address_lines, person_name
 from shop_app.helpdesk.profiles import ProfileTarget, build_profile
 from shop_app.mirror import writes as mirror_writes
-from shop_app.models import Channel, Contact, Shop, Ticket, TicketStatus
+from shop_app.models import Channel, Contact, Shop, SyncState, Ticket, TicketStatus
 from shop_app.schemas.profiles import CustomerProfile
 
 T0 = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
@@ -409,6 +409,7 @@ async def test_the_customer_is_shown_with_spend_dates_and_sync_times(world: Worl
     assert facts.name == "山田 花子"
     assert facts.emails == ["hanako@example.jp"]
     assert facts.phones == ["+819012345678", "+81312345678"]
+    assert facts.phones_display == ["090-1234-5678", "03-1234-5678"]
     assert facts.tags == ["VIP", "リピーター"]
     assert facts.note == "ギフト包装希望"
     assert facts.amount_spent is not None
@@ -418,8 +419,162 @@ async def test_the_customer_is_shown_with_spend_dates_and_sync_times(world: Worl
     assert facts.first_order_at.model_dump() == {"iso": "2026-10-01T01:00:00Z", "display": "2026/10/01 10:00"}
     assert facts.last_order_at.iso == "2026-10-21T01:00:00Z"
     assert facts.synced_at.model_dump() == {"iso": "2026-11-22T03:00:00Z", "display": "2026/11/22 12:00"}
-    assert profile.as_of.model_dump() == {"iso": "2026-11-22T03:30:00Z", "display": "2026/11/22 12:30"}
+    assert profile.read_at.model_dump() == {"iso": "2026-11-22T03:30:00Z", "display": "2026/11/22 12:30"}
+    assert profile.as_of is not None
+    assert profile.as_of.model_dump() == {"iso": "2026-11-22T03:00:00Z", "display": "2026/11/22 12:00"}
     assert profile.guest is None
+    assert profile.importing is None  # no import on record: nothing to warn of
+
+
+# Freshness and the first import ---------------------------------------------------------------------
+
+
+async def test_as_of_is_when_shopify_last_touched_the_customers_records_not_when_read(world: World) -> None:
+    # given: the import wrote everything at SYNCED; later webhooks touch another customer and other shops
+    await fill_alpha(world)
+    await fill_beta_with_the_same_ids(world)
+    assert world.alpha.id is not None and world.beta.id is not None
+    later = SYNCED + timedelta(minutes=20)
+    async with transaction(world.sessions) as session:
+        await mirror_writes.upsert_orders(
+            session,
+            shop_id=world.alpha.id,
+            orders=[order(1999, T0, customer_shopify_id=777)],
+            synced_at=later,
+        )
+        await mirror_writes.upsert_orders(
+            session,
+            shop_id=world.beta.id,
+            orders=[order(9001, T0, updated_at=T0 + timedelta(days=60))],
+            synced_at=later,
+        )
+    assert (await world.profile()).as_of == (await world.profile(locale="ja")).as_of
+    profile = await world.profile()
+    assert profile.as_of is not None and profile.as_of.iso == "2026-11-22T03:00:00Z"
+
+    # when: a webhook updates one of her orders at T
+    webhook_at = SYNCED + timedelta(minutes=5)
+    async with transaction(world.sessions) as session:
+        await mirror_writes.upsert_orders(
+            session,
+            shop_id=world.alpha.id,
+            orders=[order(1001, T0, updated_at=T0 + timedelta(days=40), financial_status="REFUNDED")],
+            synced_at=webhook_at,
+        )
+    # then: the profile is as of T, read later
+    profile = await world.profile(locale="en")
+    assert profile.as_of is not None and profile.as_of.iso == "2026-11-22T03:05:00Z"
+    assert profile.read_at.iso == "2026-11-22T03:30:00Z"
+
+    # when: a carrier event reaches one of her shipments, then her own record changes
+    event_at = SYNCED + timedelta(minutes=8)
+    async with transaction(world.sessions) as session:
+        assert await mirror_writes.add_fulfillment_event(
+            session,
+            shop_id=world.alpha.id,
+            fulfillment_shopify_id=5001,
+            event=r.FulfillmentEvent(9, "DELIVERED", event_at, "配達完了"),
+            synced_at=event_at,
+        )
+    assert (await world.profile()).as_of.iso == "2026-11-22T03:08:00Z"  # type: ignore[union-attr]
+    customer_at = SYNCED + timedelta(minutes=9)
+    async with transaction(world.sessions) as session:
+        await mirror_writes.upsert_customers(
+            session,
+            shop_id=world.alpha.id,
+            customers=[customer(updated_at=T0 + timedelta(days=50))],
+            synced_at=customer_at,
+        )
+    assert (await world.profile()).as_of.iso == "2026-11-22T03:09:00Z"  # type: ignore[union-attr]
+
+
+async def test_a_guests_profile_is_as_of_their_orders_and_an_empty_one_of_nothing(world: World) -> None:
+    await fill_alpha(world)
+    assert world.alpha.id is not None
+    async with transaction(world.sessions) as session:
+        await mirror_writes.upsert_orders(
+            session,
+            shop_id=world.alpha.id,
+            orders=[order(2001, T0, customer_shopify_id=None, email="guest@example.jp")],
+            synced_at=SYNCED + timedelta(minutes=1),
+        )
+
+    guest = await world.profile(
+        target=ProfileTarget(customer_shopify_id=None, guest_email="guest@example.jp")
+    )
+    nobody = await world.profile(target=ProfileTarget(customer_shopify_id=None, guest_email="no@example.jp"))
+
+    assert guest.as_of is not None and guest.as_of.iso == "2026-11-22T03:01:00Z"
+    assert nobody.as_of is None and nobody.read_at.iso == "2026-11-22T03:30:00Z"
+
+
+async def set_sync_state(world: World, shop: Shop, **values: Any) -> None:
+    assert shop.id is not None
+    async with transaction(world.sessions) as session:
+        state = await session.get(SyncState, shop.id) or SyncState(shop_id=shop.id)
+        for name, value in values.items():
+            setattr(state, name, value)
+        session.add(state)
+
+
+IMPORTING = {
+    "resources": {
+        "customers": {"done": 400, "total": 400, "mode": "pages"},
+        "orders": {"done": 232, "total": 2000, "mode": "pages"},
+    },
+    "rate_per_second": 2.1,
+    "eta_seconds": 826.0,
+}
+
+
+async def test_a_profile_read_during_the_first_import_says_how_far_it_is(world: World) -> None:
+    # given: alpha's first import is running; beta's finished long ago
+    await fill_alpha(world)
+    await fill_beta_with_the_same_ids(world)
+    await set_sync_state(
+        world, world.alpha, phase="backfilling", progress=IMPORTING, watermarks={},
+        lease_owner="worker", lease_until=NOW + timedelta(seconds=60),
+    )  # fmt: skip
+    await set_sync_state(world, world.beta, watermarks={"orders": "2026-11-01T00:00:00+00:00"})
+
+    ja, en = await world.profile(locale="ja"), await world.profile(locale="en")
+    beta = await world.profile(shop=world.beta)
+
+    assert ja.importing is not None and en.importing is not None
+    assert ja.importing.text == "取り込み中：注文 2,000件中 232件 · 残り約14分"
+    assert en.importing.text == "Still importing: 232 of 2,000 orders · about 14 min left"
+    assert (en.importing.orders_imported, en.importing.orders_total) == (232, 2000)
+    assert en.importing.running is True and en.importing.eta_seconds == 826.0
+    assert beta.importing is None
+
+
+async def test_an_import_that_stopped_or_has_not_counted_says_so_without_a_time(world: World) -> None:
+    await fill_alpha(world)
+    await set_sync_state(
+        world, world.alpha, phase="failed", progress=IMPORTING, watermarks={},
+        lease_until=NOW - timedelta(seconds=1),
+    )  # fmt: skip
+    stopped = await world.profile(locale="en")
+    assert stopped.importing is not None
+    assert stopped.importing.text == "Still importing: 232 of 2,000 orders"
+    assert stopped.importing.running is False and stopped.importing.eta_seconds is None
+
+    await set_sync_state(world, world.alpha, progress={"resources": {"orders": {"done": 8, "total": None}}})
+    counting = await world.profile(locale="ja")
+    assert counting.importing is not None and counting.importing.text == "取り込み中：これまでに注文 8件"
+
+
+async def test_after_the_first_import_the_profile_no_longer_warns(world: World) -> None:
+    await fill_alpha(world)
+    await set_sync_state(world, world.alpha, progress=IMPORTING, watermarks={})
+    assert (await world.profile()).importing is not None
+
+    # the import completes: its completion sets the reconciliation watermarks
+    await set_sync_state(
+        world, world.alpha, progress=IMPORTING, watermarks={"orders": "2026-11-22T03:00:00+00:00"},
+        lease_until=NOW + timedelta(seconds=60), phase="reconciling",
+    )  # fmt: skip
+    assert (await world.profile()).importing is None
 
 
 async def test_orders_are_newest_first_with_statuses_in_plain_words(world: World) -> None:
@@ -595,6 +750,47 @@ async def test_shipments_have_every_tracking_number_with_a_link_and_the_last_eve
     )
 
 
+async def test_a_foreign_number_reads_internationally_and_a_guests_phone_nationally(world: World) -> None:
+    await fill_alpha(world)
+    async with transaction(world.sessions) as session:
+        await mirror_writes.upsert_customers(
+            session,
+            shop_id=world.alpha.id or 0,
+            customers=[customer(phone="+12125551234", updated_at=T0 + timedelta(days=1))],
+            synced_at=SYNCED,
+        )
+
+    facts = (await world.profile()).customer
+    guest = (
+        await world.profile(target=ProfileTarget(customer_shopify_id=None, guest_phone="+819012345678"))
+    ).guest
+
+    assert facts is not None
+    assert facts.phones == ["+12125551234", "+81312345678"]
+    assert facts.phones_display == ["+1 212-555-1234", "03-1234-5678"]
+    assert guest is not None
+    assert (guest.phone, guest.phone_display) == ("+819012345678", "090-1234-5678")
+
+
+async def test_carriers_are_named_as_they_name_themselves_in_the_readers_language(world: World) -> None:
+    await fill_alpha(world)
+
+    ja = await world.profile(locale="ja")
+    en = await world.profile(locale="en")
+
+    # Shopify's "Japan Post (JA)" and the free-text "ヤマト運輸" read as each carrier's own name
+    [ja_yamato, ja_other] = ja.orders[1].shipments
+    [en_yamato, en_other] = en.orders[1].shipments
+    assert (ja_yamato.carrier, en_yamato.carrier) == ("ヤマト運輸", "Yamato Transport")
+    assert {t.company for t in en_yamato.tracking} == {"Yamato Transport"}
+    assert [t.company for t in ja_other.tracking] == ["UPS", "西濃運輸"]
+    assert [t.company for t in en_other.tracking] == ["UPS", "Seino Transportation"]
+    [ja_post] = ja.orders[0].shipments
+    [en_post] = en.orders[0].shipments
+    assert (ja_post.carrier, en_post.carrier) == ("日本郵便", "Japan Post")
+    assert [t.company for t in ja_post.tracking] == ["日本郵便"]
+
+
 async def test_the_shipping_address_and_requested_delivery_are_shown(world: World) -> None:
     await fill_alpha(world)
 
@@ -683,7 +879,11 @@ async def test_a_guest_profile_lists_guest_orders_by_email_or_phone(world: World
 
     assert profile.customer is None
     assert profile.guest is not None
-    assert profile.guest.model_dump() == {"email": "guest@example.jp", "phone": "+819099998888"}
+    assert profile.guest.model_dump() == {
+        "email": "guest@example.jp",
+        "phone": "+819099998888",
+        "phone_display": "090-9999-8888",
+    }
     assert [o.name for o in profile.orders] == ["#2002", "#2001"]
     assert profile.more_orders == 0
     assert [t.id for t in profile.earlier_tickets] == [guest_ticket]
@@ -754,7 +954,7 @@ async def test_the_profile_takes_a_fixed_number_of_queries_each_limited_to_the_s
         # reads of rows (a driver's connection ping has no FROM)
         return [s for s in statements if s.lstrip().upper().startswith("SELECT") and " FROM " in s.upper()]
 
-    assert len(queries(many)) == len(queries(few)) <= 5
+    assert len(queries(many)) == len(queries(few)) <= 6
     for statement in queries(many):
         assert "shop_id" in statement, statement
 
@@ -793,12 +993,14 @@ async def test_no_profile_query_walks_a_table_on_sqlite(world: World) -> None:
     finally:
         event.remove(world.engine.sync_engine, "before_cursor_execute", record)
 
-    assert len(captured) == 5 + 4 + 4  # a guest has no customer row to read
+    assert len(captured) == 6 + 5 + 5  # a guest has no customer row to read
     async with world.engine.connect() as connection:
         for statement, parameters in captured:
             plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
             steps = [str(step[-1]) for step in plan]
-            assert not [step for step in steps if step.startswith("SCAN")], (statement, steps)
+            # (a SELECT of subqueries alone reads one constant row: no table)
+            walks = [step for step in steps if step.startswith("SCAN") and step != "SCAN CONSTANT ROW"]
+            assert not walks, (statement, steps)
 
 
 def test_the_profile_serialises_to_the_api_contract() -> None:
@@ -808,6 +1010,8 @@ def test_the_profile_serialises_to_the_api_contract() -> None:
 
     assert set(schema["properties"]) == {
         "as_of",
+        "read_at",
+        "importing",
         "customer",
         "guest",
         "orders",

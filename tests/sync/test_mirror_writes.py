@@ -289,14 +289,15 @@ async def test_fulfillment_events_merge_in_any_order(mirror: Mirror) -> None:
     async with transaction(mirror.sessions) as session:
         for event in (delivered, in_transit, delivered):
             assert await mirror_writes.add_fulfillment_event(
-                session, shop_id=mirror.alpha, fulfillment_shopify_id=100101, event=event
+                session, shop_id=mirror.alpha, fulfillment_shopify_id=100101, event=event, synced_at=T2
             )
         assert not await mirror_writes.add_fulfillment_event(
-            session, shop_id=mirror.beta, fulfillment_shopify_id=100101, event=event
+            session, shop_id=mirror.beta, fulfillment_shopify_id=100101, event=event, synced_at=T2
         )
 
     [stored] = await mirror.rows(Fulfillment, mirror.alpha)
     assert [e["id"] for e in stored.events] == [1, 2]
+    assert stored.synced_at == T2  # the event is Shopify's word on the shipment: the profile's freshness
     assert stored.in_transit_at == T1
     assert stored.delivered_at == T2
 
@@ -315,6 +316,7 @@ async def test_the_estimated_delivery_follows_the_latest_event_only(mirror: Mirr
                 shop_id=mirror.alpha,
                 fulfillment_shopify_id=100101,
                 event=event,
+                synced_at=T2,
                 estimated_delivery_at=estimated,
             )
 

@@ -2,7 +2,7 @@
 // note toggle, and the status and assignee controls.
 import { errorText, get, query, request } from "./api.js";
 import { field, fromTemplate, role, setText, setTime, showError } from "./dom.js";
-import { locale, t } from "./i18n.js";
+import { has, locale, t } from "./i18n.js";
 import { contactName } from "./ticket_list.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -80,7 +80,7 @@ export class Conversation {
 
   renderHeader(ticket) {
     setText(this.root, "subject", ticket.subject || t("list.no_subject"));
-    setText(this.root, "contact", contactName(ticket.contact));
+    setText(this.root, "contact", contactName(ticket.contact, ticket.customer_name));
     setText(this.root, "channel", t("conversation.via", { channel: t(`channel.${ticket.channel}`) }));
     role(this.root, "status").value = ticket.status;
     field(this.root, "resolved-by").hidden = !ticket.resolved_by_bot;
@@ -218,18 +218,21 @@ export class Conversation {
     box.className = "decision";
     box.dataset.decisionId = String(decision.id);
     box.setAttribute("aria-label", t("decision.label"));
+    // codes in words, in the agent's language; the code stays on the element for whoever needs it
+    const inWords = (group, code) => (has(`decision.${group}.${code}`) ? t(`decision.${group}.${code}`) : code);
     const rows = [
-      ["intent", decision.intent],
+      ["intent", inWords("intent", decision.intent), decision.intent],
       ["confidence", Number(decision.confidence).toFixed(2)],
       ["order", decision.order_name || t("decision.none")],
-      ["verification", decision.verification],
+      ["verification", inWords("verification", decision.verification), decision.verification],
       ["reason", decision.reason],
     ];
-    for (const [name, value] of rows) {
+    for (const [name, value, code] of rows) {
       const term = document.createElement("dt");
       term.textContent = t(`decision.${name}`);
       const detail = document.createElement("dd");
       detail.dataset.field = `decision-${name}`;
+      if (code !== undefined) detail.dataset.code = String(code);
       detail.textContent = String(value);
       box.append(term, detail);
     }

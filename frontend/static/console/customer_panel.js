@@ -186,7 +186,15 @@ export class CustomerPanel {
     const orders = role(this.root, "orders");
     const more = role(this.root, "more-orders");
     const earlier = role(this.root, "earlier-tickets");
-    role(this.root, "as-of").textContent = profile ? t("profile.as_of", { time: timeText(profile.as_of) }) : "";
+    // how fresh Shopify's data is for this customer (not when it was read), and an unfinished first import
+    role(this.root, "as-of").textContent = profile
+      ? profile.as_of
+        ? t("profile.as_of", { time: timeText(profile.as_of) })
+        : t("profile.as_of_none")
+      : "";
+    const importing = role(this.root, "importing");
+    importing.textContent = profile && profile.importing ? profile.importing.text : "";
+    importing.hidden = !(profile && profile.importing);
     role(this.root, "profile-body").hidden = !profile;
     if (!profile) {
       status.textContent = t("profile.none");
@@ -224,14 +232,14 @@ export class CustomerPanel {
     if (!customer) {
       setText(card, "customer-name", t("profile.guest"));
       const guest = profile.guest || {};
-      facts.replaceChildren(...this.facts([["profile.emails", guest.email], ["profile.phones", guest.phone]]));
+      facts.replaceChildren(...this.facts([["profile.emails", guest.email], ["profile.phones", guest.phone_display || guest.phone]]));
       return;
     }
     setText(card, "customer-name", customer.name || (customer.emails || [])[0] || String(customer.id));
     facts.replaceChildren(
       ...this.facts([
         ["profile.emails", (customer.emails || []).join(", ")],
-        ["profile.phones", (customer.phones || []).join(", ")],
+        ["profile.phones", (customer.phones_display || customer.phones || []).join(", ")],
         ["profile.spent", customer.amount_spent && customer.amount_spent.display],
         ["profile.orders_count", customer.orders_count],
         ["profile.first_order", timeText(customer.first_order_at)],

@@ -6,8 +6,9 @@ import { t } from "./i18n.js";
 const PAGE_SIZE = 25;
 const SEARCH_DELAY_MS = 300;
 
-export function contactName(contact) {
-  return (contact && (contact.name || contact.email || contact.phone)) || t("list.unknown_contact");
+// The linked customer's name as the shop has it (family name first in Japanese), else what the contact gave.
+export function contactName(contact, customerName = null) {
+  return customerName || (contact && (contact.name || contact.email || contact.phone)) || t("list.unknown_contact");
 }
 
 export function linkBadge(ticket) {
@@ -160,7 +161,7 @@ export class TicketList {
     const link = field(row, "link");
     link.href = `#/tickets/${ticket.id}`;
     if (ticket.id === this.selectedId) link.setAttribute("aria-current", "true");
-    setText(row, "contact", contactName(ticket.contact));
+    setText(row, "contact", contactName(ticket.contact, ticket.customer_name));
     setTime(field(row, "time"), ticket.last_message_at);
     setText(row, "subject", ticket.subject || t("list.no_subject"));
     setText(row, "preview", ticket.last_message_preview || "");

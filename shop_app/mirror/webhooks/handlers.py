@@ -287,6 +287,7 @@ async def handle_fulfillment_events_create(context: WebhookContext) -> None:
         shop_id=context.shop_id,
         fulfillment_shopify_id=notice.fulfillment_shopify_id,
         event=notice.event,
+        synced_at=utcnow(),
         estimated_delivery_at=notice.estimated_delivery_at,
     )
     if not merged:

@@ -52,6 +52,7 @@ def ticket_summary(row: TicketRow) -> TicketSummary:
         contact=ContactOut(id=contact.id, name=contact.name, email=contact.email, phone=contact.phone),
         assignee=agent_ref(row.assignee),
         customer_shopify_id=ticket.customer_shopify_id,
+        customer_name=row.customer_name,
         link_reason=ticket.link_reason,
         last_message_at=ticket.last_message_at,
         last_message_preview=row.last_message_preview,

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from integrations.shopify.app_proxy import verify_app_proxy_query
+from shop_app.answers.ticket_subjects import new_ticket_subject
 from shop_app.errors import Forbidden, Unauthorized
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
@@ -134,7 +135,8 @@ async def create_endpoint(request: Request) -> Response:
             shop=caller.shop,
             contact=contact,
             channel=body.channel,
-            subject=body.subject,
+            subject=body.subject.strip()
+            or await new_ticket_subject(session, shop=caller.shop, first_message=body.message),
             first_message=body.message,
         )
         detail = await ticket_detail(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -61,3 +62,21 @@ async def test_an_unknown_email_or_another_shops_customer_is_refused_and_says_so
         assert CUSTOMER_COOKIE not in client.cookies
     page = await client.get(f"/s/{HINODE}/?login=failed")
     assert "ログインできませんでした" in page.text
+
+
+async def test_the_storefront_greets_a_japanese_customer_family_name_first(
+    seeded: StoreState, client: httpx.AsyncClient
+) -> None:
+    customer = next(
+        doc
+        for doc in seeded.records.iter_type(HINODE, "Customer")
+        if doc.get("locale") == "ja" and (doc.get("defaultEmailAddress") or {}).get("emailAddress")
+    )
+    email = customer["defaultEmailAddress"]["emailAddress"]
+
+    await client.post(f"/s/{HINODE}/account/login", data={"customer": email})
+    page = await client.get(f"/s/{HINODE}/")
+
+    greeting = re.search(r'data-role="customer-name">([^<]*)<', page.text)
+    assert greeting is not None
+    assert greeting[1] == f"{customer['lastName']} {customer['firstName']}"

@@ -1,0 +1,82 @@
+"""The benchmarks run end to end at a tiny size, so they cannot rot. Their figures are never asserted
+(the machine is shared); what they count from the database is, since no load excuses a lost delivery."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INVALID_EXIT = 3  # bench/webhook_ingest.py: the bare endpoint missed its p99 bar on this machine
+
+
+def run_bench(script: str, *args: str, timeout: float) -> str:
+    done = subprocess.run(  # noqa: S603 - this project's own scripts
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode in (0, INVALID_EXIT), done.stdout + done.stderr
+    return done.stdout
+
+
+def counted(output: str, label: str) -> int:
+    found = re.search(rf"{re.escape(label)}:? (\d[\d,]*)", output)
+    assert found is not None, f"{label!r} not in:\n{output}"
+    return int(found.group(1).replace(",", ""))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_webhook_ingest_bench_counts_every_delivery_from_the_database(migrated_postgres: str | None) -> None:
+    database = ["--database-url", migrated_postgres] if migrated_postgres else []
+    output = run_bench(
+        "webhook_ingest.py", "--rate", "50", "--seconds", "1", "--burst", "150", "--connections", "4",
+        *database, timeout=280,
+    )  # fmt: skip
+
+    for row in ("generator → null", "bare endpoint", "app"):
+        assert row in output
+    assert "vs bare: accepted/s" in output
+    sent = counted(output, "deliveries")
+    assert counted(output, "acknowledged, not stored)") == 0
+    assert counted(output, "stored twice") == 0
+    assert counted(output, "stored but never sent") == 0
+    assert counted(output, "processed") == sent
+    assert counted(output, "processed more than once") == 0
+    assert counted(output, "missing") == 0
+    assert counted(output, "at an older version than the newest stored") == 0
+    # an invalid run says so beside the app's figures, and only then
+    assert ("app (NOT VALID)" in output) == ("NOT VALID: the bare endpoint" in output)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_profile_api_bench_prints_the_live_fetch_beside_the_mirror(migrated_postgres: str | None) -> None:
+    database = ["--postgres", migrated_postgres] if migrated_postgres else []
+    try:
+        output = run_bench(
+            "profile_api.py", "--orders", "600", "--customers", "120", "--profiles", "20",
+            "--store-orders", "100", "--live-samples", "5", "--store-profiles", "1", "--shopify-rtt-ms", "150",
+            *database, timeout=280,
+        )  # fmt: skip
+    finally:
+        if migrated_postgres:  # the bench empties the database it is given: leave it as the session had it
+            from dataclasses import replace
+
+            from shop_app.cli import migrate
+            from shop_app.settings import Settings
+
+            migrate(replace(Settings(), database_url=migrated_postgres))
+
+    assert "GET /api/v1/customers/{id}/profile (ASGI)" in output
+    assert "5 random customers with orders" in output
+    assert "+ 150 ms round trip per query" in output  # the stated round trip is the one asked for
+    assert re.search(r"ratio, live fetch ÷ profile API from the mirror .*: p50 \d+×, p99 \d+×", output)
