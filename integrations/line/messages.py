@@ -68,6 +68,36 @@ def quick_reply(items: Sequence[QuickReply]) -> dict[str, Any]:
     }
 
 
+def split_text(text: str, max_units: int = MAX_TEXT_UNITS) -> list[str]:
+    """``text`` in pieces of at most ``max_units`` UTF-16 code units, whole code points only, each piece
+    ending at a line break where one is near (nothing is cut away)."""
+    pieces: list[str] = []
+    rest = text
+    while utf16_units(rest) > max_units:
+        used = 0
+        end = 0
+        for index, ch in enumerate(rest):
+            width = 2 if ord(ch) > 0xFFFF else 1
+            if used + width > max_units:
+                break
+            used += width
+            end = index + 1
+        newline = rest.rfind("\n", 0, end)
+        cut_at = newline + 1 if newline >= end // 2 else end
+        pieces.append(rest[:cut_at])
+        rest = rest[cut_at:]
+    pieces.append(rest)
+    return [piece for piece in pieces if piece.strip()] or [text[:1] or "…"]
+
+
+def text_messages(text: str, *, quick_replies: Sequence[QuickReply] = ()) -> list[LineMessage]:
+    """A long text as several text messages (the quick replies on the last), none over LINE's limit."""
+    messages = [text_message(piece) for piece in split_text(text)]
+    if quick_replies:
+        messages[-1]["quickReply"] = quick_reply(quick_replies)
+    return messages
+
+
 def text_message(text: str, *, quick_replies: Sequence[QuickReply] = ()) -> LineMessage:
     message: LineMessage = {"type": "text", "text": cut(text, MAX_TEXT_UNITS) or "…"}
     if quick_replies:

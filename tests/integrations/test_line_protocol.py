@@ -21,7 +21,9 @@ from integrations.line.messages import (
     batches,
     cut,
     order_card_message,
+    split_text,
     text_message,
+    text_messages,
     utf16_units,
 )
 from integrations.line.signatures import sign, verify_signature
@@ -197,3 +199,13 @@ def test_a_huge_order_card_stays_under_lines_bubble_and_alt_text_limits() -> Non
 
 def test_messages_go_in_calls_of_five() -> None:
     assert [len(b) for b in batches([text_message(str(i)) for i in range(12)])] == [5, 5, 2]
+
+
+@given(st.text(alphabet=st.sampled_from(["あ", "a", "😀", "\n", " "]), max_size=12_000))
+def test_a_long_text_is_split_into_messages_within_the_limit_losing_nothing(text: str) -> None:
+    pieces = split_text(text)
+    assert all(utf16_units(piece) <= MAX_TEXT_UNITS for piece in pieces)
+    if text.strip():
+        assert "".join(pieces).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(" ", "")
+    messages = text_messages(text, quick_replies=[QuickReply("注文状況", "注文状況")])
+    assert "quickReply" in messages[-1] and all("quickReply" not in m for m in messages[:-1])

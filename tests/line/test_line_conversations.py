@@ -332,3 +332,21 @@ async def test_a_customers_redaction_takes_their_line_identity_and_link_with_it(
     async with line_desk.desk.services.sessions() as session:
         left = (await session.execute(select(LineUser.line_user_id))).scalars().all()
     assert left == [INTRUDER]
+
+
+async def test_a_long_agent_reply_reaches_line_whole_in_several_messages(line_desk: LineDesk) -> None:
+    await line_desk.post([line_desk.event(HANAKO, text="担当者と話したいです")])
+    await line_desk.settle()
+    async with line_desk.desk.services.sessions() as session:
+        ticket = (await session.execute(select(Ticket))).scalar_one()
+    headers = await line_desk.desk.sign_in("agent@alpha.test")
+    long_reply = ("ご案内いたします。" * 300 + "\n") * 3  # 8,103 characters
+    answer = await line_desk.client.post(
+        f"/api/v1/tickets/{ticket.id}/messages", json={"body": long_reply}, headers=headers
+    )
+    assert answer.status_code == 201, answer.text
+    await line_desk.settle()
+    (push,) = line_desk.line.sent("push")
+    texts = [m["text"] for m in push["messages"]]
+    assert len(texts) == 3 and all(len(t) <= 5000 for t in texts)  # split at its line breaks
+    assert "".join(texts) == long_reply

@@ -15,7 +15,7 @@ from integrations.line.messages import (
     OrderCard,
     QuickReply,
     order_card_message,
-    text_message,
+    text_messages,
 )
 from shop_app.answers.order_status import load_order_facts, order_context, order_state
 from shop_app.i18n import catalogue, first_supported
@@ -35,7 +35,7 @@ def quick_replies(language: str | None) -> list[QuickReply]:
 
 
 def reply_messages(text: str, *, language: str | None) -> list[LineMessage]:
-    return [text_message(text, quick_replies=quick_replies(language))]
+    return text_messages(text, quick_replies=quick_replies(language))
 
 
 async def order_card(

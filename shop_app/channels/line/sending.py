@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from integrations.line.client import LineClient
 from integrations.line.errors import InvalidReplyToken, LineApiError, LineUnauthorized, LineUnavailable
-from integrations.line.messages import LineMessage, batches, text_message
+from integrations.line.messages import LineMessage, batches, text_messages
 from shop_app.channels.line.cards import reply_messages
 from shop_app.channels.line.connections import connection_for_shop, line_client
 from shop_app.channels.outbound import GaveUp, RetryAfter, SendResult, Sent, register_sender
@@ -93,7 +93,7 @@ def _messages(message: Message, payload: dict[str, Any], language: str | None) -
         return stored
     if message.author_type == AuthorType.BOT:
         return reply_messages(message.body, language=language)
-    return [text_message(message.body)]
+    return text_messages(message.body)
 
 
 def _reply_usable(payload: dict[str, Any], now: datetime) -> str | None:
