@@ -218,3 +218,36 @@ async def test_follow_greets_and_offers_linking_and_unfollow_is_remembered(line_
     async with line_desk.desk.services.sessions() as session:
         stored = (await session.execute(select(LineUser))).scalar_one()
     assert stored.following is False and await line_desk.count(Ticket) == 0
+
+
+async def test_an_event_that_fails_stays_for_the_sweep_and_does_not_hold_back_the_others(
+    line_desk: LineDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from shop_app.channels.line import conversations
+
+    real = conversations._apply
+    failed: list[str] = []
+
+    async def flaky(session, *, shop, event, profile, received_at):  # type: ignore[no-untyped-def]
+        if not failed:
+            failed.append(event.webhook_event_id)
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return await real(session, shop=shop, event=event, profile=profile, received_at=received_at)
+
+    monkeypatch.setattr(conversations, "_apply", flaky)
+    events = [line_desk.event(f"Usweep{i:027d}", text="担当者と話したいです") for i in range(2)]
+    await line_desk.post(events)
+    await line_desk.settle()
+    async with line_desk.desk.services.sessions() as session:
+        pending = (
+            (await session.execute(select(LineWebhookEvent).where(col(LineWebhookEvent.status) == "pending")))
+            .scalars()
+            .all()
+        )
+    assert [row.webhook_event_id for row in pending] == failed
+    assert await line_desk.count(Ticket) == 1
+    # the sweep applies it
+    await conversations.sweep_line_events(line_desk.desk.services, older_than_seconds=0)
+    assert await line_desk.count(Ticket) == 2

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -92,8 +93,15 @@ class _Outcome:
 
 
 async def process_line_events(services: Services, *, event_ids: list[int]) -> None:
+    """Each event on its own: one that fails (a race between two new users, a database hiccup) stays
+    pending for the inbox sweep and does not hold back the others."""
     for event_id in sorted(event_ids):
-        await apply_event(services, event_id=event_id)
+        try:
+            await apply_event(services, event_id=event_id)
+        except SQLAlchemyError as error:
+            logger.warning(
+                "line event left for the sweep event_row=%s error=%s", event_id, type(error).__name__
+            )
 
 
 async def sweep_line_events(services: Services, *, older_than_seconds: float) -> None:
