@@ -157,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--port", type=int, help="the app's port (default PORT or 8000)")
     dev.add_argument("--store-port", type=int, default=8081, help="the store's port (default 8081)")
+    dev.add_argument(
+        "--line-port", type=int, default=8082, help="the simulated LINE platform's port (default 8082)"
+    )
     dev.add_argument("--orders", type=int, default=2000, help="orders generated per shop (default 2000)")
     dev.add_argument("--customers", type=int, default=400, help="customers per shop (default 400)")
     dev.add_argument("--products", type=int, default=40, help="products per shop (default 40)")
@@ -314,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = DevOptions(
             port=args.port,
             store_port=args.store_port,
+            line_port=args.line_port,
             orders=args.orders,
             customers=args.customers,
             products=args.products,

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrations.shopify.app_config import AppConfig, load_app_config
 from shop_app.errors import AppError
 from shop_app.lifespan import build_lifespan
-from shop_app.routes import api, console, email_settings, embedded_admin, health, live, oauth, widget
+from shop_app.routes import api, console, email_settings, embedded_admin, health, line, live, oauth, widget
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
 
@@ -105,6 +105,7 @@ def create_app(
         *api.routes,
         *console.routes,
         *widget.routes,
+        *line.routes,
         *webhook_routes(config),
         Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),
     ]

@@ -119,6 +119,10 @@ class Settings:
     sync_bulk_threshold: int = 50_000
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     mail: MailLimits = field(default_factory=lambda: MailLimits())
+    # LINE's Messaging API and its account-link page (the simulated LINE platform sets its own)
+    line_api_url: str = "https://api.line.me"
+    line_data_api_url: str = "https://api-data.line.me"
+    line_access_url: str = "https://access.line.me"
 
     @property
     def is_sqlite(self) -> bool:
@@ -181,6 +185,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             tls_cert=Path(env["SHOP_APP_MAIL_TLS_CERT"]) if env.get("SHOP_APP_MAIL_TLS_CERT") else None,
             tls_key=Path(env["SHOP_APP_MAIL_TLS_KEY"]) if env.get("SHOP_APP_MAIL_TLS_KEY") else None,
         ),
+        line_api_url=env.get("LINE_API_URL", "https://api.line.me").rstrip("/"),
+        line_data_api_url=env.get("LINE_DATA_API_URL", "https://api-data.line.me").rstrip("/"),
+        line_access_url=env.get("LINE_ACCESS_URL", "https://access.line.me").rstrip("/"),
         job_engine=JobEngine(
             env.get("SHOP_APP_JOB_ENGINE")
             or (JobEngine.IN_PROCESS if database_url.startswith("sqlite") else JobEngine.PROCRASTINATE)

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 
+from devline.config import LineConfig
+from devline.server import create_line_app
+from devline.state import LineState
 from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
+from shop_app.dev.line import DEMO_LINE_SHOP, LINE_PORT, connect_demo_channel, line_config, line_url
 from shop_app.dev.mail import DevMail, dev_mail, mail_lines
 from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
@@ -38,6 +42,7 @@ WORKER_STOP_SECONDS = 3.0  # Ctrl+C: jobs still running then are cut short (and 
 class DevOptions:
     store_port: int = STORE_PORT
     port: int | None = None  # the app's (default PORT or 8000)
+    line_port: int = LINE_PORT
     orders: int = 2000
     customers: int = 400
     products: int = 40
@@ -45,13 +50,19 @@ class DevOptions:
     activity: bool = False
 
 
-def dev_settings(environ: Mapping[str, str], store_url: str, *, port: int | None = None) -> Settings:
-    """The embedded defaults, pointed at the simulated store instead of Shopify (and at ``port``, which
-    also moves the app's URL unless SHOP_APP_URL names it)."""
+def dev_settings(
+    environ: Mapping[str, str], store_url: str, *, port: int | None = None, line: str | None = None
+) -> Settings:
+    """The embedded defaults, pointed at the simulated store instead of Shopify and at the simulated LINE
+    platform (``line``) instead of LINE (and at ``port``, which also moves the app's URL unless
+    SHOP_APP_URL names it)."""
     env = dict(environ)
     if port is not None:
         env["PORT"] = str(port)
     env.setdefault("SHOPIFY_SHOP_URL_TEMPLATE", f"{store_url}/s/{{shop}}")
+    if line is not None:
+        for name in ("LINE_API_URL", "LINE_DATA_API_URL", "LINE_ACCESS_URL"):
+            env.setdefault(name, line)
     env.setdefault("SHOP_APP_REGISTER_WEBHOOKS", "1")
     return load_settings(env)
 
@@ -85,6 +96,14 @@ def app_server_config(settings: Settings) -> ServerConfig:
         host=settings.host,
         port=settings.port,
     )
+
+
+def line_server_config(settings: Settings, config: LineConfig) -> tuple[ServerConfig, LineState]:
+    app = create_line_app(config)
+    server = ServerConfig(
+        app, limits=settings.connections, log_level="WARNING", host=config.host, port=config.port
+    )
+    return server, app.state.line
 
 
 def store_server_config(settings: Settings, config: StoreConfig) -> ServerConfig:
@@ -130,7 +149,12 @@ async def _run_worker(settings: Settings) -> None:
 
 async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = None) -> int:
     store_url = f"http://127.0.0.1:{options.store_port}"
-    settings = dev_settings(os.environ if environ is None else environ, store_url, port=options.port)
+    settings = dev_settings(
+        os.environ if environ is None else environ,
+        store_url,
+        port=options.port,
+        line=line_url(options.line_port),
+    )
     await prepare_database(settings)
     config = store_config(settings, options)
     print(
@@ -138,32 +162,50 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
     )
     store = uvicorn.Server(store_server_config(settings, config))
     app = uvicorn.Server(app_server_config(settings))
+    line_server, line_state = line_server_config(settings, line_config(options.line_port))
+    line = uvicorn.Server(line_server)
     servers = [asyncio.create_task(store.serve()), asyncio.create_task(app.serve())]
+    servers.append(asyncio.create_task(line.serve()))
     if settings.job_engine is JobEngine.PROCRASTINATE:
         servers.append(asyncio.create_task(_run_worker(settings)))
     try:
-        await asyncio.gather(_wait_started(store), _wait_started(app))
+        await asyncio.gather(_wait_started(store), _wait_started(app), _wait_started(line))
         for shop in config.shops:
             await install_through_browser(settings, shop)
+        line_shop = DEMO_LINE_SHOP if DEMO_LINE_SHOP in config.shops else config.shops[0]
+        chat_url = await connect_demo_channel(settings, line_state, shop_domain=line_shop)
         email, password = await ensure_demo_agent(settings, config.shops)
         seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
         async with dev_mail(settings, config.shops) as mail:
-            _print_urls(settings, store_url, config.shops, agent=(email, password), mail=mail)
+            _print_urls(
+                settings,
+                store_url,
+                config.shops,
+                agent=(email, password),
+                mail=mail,
+                line=(line_shop, chat_url),
+            )
             # until Ctrl+C stops the servers (or one of the tasks fails: its error is raised here)
             stopped, _running = await asyncio.wait(servers, return_when=asyncio.FIRST_COMPLETED)
         seeding.cancel()
         for task in stopped:
             task.result()
     finally:
-        store.should_exit = app.should_exit = True
-        for worker in servers[2:]:
+        store.should_exit = app.should_exit = line.should_exit = True
+        for worker in servers[3:]:
             worker.cancel()
         await asyncio.gather(*servers, return_exceptions=True)
     return 0
 
 
 def _print_urls(
-    settings: Settings, store_url: str, shops: tuple[str, ...], *, agent: tuple[str, str], mail: DevMail
+    settings: Settings,
+    store_url: str,
+    shops: tuple[str, ...],
+    *,
+    agent: tuple[str, str],
+    mail: DevMail,
+    line: tuple[str, str | None] | None = None,
 ) -> None:
     lines = ["", "Order Desk is running on its embedded defaults, installed into the simulated store.", ""]
     for shop in shops:
@@ -171,6 +213,11 @@ def _print_urls(
             f"  {shop}",
             f"    store admin (opens the embedded app with a session token): {store_url}/s/{shop}/admin",
             f"    demo storefront with the chat widget:                      {store_url}/s/{shop}/",
+        ]
+    if line is not None and line[1] is not None:
+        lines += [
+            "",
+            f"  LINE chat page (a LINE user of {line[0]}, simulated): {line[1]}",
         ]
     lines += [
         "",

@@ -13,6 +13,7 @@ from integrations.shopify.errors import ShopifyUnavailable, Throttled
 from shop_app.channels import outbound
 from shop_app.channels.email.inbound import forget_unlisted_attachments
 from shop_app.channels.email.sending import send_email
+from shop_app.channels.line.conversations import process_line_events, sweep_line_events
 from shop_app.database import transaction
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
@@ -34,6 +35,7 @@ class TaskName(StrEnum):
     SYNC_SHOP = "sync_shop"
     RECONCILE_SHOP = "reconcile_shop"
     RECONCILE_ALL_SHOPS = "reconcile_all_shops"
+    PROCESS_LINE_EVENTS = "process_line_events"
     DELIVER_OUTBOX = "deliver_outbox"
 
 
@@ -78,6 +80,7 @@ async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float =
             len(report.retrying),
             len(report.failed),
         )
+    await sweep_line_events(services, older_than_seconds=older_than_seconds)
 
 
 async def deliver_outbox(services: Services, *, outbox_ids: list[int]) -> None:
@@ -126,6 +129,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.SYNC_SHOP: sync_shop,
     TaskName.RECONCILE_SHOP: reconcile_one_shop,
     TaskName.RECONCILE_ALL_SHOPS: reconcile_all_shops,
+    TaskName.PROCESS_LINE_EVENTS: process_line_events,
     TaskName.DELIVER_OUTBOX: deliver_outbox,
 }
 

@@ -35,6 +35,7 @@ from shop_app.models.helpdesk import (
     TicketTag,
 )
 from shop_app.models.inventory import InventoryLevel, Location
+from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
@@ -64,6 +65,11 @@ __all__ = [
     "FulfillmentOrder",
     "InventoryLevel",
     "LimitScope",
+    "LineAccountLink",
+    "LineConnection",
+    "LineEventStatus",
+    "LineUser",
+    "LineWebhookEvent",
     "LinkReason",
     "Location",
     "MailAttachment",

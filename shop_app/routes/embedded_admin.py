@@ -24,11 +24,18 @@ from starlette.routing import BaseRoute, Route
 from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.session_tokens import InvalidSessionToken, SessionToken, decode_session_token
 from integrations.shopify.shop_domains import normalise_shop_domain
-from shop_app.errors import NotFound, Unauthorized
+from shop_app.channels.line.connections import (
+    check_connection,
+    connect_line,
+    connection_for_shop,
+    webhook_url,
+)
+from shop_app.database import transaction
+from shop_app.errors import BadRequest, NotFound, Unauthorized
 from shop_app.i18n import accepted_locales, catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
 from shop_app.mirror.sync_states import describe, get_sync_state
-from shop_app.models import CustomerDataExport, Order, Shop, ShopCredential, ShopStatus
+from shop_app.models import CustomerDataExport, LineConnection, Order, Shop, ShopCredential, ShopStatus
 from shop_app.routes.request_state import jobs, services, templates
 from shop_app.settings import Mode
 from shop_app.shops.installation import get_shop
@@ -62,6 +69,7 @@ PAGES = (
     AdminPage("team", "/app/team"),
     AdminPage("sync", "/app/sync"),
     AdminPage("email", "/app/email"),
+    AdminPage("line", "/app/line"),
 )
 
 
@@ -312,7 +320,75 @@ async def recent_orders(request: Request) -> Response:
     )
 
 
+MAX_LINE_FORM_BYTES = 8 * 1024
+
+
+def _line_out(request: Request, connection: LineConnection | None) -> dict[str, object]:
+    """The connection as the admin sees it: never the secret or the token."""
+    if connection is None:
+        return {"connected": False}
+    return {
+        "connected": True,
+        "enabled": connection.enabled,
+        "channel_id": connection.channel_id,
+        "bot_name": connection.bot_name,
+        "webhook_url": webhook_url(services(request).settings, connection),
+        "last_check": connection.last_check_code,
+        "last_checked_at": connection.last_checked_at.isoformat() if connection.last_checked_at else None,
+    }
+
+
+async def _line_state(request: Request, shop_id: int) -> dict[str, object]:
+    async with services(request).sessions() as session:
+        return _line_out(request, await connection_for_shop(session, shop_id=shop_id))
+
+
+async def line_connection(request: Request) -> Response:
+    admin = await authenticate_admin(request)
+    assert admin.shop.id is not None
+    return JSONResponse(await _line_state(request, admin.shop.id), headers={"Cache-Control": "no-store"})
+
+
+async def save_line_connection(request: Request) -> Response:
+    """Connect the shop's LINE channel or replace its credentials, then test them against LINE."""
+    admin = await authenticate_admin(request)
+    assert admin.shop.id is not None
+    raw = await request.body()
+    try:
+        data = json.loads(raw) if len(raw) <= MAX_LINE_FORM_BYTES else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(name), str) for name in ("channel_id", "channel_secret", "access_token")
+    ):
+        raise BadRequest("channel_id, channel_secret and access_token are required", code="invalid_body")
+    app = services(request)
+    async with transaction(app.sessions) as session:
+        await connect_line(
+            session,
+            shop=admin.shop,
+            cipher=app.cipher,
+            channel_id=data["channel_id"],
+            channel_secret=data["channel_secret"],
+            access_token=data["access_token"],
+        )
+    result = await check_connection(app, shop_id=admin.shop.id)
+    return JSONResponse({"result": result, "connection": await _line_state(request, admin.shop.id)})
+
+
+async def check_line_connection(request: Request) -> Response:
+    admin = await authenticate_admin(request)
+    assert admin.shop.id is not None
+    result = await check_connection(services(request), shop_id=admin.shop.id)
+    if result is None:
+        raise NotFound("LINE is not connected", code="line_not_connected")
+    return JSONResponse({"result": result, "connection": await _line_state(request, admin.shop.id)})
+
+
 routes: list[BaseRoute] = [
+    Route("/api/admin/line", line_connection, methods=["GET"]),
+    Route("/api/admin/line", save_line_connection, methods=["PUT"]),
+    Route("/api/admin/line/check", check_line_connection, methods=["POST"]),
     *(Route(page.path, _page_route(page), methods=["GET"]) for page in PAGES),
     Route("/api/admin/orders", recent_orders, methods=["GET"]),
     Route("/api/admin/shop", shop_status, methods=["GET"]),

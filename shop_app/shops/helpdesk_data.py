@@ -29,7 +29,7 @@ from sqlmodel import SQLModel, col
 
 from shop_app.database import affected_rows
 from shop_app.formats.personal_mentions import REDACTED_TEXT, MentionKind
-from shop_app.models import AuthorType, BotDecision, Contact, Message, Ticket
+from shop_app.models import AuthorType, BotDecision, Contact, LineUser, Message, Ticket
 from shop_app.models.base import utcnow
 from shop_app.shops.customer_subjects import CustomerSubject
 
@@ -45,6 +45,7 @@ CONVERSATION_TRACES = (
     "mail_attachments",  # their files leave with the next sweep (forget_unlisted_attachments)
     "mail_threads",  # the reply address: a reply to it is refused from then on
     "mail_message_ids",  # the shopper's mail ids name their mail servers
+    "line_users",  # the LINE identity and its account link
 )
 SCAN_BATCH_ROWS = 1000
 TYPED_KINDS = (MentionKind.EMAIL, MentionKind.PHONE)
@@ -337,6 +338,13 @@ class HelpdeskData:
             )
             rows += affected_rows(result)
         if anonymised := held.contacts & with_tickets:
+            # a LINE user is a way to reach the person: their LINE identity and account link go with them
+            result = await session.execute(
+                delete(LineUser)
+                .where(col(LineUser.contact_id).in_(anonymised))
+                .execution_options(synchronize_session=False)
+            )
+            rows += affected_rows(result)
             result = await session.execute(
                 update(Contact)
                 .where(col(Contact.id).in_(anonymised))

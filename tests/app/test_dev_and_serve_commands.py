@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -136,7 +137,17 @@ class DevProcess:
         self.output = data_dir.parent / f"{data_dir.name}-dev.log"
         self.port = port
         with self.output.open("w") as sink:
-            arguments = ["dev", "--port", str(port), "--store-port", str(store_port), *SMALL_STORE]
+            line_port = _free_port()
+            arguments = [
+                "dev",
+                "--port",
+                str(port),
+                "--store-port",
+                str(store_port),
+                "--line-port",
+                str(line_port),
+            ]
+            arguments += SMALL_STORE
             self.process = subprocess.Popen(  # noqa: S603 (this project's own command line)
                 [sys.executable, "-m", "shop_app", *arguments],
                 cwd=PROJECT_ROOT,
@@ -187,6 +198,23 @@ def test_dev_listens_on_the_port_it_is_given(tmp_path: Path) -> None:
         printed = dev.wait_for("Order Desk is running")
         assert f"http://127.0.0.1:{port}/console" in printed
         assert f"http://127.0.0.1:{store_port}/s/" in printed
+        # the simulated LINE platform, its channel connected to the Japanese demo shop
+        chat = re.search(
+            r"LINE chat page \(a LINE user of hinode-apparel.myshopify.com, simulated\): (\S+)", printed
+        )
+        assert chat is not None, printed
+        assert httpx.get(chat.group(1), timeout=30, follow_redirects=True).status_code == 200
+        # a LINE user adds the account: the platform's signed webhook reaches the app, which takes it
+        line = chat.group(1).split("/chat/")[0]
+        channel_id = chat.group(1).rsplit("/", 1)[1]
+        added = httpx.post(f"{line}/_devline/channels/{channel_id}/users", json={"follow": True}, timeout=30)
+        assert added.status_code == 201, added.text
+        for _ in range(100):
+            deliveries = httpx.get(f"{line}/_devline/deliveries", timeout=30).json()["deliveries"]
+            if deliveries:
+                break
+            time.sleep(0.2)
+        assert deliveries and deliveries[-1]["statusCode"] == 200, deliveries
         # the store and the app share one event loop, busy with the first sync: allow a slow answer
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
     finally:

@@ -30,6 +30,7 @@ PAGES = {
     "team": "/app/team",
     "sync": "/app/sync",
     "email": "/app/email",
+    "line": "/app/line",
 }
 FRONTEND = CATALOGUE_DIR.parent
 
