@@ -194,6 +194,11 @@ class ContactOut(BaseModel):
     name: str | None
     email: str | None
     phone: str | None
+    phone_display: str | None = Field(
+        default=None,
+        description="The phone as a person in the shop's country writes it (national in the shop's country, "
+        "international otherwise); `phone` stays E.164",
+    )
 
 
 class CandidateOut(BaseModel):
@@ -201,6 +206,11 @@ class CandidateOut(BaseModel):
     name: str | None
     email: str | None
     phone: str | None
+    phone_display: str | None = Field(
+        default=None,
+        description="The phone as a person in the shop's country writes it (national in the shop's country, "
+        "international otherwise); `phone` stays E.164",
+    )
     orders_count: int | None
 
 
@@ -208,6 +218,7 @@ class LinkOut(BaseModel):
     customer_shopify_id: int | None
     guest_email: str | None
     guest_phone: str | None
+    guest_phone_display: str | None = None
     reason: str | None
     reason_text: str | None
     candidates: list[CandidateOut]
@@ -339,6 +350,11 @@ class CustomerHit(BaseModel):
     name: str | None
     email: str | None
     phone: str | None
+    phone_display: str | None = Field(
+        default=None,
+        description="The phone as a person in the shop's country writes it (national in the shop's country, "
+        "international otherwise); `phone` stays E.164",
+    )
     orders_count: int | None
 
 

@@ -315,3 +315,39 @@ async def test_the_openapi_document_is_valid_and_names_every_route(desk: Desk) -
         assert endpoint.method.lower() in document["paths"][endpoint.path]
     ticket_schema = document["components"]["schemas"]["TicketDetail"]
     assert {"link", "contact", "status"} <= set(ticket_schema["properties"])
+
+
+async def test_phones_in_the_list_the_search_and_the_guest_link_read_as_the_shop_country_writes_them(
+    desk: Desk,
+) -> None:
+    # given: a Japanese shop, a contact who gave a Japanese mobile, a customer with a US number
+    async with transaction(desk.services.sessions) as session:
+        shop = await session.get_one(Shop, desk.shop_ids[ALPHA])
+        shop.country_code = "JP"
+        session.add(
+            Customer(
+                shop_id=shop.id,
+                shopify_id=4242,
+                first_name="恵",
+                last_name="井上",
+                phone="+12125551234",
+                updated_at=NOW,
+            )
+        )
+    ticket = await desk.open_ticket(contact={"phone": "090-1234-5678"}, message="注文はいつ届きますか")
+    csrf = await desk.sign_in("agent@alpha.test")
+
+    # when: the agent reads the list, searches customers and links the ticket to the guest phone
+    listed = (await desk.client.get("/api/v1/tickets")).json()["tickets"]
+    found = (await desk.client.get("/api/v1/customers", params={"q": "井上"})).json()["customers"]
+    async with transaction(desk.services.sessions) as session:
+        row = await session.get_one(Ticket, ticket["id"])
+        row.guest_phone = "+819012345678"
+    detail = (await desk.client.get(f"/api/v1/tickets/{ticket['id']}", headers=csrf)).json()
+
+    # then: national for the shop's country, international for another, E.164 kept beside
+    (mine,) = [t for t in listed if t["id"] == ticket["id"]]
+    assert mine["contact"]["phone"] == "+819012345678"
+    assert mine["contact"]["phone_display"] == "090-1234-5678"
+    assert [(c["phone"], c["phone_display"]) for c in found] == [("+12125551234", "+1 212-555-1234")]
+    assert detail["link"]["guest_phone_display"] == "090-1234-5678"

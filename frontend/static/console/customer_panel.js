@@ -79,7 +79,7 @@ export class CustomerPanel {
     setText(this.root, "link-reason", reason ? link.reason_text || reason : t("link.unlinked"));
     const detail = [];
     if (link.guest_email || link.guest_phone) {
-      detail.push(t("link.guest", { value: link.guest_email || link.guest_phone }));
+      detail.push(t("link.guest", { value: link.guest_email || link.guest_phone_display || link.guest_phone }));
     }
     if (link.linked_at) detail.push(t("link.linked_at", { time: timeText(link.linked_at) }));
     if (link.linked_by) detail.push(t("link.linked_by", { name: link.linked_by.name }));
@@ -93,8 +93,9 @@ export class CustomerPanel {
   choice(customer) {
     const item = fromTemplate("customer-choice");
     item.dataset.customerId = String(customer.id);
-    setText(item, "name", customer.name || customer.email || customer.phone || String(customer.id));
-    const detail = [customer.email, customer.phone];
+    const phone = customer.phone_display || customer.phone;
+    setText(item, "name", customer.name || customer.email || phone || String(customer.id));
+    const detail = [customer.email, phone];
     if (customer.orders_count !== undefined && customer.orders_count !== null) {
       detail.push(t("link.orders_count", { count: customer.orders_count }));
     }

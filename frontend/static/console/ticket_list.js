@@ -30,7 +30,7 @@ const SEARCH_DELAY_MS = 300;
 
 // The linked customer's name as the shop has it (family name first in Japanese), else what the contact gave.
 export function contactName(contact, customerName = null) {
-  return customerName || (contact && (contact.name || contact.email || contact.phone)) || t("list.unknown_contact");
+  return customerName || (contact && (contact.name || contact.email || contact.phone_display || contact.phone)) || t("list.unknown_contact");
 }
 
 export function linkBadge(ticket) {

@@ -23,7 +23,7 @@ from shop_app.routes.api.io import (
     read_body,
 )
 from shop_app.routes.api.locales import LOCALE, caller_locale
-from shop_app.routes.api.presenters import customer_hit
+from shop_app.routes.api.presenters import contact_out, customer_hit
 from shop_app.routes.request_state import services
 from shop_app.schemas.profiles import CustomerProfile
 from shop_app.schemas.tickets import (
@@ -38,16 +38,12 @@ from shop_app.schemas.tickets import (
 )
 
 
-def _contact_out(contact_id: int, name: str | None, email: str | None, phone: str | None) -> ContactOut:
-    return ContactOut(id=contact_id, name=name, email=email, phone=phone)
-
-
 async def contact_endpoint(request: Request) -> Response:
     caller = await authenticate(request)
     contact_id = path_id(request, "contact_id")
     async with services(request).sessions() as session:
         contact = await access_contact(session, shop_id=caller.shop_id, contact_id=contact_id)
-    return JSONModelResponse(_contact_out(contact_id, contact.name, contact.email, contact.phone))
+    return JSONModelResponse(contact_out(contact, shop=caller.shop))
 
 
 async def update_contact_endpoint(request: Request) -> Response:
@@ -63,7 +59,7 @@ async def update_contact_endpoint(request: Request) -> Response:
             changes=ContactDetails(name=body.name, email=body.email, phone=body.phone),
             fields=set(body.model_fields_set),
         )
-        out = _contact_out(contact_id, contact.name, contact.email, contact.phone)
+        out = contact_out(contact, shop=caller.shop)
     for ticket in tickets:
         assert ticket.id is not None
         await services(request).events.publish(
@@ -80,7 +76,7 @@ async def customers_endpoint(request: Request) -> Response:
     query = SEARCH.read(request) or ""
     async with services(request).sessions() as session:
         found = await search_customers(session, shop=caller.shop, query=query)
-    return JSONModelResponse(CustomerList(customers=[customer_hit(c) for c in found]))
+    return JSONModelResponse(CustomerList(customers=[customer_hit(c, shop=caller.shop) for c in found]))
 
 
 async def customer_profile_endpoint(request: Request) -> Response:

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.formats.names_and_addresses import person_name
+from shop_app.formats.phone_numbers import phone_text
 from shop_app.helpdesk.agents import agent_label
 from shop_app.helpdesk.business_hours import first_response
 from shop_app.helpdesk.customer_matching import link_reason_text
 from shop_app.helpdesk.tickets import TicketRow
-from shop_app.models import Agent, Customer, LinkReason, Message, OutboxStatus, SavedReply, Shop
+from shop_app.models import Agent, Contact, Customer, LinkReason, Message, OutboxStatus, SavedReply, Shop
 from shop_app.models.base import utcnow
 from shop_app.schemas.tickets import (
     AgentRef,
@@ -35,13 +36,25 @@ def agent_ref(agent: Agent | None) -> AgentRef | None:
     return AgentRef(id=agent.id, name=agent_label(agent))
 
 
-def customer_hit(customer: Customer) -> CustomerHit:
+def customer_hit(customer: Customer, *, shop: Shop) -> CustomerHit:
     return CustomerHit(
         id=customer.shopify_id,
         name=person_name(customer.first_name, customer.last_name),
         email=customer.email,
         phone=customer.phone,
+        phone_display=phone_text(customer.phone, shop_region=shop.country_code),
         orders_count=customer.orders_count,
+    )
+
+
+def contact_out(contact: Contact, *, shop: Shop) -> ContactOut:
+    assert contact.id is not None
+    return ContactOut(
+        id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        phone_display=phone_text(contact.phone, shop_region=shop.country_code),
     )
 
 
@@ -56,7 +69,7 @@ def ticket_summary(row: TicketRow, *, shop: Shop, now: datetime) -> TicketSummar
         status=ticket.status,
         resolved_by_bot=ticket.resolved_by_bot,
         channel=ticket.channel,
-        contact=ContactOut(id=contact.id, name=contact.name, email=contact.email, phone=contact.phone),
+        contact=contact_out(contact, shop=shop),
         assignee=agent_ref(row.assignee),
         customer_shopify_id=ticket.customer_shopify_id,
         customer_name=row.customer_name,
@@ -83,13 +96,14 @@ async def ticket_detail(session: AsyncSession, row: TicketRow, *, shop: Shop, lo
                 col(Customer.shop_id) == ticket.shop_id, col(Customer.shopify_id).in_(ticket.link_candidates)
             )
         )
-        candidates = [CandidateOut(**customer_hit(c).model_dump()) for c in found.scalars()]
+        candidates = [CandidateOut(**customer_hit(c, shop=shop).model_dump()) for c in found.scalars()]
     linked_by = await session.get(Agent, ticket.linked_by_id) if ticket.linked_by_id else None
     reason = LinkReason(ticket.link_reason) if ticket.link_reason else None
     link = LinkOut(
         customer_shopify_id=ticket.customer_shopify_id,
         guest_email=ticket.guest_email,
         guest_phone=ticket.guest_phone,
+        guest_phone_display=phone_text(ticket.guest_phone, shop_region=shop.country_code),
         reason=reason,
         reason_text=await link_reason_text(session, ticket=ticket, locale=locale),
         candidates=candidates,
