@@ -4,15 +4,18 @@ outgoing calls on a fake LINE (httpx.MockTransport) that notes when each reply o
 
 - LINE ack: the time from sending a signed webhook (one text event from its own user) to its 200;
 - LINE answer delivered: from the same send to the reply (or push) call reaching LINE;
+- email: a mail's SMTP session to the listener's 250 (its ticket and message committed), at ``--mail-rate``
+  a second for ``--mails`` mails, each a session of its own, beside a bare aiosmtpd listener in the same
+  run (``bench/mail_ingest.py`` alone runs this part, also on PostgreSQL);
 - widget: a new storefront conversation (``POST /proxy/support/conversations``, signed app proxy query),
-  which answers with the bot's reply in the same request: the baseline both are printed against.
+  which answers with the bot's reply in the same request: the baseline all are printed against.
 
 Webhooks are sent at ``--rate`` a second (open loop) for ``--seconds``; widget conversations one after
-another, ``--widget`` of them, before the LINE load. Goals (issue 14): ack p99 < 50 ms, answer p99 <
-300 ms. The email channel's figure (inbound mail to ticket) belongs beside these once that channel lands.
-Figures only; the machine may be shared (its load average is printed).
+another, ``--widget`` of them, before the LINE load; mail after it. Goals (issue 14): LINE ack p99 < 50 ms,
+answer p99 < 300 ms; mail to ticket p99 < 500 ms. Figures only; the machine may be shared (its load
+average is printed).
 
-    python bench/channels.py [--rate 50] [--seconds 10] [--widget 200]
+    python bench/channels.py [--rate 50] [--seconds 10] [--widget 200] [--mail-rate 20] [--mails 400]
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import mail_ingest  # noqa: E402  (bench/mail_ingest.py: the email part)
 
 from integrations.line.signatures import sign  # noqa: E402
 from integrations.shopify.app_proxy import sign_app_proxy_query  # noqa: E402
@@ -137,7 +143,9 @@ async def run(args: argparse.Namespace) -> None:
             async with httpx.AsyncClient(transport=transport, base_url=settings.app_url) as client:
                 widget = await widget_run(client, args.widget)
                 ack, answer = await line_run(client, line, key, state["jobs"], args.rate, args.seconds)
+    bare_mail, mail = await mail_ingest.measure(mails=args.mails, rate=args.mail_rate)
     report(widget, ack, answer, args)
+    report_mail(widget, bare_mail, mail, args)
 
 
 async def widget_run(client: httpx.AsyncClient, count: int) -> list[float]:
@@ -229,11 +237,25 @@ def report(widget: list[float], ack: list[float], answer: list[float], args: arg
         )
 
 
+def report_mail(widget: list[float], bare: list[float], mail: list[float], args: argparse.Namespace) -> None:
+    w50, w99 = percentiles(widget)
+    b50, b99 = percentiles(bare)
+    p50, p99 = percentiles(mail)
+    print(f"bare aiosmtpd listener at {args.mail_rate:g} mails/s: p50 {b50:.1f} ms, p99 {b99:.1f} ms")
+    print(
+        f"email in -> ticket at {args.mail_rate:g} mails/s: p50 {p50:.1f} ms ({p50 / w50:.2f}x widget, "
+        f"{p50 / b50:.1f}x bare), p99 {p99:.1f} ms ({p99 / w99:.2f}x widget, {p99 / b99:.1f}x bare); "
+        f"goal p99 < 500 ms: {'met' if p99 < 500 else 'missed'} ({len(mail)} mails)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--widget", type=int, default=200)
+    parser.add_argument("--mail-rate", type=float, default=20.0)
+    parser.add_argument("--mails", type=int, default=400)
     asyncio.run(run(parser.parse_args()))
 
 

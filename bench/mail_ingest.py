@@ -93,11 +93,12 @@ def summary(name: str, timings: list[float]) -> tuple[float, float]:
     return p50, p99
 
 
-async def main(args: argparse.Namespace) -> None:
+async def measure(*, mails: int, rate: float, postgres: str | None = None) -> tuple[list[float], list[float]]:
+    """Seconds per mail to the 250: a bare listener's, then the desk's (also run by bench/channels.py)."""
     data_dir = Path(tempfile.mkdtemp(prefix="mail-bench-"))
     settings = Settings(
         data_dir=data_dir,
-        database_url=args.postgres or f"sqlite+aiosqlite:///{data_dir / 'bench.db'}",
+        database_url=postgres or f"sqlite+aiosqlite:///{data_dir / 'bench.db'}",
         encryption_keys=(Secret(Fernet.generate_key().decode()),),
         session_secret=Secret("bench-session-secret"),
         api_secret=Secret("bench-secret"),
@@ -107,7 +108,7 @@ async def main(args: argparse.Namespace) -> None:
     await prepare_database(settings)
     loop = asyncio.get_running_loop()
     bare = await loop.create_server(lambda: SMTP(Bare()), host="127.0.0.1", port=0)
-    baseline = await send_all(listening_port(bare), mails=args.mails, rate=args.rate)
+    baseline = await send_all(listening_port(bare), mails=mails, rate=rate)
     bare.close()
     async with open_services(settings, app_config=load_app_config(settings.app_config_path)) as services:
         async with transaction(services.sessions) as session:
@@ -132,9 +133,14 @@ async def main(args: argparse.Namespace) -> None:
 
         handler = MailHandler(services, after_answer=no_delivery)
         server = await start_listener(services, handler, host="127.0.0.1", port=0)
-        desk = await send_all(listening_port(server), mails=args.mails, rate=args.rate)
+        desk = await send_all(listening_port(server), mails=mails, rate=rate)
         await handler.drain()
         server.close()
+    return baseline, desk
+
+
+async def main(args: argparse.Namespace) -> None:
+    baseline, desk = await measure(mails=args.mails, rate=args.rate, postgres=args.postgres)
     database = "PostgreSQL" if args.postgres else "SQLite"
     print(f"inbound email at {args.rate:g} mails/s on {database}")
     base50, base99 = summary("bare aiosmtpd (250, no work)", baseline)

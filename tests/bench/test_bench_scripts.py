@@ -80,3 +80,17 @@ def test_profile_api_bench_prints_the_live_fetch_beside_the_mirror(migrated_post
     assert "5 random customers with orders" in output
     assert "+ 150 ms round trip per query" in output  # the stated round trip is the one asked for
     assert re.search(r"ratio, live fetch ÷ profile API from the mirror .*: p50 \d+×, p99 \d+×", output)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_channels_bench_prints_each_channel_beside_the_widget() -> None:
+    output = run_bench(
+        "channels.py", "--rate", "5", "--seconds", "1", "--widget", "5", "--mails", "10", timeout=280
+    )
+
+    assert "widget conversation (baseline), 5 one after another" in output
+    assert re.search(r"LINE webhook 200 at 5/s: p50 [\d.]+ ms \([\d.]+x widget\)", output), output
+    assert re.search(r"LINE webhook in -> reply call at 5/s: .*\(5 events\)", output), output
+    assert "answers missing" not in output  # every LINE event was answered
+    assert re.search(r"email in -> ticket at 20 mails/s: .*x bare.*\(10 mails\)", output), output
