@@ -16,6 +16,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from hypothesis import settings as hypothesis_settings
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy import inspect as inspect_database
 from starlette.applications import Starlette
@@ -29,6 +30,9 @@ from shop_app.settings import Secret, Settings, normalise_database_url
 # about whether it is right (speed is measured by bench/), so Hypothesis's per-example deadline is off.
 hypothesis_settings.register_profile("suite", deadline=None)
 hypothesis_settings.load_profile("suite")
+# Likewise a page's expected state may take longer than Playwright's default 5 s to come when the suite
+# loads both cores (a long poll, a job, a webhook between two servers): what is checked is that it comes.
+expect.set_options(timeout=20_000)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared"
