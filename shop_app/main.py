@@ -17,7 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrations.shopify.app_config import AppConfig, load_app_config
 from shop_app.errors import AppError
 from shop_app.lifespan import build_lifespan
-from shop_app.routes import api, console, embedded_admin, health, live, oauth, widget
+from shop_app.routes import api, console, embedded_admin, health, live, metrics, oauth, widget
+from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
 
@@ -105,11 +106,12 @@ def create_app(
         *console.routes,
         *widget.routes,
         *webhook_routes(config),
+        *(metrics.routes if settings.metrics_token else ()),
         Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(ObservedRequests), Middleware(SecurityHeaders)],
         exception_handlers={
             AppError: app_error,
             HTTPException: http_error,
@@ -125,5 +127,5 @@ def app_from_environment() -> Starlette:
     from shop_app.settings import load_settings
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
