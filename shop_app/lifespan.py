@@ -194,11 +194,12 @@ async def serving_metrics(services: Services, jobs: JobQueue | None = None) -> A
         logger.info("metrics port taken, served by another process port=%s error=%s", port, error.errno)
         yield
         return
-    server = _QuietServer(
-        uvicorn.Config(
-            metrics_app(services, jobs), log_level="warning", access_log=False, lifespan="on", ws="none"
-        )
-    )
+    # log_config None: this process's logging (the app's format, uvicorn's levels and handlers) stays as
+    # it is; no access lines for scrapes (set after construction: access_log=False in the constructor
+    # would remove the access log's handlers for the whole process)
+    config = uvicorn.Config(metrics_app(services, jobs), log_config=None, lifespan="on", ws="none")
+    config.access_log = False
+    server = _QuietServer(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]), name="metrics-port")
     listening = asyncio.create_task(server.listening.wait())
     await asyncio.wait([serving, listening], return_when=asyncio.FIRST_COMPLETED)

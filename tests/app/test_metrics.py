@@ -18,9 +18,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
+from shop_app.errors import SettingsError
 from shop_app.lifespan import open_services, serving_metrics
 from shop_app.operations.metrics import bearer_accepted
-from shop_app.settings import Secret, Settings
+from shop_app.settings import JobEngine, Secret, Settings, load_settings
 from tests.answers.test_answers_api import add_order, answer
 from tests.factories import webhook_headers
 from tests.helpdesk.conftest import ALPHA, Desk, desk
@@ -241,3 +242,63 @@ async def test_a_port_of_its_own_serves_metrics_while_the_app_runs(settings: Set
     assert "shop_app_webhook_inbox_backlog" in served.text
     with socket.socket() as again:
         again.bind(("127.0.0.1", port))  # released once the app stopped
+
+
+async def test_on_postgresql_the_queue_depth_is_read_from_procrastinates_table(
+    settings: Settings, migrated_postgres: str | None, shopify: Any
+) -> None:
+    if migrated_postgres is None:
+        pytest.skip("procrastinate runs on PostgreSQL: set TEST_DATABASE_URL (CI does)")
+    from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
+    from shop_app.jobs.tasks import TaskName
+    from tests.conftest import running_app
+
+    queued = replace(settings, job_engine=JobEngine.PROCRASTINATE)
+    async with shopify.client() as http, running_app(queued, http) as (client, state):
+        jobs = state["jobs"]
+        assert isinstance(jobs, ProcrastinateQueue)
+        await jobs.enqueue(TaskName.REGISTER_WEBHOOKS, shop_id=1)
+        await jobs.enqueue(TaskName.REGISTER_WEBHOOKS, shop_id=2)
+        waiting = await scrape(client)
+        await jobs.drain()
+        done = await scrape(client)
+
+    assert value(waiting, "shop_app_job_queue_depth", task="register_webhooks") == 2
+    assert value(done, "shop_app_job_queue_depth", task="register_webhooks") == 0
+    assert (
+        value(done, "shop_app_jobs_total", task="register_webhooks", outcome="ok")
+        - value(waiting, "shop_app_jobs_total", task="register_webhooks", outcome="ok")
+        == 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"),
+    [
+        ("SHOP_APP_LOG_FORMAT", "xml"),
+        ("SHOP_APP_METRICS_PORT", "metrics"),
+        ("SHOP_APP_METRICS_PORT", "70000"),
+        ("SHOP_APP_METRICS_PORT", "0"),
+    ],
+)
+def test_a_wrong_log_format_or_metrics_port_is_refused_at_start(
+    tmp_path: Any, variable: str, raw: str
+) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings({"SHOP_APP_DATA_DIR": str(tmp_path), variable: raw})
+
+
+def test_production_refuses_a_placeholder_metrics_token(tmp_path: Any) -> None:
+    env = {
+        "SHOP_APP_ENV": "production",
+        "SHOP_APP_DATA_DIR": str(tmp_path),
+        "SHOPIFY_API_KEY": "client-id",
+        "SHOPIFY_API_SECRET": "a-real-secret-0123456789abcdef",
+        "SHOP_APP_SESSION_SECRET": "another-real-secret-0123456789",
+        "SHOP_APP_ENCRYPTION_KEYS": "2hKpN8lJmB3D8cO5O4nVhZpHsYwWmW0aZ5fJr8Qk3gE=",
+        "SHOP_APP_METRICS_TOKEN": "changeme",
+    }
+
+    with pytest.raises(SettingsError, match="SHOP_APP_METRICS_TOKEN"):
+        load_settings(env)
+    assert load_settings({**env, "SHOP_APP_METRICS_TOKEN": TOKEN}).metrics_token == Secret(TOKEN)
