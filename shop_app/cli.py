@@ -589,6 +589,9 @@ async def _worker(settings: Settings, *, concurrency: int, health: tuple[str, in
         return 2
     if await refuse_unready_database(settings, "worker"):
         return 1
+    from shop_app.observability.metrics import record_metrics
+
+    record_metrics(settings.metrics_enabled)
     # a worker publishes live events (NOTIFY) but has no consoles to deliver them to: no LISTEN
     async with open_services(settings, listen=False) as services:
         queue = ProcrastinateQueue(services)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrations.shopify.app_config import AppConfig, load_app_config
 from shop_app.errors import AppError
 from shop_app.lifespan import build_lifespan
+from shop_app.observability.metrics import record_metrics
 from shop_app.routes import api, console, embedded_admin, health, live, metrics, oauth, widget
 from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
@@ -96,6 +97,7 @@ def create_app(
     settings: Settings, *, app_config: AppConfig | None = None, http: httpx.AsyncClient | None = None
 ) -> Starlette:
     config = app_config or load_app_config(settings.app_config_path)
+    record_metrics(settings.metrics_enabled)
     templates = Jinja2Templates(directory=str(FRONTEND / "templates"))
     routes = [
         *health.routes,

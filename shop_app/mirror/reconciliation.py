@@ -19,7 +19,7 @@ from shop_app.live_events import ChangeSet, publish_changes
 from shop_app.mirror.resources import SPECS, fetch_page, writer_for
 from shop_app.mirror.sync_run import SyncRun, run_under_lease
 from shop_app.mirror.sync_states import Phase, now_utc
-from shop_app.observability.metrics import RECONCILIATIONS, record_reconciliation_repairs
+from shop_app.observability.metrics import record_reconciliation, record_reconciliation_repairs
 
 if TYPE_CHECKING:
     from shop_app.runtime import Services
@@ -115,7 +115,7 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
         last_error=None,
     )
     logger.info("reconciliation shop=%s repaired=%s", run.shop.domain, report["repaired"])
-    RECONCILIATIONS.inc()
+    record_reconciliation()
     if repairs:
         async with run.services.sessions() as session:
             links = await repairs.read_links(session)

@@ -8,6 +8,10 @@ scrape time (inbox backlog, queue depth, backfill progress) are named here too (
 ``shop_app.operations.metrics``; backfill progress is the only per-shop figure, for at most
 ``MAX_SHOPS_IN_BACKFILL_FIGURES`` shops at once.
 
+A process whose metrics nobody can read (no port and no token set) records nothing
+(``record_metrics(False)``, as ``create_app`` and ``shop-app worker`` decide from the settings): the cost
+of observing is paid only when someone observes.
+
 With ``PROMETHEUS_MULTIPROC_DIR`` set before the process starts, prometheus_client keeps these values in
 files in that directory (one set per process), and a scrape adds them up (``uvicorn --workers N``).
 """
@@ -126,6 +130,22 @@ SCRAPE_DATABASE_FAMILY = (
 )
 
 
+class _Recording:
+    on = True
+
+
+_RECORDING = _Recording()
+
+
+def record_metrics(on: bool) -> None:
+    """Whether this process records its metrics (on unless told otherwise)."""
+    _RECORDING.on = on
+
+
+def recording() -> bool:
+    return _RECORDING.on
+
+
 def bounded(value: str, known: Iterable[str]) -> str:
     return value if value in known else OTHER
 
@@ -137,34 +157,54 @@ def name_label(value: object) -> str:
 
 
 def record_bot_decision(*, action: object, intent: object) -> None:
+    if not _RECORDING.on:
+        return
     BOT_DECISIONS.labels(name_label(action), name_label(intent)).inc()
 
 
 def record_channel_delivery(*, channel: object, outcome: str) -> None:
+    if not _RECORDING.on:
+        return
     CHANNEL_DELIVERIES.labels(bounded(str(channel), CHANNELS), bounded(outcome, DELIVERY_OUTCOMES)).inc()
 
 
 def record_token_refresh_failure(reason: str) -> None:
+    if not _RECORDING.on:
+        return
     TOKEN_REFRESH_FAILURES.labels(bounded(reason, TOKEN_REFRESH_FAILURES_REASONS)).inc()
 
 
 def record_reconciliation_repairs(*, resource: str, count: int) -> None:
+    if not _RECORDING.on:
+        return
     RECONCILIATION_REPAIRS.labels(name_label(resource)).inc(count)
 
 
+def record_reconciliation() -> None:
+    if not _RECORDING.on:
+        return
+    RECONCILIATIONS.inc()
+
+
 def record_job(*, task: object, outcome: str, seconds: float) -> None:
+    if not _RECORDING.on:
+        return
     task_label = name_label(task)
     JOBS.labels(task_label, bounded(outcome, JOB_OUTCOMES)).inc()
     JOB_SECONDS.labels(task_label).observe(seconds)
 
 
 def record_webhook(*, topic: str, known_topics: frozenset[str], outcome: str, seconds: float) -> None:
+    if not _RECORDING.on:
+        return
     topic_label = bounded(topic, known_topics)
     WEBHOOKS.labels(topic_label, bounded(outcome, WEBHOOK_OUTCOMES)).inc()
     WEBHOOK_ACK_SECONDS.labels(topic_label).observe(seconds)
 
 
 def record_http_request(*, method: str, route: str | None, status: int, seconds: float) -> None:
+    if not _RECORDING.on:
+        return
     status_class = f"{status // 100}xx" if 100 <= status < 600 else OTHER
     HTTP_REQUEST_SECONDS.labels(
         bounded(method, HTTP_METHODS), route or UNMATCHED_ROUTE, status_class

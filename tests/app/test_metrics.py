@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from shop_app.errors import SettingsError
@@ -202,9 +203,15 @@ def test_without_a_token_or_a_port_there_are_no_metrics() -> None:
 async def test_without_a_token_the_app_has_no_metrics_route(
     settings: Settings, app_client_without_token: httpx.AsyncClient
 ) -> None:
+    labels = {"method": "GET", "route": "/healthz", "status": "2xx"}
+    before = REGISTRY.get_sample_value("shop_app_http_request_seconds_count", labels) or 0.0
+
     response = await app_client_without_token.get("/metrics")
+    await app_client_without_token.get("/healthz")
 
     assert response.status_code == 404
+    # nobody can read them: nothing is recorded, nothing is paid
+    assert (REGISTRY.get_sample_value("shop_app_http_request_seconds_count", labels) or 0.0) == before
 
 
 @pytest.fixture
