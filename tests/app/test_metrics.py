@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
@@ -24,6 +24,7 @@ from shop_app.lifespan import open_services, serving_metrics
 from shop_app.operations.metrics import bearer_accepted
 from shop_app.settings import JobEngine, Secret, Settings, load_settings
 from tests.answers.test_answers_api import add_order, answer
+from tests.conftest import with_lifespan_state
 from tests.factories import webhook_headers
 from tests.helpdesk.conftest import ALPHA, Desk, desk
 
@@ -188,12 +189,39 @@ async def test_metrics_refuse_a_missing_or_wrong_token(desk: Desk) -> None:
     assert right.status_code == 200
 
 
-@hypothesis_settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(max_size=80) | st.builds(lambda s: f"Bearer {s}", st.text(max_size=40)))
+@hypothesis_settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.text(max_size=80)
+    | st.builds(lambda s: f"Bearer {s}", st.text(max_size=40))
+    | st.builds(lambda s: f"Bearer {TOKEN[: len(s)]}{s}", st.text(max_size=3))
+)
+@example(f"Bearer {TOKEN}")
+@example(f"bearer {TOKEN} ")
 def test_no_authorization_header_but_the_token_is_accepted(authorization: str) -> None:
     settings = Settings(metrics_token=Secret(TOKEN))
+    scheme, _, presented = authorization.partition(" ")
 
-    assert bearer_accepted(settings, authorization) is (authorization.strip() == f"Bearer {TOKEN}")
+    accepted = bearer_accepted(settings, authorization)
+
+    assert accepted is (scheme.lower() == "bearer" and presented.strip() == TOKEN)
+
+
+async def test_a_workers_health_port_serves_metrics_with_the_token(settings: Settings) -> None:
+    from shop_app.routes.health import health_app
+
+    async with open_services(settings, listen=False) as services:
+        app = health_app(services)
+        async with app.router.lifespan_context(app) as state:
+            assert state is not None
+            transport = httpx.ASGITransport(app=with_lifespan_state(app, dict(state)))
+            async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
+                refused = await client.get("/metrics")
+                served = await client.get("/metrics", headers=AUTH)
+        without = health_app(replace(services, settings=replace(settings, metrics_token=Secret(""))))
+
+    assert refused.status_code == 401
+    assert served.status_code == 200 and "shop_app_webhook_inbox_backlog" in served.text
+    assert all(getattr(route, "path", "") != "/metrics" for route in without.routes)
 
 
 def test_without_a_token_or_a_port_there_are_no_metrics() -> None:
