@@ -83,19 +83,18 @@ async def test_a_sane_request_id_is_kept_and_anything_else_replaced(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("topic", ["orders/delete", "orders/create"])  # handled alone / written in groups
 async def test_every_line_of_a_webhook_request_and_of_its_job_carries_its_ids(
-    desk: Desk, lines: Lines
+    desk: Desk, lines: Lines, topic: str
 ) -> None:
-    # given: a delivery the job will refuse (a deletion without an id), so the job writes a line
+    # given: a delivery the job will refuse (an order without an id), so the job writes a line
     body = json.dumps({"name": "no id here"}).encode()
-    headers = webhook_headers(topic="orders/delete", shop=ALPHA, body=body)
+    headers = webhook_headers(topic=topic, shop=ALPHA, body=body)
     unknown_body = b"{}"
     unknown = webhook_headers(topic="orders/delete", shop="nobody.myshopify.com", body=unknown_body)
 
     # when
-    stored = await desk.client.post(
-        desk.services.app_config.uri_for("orders/delete"), content=body, headers=headers
-    )
+    stored = await desk.client.post(desk.services.app_config.uri_for(topic), content=body, headers=headers)
     acknowledged = await desk.client.post(
         desk.services.app_config.uri_for("orders/delete"),
         content=unknown_body,

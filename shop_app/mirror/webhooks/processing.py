@@ -207,7 +207,8 @@ async def _apply_groups(
         try:
             record = group.parse(parse_json_object(delivery.body or ""))
         except MalformedPayload:
-            logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
+            with bound_log_context(webhook_id=delivery.webhook_id or None):
+                logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
             failed.append((delivery_id, "malformed payload", True))
             continue
         groups.setdefault((delivery.shop_id, group.name), []).append((delivery_id, topic, record))
@@ -268,8 +269,8 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 shop = shops.get(delivery.shop_id) if delivery is not None else None
                 if delivery is None or shop is None:
                     continue
-                try:
-                    with bound_log_context(webhook_id=delivery.webhook_id or None):
+                with bound_log_context(webhook_id=delivery.webhook_id or None):
+                    try:
                         async with session.begin_nested():
                             context = WebhookContext(
                                 session=session,
@@ -280,16 +281,14 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                                 services=services,
                             )
                             await HANDLERS[topic](context)
-                except MalformedPayload:
-                    with bound_log_context(webhook_id=delivery.webhook_id or None):
+                    except MalformedPayload:
                         logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
-                    failed.append((delivery_id, "malformed payload", True))
-                    continue
-                except Exception as error:
-                    with bound_log_context(webhook_id=delivery.webhook_id or None):
+                        failed.append((delivery_id, "malformed payload", True))
+                        continue
+                    except Exception as error:
                         logger.exception("webhook processing failed topic=%s delivery=%s", topic, delivery_id)
-                    failed.append((delivery_id, type(error).__name__, False))
-                    continue
+                        failed.append((delivery_id, type(error).__name__, False))
+                        continue
                 if context.after_commit:
                     follow_ups.append((delivery_id, context))
                 else:
