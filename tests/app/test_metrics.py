@@ -4,10 +4,12 @@ queue depth are read from the database at scrape time, and no label ever holds a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -337,3 +339,72 @@ def test_production_refuses_a_placeholder_metrics_token(tmp_path: Any) -> None:
     with pytest.raises(SettingsError, match="SHOP_APP_METRICS_TOKEN"):
         load_settings(env)
     assert load_settings({**env, "SHOP_APP_METRICS_TOKEN": TOKEN}).metrics_token == Secret(TOKEN)
+
+
+async def test_backfill_progress_is_per_shop_for_at_most_twenty_shops_and_summed_for_all(
+    settings: Settings,
+) -> None:
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from shop_app.database import transaction
+    from shop_app.mirror.sync_states import ensure_sync_state
+    from shop_app.models import SyncState
+    from shop_app.observability.metrics import MAX_SHOPS_IN_BACKFILL_FIGURES
+    from shop_app.operations.metrics import database_figures
+    from tests.factories import installed_shop
+
+    # given: 22 shops importing, shop n with n × 10 orders left of 1,000, and one idle shop
+    async with open_services(settings, listen=False) as services:
+        for n in range(23):
+            shop = await installed_shop(services.sessions, services.cipher, f"shop-{n:02d}.myshopify.com")
+            async with transaction(services.sessions) as session:
+                await ensure_sync_state(session, shop_id=shop.id)
+                progress = {"resources": {"orders": {"done": 1000 - n * 10, "total": 1000, "mode": "pages"}}}
+                await session.execute(
+                    update(SyncState)
+                    .where(col(SyncState.shop_id) == shop.id)
+                    .values(phase="backfilling" if n else "idle", progress=progress)
+                )
+
+        # when
+        figures = await database_figures(services)
+    text = generate_latest_of(figures)
+
+    # then: the twenty with the most left, by domain; the sum over every running one
+    per_shop = {
+        dict(labels)["shop"] for name, labels in samples(text) if name == "shop_app_backfill_records_done"
+    }
+    assert len(per_shop) == MAX_SHOPS_IN_BACKFILL_FIGURES == 20
+    assert per_shop == {f"shop-{n:02d}.myshopify.com" for n in range(3, 23)}
+    assert value(text, "shop_app_backfill_records_done", shop="shop-22.myshopify.com") == 780
+    assert value(text, "shop_app_backfill_records_expected", shop="shop-22.myshopify.com") == 1000
+    assert value(text, "shop_app_backfill_records_remaining") == sum(n * 10 for n in range(1, 23))
+    assert value(text, "shop_app_sync_shops", phase="backfilling") == 22
+    assert value(text, "shop_app_sync_shops", phase="idle") == 1
+
+
+async def test_a_database_slower_than_the_scrape_allows_leaves_its_figures_out(settings: Settings) -> None:
+    from shop_app.operations.metrics import database_figures
+
+    @asynccontextmanager
+    async def unanswered() -> AsyncIterator[Any]:
+        await asyncio.Event().wait()  # a database that never answers
+        yield None
+
+    async with open_services(settings, listen=False) as services:
+        hanging = replace(services, sessions=unanswered)
+        figures = await database_figures(hanging, waiting_jobs={"process_webhooks": 3}, within_seconds=0.05)
+    text = generate_latest_of(figures)
+
+    assert value(text, "shop_app_scrape_database_ok") == 0
+    assert "shop_app_webhook_inbox_backlog" not in text
+    assert value(text, "shop_app_job_queue_depth", task="process_webhooks") == 3
+
+
+def generate_latest_of(figures: list[Any]) -> str:
+    from prometheus_client import generate_latest
+
+    from shop_app.operations.metrics import _Figures
+
+    return generate_latest(_Figures.registry(figures)).decode()
