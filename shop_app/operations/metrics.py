@@ -58,8 +58,8 @@ async def scrape(
     within_seconds: float = SCRAPE_DATABASE_TIMEOUT_SECONDS,
 ) -> bytes:
     """The exposition text: every recorded metric (every process's, in multiprocess mode), then the
-    figures read now. ``waiting_jobs`` is the in-process queue's depth by task (None on PostgreSQL, whose
-    queue is read from its table)."""
+    figures read now. ``waiting_jobs`` is the in-process queue's depth by task; procrastinate's queue
+    (``SHOP_APP_JOB_ENGINE=procrastinate``) is read from its table instead."""
     figures = await database_figures(services, waiting_jobs=waiting_jobs, within_seconds=within_seconds)
     return generate_latest(recorded_registry()) + generate_latest(_Figures.registry(figures))
 
@@ -87,7 +87,8 @@ async def database_figures(
             await _read_database(
                 services,
                 read,
-                queue_in_database=services.settings.job_engine is JobEngine.PROCRASTINATE,
+                queue_in_database=waiting_jobs is None
+                and services.settings.job_engine is JobEngine.PROCRASTINATE,
             )
         ok = 1.0
     except (TimeoutError, OSError, DBAPIError):
