@@ -24,8 +24,15 @@ shop: deliveries acknowledged but not stored (lost), event ids stored twice, sto
 sent, deliveries not processed, processed more than once (claimed again), and the mirror: orders missing
 and orders left at an older version than the newest stored.
 
+The cost of observing (``--metrics on|off|both``, default ``off``): with ``on`` the app runs with metrics
+on (``SHOP_APP_METRICS_TOKEN`` set, so every request, webhook and job is recorded) and a scraper reads
+``/metrics`` every ``--scrape-interval`` seconds (1 s: fifteen times Prometheus's default) while the load
+runs; ``off`` has neither (the app then records nothing). ``both`` runs the app twice in the same run, off
+then on, each on a fresh shop with its own deliveries of the same sizes, and prints on beside off: the goal
+is under 5% fewer accepted/s at saturation.
+
     python bench/webhook_ingest.py [--database-url postgresql://user@host/db] [--rate 200] [--seconds 10]
-                                   [--burst 10000] [--connections 64]
+                                   [--burst 10000] [--connections 64] [--metrics on|off|both]
 
 SQLite (a fresh file) by default; ``--database-url`` runs the app on that PostgreSQL database (migrated
 here; the bench adds a shop of its own and touches no other shop's rows).
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -44,10 +52,12 @@ import random
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -69,6 +79,8 @@ NEW_ORDER_SHARE = 0.6
 BARE_P99_BAR_MS = 10.0
 INVALID_EXIT = 3
 FIRST_VERSION_AT = datetime(2026, 11, 1, tzinfo=UTC)
+METRICS_TOKEN = "bench-metrics-" + "0f1e2d3c" * 4
+METRICS_COST_GOAL = 0.05
 
 
 # Deliveries -------------------------------------------------------------------------------------------
@@ -440,6 +452,109 @@ def print_row(
     print(line)
 
 
+@dataclass(frozen=True, slots=True)
+class AppRun:
+    phases: Phases
+    stored: Stored
+    drained: float
+    accounting: Accounting
+    scrapes: int
+
+
+def app_label(mode: str, args: argparse.Namespace, valid: bool) -> str:
+    name = "app" if args.metrics == "off" else f"app, metrics {mode}"
+    return name if valid else f"{name} (NOT VALID)"
+
+
+@contextmanager
+def scraping(port: int, interval: float, log: Path) -> Iterator[Path]:
+    """Read /metrics every ``interval`` seconds while the block runs (as Prometheus would, only more
+    often), from a process of its own so the generator's process is not slowed; one line per scrape is
+    written to the returned file."""
+    command = [sys.executable, __file__, "--scrape", str(port), "--scrape-interval", str(interval)]
+    with running(command, dict(os.environ), log, None):
+        yield log
+
+
+def scrape_forever(port: int, interval: float) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    while True:
+        time.sleep(interval)
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our own local port
+            size = len(answer.read())
+        print(f"scrape {size} bytes {1000 * (time.perf_counter() - started):.1f} ms", flush=True)
+
+
+def run_app(
+    args: argparse.Namespace,
+    data_dir: Path,
+    shop: str,
+    fixed: Sequence[bytes],
+    burst: Sequence[bytes],
+    events: Sequence[Event],
+    *,
+    metrics: bool,
+) -> AppRun:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = app_env(data_dir, args.database_url)
+    if metrics:
+        env["SHOP_APP_METRICS_TOKEN"] = METRICS_TOKEN
+    database_url, shop_id = install_bench_shop(env, shop)
+    port = free_port()
+    serve = [sys.executable, "-m", "shop_app", "serve", "--port", str(port)]
+    scrape_log: Path | None = None
+    with running(serve, env, data_dir / "app.log", port), contextlib.ExitStack() as stack:
+        if args.database_url:
+            worker = [sys.executable, "-m", "shop_app", "worker", "--concurrency", "8"]
+            stack.enter_context(running(worker, env, data_dir / "worker.log", None))
+        if metrics:
+            scrape_log = stack.enter_context(scraping(port, args.scrape_interval, data_dir / "scrapes.log"))
+        phases = drive(port, fixed, burst, args)
+        stored, drained = wait_processed(database_url, shop_id, args.drain_timeout)
+    accounting = account(events, phases.fixed_outcomes + phases.saturated_outcomes, stored)
+    scrapes = scrape_log.read_text().count("scrape ") if scrape_log is not None else 0
+    return AppRun(phases, stored, drained, accounting, scrapes)
+
+
+def print_accounting(run: AppRun, which: str) -> None:
+    accounting, stored = run.accounting, run.stored
+    print(
+        f"\nfrom the database after the run{which} (processing drained {run.drained:.1f} s after the last "
+        f"answer):\n"
+        f"  deliveries: {accounting.sent:,} distinct event ids sent, {accounting.acknowledged:,} acknowledged, "
+        f"{stored.rows:,} rows stored ({DUPLICATE_SHARE:.0%} of requests repeat an earlier one)\n"
+        f"  lost (acknowledged, not stored): {accounting.lost}; stored twice: {stored.stored_twice}; "
+        f"stored but never sent: {accounting.unknown}; stored without an answer: "
+        f"{accounting.stored_unacknowledged}\n"
+        f"  processed: {stored.done:,}; failed: {stored.failed}; not processed: {stored.unfinished}; "
+        f"processed more than once: {stored.claimed_again}\n"
+        f"  mirror: {accounting.orders_expected:,} orders in the stored deliveries; missing: "
+        f"{accounting.orders_missing}; at an older version than the newest stored: {accounting.orders_stale}"
+    )
+
+
+def print_cost(runs: Sequence[tuple[str, AppRun]], args: argparse.Namespace) -> None:
+    """On beside off: each round's pair, and the median of the rounds' ratios."""
+    pairs = [dict(runs[i : i + 2]) for i in range(0, len(runs) - 1, 2)]
+    rates = [
+        pair["on"].phases.saturated.ok_per_second / pair["off"].phases.saturated.ok_per_second
+        for pair in pairs
+    ]
+    p99s = [pair["on"].phases.saturated.p99_ms / pair["off"].phases.saturated.p99_ms for pair in pairs]
+    scrapes = sum(pair["on"].scrapes for pair in pairs)
+    median = statistics.median(rates)
+    print(
+        f"\ncost of observing: metrics on (scraped every {args.scrape_interval:g} s, {scrapes} scrapes) beside "
+        f"metrics off, {len(pairs)} round(s) in this run, alternating:\n"
+        f"  saturation accepted/s on/off per round: {', '.join(f'{r:.2f}×' for r in rates)}; "
+        f"median {median:.2f}× ({1 - median:+.1%} cost; goal under {METRICS_COST_GOAL:.0%})\n"
+        f"  saturation p99 on/off per round: {', '.join(f'{r:.2f}×' for r in p99s)}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -453,11 +568,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bare-p99-bar-ms", type=float, default=BARE_P99_BAR_MS)
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="seconds to wait for processing")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--metrics",
+        choices=("on", "off", "both"),
+        default="off",
+        help="the app's metrics (both: off, then on)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --metrics both: off/on pairs to run")
+    parser.add_argument("--scrape-interval", type=float, default=1.0, help="seconds between scrapes (on)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' logs and the SQLite file")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--scrape", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare:
         return serve_bare(args.serve_bare)
+    if args.scrape:
+        return scrape_forever(args.scrape, args.scrape_interval)
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
@@ -504,49 +630,46 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     ):
         bare = drive(port, fixed_requests, burst_requests, args)  # fmt: skip
 
-    env = app_env(work, args.database_url)
-    database_url, shop_id = install_bench_shop(env, shop)
-    port = free_port()
-    serve = [sys.executable, "-m", "shop_app", "serve", "--port", str(port)]
-    with running(serve, env, work / "app.log", port):
-        if args.database_url:
-            worker = [sys.executable, "-m", "shop_app", "worker", "--concurrency", "8"]
-            with running(worker, env, work / "worker.log", None):
-                app = drive(port, fixed_requests, burst_requests, args)
-                stored, drained = wait_processed(database_url, shop_id, args.drain_timeout)
-        else:
-            app = drive(port, fixed_requests, burst_requests, args)
-            stored, drained = wait_processed(database_url, shop_id, args.drain_timeout)
-
+    # both: off and on alternate, ABBA (off, on, on, off, ...), so a machine getting busier or quieter
+    # during the run weighs on both alike
+    modes = (
+        [mode for r in range(args.rounds) for mode in (("off", "on") if r % 2 == 0 else ("on", "off"))]
+        if args.metrics == "both"
+        else [args.metrics]
+    )
+    runs: list[tuple[str, AppRun]] = []
+    for index, mode in enumerate(modes):
+        if index == 0:
+            fixed, burst, events = fixed_requests, burst_requests, fixed_events + burst_events
+        else:  # a fresh shop, its own deliveries of the same sizes (the first run's would be duplicates)
+            shop = f"bench-{secrets.token_hex(4)}.myshopify.com"
+            other = Deliveries(shop, args.seed)
+            fixed, fixed_more = other.batch(len(fixed_requests))
+            burst, burst_more = other.batch(args.burst)
+            events = fixed_more + burst_more
+        run = run_app(args, work / f"app-{index}-{mode}", shop, fixed, burst, events, metrics=mode == "on")
+        runs.append((mode, run))
     valid = bare.fixed.p99_ms < args.bare_p99_bar_ms
     print(f"\nfixed rate, {args.rate:g}/s offered (latency from when each request was due):")
     print_row("generator → null", null.fixed, None, fixed=True)
     print_row("bare endpoint", bare.fixed, None, fixed=True)
-    print_row("app" if valid else "app (NOT VALID)", app.fixed, bare.fixed, fixed=True)
+    for mode, run in runs:
+        print_row(app_label(mode, args, valid), run.phases.fixed, bare.fixed, fixed=True)
     print(f"\nsaturation, {args.burst:,} over {args.connections} connections (latency from each send):")
     print_row("generator → null", null.saturated, None, fixed=False)
     print_row("bare endpoint", bare.saturated, null.saturated, fixed=False, against="null")
-    print_row("app" if valid else "app (NOT VALID)", app.saturated, bare.saturated, fixed=False)
+    for mode, run in runs:
+        print_row(app_label(mode, args, valid), run.phases.saturated, bare.saturated, fixed=False)
     generator_share = bare.saturated.ok_per_second / null.saturated.ok_per_second
     print(
         f"  the generator's ceiling is {1 / generator_share:.1f}× the bare endpoint's rate"
         + ("" if generator_share < 0.8 else " (close: the bare saturation figure may be the generator's)")
     )
 
-    accounting = account(fixed_events + burst_events, app.fixed_outcomes + app.saturated_outcomes, stored)
-    print(
-        f"\nfrom the database after the run (processing drained {drained:.1f} s after the last answer):\n"
-        f"  deliveries: {accounting.sent:,} distinct event ids sent ({len(fixed_events) + len(burst_events):,} "
-        f"requests, {DUPLICATE_SHARE:.0%} repeats), {accounting.acknowledged:,} acknowledged, "
-        f"{stored.rows:,} rows stored\n"
-        f"  lost (acknowledged, not stored): {accounting.lost}; stored twice: {stored.stored_twice}; "
-        f"stored but never sent: {accounting.unknown}; stored without an answer: "
-        f"{accounting.stored_unacknowledged}\n"
-        f"  processed: {stored.done:,}; failed: {stored.failed}; not processed: {stored.unfinished}; "
-        f"processed more than once: {stored.claimed_again}\n"
-        f"  mirror: {accounting.orders_expected:,} orders in the stored deliveries; missing: "
-        f"{accounting.orders_missing}; at an older version than the newest stored: {accounting.orders_stale}"
-    )
+    for index, (mode, run) in enumerate(runs):
+        print_accounting(run, f" (run {index + 1}, metrics {mode})" if len(runs) > 1 else "")
+    if len(runs) > 1:
+        print_cost(runs, args)
     print(
         f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
         f"python {sys.version.split()[0]}; compare ratios within this run, not absolutes across runs"

@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"shop-app: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "serve":
         return serve(settings, args)
     if args.command == "migrate":
@@ -475,6 +475,7 @@ def serve_config(settings: Settings, args: argparse.Namespace) -> ServerConfig:
         factory=True,
         limits=replace(settings.connections, **{k: v for k, v in overrides.items() if v is not None}),
         log_level=settings.log_level,
+        log_format=settings.log_format,
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
@@ -489,6 +490,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         migrate(settings)
     elif asyncio.run(refuse_unready_database(settings, "serve")):
         return 1
+    from shop_app.operations.metrics import clear_multiprocess_directory
+
+    clear_multiprocess_directory()  # the last run's values: a restarted target's counters start at zero
     return run_server(serve_config(settings, args))
 
 
@@ -623,6 +627,9 @@ async def _worker(settings: Settings, *, concurrency: int, health: tuple[str, in
         return 2
     if await refuse_unready_database(settings, "worker"):
         return 1
+    from shop_app.observability.metrics import record_metrics
+
+    record_metrics(settings.metrics_enabled)
     # a worker publishes live events (NOTIFY) but has no consoles to deliver them to: no LISTEN
     async with open_services(settings, listen=False) as services:
         queue = ProcrastinateQueue(services)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypedDict
 
 import httpx
+import uvicorn
 from starlette.applications import Starlette
 from starlette.templating import Jinja2Templates
 
@@ -20,6 +24,7 @@ from shop_app.jobs.queues import SWEEP_INTERVAL_SECONDS, InProcessQueue, JobQueu
 from shop_app.jobs.tasks import TaskName
 from shop_app.live_events import EventBus, InProcessBus, PostgresBus
 from shop_app.mirror.webhooks.inbox_writer import InboxWriter
+from shop_app.operations.metrics import process_stopped
 from shop_app.runtime import Services
 from shop_app.settings import JobEngine, Settings
 from shop_app.shops.access_tokens import AccessTokens
@@ -138,14 +143,70 @@ def build_lifespan(
 
                 jobs.before_webhooks = webhooks_first
             try:
-                yield {
-                    "services": services,
-                    "jobs": jobs,
-                    "templates": templates,
-                    "inbox": inbox,
-                }
+                async with serving_metrics(services, jobs):
+                    yield {
+                        "services": services,
+                        "jobs": jobs,
+                        "templates": templates,
+                        "inbox": inbox,
+                    }
             finally:
                 await inbox.stop()
                 await jobs.stop()
+                process_stopped()
 
     return lifespan
+
+
+class _QuietServer(uvicorn.Server):
+    """A server inside another process's server: the signals stay the outer server's."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.listening.set()
+
+
+@asynccontextmanager
+async def serving_metrics(services: Services, jobs: JobQueue | None = None) -> AsyncIterator[None]:
+    """``/metrics`` on ``SHOP_APP_METRICS_PORT`` while the block runs. Under ``serve --workers N`` the
+    first process to bind the port serves it (each scrape adds up every process's values in multiprocess
+    mode); the others go on without it."""
+    port = services.settings.metrics_port
+    if port is None:
+        yield
+        return
+    from shop_app.routes.metrics import metrics_app
+
+    listener = socket.socket(socket.AF_INET6 if ":" in services.settings.metrics_host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((services.settings.metrics_host, port))
+    except OSError as error:
+        listener.close()
+        logger.info("metrics port taken, served by another process port=%s error=%s", port, error.errno)
+        yield
+        return
+    # log_config None: this process's logging (the app's format, uvicorn's levels and handlers) stays as
+    # it is; no access lines for scrapes (set after construction: access_log=False in the constructor
+    # would remove the access log's handlers for the whole process)
+    config = uvicorn.Config(metrics_app(services, jobs), log_config=None, lifespan="on", ws="none")
+    config.access_log = False
+    server = _QuietServer(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]), name="metrics-port")
+    listening = asyncio.create_task(server.listening.wait())
+    await asyncio.wait([serving, listening], return_when=asyncio.FIRST_COMPLETED)
+    listening.cancel()
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()

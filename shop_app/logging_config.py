@@ -7,16 +7,32 @@
 - Database drivers and HTTP clients log statements with their parameters (message bodies, names,
   addresses) or URLs with tokens at DEBUG and INFO: ``QUIET_LOGGERS`` stay at WARNING whatever the level.
 - uvicorn's TRACE level logs every request's headers (cookies, bearer tokens): it is never used.
+
+Each line carries the context of the work it belongs to (``bound_log_context``: a request's id, the
+webhook a job is applying, the task), through a context variable that a filter on every handler reads:
+` key=value` after the message in the text format, keys of the object in the JSON format
+(``SHOP_APP_LOG_FORMAT=json``: one object per line, by python-json-logger). Context values are reduced to
+a safe alphabet and length (``log_context_value``), so a header a stranger sends cannot forge a line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import re
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LOG_FORMATS = ("text", "json")
+MAX_CONTEXT_VALUE_LENGTH = 64
 REDACTED = "[redacted]"
 LOGGED_QUERY_VALUES = frozenset(
     {"shop", "timestamp", "embedded", "lang", "locale", "after", "status", "limit", "path_prefix"}
@@ -31,10 +47,73 @@ QUIET_LOGGERS = (
 )
 ACCESS_LOGGER = "uvicorn.access"
 _PARAMETER_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]%]{1,40}")
+_UNSAFE_CONTEXT = re.compile(r"[^A-Za-z0-9._:/@-]")
+_LOG_CONTEXT: ContextVar[Mapping[str, str]] = ContextVar("shop_app_log_context", default=MappingProxyType({}))
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=python_level(level), format=LOG_FORMAT)
+def log_context_value(value: object) -> str:
+    """A context value as logged: characters outside a safe alphabet become ``_``, at most 64 of them."""
+    return _UNSAFE_CONTEXT.sub("_", str(value))[:MAX_CONTEXT_VALUE_LENGTH]
+
+
+def log_context() -> Mapping[str, str]:
+    return _LOG_CONTEXT.get()
+
+
+@contextlib.contextmanager
+def bound_log_context(**fields: object) -> Iterator[None]:
+    """Add ``fields`` to every log line written inside the block (by this task and the tasks it starts);
+    a field given ``None`` is left out."""
+    added = {key: log_context_value(value) for key, value in fields.items() if value is not None}
+    token = _LOG_CONTEXT.set({**_LOG_CONTEXT.get(), **added})
+    try:
+        yield
+    finally:
+        _LOG_CONTEXT.reset(token)
+
+
+class ContextFields(logging.Filter):
+    """Puts the bound context on each record: ``context`` (the text format's ` key=value` tail) and
+    ``log_context`` (the JSON format's keys)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = _LOG_CONTEXT.get()
+        record.log_context = dict(fields)
+        record.context = "".join(f" {key}={value}" for key, value in fields.items())
+        return True
+
+
+class JsonLines(JsonFormatter):
+    """One JSON object per line: time, level, logger, message, then the bound context's keys."""
+
+    def __init__(self, fmt: str = JSON_FIELDS, **options: Any) -> None:
+        super().__init__(
+            fmt,
+            reserved_attrs=[*RESERVED_ATTRS, "context", "log_context", "color_message"],
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,
+            **options,
+        )
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_data, record, message_dict)
+        for key, value in getattr(record, "log_context", {}).items():
+            log_data.setdefault(key, value)
+
+
+def log_formatter(log_format: str) -> logging.Formatter:
+    if log_format == "json":
+        return JsonLines()
+    return logging.Formatter(LOG_FORMAT, defaults={"context": ""})
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(log_formatter(log_format))
+    handler.addFilter(ContextFields())
+    logging.basicConfig(level=python_level(level), handlers=[handler])
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger(ACCESS_LOGGER).addFilter(_ACCESS_FILTER)
@@ -83,12 +162,23 @@ class RedactedQueries(logging.Filter):
 _ACCESS_FILTER = RedactedQueries()
 
 
-def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration with the redacting filter on its access logger, applied by
-    uvicorn in every process it starts (``--workers``)."""
+def uvicorn_log_config(log_format: str = "text") -> dict[str, Any]:
+    """uvicorn's own logging configuration with the redacting filter on its access logger and the bound
+    context on its lines (in the chosen format), applied by uvicorn in every process it starts
+    (``--workers``)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["redacted_queries"] = {"()": f"{__name__}.RedactedQueries"}
+    filters = config.setdefault("filters", {})
+    filters["redacted_queries"] = {"()": f"{__name__}.RedactedQueries"}
+    filters["context_fields"] = {"()": f"{__name__}.ContextFields"}
     config["loggers"][ACCESS_LOGGER]["filters"] = ["redacted_queries"]
+    for handler in config["handlers"].values():
+        handler["filters"] = ["context_fields"]
+    for formatter in config["formatters"].values():
+        if log_format == "json":
+            formatter.clear()
+            formatter["()"] = f"{__name__}.JsonLines"
+        else:
+            formatter["fmt"] = formatter["fmt"] + "%(context)s"
     return config

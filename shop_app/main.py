@@ -17,7 +17,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrations.shopify.app_config import AppConfig, load_app_config
 from shop_app.errors import AppError
 from shop_app.lifespan import build_lifespan
-from shop_app.routes import api, console, email_settings, embedded_admin, health, line, live, oauth, widget
+from shop_app.observability.metrics import record_metrics
+from shop_app.routes import (
+    api,
+    console,
+    email_settings,
+    embedded_admin,
+    health,
+    line,
+    live,
+    metrics,
+    oauth,
+    widget,
+)
+from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
 
@@ -95,6 +108,7 @@ def create_app(
     settings: Settings, *, app_config: AppConfig | None = None, http: httpx.AsyncClient | None = None
 ) -> Starlette:
     config = app_config or load_app_config(settings.app_config_path)
+    record_metrics(settings.metrics_enabled)
     templates = Jinja2Templates(directory=str(FRONTEND / "templates"))
     routes = [
         *health.routes,
@@ -107,11 +121,12 @@ def create_app(
         *widget.routes,
         *line.routes,
         *webhook_routes(config),
+        *(metrics.routes if settings.metrics_token else ()),
         Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(ObservedRequests), Middleware(SecurityHeaders)],
         exception_handlers={
             AppError: app_error,
             HTTPException: http_error,
@@ -127,5 +142,5 @@ def app_from_environment() -> Starlette:
     from shop_app.settings import load_settings
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)

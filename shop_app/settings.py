@@ -123,6 +123,16 @@ class Settings:
     line_api_url: str = "https://api.line.me"
     line_data_api_url: str = "https://api-data.line.me"
     line_access_url: str = "https://access.line.me"
+    log_format: str = "text"
+    # metrics are off unless one of these is set: a port of their own (on metrics_host), or a bearer token
+    # that /metrics of the app (and of a worker's health port) requires
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.metrics_port is not None or bool(self.metrics_token)
 
     @property
     def is_sqlite(self) -> bool:
@@ -169,6 +179,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         shop_url_template=shop_url_template,
         app_config_path=_find_app_config(env.get("SHOPIFY_APP_TOML")),
         log_level=env.get("SHOP_APP_LOG_LEVEL", "INFO").upper(),
+        log_format=_log_format(env.get("SHOP_APP_LOG_FORMAT")),
+        metrics_port=_metrics_port(env.get("SHOP_APP_METRICS_PORT")),
+        metrics_host=env.get("SHOP_APP_METRICS_HOST", "127.0.0.1"),
+        metrics_token=Secret(env.get("SHOP_APP_METRICS_TOKEN", "").strip()),
         webhook_workers=int(env.get("SHOP_APP_WEBHOOK_WORKERS", "2")),
         webhook_lease_seconds=float(env.get("SHOP_APP_WEBHOOK_LEASE_SECONDS", "30")),
         register_webhooks=_flag(
@@ -196,6 +210,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if mode is Mode.PRODUCTION:
         check_production_secrets(settings)
     return settings
+
+
+def _log_format(raw: str | None) -> str:
+    value = (raw or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise SettingsError("SHOP_APP_LOG_FORMAT must be text or json")
+    return value
+
+
+def _metrics_port(raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError("SHOP_APP_METRICS_PORT must be a port number (1 to 65535)")
+    return int(raw)
 
 
 def connection_limits(env: Mapping[str, str]) -> ConnectionLimits:
@@ -251,6 +280,8 @@ def check_production_secrets(settings: Settings) -> None:
             problems.append(f"{name} is missing or a placeholder")
     if not settings.encryption_keys:
         problems.append("SHOP_APP_ENCRYPTION_KEYS is missing")
+    if settings.metrics_token and _is_placeholder(settings.metrics_token.reveal()):
+        problems.append("SHOP_APP_METRICS_TOKEN is a placeholder or too short")
     for index, key in enumerate(settings.encryption_keys):
         try:
             Fernet(key.reveal())

@@ -38,13 +38,15 @@ class ServerConfig(uvicorn.Config):
     """uvicorn's configuration with the connection limits applied, the bounded protocol, no WebSockets
     (the app has none) and the access log that redacts query values."""
 
-    def __init__(self, app: Any, *, limits: ConnectionLimits, log_level: str, **options: Any) -> None:
+    def __init__(
+        self, app: Any, *, limits: ConnectionLimits, log_level: str, log_format: str = "text", **options: Any
+    ) -> None:
         self.limits = limits
         super().__init__(
             app,
             http=BoundedHttpToolsProtocol,
             ws="none",
-            log_config=uvicorn_log_config(),
+            log_config=uvicorn_log_config(log_format),
             log_level=server_log_level(log_level),
             timeout_keep_alive=limits.keep_alive_seconds,
             limit_concurrency=limits.max_connections,

@@ -13,6 +13,7 @@ answering the bot's questions (the product, a colour, then a size) is kept for t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -46,6 +47,9 @@ from shop_app.models import (
 )
 from shop_app.models.answers import TemplateKey
 from shop_app.models.base import utcnow
+from shop_app.observability.metrics import record_bot_decision
+
+logger = logging.getLogger(__name__)
 
 DECISIONS: Table = BotDecision.__table__  # type: ignore[attr-defined]
 
@@ -225,6 +229,15 @@ async def answer_message(
             insert(DECISIONS).values(**row.model_dump(exclude={"id"})).returning(DECISIONS.c.id)
         )
     ).scalar_one()
+    record_bot_decision(action=outcome.action, intent=seen.intent)
+    logger.info(
+        "bot decision action=%s intent=%s confidence=%.2f ticket=%s decision=%s",
+        outcome.action.value,
+        seen.intent.value,
+        row.confidence,
+        ticket.id,
+        row.id,
+    )
     return Decision(
         action=outcome.action,
         reply=reply,

@@ -17,9 +17,11 @@ from shop_app.database import transaction
 from shop_app.helpdesk import outbox
 from shop_app.live_events import EventKind, LiveEvent
 from shop_app.models import Channel, Message, OutboxMessage, OutboxStatus, Ticket
+from shop_app.observability.metrics import record_channel_delivery
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
+_DELIVERY_OUTCOMES = {OutboxStatus.SENT: "sent", OutboxStatus.PENDING: "retrying"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ async def _deliver_one(services: Services, item: OutboxMessage, report: Delivery
             case GaveUp(code):
                 state = await outbox.mark_failed(session, row, error=code)
                 report.failed.append(item.id)
+    record_channel_delivery(channel=item.channel, outcome=_DELIVERY_OUTCOMES.get(state, "failed"))
     if state != OutboxStatus.PENDING or item.attempts == 1:
         await services.events.publish(
             LiveEvent(

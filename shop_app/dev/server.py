@@ -93,6 +93,7 @@ def app_server_config(settings: Settings) -> ServerConfig:
         create_app(settings),
         limits=settings.connections,
         log_level=level,
+        log_format=settings.log_format,
         host=settings.host,
         port=settings.port,
     )
@@ -111,6 +112,7 @@ def store_server_config(settings: Settings, config: StoreConfig) -> ServerConfig
         create_store_app(config),
         limits=settings.connections,
         log_level="WARNING",
+        log_format=settings.log_format,
         host="127.0.0.1",
         port=config.port,
     )

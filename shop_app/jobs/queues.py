@@ -52,6 +52,13 @@ class InProcessQueue:
     async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
         self._queue.put_nowait((task, kwargs, 1))
 
+    def waiting(self) -> dict[str, int]:
+        """Jobs waiting to run, by task (for the metrics; a webhook job merged into another counts once)."""
+        counts: dict[str, int] = {}
+        for name, _kwargs, _attempt in list(self._queue._queue):  # type: ignore[attr-defined]
+            counts[name.value] = counts.get(name.value, 0) + 1
+        return counts
+
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._work(), name=f"job-worker-{i}") for i in range(self._workers)

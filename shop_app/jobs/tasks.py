@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -15,12 +18,14 @@ from shop_app.channels.email.inbound import forget_unlisted_attachments
 from shop_app.channels.email.sending import send_email
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
 from shop_app.database import transaction
+from shop_app.logging_config import bound_log_context
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
 from shop_app.mirror.webhooks import inbox as webhook_inbox
 from shop_app.mirror.webhooks.processing import process_deliveries
 from shop_app.mirror.webhooks.subscriptions import register_webhook_subscriptions
 from shop_app.models import Channel, Shop, ShopStatus
+from shop_app.observability.metrics import record_job
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
@@ -135,4 +140,24 @@ TASKS: dict[TaskName, Task] = {
 
 
 def task_for(name: str) -> Callable[..., Awaitable[None]]:
-    return TASKS[TaskName(name)]
+    """The task, as both queues run it: its name on its log lines, its outcome and time in the metrics."""
+    task = TaskName(name)
+    run = TASKS[task]
+
+    async def observed(services: Services, **kwargs: Any) -> None:
+        outcome = "error"
+        started = time.perf_counter()
+        with bound_log_context(task=task.value):
+            try:
+                await run(services, **kwargs)
+                outcome = "ok"
+            except RetryLater:
+                outcome = "retry"
+                raise
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                raise
+            finally:
+                record_job(task=task.value, outcome=outcome, seconds=time.perf_counter() - started)
+
+    return observed

@@ -19,6 +19,7 @@ from shop_app.live_events import ChangeSet, publish_changes
 from shop_app.mirror.resources import SPECS, fetch_page, writer_for
 from shop_app.mirror.sync_run import SyncRun, run_under_lease
 from shop_app.mirror.sync_states import Phase, now_utc
+from shop_app.observability.metrics import record_reconciliation, record_reconciliation_repairs
 
 if TYPE_CHECKING:
     from shop_app.runtime import Services
@@ -70,6 +71,7 @@ async def _sweep(run: SyncRun, name: str, since: datetime | None, changes: Chang
         cursor = page.end_cursor
     unique = sorted(set(changed))
     _note_repairs(changes, name, run.shop_id, unique)
+    record_reconciliation_repairs(resource=name, count=len(unique))
     return {
         "checked": checked,
         "changed": len(unique),
@@ -113,6 +115,7 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
         last_error=None,
     )
     logger.info("reconciliation shop=%s repaired=%s", run.shop.domain, report["repaired"])
+    record_reconciliation()
     if repairs:
         async with run.services.sessions() as session:
             links = await repairs.read_links(session)

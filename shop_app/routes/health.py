@@ -1,5 +1,6 @@
 """Liveness and readiness, for load balancers and supervisors: the web process serves them beside the
-app; ``shop-app worker --health-port`` serves them alone (``health_app``)."""
+app; ``shop-app worker --health-port`` serves them alone (``health_app``), with ``/metrics`` when metrics
+are on (a port or a token is set; the token, when set, is required there too)."""
 
 from __future__ import annotations
 
@@ -40,4 +41,7 @@ def health_app(running: Services) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         yield {"services": running}
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    from shop_app.routes import metrics
+
+    served = [*routes, *(metrics.routes if running.settings.metrics_enabled else ())]
+    return Starlette(routes=served, lifespan=lifespan)

@@ -9,6 +9,8 @@ acknowledged and not stored again. The work itself runs in a job after the answe
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from starlette.requests import Request
@@ -20,9 +22,11 @@ from integrations.shopify.errors import InvalidShopDomain
 from integrations.shopify.hmac_signatures import verify_webhook_hmac
 from integrations.shopify.shop_domains import normalise_shop_domain
 from shop_app.errors import AppError, BadRequest, Unauthorized
+from shop_app.logging_config import bound_log_context
 from shop_app.mirror.webhooks.handlers import COMPLIANCE_TOPICS
 from shop_app.mirror.webhooks.inbox import IncomingWebhook
 from shop_app.models import ShopStatus
+from shop_app.observability.metrics import record_webhook
 from shop_app.routes.request_state import inbox, services
 
 logger = logging.getLogger(__name__)
@@ -36,8 +40,40 @@ class PayloadTooLarge(AppError):
     default_code = "payload_too_large"
 
 
-def _acknowledged(outcome: str) -> Response:
+def _acknowledged(request: Request, outcome: str) -> Response:
+    request.state.webhook_outcome = outcome
     return JSONResponse({"ok": True, "outcome": outcome})
+
+
+def _observed(
+    receive: Callable[[Request], Awaitable[Response]], known_topics: frozenset[str]
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint with its acknowledgement time and outcome in the metrics, and the webhook's id on
+    every log line it causes (the job that applies the delivery logs it too)."""
+
+    async def observed(request: Request) -> Response:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            with bound_log_context(webhook_id=request.headers.get("x-shopify-webhook-id") or None):
+                response = await receive(request)
+            outcome = getattr(request.state, "webhook_outcome", "error")
+            return response
+        except Unauthorized:
+            outcome = "rejected_signature"
+            raise
+        except AppError:
+            outcome = "rejected_request"
+            raise
+        finally:
+            record_webhook(
+                topic=request.headers.get("x-shopify-topic", ""),
+                known_topics=known_topics,
+                outcome=outcome,
+                seconds=time.perf_counter() - started,
+            )
+
+    return observed
 
 
 async def _read_body(request: Request) -> bytes:
@@ -87,7 +123,7 @@ def webhook_endpoint(path: str, app_config: AppConfig) -> Route:
             raise BadRequest("Invalid X-Shopify-Shop-Domain header", code="invalid_shop") from None
         if topic not in topics_here:
             logger.warning("webhook for an unsubscribed topic acknowledged topic=%s shop=%s", topic, domain)
-            return _acknowledged("ignored")
+            return _acknowledged(request, "ignored")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -103,17 +139,18 @@ def webhook_endpoint(path: str, app_config: AppConfig) -> Route:
         shop = await app.shop_directory.find(domain)
         if shop is None:
             logger.info("webhook for an unknown shop acknowledged topic=%s shop=%s", topic, domain)
-            return _acknowledged("unknown_shop")
+            return _acknowledged(request, "unknown_shop")
         if shop.status == ShopStatus.UNINSTALLED and topic not in COMPLIANCE_TOPICS:
             logger.info("webhook for an uninstalled shop acknowledged topic=%s shop=%s", topic, domain)
-            return _acknowledged("uninstalled_shop")
+            return _acknowledged(request, "uninstalled_shop")
         delivery_id = await inbox(request).submit(shop.id, webhook)
         if delivery_id is None:
             logger.info("duplicate webhook acknowledged topic=%s shop=%s", topic, domain)
-            return _acknowledged("duplicate")
-        return _acknowledged("accepted")
+            return _acknowledged(request, "duplicate")
+        return _acknowledged(request, "accepted")
 
-    return Route(path, receive, methods=["POST"])
+    known_topics = frozenset(s.topic for s in app_config.subscriptions)
+    return Route(path, _observed(receive, known_topics), methods=["POST"])
 
 
 def webhook_routes(app_config: AppConfig) -> list[Route]:

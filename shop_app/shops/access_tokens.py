@@ -27,6 +27,7 @@ from shop_app.database import SessionFactory, affected_rows, transaction
 from shop_app.encryption import Cipher
 from shop_app.errors import NotFound, Unauthorized
 from shop_app.models import Shop, ShopCredential, ShopStatus
+from shop_app.observability.metrics import record_token_refresh_failure
 from shop_app.shops.installation import mark_needs_reauth, open_token, seal_token
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class AccessTokens:
                 return  # replaced meanwhile: the caller may try the new one
             await mark_needs_reauth(session, shop_id=shop_id)
         logger.warning("refreshed access token refused too shop=%s", domain)
+        record_token_refresh_failure("refused_again")
         raise ReauthorisationNeeded("Shopify refused the shop's access token; the shop must authorise again")
 
     def _needs_refresh(self, token: AccessToken) -> bool:
@@ -151,13 +153,16 @@ class AccessTokens:
             else:
                 fresh = await self._oauth.refresh(domain, token.refresh_token)
         except InvalidGrant:
+            record_token_refresh_failure("invalid_grant")
             async with transaction(self._sessions) as session:
                 await mark_needs_reauth(session, shop_id=shop_id)
                 await self._release(session, shop_id)
             raise ReauthorisationNeeded(
                 "Shopify refused the refresh token; the shop must authorise again"
             ) from None
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, Exception):
+                record_token_refresh_failure("error")
             async with transaction(self._sessions) as session:
                 await self._release(session, shop_id)
             raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -244,10 +245,12 @@ def test_a_client_leaving_mid_body_is_a_debug_line_not_an_error(settings: Settin
     assert "Traceback" not in output
     assert " ERROR " not in output and "ERROR:" not in output
     lines = [line for line in output.splitlines() if "client disconnected" in line]
-    assert [line.split(" DEBUG ", 1)[1] for line in lines] == [
+    # each line ends with its request's id (the context every line of a request carries)
+    assert [re.sub(r" request_id=[0-9a-f]{24}$", "", line.split(" DEBUG ", 1)[1]) for line in lines] == [
         "shop_app.main client disconnected before its request body ended method=POST path=/webhooks",
         "shop_app.main client disconnected before its request body ended method=POST path=/api/v1/session",
     ]
+    assert all(re.search(r" request_id=[0-9a-f]{24}$", line) for line in lines)
 
 
 def test_connections_that_never_finish_a_request_are_closed(settings: Settings, tmp_path: Path) -> None:

@@ -35,6 +35,24 @@ def counted(output: str, label: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
+def test_webhook_ingest_bench_reports_the_app_with_metrics_on_beside_off() -> None:
+    output = run_bench(
+        "webhook_ingest.py", "--rate", "20", "--seconds", "1", "--burst", "120", "--connections", "4",
+        "--metrics", "both", "--rounds", "1", "--scrape-interval", "0.2", timeout=280,
+    )  # fmt: skip
+
+    assert "app, metrics off" in output and "app, metrics on" in output
+    assert output.count("lost (acknowledged, not stored): 0;") == 2
+    assert output.count("not processed: 0;") == 2
+    cost = re.search(r"metrics on \(scraped every 0.2 s, (\d+) scrapes\)", output)
+    assert cost is not None and int(cost.group(1)) > 0, output
+    assert re.search(
+        r"saturation accepted/s on/off per round: [\d.]+×; median [\d.]+× \([+-][\d.]+% cost", output
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_webhook_ingest_bench_counts_every_delivery_from_the_database(migrated_postgres: str | None) -> None:
     database = ["--database-url", migrated_postgres] if migrated_postgres else []
     output = run_bench(

@@ -26,6 +26,7 @@ from integrations.shopify.graphql_resources import gid_type, id_from_gid
 from integrations.shopify.webhook_payloads import MalformedPayload, parse_json_object
 from shop_app.database import clear_erased_pages, transaction
 from shop_app.live_events import ChangeSet, MirrorLinks, publish_changes
+from shop_app.logging_config import bound_log_context
 from shop_app.mirror import read_back
 from shop_app.mirror.webhooks import inbox as webhook_inbox
 from shop_app.mirror.webhooks.handlers import (
@@ -206,7 +207,8 @@ async def _apply_groups(
         try:
             record = group.parse(parse_json_object(delivery.body or ""))
         except MalformedPayload:
-            logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
+            with bound_log_context(webhook_id=delivery.webhook_id or None):
+                logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
             failed.append((delivery_id, "malformed payload", True))
             continue
         groups.setdefault((delivery.shop_id, group.name), []).append((delivery_id, topic, record))
@@ -267,25 +269,26 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 shop = shops.get(delivery.shop_id) if delivery is not None else None
                 if delivery is None or shop is None:
                     continue
-                try:
-                    async with session.begin_nested():
-                        context = WebhookContext(
-                            session=session,
-                            shop=shop,
-                            payload=parse_json_object(delivery.body or ""),
-                            cipher=services.cipher,
-                            digest_key=services.digest_key,
-                            services=services,
-                        )
-                        await HANDLERS[topic](context)
-                except MalformedPayload:
-                    logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
-                    failed.append((delivery_id, "malformed payload", True))
-                    continue
-                except Exception as error:
-                    logger.exception("webhook processing failed topic=%s delivery=%s", topic, delivery_id)
-                    failed.append((delivery_id, type(error).__name__, False))
-                    continue
+                with bound_log_context(webhook_id=delivery.webhook_id or None):
+                    try:
+                        async with session.begin_nested():
+                            context = WebhookContext(
+                                session=session,
+                                shop=shop,
+                                payload=parse_json_object(delivery.body or ""),
+                                cipher=services.cipher,
+                                digest_key=services.digest_key,
+                                services=services,
+                            )
+                            await HANDLERS[topic](context)
+                    except MalformedPayload:
+                        logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
+                        failed.append((delivery_id, "malformed payload", True))
+                        continue
+                    except Exception as error:
+                        logger.exception("webhook processing failed topic=%s delivery=%s", topic, delivery_id)
+                        failed.append((delivery_id, type(error).__name__, False))
+                        continue
                 if context.after_commit:
                     follow_ups.append((delivery_id, context))
                 else:
@@ -336,6 +339,17 @@ async def _read_for_groups(services: Services, reads: list[tuple[Shop, str, dict
 
 async def _process_claimed(services: Services, delivery_id: int, topic: str) -> bool:
     """Run the handler of a delivery this worker has claimed; True when it should be retried."""
+    async with services.sessions() as session:
+        webhook_id = (
+            await session.execute(
+                select(col(WebhookDelivery.webhook_id)).where(col(WebhookDelivery.id) == delivery_id)
+            )
+        ).scalar_one_or_none()
+    with bound_log_context(webhook_id=webhook_id or None):
+        return await _process_claimed_delivery(services, delivery_id, topic)
+
+
+async def _process_claimed_delivery(services: Services, delivery_id: int, topic: str) -> bool:
     live = _BatchChanges()
     try:
         async with transaction(services.sessions) as session:
