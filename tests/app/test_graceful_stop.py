@@ -9,8 +9,12 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -23,7 +27,7 @@ from shop_app.encryption import Cipher
 from shop_app.models import Customer, DeliveryStatus, WebhookDelivery
 from shop_app.settings import Settings
 from tests.app.conftest import PAYLOADS
-from tests.app.test_serving import SHOP, served
+from tests.app.test_serving import PROJECT_ROOT, SHOP, _environment, served
 from tests.factories import installed_shop, webhook_headers
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -75,6 +79,31 @@ async def stored(settings: Settings) -> tuple[dict[str, int], int, int]:
         await engine.dispose()
 
 
+@contextmanager
+def applying(settings: Settings, tmp_path: Path) -> Iterator[None]:
+    """On PostgreSQL a `shop-app worker` applies what the web process stored (on SQLite it does it itself)."""
+    if settings.is_sqlite:
+        yield
+        return
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "shop_app", "worker", "--concurrency", "4"],
+            env=_environment(settings, tmp_path, "INFO"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
+    try:
+        yield
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=30)
+
+
 async def test_sigterm_mid_burst_loses_nothing_and_doubles_nothing(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,7 +137,7 @@ async def test_sigterm_mid_burst_loses_nothing_and_doubles_nothing(
 
     # then Shopify re-sends what was not acknowledged, and a few it had, to the next process
     resend = [e for e in events if e not in acknowledged] + sorted(acknowledged)[:10]
-    with served(settings, tmp_path, level="INFO") as second:
+    with served(settings, tmp_path, level="INFO") as second, applying(settings, tmp_path):
         async with httpx.AsyncClient(base_url=second.url, timeout=30) as client:
             answers = await asyncio.gather(*(send(client, e, events[e]) for e in resend))
         deadline = time.monotonic() + 60
