@@ -27,7 +27,8 @@ from shop_app.encryption import Cipher
 from shop_app.models import Customer, DeliveryStatus, WebhookDelivery
 from shop_app.settings import Settings
 from tests.app.conftest import PAYLOADS
-from tests.app.test_serving import PROJECT_ROOT, SHOP, _environment, served
+from tests.app.test_serving import SHOP, _environment, served
+from tests.conftest import PROJECT_ROOT
 from tests.factories import installed_shop, webhook_headers
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -79,20 +80,24 @@ async def stored(settings: Settings) -> tuple[dict[str, int], int, int]:
         await engine.dispose()
 
 
-@contextmanager
-def applying(settings: Settings, tmp_path: Path) -> Iterator[None]:
-    """On PostgreSQL a `shop-app worker` applies what the web process stored (on SQLite it does it itself)."""
-    if settings.is_sqlite:
-        yield
-        return
-    with (tmp_path / "worker.log").open("wb") as log:
-        worker = subprocess.Popen(
+def start_worker(settings: Settings, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+    with (tmp_path / f"{name}.log").open("wb") as log:
+        return subprocess.Popen(
             [sys.executable, "-m", "shop_app", "worker", "--concurrency", "4"],
             env=_environment(settings, tmp_path, "INFO"),
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=PROJECT_ROOT,
         )
+
+
+@contextmanager
+def applying(settings: Settings, tmp_path: Path) -> Iterator[None]:
+    """On PostgreSQL a `shop-app worker` applies what the web process stored (on SQLite it does it itself)."""
+    if settings.is_sqlite:
+        yield
+        return
+    worker = start_worker(settings, tmp_path, "worker")
     try:
         yield
     finally:
@@ -154,3 +159,51 @@ async def test_sigterm_mid_burst_loses_nothing_and_doubles_nothing(
     assert all(answers)
     assert set(per_event) == set(events) and set(per_event.values()) == {1}  # none lost, none doubled
     assert done == BURST and customers == BURST  # each applied once
+
+
+async def test_a_worker_told_to_stop_mid_backlog_finishes_or_leaves_its_jobs_and_the_next_applies_the_rest(
+    settings: Settings, tmp_path: Path
+) -> None:
+    if settings.is_sqlite:
+        pytest.skip("job workers are PostgreSQL's (on SQLite the web process applies what it stores)")
+    engine = make_engine(settings.database_url)
+    try:
+        await installed_shop(make_session_factory(engine), Cipher(settings.encryption_keys), SHOP)
+    finally:
+        await engine.dispose()
+    events = {str(uuid.uuid4()): 6_000_000 + n for n in range(BURST)}
+
+    # given: a backlog of stored webhooks, every one acknowledged
+    with served(settings, tmp_path, level="INFO") as web:
+        async with httpx.AsyncClient(base_url=web.url, timeout=30) as client:
+            answers = await asyncio.gather(*(send(client, e, c) for e, c in events.items()))
+        assert all(answers)
+
+        # when: a worker starts on it and is told to stop (SIGTERM) once it has applied some
+        first = start_worker(settings, tmp_path, "first-worker")
+        try:
+            deadline = time.monotonic() + 120
+            while (await stored(settings))[1] < BURST // 10 and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # another process applies them: its database is all we see
+            first.send_signal(signal.SIGTERM)
+            exit_code = await asyncio.to_thread(first.wait, EXIT_BOUND_SECONDS)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        _, done_at_stop, _ = await stored(settings)
+
+        # then: the next worker applies the rest, each delivery once
+        second = start_worker(settings, tmp_path, "second-worker")
+        try:
+            deadline = time.monotonic() + 120
+            while (state := await stored(settings))[1] < BURST and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        finally:
+            second.send_signal(signal.SIGINT)
+            await asyncio.to_thread(second.wait, EXIT_BOUND_SECONDS)
+    per_event, done, customers = state
+
+    assert exit_code in (0, -signal.SIGTERM)
+    assert BURST // 10 <= done_at_stop < BURST, "the stop did not come mid-backlog"
+    assert set(per_event) == set(events) and set(per_event.values()) == {1}
+    assert done == BURST and customers == BURST
