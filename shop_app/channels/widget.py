@@ -24,7 +24,7 @@ from shop_app.formats.emails import normalise_email
 from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.agents import shopper_facing_name
 from shop_app.helpdesk.business_hours import acknowledgement
-from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
+from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact, unvouched_contact
 from shop_app.helpdesk.tickets import open_ticket, post_message
 from shop_app.models import (
     Agent,
@@ -129,23 +129,7 @@ async def _visitor_contact(session: AsyncSession, *, shop: Shop, details: Contac
     email = normalise_email(details.email) if details.email else None
     if details.email and email is None:
         raise BadRequest("The email address is not valid", code="invalid_email")
-    contact = None
-    if email is not None:
-        contact = (
-            await session.execute(
-                select(Contact)
-                .where(
-                    col(Contact.shop_id) == shop.id,
-                    col(Contact.email) == email,
-                    col(Contact.storefront_customer_id).is_(None),
-                )
-                .order_by(col(Contact.id))
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-    if contact is None:
-        contact = Contact(shop_id=_id(shop.id), email=email)
-        session.add(contact)
+    contact = await unvouched_contact(session, shop_id=_id(shop.id), email=email)
     contact.name = details.name or contact.name
     contact.locale = details.locale or contact.locale
     contact.updated_at = utcnow()

@@ -75,6 +75,30 @@ async def find_or_create_contact(
     return contact
 
 
+async def unvouched_contact(session: AsyncSession, *, shop_id: int, email: str | None) -> Contact:
+    """The contact of someone who only claims an email (a widget visitor, a mail's sender), made if there
+    is none. A claim never joins a contact that a storefront signature vouched for: that contact's
+    conversations may hear about its customer's orders."""
+    contact = None
+    if email is not None:
+        contact = (
+            await session.execute(
+                select(Contact)
+                .where(
+                    col(Contact.shop_id) == shop_id,
+                    col(Contact.email) == email,
+                    col(Contact.storefront_customer_id).is_(None),
+                )
+                .order_by(col(Contact.id))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    if contact is None:
+        contact = Contact(shop_id=shop_id, email=email)
+        session.add(contact)
+    return contact
+
+
 async def access_contact(session: AsyncSession, *, shop_id: int, contact_id: int) -> Contact:
     contact = await session.get(Contact, contact_id) if 0 < contact_id <= MAX_ROW_ID else None
     if contact is None or contact.shop_id != shop_id:

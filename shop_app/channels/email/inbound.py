@@ -25,6 +25,7 @@ from integrations.mail.replies import new_text
 from shop_app.answers import Trust, answer_message
 from shop_app.channels.email.addresses import Route, new_reply_token
 from shop_app.formats.emails import normalise_email
+from shop_app.helpdesk.contacts import unvouched_contact
 from shop_app.helpdesk.tickets import open_ticket, post_message
 from shop_app.i18n import catalogue, first_supported
 from shop_app.models import (
@@ -159,23 +160,7 @@ async def _sender_contact(
 ) -> Contact:
     """The sender's contact. The From address is a claim: it never joins a contact that a storefront
     signature vouched for."""
-    contact = None
-    if email is not None:
-        contact = (
-            await session.execute(
-                select(Contact)
-                .where(
-                    col(Contact.shop_id) == shop.id,
-                    col(Contact.email) == email,
-                    col(Contact.storefront_customer_id).is_(None),
-                )
-                .order_by(col(Contact.id))
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-    if contact is None:
-        contact = Contact(shop_id=_id(shop.id), email=email)
-        session.add(contact)
+    contact = await unvouched_contact(session, shop_id=_id(shop.id), email=email)
     contact.name = contact.name or (name[:255] if name else None)
     contact.updated_at = utcnow()
     await session.flush()
