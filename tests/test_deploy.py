@@ -4,17 +4,14 @@ lists every setting the app reads."""
 
 from __future__ import annotations
 
-import datetime
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.factories import self_signed_certificate
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEPLOY = PROJECT / "deploy"
@@ -30,32 +27,8 @@ def tool(name: str, *also: str) -> str:
     pytest.fail(f"{name} is missing: ./scripts/test installs it from Debian's packages")
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "desk.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "fullchain.pem", directory / "privkey.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 def nginx_check(tmp_path: Path, site: str) -> subprocess.CompletedProcess[str]:
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     site = site.replace("/etc/ssl/shop-app/fullchain.pem", str(cert)).replace(
         "/etc/ssl/shop-app/privkey.pem", str(key)
     )

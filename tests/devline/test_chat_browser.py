@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the browser fixtures are imported from tests/browser/conftest.py)
 """A person plays the LINE user in headless Chromium, in Japanese and in English: adds the bot as a friend,
 writes, sees the typing indicator while the bot works, the bot's answer with a Flex card and its tracking
 button, and taps the quick replies. The bot is a small fake behind the webhook that answers through the
@@ -11,13 +12,12 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,10 +25,9 @@ from starlette.routing import Route
 
 from devline.config import LineConfig
 from devline.server import create_line_app
+from tests.browser.conftest import browser, playwright, screenshot  # noqa: F401  (fixtures)
 from tests.devline.conftest import ACCESS_TOKEN, CHANNEL_ID, SECOND_USER_ID, USER_ID, channel_configs
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 TRACKING_URL = "https://track.example/123456789012"
 WORDS = {
     "ja": {
@@ -227,25 +226,6 @@ def live_platform() -> Iterator[LivePlatform]:
         loop.close()
         sock.close()
     assert bot.failures == []
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Debian's chromium is missing: run ./scripts/test (it installs it with apt-get)"
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-    yield browser
-    browser.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def bubble(page: Page, sender: str, text: str) -> Any:
