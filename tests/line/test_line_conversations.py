@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the log-capturing fixture is imported from tests/app/test_log_context.py)
 """A LINE conversation end to end against the fake LINE: account linking through the storefront, a linked
 shopper's order answered with a Flex card, push after the reply token expired, 429 retried, an agent's
 console reply pushed, and an unlinked shopper verifying like the widget."""
@@ -34,6 +35,7 @@ from shop_app.models import (
 from shop_app.models.base import utcnow
 from shop_app.shops.compliance import redact_customer
 from shop_app.shops.customer_subjects import CustomerSubject
+from tests.app.test_log_context import Lines, context, lines  # noqa: F401
 from tests.helpdesk.conftest import ALPHA, BETA
 from tests.line.conftest import LINE_ACCESS, LineDesk
 
@@ -350,3 +352,17 @@ async def test_a_long_agent_reply_reaches_line_whole_in_several_messages(line_de
     texts = [m["text"] for m in push["messages"]]
     assert len(texts) == 3 and all(len(t) <= 5000 for t in texts)  # split at its line breaks
     assert "".join(texts) == long_reply.strip()  # the API keeps the body without its last line break
+
+
+async def test_the_bots_decision_on_a_line_event_is_logged_with_that_events_id(
+    line_desk: LineDesk, lines: Lines
+) -> None:
+    await line_desk.seed_order()
+    event = line_desk.event(INTRUDER, text="注文 #1001 はいつ届きますか？")
+
+    await line_desk.post([event])
+    await line_desk.settle()
+
+    (decision,) = lines.with_message("bot decision")
+    assert context(decision)["webhook_id"] == event["webhookEventId"]
+    assert context(decision)["task"] == "process_line_events"

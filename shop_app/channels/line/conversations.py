@@ -43,6 +43,7 @@ from shop_app.helpdesk import outbox
 from shop_app.helpdesk.tickets import open_ticket, post_message, update_ticket
 from shop_app.i18n import catalogue
 from shop_app.live_events import LiveEvent
+from shop_app.logging_config import bound_log_context
 from shop_app.models import (
     AuthorType,
     Channel,
@@ -94,10 +95,19 @@ class _Outcome:
 
 async def process_line_events(services: Services, *, event_ids: list[int]) -> None:
     """Each event on its own: one that fails (a race between two new users, a database hiccup) stays
-    pending for the inbox sweep and does not hold back the others."""
+    pending for the inbox sweep and does not hold back the others. Every line written while an event is
+    applied (the bot's decision among them) carries LINE's id of it, as the webhook's request did."""
+    async with services.sessions() as session:
+        rows = await session.execute(
+            select(col(LineWebhookEvent.id), col(LineWebhookEvent.webhook_event_id)).where(
+                col(LineWebhookEvent.id).in_(event_ids)
+            )
+        )
+        webhook_ids: dict[int | None, str] = dict(rows.all())
     for event_id in sorted(event_ids):
         try:
-            await apply_event(services, event_id=event_id)
+            with bound_log_context(webhook_id=webhook_ids.get(event_id)):
+                await apply_event(services, event_id=event_id)
         except SQLAlchemyError as error:
             logger.warning(
                 "line event left for the sweep event_row=%s error=%s", event_id, type(error).__name__
