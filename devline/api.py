@@ -235,7 +235,11 @@ def routes(state: LineState) -> list[BaseRoute]:
         message_id = request.path_params["message_id"]
         for user in channel.users.values():
             for entry in user.entries:
-                if entry.message_id == message_id and entry.message.get("type") == "image":
+                if (
+                    entry.message_id == message_id
+                    and entry.message.get("type") == "image"
+                    and message_id not in user.unsent
+                ):
                     return Response(PIXEL_PNG, media_type="image/png")
         return error(404, NOT_FOUND)
 

@@ -25,6 +25,7 @@ class Via(StrEnum):
     FOLLOW = "follow"
     UNFOLLOW = "unfollow"
     ACCOUNT_LINK = "accountLink"
+    UNSEND = "unsend"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class User:
     ever_followed: bool = False
     entries: list[ChatEntry] = field(default_factory=list)
     loading_until: float = 0.0
+    unsent: set[str] = field(default_factory=set)  # ids of the messages the user unsent
 
     def profile(self) -> dict[str, Any]:
         profile: dict[str, Any] = {

@@ -65,6 +65,14 @@ def unfollow_event(*, user_id: str, now_seconds: float) -> dict[str, Any]:
     return _base("unfollow", user_id=user_id, now_seconds=now_seconds, reply_token=None)
 
 
+def unsend_event(*, user_id: str, now_seconds: float, message_id: str) -> dict[str, Any]:
+    """The user unsent one of their messages: no reply token (LINE's reference)."""
+    return {
+        **_base("unsend", user_id=user_id, now_seconds=now_seconds, reply_token=None),
+        "unsend": {"messageId": message_id},
+    }
+
+
 def postback_event(
     *, user_id: str, now_seconds: float, reply_token: str, data: str, params: dict[str, str] | None = None
 ) -> dict[str, Any]:

@@ -147,6 +147,25 @@ class LineState:
             message=message,
         )
 
+    def unsend(self, user: User, message_id: str) -> dict[str, Any]:
+        """The user takes back one of their messages (LINE lets them within 24 hours): it leaves their
+        phone and its content can no longer be fetched."""
+        sent = next(
+            (
+                entry
+                for entry in user.entries
+                if entry.sender is Sender.USER and entry.via is Via.MESSAGE and entry.message_id == message_id
+            ),
+            None,
+        )
+        if sent is None or message_id in user.unsent:
+            raise ActionError("no such message of this user to unsend")
+        if self.now() - sent.at > UNSEND_WINDOW_SECONDS:
+            raise ActionError("a message can be unsent within 24 hours")
+        user.unsent.add(message_id)
+        self._record(user, Sender.USER, Via.UNSEND, {"type": "unsend", "messageId": message_id})
+        return events.unsend_event(user_id=user.user_id, now_seconds=self.now(), message_id=message_id)
+
     def send_postback(
         self, channel: Channel, user: User, *, data: str, display_text: str | None = None
     ) -> dict[str, Any]:
@@ -221,6 +240,7 @@ class LineState:
 
 
 MAX_USER_TEXT_LENGTH = 5000
+UNSEND_WINDOW_SECONDS = 24 * 3600
 MAX_POSTBACK_DATA_LENGTH = 300
 
 
@@ -252,14 +272,17 @@ def check_action(spec: object) -> None:
     elif kind == "postback":
         _string(spec, "data", max_length=MAX_POSTBACK_DATA_LENGTH)
         _string(spec, "displayText", max_length=300, required=False)
+    elif kind == "unsend":
+        _string(spec, "messageId", max_length=32)
     elif kind not in ("image", "follow", "unfollow"):
-        raise ActionError("type must be one of text, sticker, image, postback, follow, unfollow")
+        raise ActionError("type must be one of text, sticker, image, postback, unsend, follow, unfollow")
 
 
 def user_action(state: LineState, channel: Channel, user: User, spec: dict[str, Any]) -> dict[str, Any]:
     """What a LINE user does, as ``{"type": "text", "text": …}``, ``{"type": "sticker", "packageId"?: …,
     "stickerId"?: …}``, ``{"type": "image"}``, ``{"type": "postback", "data": …, "displayText"?: …}``,
-    ``{"type": "follow"}`` or ``{"type": "unfollow"}``: the webhook event it makes."""
+    ``{"type": "unsend", "messageId": …}``, ``{"type": "follow"}`` or ``{"type": "unfollow"}``: the webhook
+    event it makes."""
     check_action(spec)
     kind = spec["type"]
     if kind == "follow":
@@ -279,4 +302,6 @@ def user_action(state: LineState, channel: Channel, user: User, spec: dict[str, 
         return state.send_message(channel, user, content)
     if kind == "image":
         return state.send_message(channel, user, {"type": "image"})
+    if kind == "unsend":
+        return state.unsend(user, spec["messageId"])
     return state.send_postback(channel, user, data=spec["data"], display_text=spec.get("displayText"))

@@ -7,7 +7,7 @@ connection.
 
 Event kinds and their data (ids only, never personal data or message bodies; mirror ids are Shopify ids):
 - ``ticket.created`` / ``ticket.updated``: ``ticket_id``
-- ``message.created``: ``ticket_id``, ``message_id``
+- ``message.created`` / ``message.updated`` (its text changed: unsent on LINE): ``ticket_id``, ``message_id``
 - ``orders.changed``: ``customer_ids``, ``order_ids`` (orders, fulfillments, refunds)
 - ``customers.changed``: ``customer_ids``
 - ``stock.changed``: ``variant_ids``, ``inventory_item_ids``
@@ -55,6 +55,7 @@ class EventKind(StrEnum):
     TICKET_CREATED = "ticket.created"
     TICKET_UPDATED = "ticket.updated"
     MESSAGE_CREATED = "message.created"
+    MESSAGE_UPDATED = "message.updated"
     ORDERS_CHANGED = "orders.changed"
     CUSTOMERS_CHANGED = "customers.changed"
     STOCK_CHANGED = "stock.changed"

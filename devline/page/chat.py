@@ -120,7 +120,11 @@ def routes(state: LineState) -> list[BaseRoute]:
             await _wait_unless_gone(request, state, min(wait, state.config.chat_poll_seconds))
         return JSONResponse(
             {
-                "entries": [entry.as_json() for entry in user.entries if entry.seq > after],
+                "entries": [
+                    {**entry.as_json(), "unsent": entry.message_id in user.unsent}
+                    for entry in user.entries
+                    if entry.seq > after
+                ],
                 "loading": user.loading(state.now()),
                 "following": user.following,
             },

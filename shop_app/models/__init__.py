@@ -35,7 +35,14 @@ from shop_app.models.helpdesk import (
     TicketTag,
 )
 from shop_app.models.inventory import InventoryLevel, Location
-from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
+from shop_app.models.line import (
+    LineAccountLink,
+    LineConnection,
+    LineEventStatus,
+    LineMessageRef,
+    LineUser,
+    LineWebhookEvent,
+)
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
@@ -68,6 +75,7 @@ __all__ = [
     "LineAccountLink",
     "LineConnection",
     "LineEventStatus",
+    "LineMessageRef",
     "LineUser",
     "LineWebhookEvent",
     "LinkReason",

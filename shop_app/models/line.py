@@ -97,3 +97,23 @@ class LineAccountLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LineMessageRef(SQLModel, table=True):
+    """A message a LINE user sent, by LINE's id: which of our messages holds it and, for a picture, video,
+    audio or file, what kind it is (its bytes stay at LINE and are fetched when an agent opens it). An
+    ``unsend`` event blanks the message it names; one that arrives first leaves this row with ``unsent_at``
+    set and no message, so the message, when it comes, is stored as unsent."""
+
+    __tablename__ = "line_message_refs"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "line_message_id", name="uq_line_message_refs_shop_message"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
+    line_message_id: str = Field(max_length=32)
+    message_id: int | None = Field(default=None, foreign_key="messages.id", ondelete="CASCADE", index=True)
+    content_kind: str | None = Field(default=None, max_length=20)
+    unsent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

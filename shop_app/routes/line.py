@@ -16,8 +16,6 @@ import secrets
 import time
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import select
-from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -26,19 +24,19 @@ from integrations.line.errors import LineError
 from integrations.line.events import LineParseError, parse_webhook_body
 from integrations.line.signatures import SIGNATURE_HEADER, verify_signature
 from integrations.shopify.app_proxy import verify_app_proxy_query
-from shop_app.channels.line import account_links, inbox
+from shop_app.channels.attachments import FILE_HEADERS, LINE_CONTENT_PATH, served_type
+from shop_app.channels.line import account_links, inbox, message_refs
 from shop_app.channels.line.connections import (
     connection_for_shop,
     connection_for_webhook_key,
     credentials,
     line_client,
 )
-from shop_app.channels.line.conversations import CONTENT_PATH
 from shop_app.database import transaction
 from shop_app.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
 from shop_app.i18n import catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
-from shop_app.models import Channel, Message, Shop, Ticket
+from shop_app.models import Shop
 from shop_app.routes.api.auth import authenticate
 from shop_app.routes.request_state import jobs, services, templates
 from shop_app.shops.installation import get_shop
@@ -171,36 +169,20 @@ async def content(request: Request) -> Response:
         raise NotFound("No such content", code="content_not_found")
     app = services(request)
     async with app.sessions() as session:
-        found = (
-            await session.execute(
-                select(col(Message.id))
-                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-                .where(
-                    col(Message.shop_id) == caller.shop_id,
-                    col(Ticket.channel) == Channel.LINE,
-                    col(Message.body).endswith(f"{CONTENT_PATH}{message_id}"),
-                )
-                .limit(1)
-            )
-        ).first()
+        held = await message_refs.holds_media(session, shop_id=caller.shop_id, line_message_id=message_id)
         connection = await connection_for_shop(session, shop_id=caller.shop_id)
-    if found is None or connection is None:
+    if not held or connection is None:
         raise NotFound("No such content", code="content_not_found")
     try:
         data, content_type = await line_client(app, connection).content(message_id)
     except LineError:
         raise NotFound("LINE no longer holds this content", code="content_not_found") from None
-    return Response(
-        data,
-        media_type=content_type
-        if content_type.split("/")[0] in ("image", "video", "audio")
-        else "application/octet-stream",
-        headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"},
-    )
+    media_type, disposition = served_type(content_type)
+    return Response(data, media_type=media_type, headers={**FILE_HEADERS, "Content-Disposition": disposition})
 
 
 routes = [
     Route("/line/webhook/{key}", webhook, methods=["POST"]),
     Route("/proxy/support/line-link", link_page, methods=["GET"]),
-    Route(CONTENT_PATH + "{message_id}", content, methods=["GET"]),
+    Route(LINE_CONTENT_PATH + "{message_id}", content, methods=["GET"]),
 ]

@@ -295,6 +295,20 @@ class RenderedReply(BaseModel):
     missing_fields: list[str] = Field(description="Fields this conversation has no value for (left empty)")
 
 
+AttachmentKind = Literal["image", "video", "audio", "file"]
+
+
+class AttachmentOut(BaseModel):
+    """A file the shopper sent with a message: an email's attachment, or a picture, video, audio or file
+    sent on LINE (fetched from LINE when opened)."""
+
+    kind: AttachmentKind
+    name: str | None = Field(description="The file's name as sent (email); LINE media have none")
+    content_type: str | None
+    size_bytes: int | None
+    url: str = Field(description="Where a signed-in agent (or an API key) opens it; same-origin path")
+
+
 class MessageOut(BaseModel):
     id: int
     ticket_id: int
@@ -302,6 +316,7 @@ class MessageOut(BaseModel):
     author: AgentRef | None
     body: str
     created_at: datetime
+    attachments: list[AttachmentOut] = Field(default_factory=list)
     delivery: Literal["pending", "sent", "failed"] | None = Field(
         default=None,
         description="For a reply on a ticket that came by LINE or email: pending until the channel has "

@@ -156,3 +156,49 @@ def test_a_shopper_on_line_gets_a_card_then_a_person_answers_from_the_console(
     finally:
         shopper.context.close()
         agent.context.close()
+
+
+@pytest.mark.slow
+def test_a_picture_sent_on_line_opens_from_the_console_and_goes_when_the_shopper_unsends_it(
+    browser: Browser, live_app: LiveApp, line_platform: str
+) -> None:
+    shopper = open_browser(browser, width=420, height=900, locale="ja-JP")
+    agent = open_browser(browser)
+    shopper.context.set_default_timeout(20_000)
+    agent.context.set_default_timeout(20_000)
+    line = shopper.page
+    try:
+        # given: a friend of the shop sends a picture of what arrived
+        line.goto(f"{line_platform}/{new_user_id()}")
+        line.locator('[data-role="follow"]').click()
+        expect(bubble(line, "bot", "友だち追加いただきありがとうございます")).to_be_visible()
+        line.locator('[data-role="image"]').click()
+        expect(bubble(line, "user", "（画像）")).to_be_visible()
+
+        # then: the agent sees it handed to them, and opens the picture from the conversation
+        sign_in(agent.page, live_app)
+        agent.page.click('[data-lang="ja"]')
+        agent.page.locator(".ticket-row", has_text="画像").first.click()
+        picture = agent.page.locator('.message-customer [data-field="attachments"] a')
+        expect(picture).to_have_text("画像を開く")
+        href = picture.get_attribute("href")
+        assert href is not None and href.startswith("/line/content/")
+        opened = agent.page.request.get(live_app.base_url + href)
+        assert opened.status == 200 and opened.headers["content-type"] == "image/png"
+        screenshot(agent.page, "console-line-picture-ja")
+
+        # when: the shopper unsends it on LINE
+        line.locator('li[data-sender="user"] [data-role="unsend"]').click()
+        expect(line.locator(".bubble.unsent")).to_have_text("メッセージの送信を取り消しました")
+
+        # then: the console shows it was unsent, live, and the picture no longer opens
+        expect(agent.page.locator(".message-customer .message-body").first).to_have_text(
+            "（お客様がLINEで送信を取り消したメッセージです）"
+        )
+        expect(picture).to_have_count(0)
+        assert agent.page.request.get(live_app.base_url + href).status == 404
+        screenshot(agent.page, "console-line-unsent-ja")
+        assert shopper.errors == [] and agent.errors == []
+    finally:
+        shopper.context.close()
+        agent.context.close()

@@ -296,3 +296,38 @@ async def test_the_webhook_endpoint_can_be_read_and_set_through_the_api(client: 
 
     assert changed.status_code == 200
     assert read.json() == {"endpoint": "https://shop.example/line", "active": True}
+
+
+async def test_an_unsend_has_the_shape_of_lines_reference_and_the_content_is_gone(
+    client: httpx.AsyncClient, state: LineState, bot: FakeBot
+) -> None:
+    [expected] = reference("webhook-unsend.json")["events"]
+    await friend(client)
+    await user_does(client, {"userId": USER_ID, "type": "image"})
+    async with delivering(state):
+        pass
+    [image] = [e["message"] for e in bot.events() if e["type"] == "message"]
+    bot.received.clear()
+
+    await user_does(client, {"userId": USER_ID, "type": "unsend", "messageId": image["id"]})
+    async with delivering(state):
+        pass
+
+    [event] = bot.events()
+    # no reply token, as LINE's reference; the reference comes from a group chat, ours from a user's
+    assert {**keys_of(event), "source": None} == {**keys_of(expected), "source": None}
+    assert event["unsend"] == {"messageId": image["id"]}
+    assert event["source"] == {"type": "user", "userId": USER_ID}
+    content = await client.get(f"/v2/bot/message/{image['id']}/content", headers=bearer())
+    assert content.status_code == 404
+    # the same message twice, or one that is not the user's, is refused and sends nothing
+    bot.received.clear()
+    for message_id in (image["id"], "999999999"):
+        refused = await client.post(
+            f"/_devline/channels/{CHANNEL_ID}/events",
+            json={"events": [{"userId": USER_ID, "type": "unsend", "messageId": message_id}]},
+        )
+        assert refused.status_code == 400
+    async with delivering(state):
+        pass
+    assert bot.received == []

@@ -191,14 +191,25 @@ async def test_a_sticker_and_an_image_are_stored_as_labels_and_handed_to_a_perso
             for m in (await session.execute(select(Message).order_by(col(Message.id)))).scalars()
         ]
     assert bodies[0] == (AuthorType.CUSTOMER, "[スタンプ]")
-    assert (AuthorType.CUSTOMER, "[画像] /line/content/222") in bodies
+    assert (AuthorType.CUSTOMER, "[画像]") in bodies
     assert "bot-handoff" in ticket.tags and ticket.status == "open"
     assert all(kind != AuthorType.BOT for kind, _ in bodies)
-    # the picture, for the shop's agents only
+    # the picture, for the shop's agents only: listed with its message, opened from LINE
     headers = await line_desk.desk.sign_in("agent@alpha.test")
+    listed = (await line_desk.client.get(f"/api/v1/tickets/{ticket.id}/messages")).json()["messages"]
+    assert [m["attachments"] for m in listed if m["body"] == "[スタンプ]"] == [[]]
+    [picture_message] = [m for m in listed if m["body"] == "[画像]"]
+    assert picture_message["attachments"] == [
+        {"kind": "image", "name": None, "content_type": None, "size_bytes": None, "url": "/line/content/222"}
+    ]
     picture = await line_desk.client.get("/line/content/222", headers=headers)
     assert picture.status_code == 200 and picture.content == b"\x89PNG fake"
+    assert picture.headers["content-type"] == "image/png"
+    assert picture.headers["x-content-type-options"] == "nosniff"
+    assert picture.headers["content-security-policy"].startswith("sandbox")
     assert (await line_desk.client.get("/line/content/999", headers=headers)).status_code == 404
+    # a sticker is no content of LINE's to fetch
+    assert (await line_desk.client.get("/line/content/111", headers=headers)).status_code == 404
     line_desk.client.cookies.clear()
     await line_desk.desk.sign_in("agent@beta.test", shop=BETA)
     assert (await line_desk.client.get("/line/content/222")).status_code == 404

@@ -160,6 +160,7 @@ function botContent(message) {
 
 function userContent(entry) {
   const message = entry.message;
+  if (entry.via === "message" && entry.unsent) return element("div", "bubble unsent", text.unsent);
   if (entry.via === "message") {
     if (message.type === "text") return element("div", "bubble", message.text);
     if (message.type === "sticker") return element("div", "bubble sticker", "🙂");
@@ -180,11 +181,26 @@ function render(entry) {
     item = element("li", "system");
     const key = entry.via === "accountLink" ? (entry.message.result === "ok" ? "linked" : "link_failed") : SYSTEM_LINES[entry.via];
     item.append(element("span", "", text[key]));
+  } else if (entry.via === "unsend") {
+    // the message it names leaves the phone: its bubble says it was unsent
+    const shown = conversation.querySelector(`li[data-message-id="${CSS.escape(entry.message.messageId)}"]`);
+    if (shown) shown.replaceChildren(element("div", "bubble unsent", text.unsent));
+    return;
   } else {
     const content = userContent(entry);
     if (!content) return;
     item = element("li", "user");
     item.append(content);
+    if (entry.via === "message") {
+      item.dataset.messageId = entry.messageId;
+      if (!entry.unsent) {
+        const unsend = element("button", "unsend", text.unsend);
+        unsend.type = "button";
+        unsend.dataset.role = "unsend";
+        unsend.addEventListener("click", () => act({ type: "unsend", messageId: entry.messageId }));
+        item.append(unsend);
+      }
+    }
   }
   item.dataset.seq = entry.seq;
   item.dataset.sender = entry.sender;

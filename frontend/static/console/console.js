@@ -66,6 +66,10 @@ async function refreshTicket(id) {
 }
 
 function onLiveEvent(kind, data) {
+  if (kind === "message.updated") {
+    if (Number(data.ticket_id) === openTicketId) conversation.refreshMessage(Number(data.message_id));
+    return;
+  }
   if (kind === "message.created" || kind.startsWith("ticket.")) {
     if (data.ticket_id === undefined) return;
     const id = Number(data.ticket_id);

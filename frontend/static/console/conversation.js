@@ -1,7 +1,7 @@
 // The open conversation: its messages (customer, agent, bot, internal notes), the reply box with the
 // note toggle and the saved replies, the tags, and the status and assignee controls.
 import { errorText, get, query, request } from "./api.js";
-import { field, fromTemplate, role, setText, setTime, showError } from "./dom.js";
+import { element, field, fromTemplate, role, setText, setTime, showError } from "./dom.js";
 import { has, locale, t } from "./i18n.js";
 import { contactName, showChannel, showDue, tagSpelling } from "./ticket_list.js";
 
@@ -207,7 +207,12 @@ export class Conversation {
     for (const message of messages) {
       if (this.messageIds.has(message.id)) {
         const shown = this.list.querySelector(`[data-message-id="${Number(message.id)}"]`);
-        if (shown) this.showDelivery(shown, message);
+        if (shown) {
+          // the same message again: its delivery may have moved on, or the shopper unsent it on LINE
+          setText(shown, "body", message.body);
+          this.showAttachments(shown, message);
+          this.showDelivery(shown, message);
+        }
         continue;
       }
       this.messageIds.add(message.id);
@@ -237,8 +242,41 @@ export class Conversation {
     setText(item, "author", name && name !== label ? `${name} · ${label}` : label);
     setTime(field(item, "time"), message.created_at);
     setText(item, "body", message.body);
+    this.showAttachments(item, message);
     this.showDelivery(item, message);
     return item;
+  }
+
+  // What the shopper sent beside words: an email's files, a LINE picture. Links open in a new tab (the
+  // server shows only safe picture types inline and sends anything else as a download).
+  showAttachments(item, message) {
+    const list = field(item, "attachments");
+    const files = message.attachments || [];
+    list.replaceChildren(
+      ...files.map((file) => {
+        const size = file.size_bytes ? ` (${formatSize(file.size_bytes)})` : "";
+        const label = file.name ? `${file.name}${size}` : t(`attachment.open.${file.kind}`);
+        const link = element("a", {
+          text: label,
+          attrs: { href: file.url, target: "_blank", rel: "noopener", "data-kind": file.kind },
+        });
+        if (file.name) link.title = t(`attachment.open.${file.kind}`);
+        return element("li", { className: "attachment" }, link);
+      }),
+    );
+    list.hidden = !files.length;
+  }
+
+  // A message changed after it was shown (unsent on LINE): fetch it again with those after it.
+  async refreshMessage(messageId) {
+    if (!this.ticket || !this.messageIds.has(messageId)) return;
+    const ticketId = this.ticket.id;
+    try {
+      const page = await get(`/tickets/${ticketId}/messages${query({ after_id: messageId - 1 })}`);
+      if (this.ticket && this.ticket.id === ticketId) this.append(page.messages);
+    } catch {
+      // the next event or reload tells
+    }
   }
 
   // A reply that leaves by LINE or email says so until the channel has taken it ("not sent yet"), or
@@ -369,4 +407,15 @@ export class Conversation {
   async refreshAfterReconnect() {
     if (this.ticket) await this.fetchNew();
   }
+}
+
+function formatSize(bytes) {
+  const units = ["B", "KB", "MB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: unit ? 1 : 0 }).format(value)} ${units[unit]}`;
 }

@@ -5,6 +5,7 @@ const KINDS = [
   "ticket.created",
   "ticket.updated",
   "message.created",
+  "message.updated",
   "orders.changed",
   "customers.changed",
   "stock.changed",

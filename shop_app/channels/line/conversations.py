@@ -4,8 +4,9 @@ Each stored event is applied once, in one transaction with marking it done: a te
 shopper's message in their LINE conversation (a ticket on the LINE channel) and the bot answers it as in
 the widget, with the trust LINE can vouch for (a user linked to a Shopify customer through the account-link
 flow is that customer; anyone else verifies by order number and details, with the same attempt limits);
-stickers, images and other media are stored as a label (with a link for media) and handed to a person;
-follow greets, unfollow is remembered, ``accountLink`` links. The loading animation shows while the bot
+stickers, images and other media are stored as a label (media with LINE's id, which the console opens) and
+handed to a person; follow greets, unfollow is remembered, ``accountLink`` links, ``unsend`` replaces what
+the shopper took back. The loading animation shows while the bot
 works. Replies leave after the commit: by the event's reply token while it is valid, else by push.
 """
 
@@ -30,7 +31,7 @@ from shop_app.answers import Trust, answer_message
 from shop_app.answers.engine import HANDOFF_TAG
 from shop_app.answers.understanding.model import Intent
 from shop_app.channels import outbound
-from shop_app.channels.line import account_links, inbox
+from shop_app.channels.line import account_links, inbox, message_refs
 from shop_app.channels.line.cards import order_card, quick_replies, reply_messages, words
 from shop_app.channels.line.connections import connection_for_shop, line_client
 from shop_app.channels.line.sending import (
@@ -67,7 +68,6 @@ LOADING_SECONDS = 20
 # A conversation the bot or an agent resolved is taken up again when the shopper writes within this long;
 # after it, their next message opens a new ticket.
 REOPEN_WINDOW_SECONDS = 24 * 3600
-CONTENT_PATH = "/line/content/"
 MEDIA_KEYS = {
     ContentType.STICKER: "line.sticker",
     ContentType.IMAGE: "line.image",
@@ -91,6 +91,7 @@ class _Outcome:
     outbox_ids: list[int] = field(default_factory=list)  # the bot's answers, sent once committed
     direct: list[LineMessage] = field(default_factory=list)  # words outside any ticket (greeting, linking)
     issue_link_token: bool = False
+    changed: list[int] = field(default_factory=list)  # messages whose text changed (unsent)
 
 
 async def process_line_events(services: Services, *, event_ids: list[int]) -> None:
@@ -244,6 +245,8 @@ async def _apply(
             existing.following = False
             existing.updated_at = utcnow()
         return outcome
+    if event.type is EventType.UNSEND:
+        return await _unsend(session, shop=shop, event=event)
     if event.type not in (EventType.MESSAGE, EventType.FOLLOW, EventType.POSTBACK, EventType.ACCOUNT_LINK):
         return outcome
     user = await _user(session, shop=shop, line_user_id=event.user_id, profile=profile)
@@ -270,7 +273,16 @@ async def _apply(
             outcome.direct = [text_message(text("line.link.unlinked"))]
         return outcome
     assert event.message is not None
+    assert shop.id is not None
     message = event.message
+    if await message_refs.unsent_already(session, shop_id=shop.id, line_message_id=message.id):
+        # the shopper took it back before we read it: it is kept as unsent, and nobody answers it
+        ticket, posted, created = await _post_customer_message(
+            session, shop=shop, user=user, body=text("line.unsent")
+        )
+        await message_refs.remember(session, shop_id=shop.id, line_message_id=message.id, message_id=posted)
+        outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [posted]
+        return outcome
     if message.type is ContentType.TEXT and message.text is not None:
         said = message.text.strip()
         if _is_keyword(said, "line.unlink.keywords"):
@@ -280,16 +292,39 @@ async def _apply(
         if _is_keyword(said, "line.link.keywords"):
             outcome.issue_link_token = True
             return outcome
-        return await _customer_said(
+        outcome = await _customer_said(
             session, shop=shop, user=user, body=message.text, event=event, received_at=received_at
         )
+        await message_refs.remember(
+            session, shop_id=shop.id, line_message_id=message.id, message_id=outcome.posted[0]
+        )
+        return outcome
     label = text(MEDIA_KEYS.get(message.type, "line.other_content"))
-    body = label
-    if message.type in WITH_CONTENT:
-        body = f"{label} {CONTENT_PATH}{message.id}"
-    ticket, posted, created = await _post_customer_message(session, shop=shop, user=user, body=body)
+    ticket, posted, created = await _post_customer_message(session, shop=shop, user=user, body=label)
+    await message_refs.remember(
+        session,
+        shop_id=shop.id,
+        line_message_id=message.id,
+        message_id=posted,
+        kind=message.type.value if message.type in WITH_CONTENT else None,
+    )
     outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [posted]
     await _hand_to_person(session, ticket=ticket, kind=label, language=user.language or shop.primary_locale)
+    return outcome
+
+
+async def _unsend(session: AsyncSession, *, shop: Shop, event: LineEvent) -> _Outcome:
+    """The shopper unsent a message: what it said is no longer shown, in the console or anywhere else."""
+    outcome = _Outcome()
+    if event.unsent_message_id is None or shop.id is None:
+        return outcome
+    user = await _line_user(session, shop_id=shop.id, line_user_id=event.user_id or "", lock=True)
+    text = catalogue(words((user.language if user else None) or shop.primary_locale)).text
+    changed = await message_refs.unsend(
+        session, shop_id=shop.id, line_message_id=event.unsent_message_id, placeholder=text("line.unsent")
+    )
+    if changed is not None:
+        outcome.ticket_id, outcome.changed = changed.ticket_id, [changed.id or 0]
     return outcome
 
 
@@ -403,6 +438,14 @@ async def _after_commit(
                 LiveEvent(
                     shop_id=shop.id,
                     kind="message.created",
+                    data={"ticket_id": outcome.ticket_id, "message_id": message_id},
+                )
+            )
+        for message_id in outcome.changed:
+            await services.events.publish(
+                LiveEvent(
+                    shop_id=shop.id,
+                    kind="message.updated",
                     data={"ticket_id": outcome.ticket_id, "message_id": message_id},
                 )
             )

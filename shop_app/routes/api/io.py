@@ -129,6 +129,7 @@ class Endpoint:
     auth: bool = True
     responses: dict[int, str] = field(default_factory=dict)
     path_schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    file: bool = False  # answers a file's bytes (its own content type) instead of JSON
 
 
 class JSONModelResponse(Response):

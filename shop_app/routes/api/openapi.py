@@ -96,6 +96,11 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
             "description": "OK",
             "content": {"application/json": {"schema": _ref(endpoint.response)}},
         }
+    elif endpoint.file:
+        responses[str(endpoint.status)] = {
+            "description": "The file, with its own content type",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
     else:
         responses[str(endpoint.status)] = {"description": "Done"}
     for status, description in refusals(endpoint).items():

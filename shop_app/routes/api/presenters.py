@@ -18,6 +18,7 @@ from shop_app.models import Agent, Contact, Customer, LinkReason, Message, Outbo
 from shop_app.models.base import utcnow
 from shop_app.schemas.tickets import (
     AgentRef,
+    AttachmentOut,
     CandidateOut,
     ContactOut,
     CustomerHit,
@@ -118,7 +119,12 @@ async def ticket_detail(session: AsyncSession, row: TicketRow, *, shop: Shop, lo
     )
 
 
-def message_out(message: Message, agent: Agent | None, delivery: OutboxStatus | None = None) -> MessageOut:
+def message_out(
+    message: Message,
+    agent: Agent | None,
+    delivery: OutboxStatus | None = None,
+    attachments: list[AttachmentOut] | None = None,
+) -> MessageOut:
     assert message.id is not None
     return MessageOut(
         id=message.id,
@@ -128,6 +134,7 @@ def message_out(message: Message, agent: Agent | None, delivery: OutboxStatus | 
         body=message.body,
         created_at=message.created_at,
         delivery=OutboxStatus(delivery).value if delivery is not None else None,
+        attachments=attachments or [],
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from integrations.shopify.app_proxy import verify_app_proxy_query
 from shop_app.answers.ticket_subjects import new_ticket_subject
-from shop_app.errors import Forbidden, Unauthorized
+from shop_app.channels.attachments import FILE_HEADERS, attachments_of, mail_attachment, served_type
+from shop_app.errors import Forbidden, NotFound, Unauthorized
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
 from shop_app.helpdesk.customer_matching import link_ticket_by_agent, rematch_ticket, unlink_ticket
@@ -236,9 +237,39 @@ async def messages_endpoint(request: Request) -> Response:
     async with services(request).sessions() as session:
         ticket = await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
         rows = await ticket_messages(session, ticket=ticket, after_id=after_id)
-        deliveries = await outbox.delivery_states(session, [m.id for m, _ in rows if m.id is not None])
+        ids = [m.id for m, _ in rows if m.id is not None]
+        deliveries = await outbox.delivery_states(session, ids)
+        files = await attachments_of(session, shop_id=caller.shop_id, message_ids=ids)
     return JSONModelResponse(
-        MessageList(messages=[message_out(m, a, deliveries.get(m.id or 0)) for m, a in rows])
+        MessageList(
+            messages=[message_out(m, a, deliveries.get(m.id or 0), files.get(m.id or 0)) for m, a in rows]
+        )
+    )
+
+
+async def attachment_endpoint(request: Request) -> Response:
+    caller = await authenticate(request)
+    ticket_id = path_id(request, "ticket_id")
+    attachment_id = path_id(request, "attachment_id")
+    app = services(request)
+    async with app.sessions() as session:
+        await access_ticket(session, shop_id=caller.shop_id, ticket_id=ticket_id)
+        stored = await mail_attachment(
+            session,
+            shop_id=caller.shop_id,
+            ticket_id=ticket_id,
+            attachment_id=attachment_id,
+            data_dir=app.settings.data_dir,
+        )
+    if stored is None:
+        raise NotFound("No such attachment", code="attachment_not_found")
+    media_type, disposition = served_type(stored.content_type)
+    return FileResponse(
+        stored.path,
+        media_type=media_type,
+        filename=stored.filename,
+        content_disposition_type=disposition,
+        headers=FILE_HEADERS,
     )
 
 
@@ -356,6 +387,15 @@ ENDPOINTS = [
         response=MessageList,
         query=(AFTER_ID,),
         responses=NOT_FOUND,
+    ),
+    Endpoint(
+        "GET",
+        TICKET + "/attachments/{attachment_id}",
+        attachment_endpoint,
+        "A file the shopper attached to an email (pictures shown, anything else downloaded)",
+        "messages",
+        file=True,
+        responses={404: "No such ticket or attachment in the caller's shop, or its file is gone"},
     ),
     Endpoint(
         "POST",
