@@ -27,6 +27,7 @@ from shop_app.routes import (
     line,
     live,
     metrics,
+    notices,
     oauth,
     widget,
 )
@@ -120,6 +121,7 @@ def create_app(
         *console.routes,
         *widget.routes,
         *line.routes,
+        *notices.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),
         Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),

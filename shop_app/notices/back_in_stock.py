@@ -56,6 +56,7 @@ class SubscriptionRefused(Exception):
 class Subscribed:
     subscription: StockSubscription
     created: bool
+    message_id: int | None = None  # the confirmation (or the request to confirm) posted to the shopper
 
 
 @dataclass(frozen=True, slots=True)
