@@ -280,7 +280,7 @@ def preview(rule: NoticeRule, language: str, *, shop: Shop, now: datetime | None
     return notice_text(rule, language, facts)
 
 
-async def _sent_today(session: AsyncSession, *, shop: Shop, now: datetime) -> int:
+async def sent_today(session: AsyncSession, *, shop: Shop, now: datetime) -> int:
     zone = time_zone(shop.iana_timezone)
     midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
     count = await session.execute(
@@ -336,7 +336,7 @@ async def run_rules(session: AsyncSession, *, shop: Shop, now: datetime | None =
         )
     ).scalars():
         holds.setdefault(hold.order_id, []).append(hold)
-    sent_today = await _sent_today(session, shop=shop, now=now)
+    sent_count = await sent_today(session, shop=shop, now=now)
     for order in orders:
         assert order.id is not None
         zone = customer_zone(shop, order)
@@ -353,7 +353,7 @@ async def run_rules(session: AsyncSession, *, shop: Shop, now: datetime | None =
             if in_quiet_hours(settings, now, zone):
                 report.quiet += 1
                 continue
-            if sent_today >= settings.daily_cap:
+            if sent_count >= settings.daily_cap:
                 report.capped += 1
                 continue
             ticket = await _recipient(session, shop_id=shop.id, order=order)
@@ -367,7 +367,7 @@ async def run_rules(session: AsyncSession, *, shop: Shop, now: datetime | None =
                 report.already += 1
                 continue
             report.sent.append(notice_id)
-            sent_today += 1
+            sent_count += 1
     if report.sent or report.capped:
         logger.info(
             "proactive notices shop_id=%s sent=%s quiet=%s capped=%s no_consent=%s",
