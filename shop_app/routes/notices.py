@@ -18,7 +18,7 @@ from shop_app.database import transaction
 from shop_app.helpdesk import outbox
 from shop_app.i18n import accepted_locales, catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
-from shop_app.models import Shop
+from shop_app.models import Shop, SubscriptionStatus
 from shop_app.notices import back_in_stock
 from shop_app.notices.links import NoticeLinks, Purpose, SubscriptionRef
 from shop_app.routes.request_state import jobs, services, templates
@@ -160,7 +160,7 @@ async def _subscription_page(request: Request, purpose: Purpose) -> Response:
         name = subscription.item_name
         live = subscription.status in back_in_stock.LIVE
         if purpose == Purpose.CONFIRM:
-            live = subscription.status == back_in_stock.SubscriptionStatus.PENDING
+            live = subscription.status == SubscriptionStatus.PENDING
         if request.method != "POST":
             if not live:
                 return _page(
