@@ -190,10 +190,10 @@ async def subscribe(
     else:
         confirm_url = links.subscription_url(Purpose.CONFIRM, ref)
         body = text("notices.stock.confirm", item=name, until=until, confirm_url=confirm_url)
-    await post_message(
+    message = await post_message(
         session, ticket=target, author_type=AuthorType.BOT, body=body, counts_as_response=False
     )
-    return Subscribed(subscription, created=True)
+    return Subscribed(subscription, created=True, message_id=message.id)
 
 
 async def access_subscription(session: AsyncSession, ref: SubscriptionRef) -> StockSubscription | None:
