@@ -274,9 +274,7 @@ def preview(rule: NoticeRule, language: str, *, shop: Shop, now: datetime | None
     day = formatter(language, shop.iana_timezone, None).day_text((now or utcnow()) - timedelta(days=2))
     facts = {"order": "#1001", "date": day}
     if rule != NoticeRule.ON_HOLD:
-        facts["tracking"] = (
-            "Yamato Transport 1234-5678-9012" if language == "ja" else "UPS 1Z999AA10123456784"
-        )
+        facts["tracking"] = "ヤマト運輸 1234-5678-9012" if language == "ja" else "UPS 1Z999AA10123456784"
     return notice_text(rule, language, facts)
 
 

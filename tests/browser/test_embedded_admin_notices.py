@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from shop_app.database import make_engine, make_session_factory, transaction
+from shop_app.helpdesk.ticket_tags import set_ticket_tags
 from shop_app.models import (
     Channel,
     Contact,
@@ -22,8 +23,9 @@ from shop_app.models import (
     StockSubscription,
     SubscriptionStatus,
     Ticket,
+    TicketStatus,
 )
-from tests.browser.conftest import SHOP, BrowserSession, LiveApp, screenshot
+from tests.browser.conftest import SHOP, BrowserSession, LiveApp, screenshot, sign_in
 from tests.browser.test_embedded_admin import merchant, open_app  # noqa: F401
 
 pytestmark = pytest.mark.skipif(
@@ -118,3 +120,35 @@ def test_the_notices_page_in_japanese_and_english(live_app: LiveApp, merchant: B
         "A person on our team"
     )
     screenshot(page, "admin-notices-en")
+
+
+async def mark_proactive(app: LiveApp, ticket_id: int) -> None:
+    engine = make_engine(app.settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            ticket = await session.get_one(Ticket, ticket_id)
+            await set_ticket_tags(session, ticket=ticket, tags=["proactive"])
+            ticket.status = TicketStatus.OPEN
+    finally:
+        await engine.dispose()
+
+
+def test_the_console_lists_a_proactive_ticket_first(live_app: LiveApp, wide: BrowserSession) -> None:
+    # given: a proactive ticket, then a newer ordinary one
+    first = live_app.open_ticket(
+        name="山田 花子", email="hanako@example.jp", subject="配送の遅れ", message="#1001"
+    )
+    live_app.run(mark_proactive(live_app, int(first["id"])))
+    live_app.open_ticket(name="Ken Sato", email="ken@example.com", subject="Newer question", message="Hello")
+
+    # when
+    page = wide.page
+    sign_in(page, live_app)
+    page.click('[data-lang="ja"]')
+
+    # then: the proactive one is on top, marked 先回り
+    top = page.locator(".ticket-row").first
+    expect(top).to_contain_text("配送の遅れ")
+    expect(top).to_have_attribute("data-proactive", "true")
+    expect(top.locator(".row-tags .tag")).to_have_text(["先回り"])
+    screenshot(page, "console-proactive-first-ja")

@@ -49,12 +49,16 @@ function renderRules(state) {
     const legend = document.createElement("legend");
     legend.textContent = t(`admin.notices.rule.${rule.rule}`);
     const toggle = document.createElement("label");
+    toggle.className = "check";
     const checkbox = document.createElement("input");
     checkbox.type = "checkbox";
     checkbox.name = "enabled";
     checkbox.checked = rule.enabled;
     toggle.append(checkbox, document.createTextNode(` ${t("admin.notices.rule.enabled")}`));
-    box.append(legend, toggle);
+    const controls = document.createElement("div");
+    controls.className = "field-grid";
+    controls.append(toggle);
+    box.append(legend, controls);
     if (rule.days_name) {
       const days = document.createElement("label");
       const number = document.createElement("input");
@@ -63,12 +67,13 @@ function renderRules(state) {
       number.min = "0";
       number.max = "60";
       number.value = String(rule.days);
-      days.append(document.createTextNode(`${t(`admin.notices.rule.${rule.days_name}`)} `), number);
-      box.append(days);
+      days.append(document.createTextNode(t(`admin.notices.rule.${rule.days_name}`)), number);
+      controls.append(days);
     }
     const heading = document.createElement("strong");
     heading.textContent = t("admin.notices.rule.preview");
-    const preview = document.createElement("pre");
+    const preview = document.createElement("blockquote");
+    preview.className = "notice-preview";
     preview.dataset.role = "preview";
     preview.textContent = state.previews[rule.rule][locale];
     box.append(heading, preview);
