@@ -268,3 +268,35 @@ def test_any_unsigned_string_is_refused(token: str) -> None:
     assert links.read_offer(token) is None
     assert links.read_subscription(Purpose.CANCEL, token) is None
     assert links.read_subscription(Purpose.CONFIRM, token) is None
+
+
+async def ask(shelf: Shelf, text: str, *, links: NoticeLinks | None) -> str:
+    from shop_app.answers.engine import answer_message
+    from shop_app.answers.verification import Trust
+    from shop_app.helpdesk.tickets import post_message
+    from shop_app.models import Shop, Ticket
+
+    async with transaction(shelf.services.sessions) as session:
+        ticket = await session.get_one(Ticket, shelf.tickets[ALPHA])
+        shop = await session.get_one(Shop, shelf.shop_id(ALPHA))
+        message = await post_message(session, ticket=ticket, author_type=AuthorType.CUSTOMER, body=text)
+        decision = await answer_message(
+            session, shop=shop, ticket=ticket, message=message, trust=Trust(), links=links
+        )
+    assert decision.reply is not None
+    return decision.reply
+
+
+async def test_only_a_sold_out_answer_offers_the_notice_and_its_link_names_what_was_asked(
+    shelf: Shelf,
+) -> None:
+    # sold out everywhere: the offer, for this variant, anywhere
+    sold_out = await ask(shelf, "リネンシャツのネイビーのMの在庫はありますか？", links=shelf.links)
+    assert "入荷お知らせを受け取る" in sold_out
+    offer = shelf.links.read_offer(sold_out.rsplit("/", 1)[-1].strip())
+    assert offer == Offer(shelf.shop_id(ALPHA), shelf.tickets[ALPHA], VARIANT_ID, ())
+
+    # in stock: no offer
+    await shelf.set_stock(ALPHA, TOKYO, 5)
+    in_stock = await ask(shelf, "リネンシャツのネイビーのMの在庫はありますか？", links=shelf.links)
+    assert "在庫がございます" in in_stock and "入荷お知らせ" not in in_stock
