@@ -78,6 +78,7 @@ class Decision:
     decision_id: int | None = None
     reply_message_id: int | None = None
     note_message_id: int | None = None
+    restock_offer_url: str | None = None  # the signed link to ask for a back-in-stock notice, when offered
 
 
 def _default_understander() -> Understander:
@@ -182,6 +183,7 @@ async def answer_message(
         reply = render_reply(TemplateKey.HANDOFF, language, base, overrides=overrides)
 
     offered = outcome.action == DecisionAction.REPLY and outcome.restock_offer is not None
+    url: str | None = None
     if reply is not None and links is not None and offered and outcome.restock_offer is not None:
         variant_id, location_ids = outcome.restock_offer
         url = links.offer_url(Offer(shop.id, ticket.id, variant_id, location_ids))
@@ -263,6 +265,7 @@ async def answer_message(
         decision_id=row.id,
         reply_message_id=reply_id,
         note_message_id=note_id,
+        restock_offer_url=url,
     )
 
 

@@ -79,6 +79,15 @@ async def test_on_line_a_sold_out_answer_offers_the_notice_and_the_restock_is_pu
     assert "入荷お知らせを受け取る" in answer, answer
     found = OFFER.search(answer)
     assert found is not None
+    # and its first quick reply button opens the same page
+    buttons = [
+        item["action"]
+        for body in line_desk.line.sent("reply") + line_desk.line.sent("push")
+        for message in body["messages"]
+        for item in message.get("quickReply", {}).get("items", [])
+    ]
+    assert buttons[0]["type"] == "uri" and buttons[0]["label"] == "入荷お知らせ"
+    assert buttons[0]["uri"].endswith(found.group(1))
 
     # when: they open the link and tap the button
     assert (await desk.client.get(found.group(1))).status_code == 200

@@ -388,7 +388,9 @@ async def _customer_said(
             outcome.posted.append(posted)
     if decision.reply_message_id is None or decision.reply is None:
         return outcome
-    messages = reply_messages(decision.reply, language=decision.language)
+    messages = reply_messages(
+        decision.reply, language=decision.language, restock_offer_url=decision.restock_offer_url
+    )
     if (
         decision.action == DecisionAction.REPLY
         and decision.intent == Intent.ORDER_STATUS
