@@ -217,3 +217,59 @@ async def test_by_email_the_proactive_notice_and_the_restock_reach_the_mailbox(
             (await session.execute(select(Contact).where(col(Contact.shop_id) == shop.id))).scalars().first()
         )
     assert contact is not None
+
+
+async def test_on_line_a_proactive_notice_is_pushed_to_a_friend_and_never_to_one_who_blocked_us(
+    line_desk: LineDesk,
+) -> None:
+    desk = line_desk.desk
+    shop_id = desk.shop_ids[ALPHA]
+    await line_desk.seed_order(ALPHA)
+    # given: the customer of order #1001 wrote on LINE (their account linked to the customer)
+    await line_desk.post([line_desk.event(HANAKO, text="こんにちは")])
+    await line_desk.settle()
+    noon_tokyo = datetime.now(UTC).replace(hour=3, minute=0) + timedelta(days=1)
+    async with transaction(desk.services.sessions) as session:
+        [ticket] = (
+            (await session.execute(select(Ticket).where(col(Ticket.shop_id) == shop_id))).scalars().all()
+        )
+        ticket.customer_shopify_id = 7001
+        order = (
+            await session.execute(
+                select(Order).where(col(Order.shop_id) == shop_id, col(Order.shopify_id) == 8001)
+            )
+        ).scalar_one()
+        assert order.id is not None
+        session.add(FulfillmentOrder(shop_id=shop_id, shopify_id=8301, order_id=order.id, status="ON_HOLD"))
+        await save_notice_settings(
+            session,
+            shop_id=shop_id,
+            enabled={NoticeRule.ON_HOLD},
+            days={},
+            quiet_start_minutes=21 * 60,
+            quiet_end_minutes=9 * 60,
+            daily_cap=10,
+            subscription_days=30,
+        )
+    before = len(line_desk.line.sent("push"))
+
+    # when: the rules run and the outbox is sent
+    async with transaction(desk.services.sessions) as session:
+        shop = await session.get_one(Shop, shop_id)
+        assert len((await run_rules(session, shop=shop, now=noon_tokyo)).sent) == 1
+    await outbound.deliver(desk.services)
+
+    # then: pushed to the shopper, in Japanese
+    pushes = line_desk.line.sent("push")[before:]
+    assert [body["to"] for body in pushes] == [HANAKO]
+    assert "ご注文#1001は現在保留中" in pushes[0]["messages"][0]["text"]
+
+    # and: once they block the account, a new situation reaches nobody
+    await line_desk.post([line_desk.event(HANAKO, kind="unfollow", text=None)])
+    await line_desk.settle()
+    async with transaction(desk.services.sessions) as session:
+        session.add(FulfillmentOrder(shop_id=shop_id, shopify_id=8302, order_id=order.id, status="ON_HOLD"))
+    async with transaction(desk.services.sessions) as session:
+        shop = await session.get_one(Shop, shop_id)
+        report = await run_rules(session, shop=shop, now=noon_tokyo)
+    assert report.sent == [] and report.no_consent == 1
