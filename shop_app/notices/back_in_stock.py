@@ -41,6 +41,9 @@ from shop_app.notices.links import NoticeLinks, Offer, Purpose, SubscriptionRef
 from shop_app.notices.notice_settings import notice_settings
 
 LIVE = (SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE)
+# Mails asking an address's owner to confirm, per shop and hour: a stranger typing addresses into the
+# storefront's form cannot turn the shop's relay into a sender of unwanted mail beyond this.
+MAX_CONFIRMATIONS_PER_HOUR = 30
 OUTBOUND = frozenset({Channel.LINE, Channel.EMAIL})
 
 
@@ -129,6 +132,15 @@ async def subscribe(
         address = normalise_email(email or "")
         if address is None:
             raise SubscriptionRefused("email_required")
+        asked = await session.execute(
+            select(func.count()).where(
+                col(StockSubscription.shop_id) == offer.shop_id,
+                col(StockSubscription.confirmed_at).is_(None),
+                col(StockSubscription.created_at) > now - timedelta(hours=1),
+            )
+        )
+        if int(asked.scalar_one()) >= MAX_CONFIRMATIONS_PER_HOUR:
+            raise SubscriptionRefused("busy")
         contact = await unvouched_contact(session, shop_id=_id(shop.id), email=address)
         await session.flush()
         target = None

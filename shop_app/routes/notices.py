@@ -113,6 +113,10 @@ async def offer(request: Request) -> Response:
                 session, links=links, offer=found, language=locale, email=form.get("email")
             )
         except back_in_stock.SubscriptionRefused as refused:
+            if refused.code == "busy":
+                return _page(
+                    request, locale=locale, state="busy", message=text("notices.page.busy"), status_code=429
+                )
             if refused.code != "email_required":
                 return _invalid(request)
             return _page(

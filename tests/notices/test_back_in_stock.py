@@ -300,3 +300,20 @@ async def test_only_a_sold_out_answer_offers_the_notice_and_its_link_names_what_
     await shelf.set_stock(ALPHA, TOKYO, 5)
     in_stock = await ask(shelf, "リネンシャツのネイビーのMの在庫はありますか？", links=shelf.links)
     assert "在庫がございます" in in_stock and "入荷お知らせ" not in in_stock
+
+
+async def test_the_storefront_form_cannot_mail_more_than_the_hourly_confirmations(
+    shelf: Shelf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shop_app.models import Channel, Ticket
+
+    monkeypatch.setattr(back_in_stock, "MAX_CONFIRMATIONS_PER_HOUR", 3)
+    async with transaction(shelf.services.sessions) as session:
+        (await session.get_one(Ticket, shelf.tickets[ALPHA])).channel = Channel.WEB_CHAT
+    url = shelf.links.offer_url(shelf.offer(ALPHA)).removeprefix(shelf.services.settings.app_url)
+    answers = [
+        (await shelf.app.client.post(url, data={"email": f"someone{i}@example.com"})).status_code
+        for i in range(5)
+    ]
+    assert answers == [200, 200, 200, 429, 429]
+    assert len(await shelf.subscriptions(ALPHA)) == 3
