@@ -351,6 +351,12 @@ class ChangeSet:
         changes.inventory_item_ids.update(inventory_item_ids)
         changes.product_ids.update(product_ids)
 
+    def stock_items(self) -> dict[int, set[int]]:
+        """The inventory items whose stock changed, per shop."""
+        return {
+            shop_id: set(c.inventory_item_ids) for shop_id, c in self._shops.items() if c.inventory_item_ids
+        }
+
     def merge(self, other: ChangeSet) -> None:
         for shop_id, theirs in other._shops.items():
             mine = self._shop(shop_id)

@@ -27,9 +27,11 @@ from shop_app.routes import (
     line,
     live,
     metrics,
+    notices,
     oauth,
     widget,
 )
+from shop_app.routes.admin import notices as admin_notices
 from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
@@ -120,6 +122,8 @@ def create_app(
         *console.routes,
         *widget.routes,
         *line.routes,
+        *notices.routes,
+        *admin_notices.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),
         Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),

@@ -44,28 +44,28 @@ def cut(text: str, max_units: int) -> str:
     return "".join(out) + "…"
 
 
+MAX_URI_CHARS = 1000  # LINE's limit for a URI action
+
+
 @dataclass(frozen=True, slots=True)
 class QuickReply:
-    """A button under the last message; tapping it sends ``text`` as the shopper's own message."""
+    """A button under the last message; tapping it sends ``text`` as the shopper's own message, or, with
+    ``uri``, opens that page instead."""
 
     label: str
     text: str
+    uri: str | None = None
+
+
+def _action(item: QuickReply) -> dict[str, Any]:
+    label = item.label[:MAX_QUICK_REPLY_LABEL_CHARS]
+    if item.uri is not None:
+        return {"type": "uri", "label": label, "uri": item.uri[:MAX_URI_CHARS]}
+    return {"type": "message", "label": label, "text": cut(item.text, 300)}
 
 
 def quick_reply(items: Sequence[QuickReply]) -> dict[str, Any]:
-    return {
-        "items": [
-            {
-                "type": "action",
-                "action": {
-                    "type": "message",
-                    "label": item.label[:MAX_QUICK_REPLY_LABEL_CHARS],
-                    "text": cut(item.text, 300),
-                },
-            }
-            for item in items[:MAX_QUICK_REPLY_ITEMS]
-        ]
-    }
+    return {"items": [{"type": "action", "action": _action(item)} for item in items[:MAX_QUICK_REPLY_ITEMS]]}
 
 
 def split_text(text: str, max_units: int = MAX_TEXT_UNITS) -> list[str]:

@@ -33,6 +33,7 @@ from shop_app.answers.understanding.languages import conversation_language, fall
 from shop_app.answers.understanding.model import AUTO_ANSWER_THRESHOLD, Intent, ShopHints, Understanding
 from shop_app.answers.verification import Trust
 from shop_app.helpdesk.tickets import post_message, update_ticket
+from shop_app.i18n import catalogue, first_supported
 from shop_app.models import (
     Agent,
     AuthorType,
@@ -47,12 +48,14 @@ from shop_app.models import (
 )
 from shop_app.models.answers import TemplateKey
 from shop_app.models.base import utcnow
+from shop_app.notices.links import NoticeLinks, Offer
 from shop_app.observability.metrics import record_bot_decision
 
 logger = logging.getLogger(__name__)
 
 DECISIONS: Table = BotDecision.__table__  # type: ignore[attr-defined]
 
+RESTOCK_OFFERED = frozenset({TemplateKey.STOCK_SOLD_OUT, TemplateKey.STOCK_RESTOCK})
 HANDOFF_TAG = "bot-handoff"
 PRIORITY_TAG = "priority"
 HISTORY_MESSAGES = 50
@@ -75,6 +78,7 @@ class Decision:
     decision_id: int | None = None
     reply_message_id: int | None = None
     note_message_id: int | None = None
+    restock_offer_url: str | None = None  # the signed link to ask for a back-in-stock notice, when offered
 
 
 def _default_understander() -> Understander:
@@ -96,9 +100,11 @@ async def answer_message(
     now: datetime | None = None,
     post: bool = True,
     understander: Understander | None = None,
+    links: NoticeLinks | None = None,
 ) -> Decision:
     """Decides, stores the decision, and with ``post`` (the default) posts the reply as a bot message and
-    carries out a handoff (internal note with the summary, ticket open in the queue, tags)."""
+    carries out a handoff (internal note with the summary, ticket open in the queue, tags). With ``links``,
+    a sold-out answer ends with a signed link to ask for a back-in-stock notice (入荷お知らせ)."""
     assert shop.id is not None
     assert ticket.id is not None
     assert ticket.shop_id == shop.id
@@ -176,6 +182,13 @@ async def answer_message(
     if outcome.action == DecisionAction.HANDOFF and reply is None:
         reply = render_reply(TemplateKey.HANDOFF, language, base, overrides=overrides)
 
+    offered = outcome.action == DecisionAction.REPLY and outcome.restock_offer is not None
+    url: str | None = None
+    if reply is not None and links is not None and offered and outcome.restock_offer is not None:
+        variant_id, location_ids = outcome.restock_offer
+        url = links.offer_url(Offer(shop.id, ticket.id, variant_id, location_ids))
+        reply = reply + "\n\n" + catalogue(first_supported(language)).text("notices.stock.offer", url=url)
+
     order = outcome.order
     reply_id: int | None = None
     note_id: int | None = None
@@ -252,6 +265,7 @@ async def answer_message(
         decision_id=row.id,
         reply_message_id=reply_id,
         note_message_id=note_id,
+        restock_offer_url=url,
     )
 
 
@@ -380,7 +394,10 @@ async def _decide(
                 else DecisionAction.REPLY
             )
         )
-        return Outcome(action, found.key, found.context, found.reason)
+        offer = None
+        if found.key in RESTOCK_OFFERED and found.variant_shopify_id is not None:
+            offer = (found.variant_shopify_id, found.location_shopify_ids)
+        return Outcome(action, found.key, found.context, found.reason, restock_offer=offer)
     return await order_outcome(
         session,
         shop=shop,

@@ -25,6 +25,8 @@ class Outcome:
     order_name: str | None = None
     priority: bool = False
     extra: list[str] = field(default_factory=list)
+    # a sold-out variant the shopper may ask to hear about: (variant id, location ids)
+    restock_offer: tuple[int, tuple[int, ...]] | None = None
 
 
 def handoff(

@@ -36,6 +36,9 @@ class StockAnswer:
     reason: str
     handoff: bool = False
     product_ids: list[int] = field(default_factory=list)
+    # the variant answered about and the locations asked about (none: anywhere), for a restock offer
+    variant_shopify_id: int | None = None
+    location_shopify_ids: tuple[int, ...] = ()
 
 
 def _fold(text: str) -> str:
@@ -224,8 +227,15 @@ async def answer_stock(
         level = StockLevel.SOLD_OUT  # selling on is a shop-wide promise, not a shelf at that location
     if level == StockLevel.UNKNOWN:
         return StockAnswer(TemplateKey.STOCK_UNKNOWN, context, "no stock levels mirrored", handoff=True)
+    asked_at = tuple(sorted({lv.location_shopify_id for lv in levels})) if named else ()
     if level == StockLevel.SOLD_OUT and incoming > 0:
-        return StockAnswer(TemplateKey.STOCK_RESTOCK, context, "sold out, restock incoming")
+        return StockAnswer(
+            TemplateKey.STOCK_RESTOCK,
+            context,
+            "sold out, restock incoming",
+            variant_shopify_id=variant.shopify_id,
+            location_shopify_ids=asked_at,
+        )
     key = {
         StockLevel.IN_STOCK: TemplateKey.STOCK_IN_STOCK,
         StockLevel.LOW_STOCK: TemplateKey.STOCK_LOW,
@@ -233,4 +243,10 @@ async def answer_stock(
         StockLevel.BACKORDER: TemplateKey.STOCK_BACKORDER,
     }[level]
     policy = normalise_code(variant.inventory_policy)
-    return StockAnswer(key, context, f"stock {level.value.lower()} (policy {policy.lower()})")
+    return StockAnswer(
+        key,
+        context,
+        f"stock {level.value.lower()} (policy {policy.lower()})",
+        variant_shopify_id=variant.shopify_id,
+        location_shopify_ids=asked_at,
+    )

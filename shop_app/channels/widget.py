@@ -39,6 +39,7 @@ from shop_app.models import (
     WidgetSession,
 )
 from shop_app.models.base import utcnow
+from shop_app.notices.links import NoticeLinks
 
 WIDGET_SESSION_LIFETIME_SECONDS = 24 * 3600
 WIDGET_TOKEN_PREFIX = "wgt_"  # noqa: S105 - a label, not a secret
@@ -242,6 +243,7 @@ async def answer_in_widget(
     widget: WidgetSession,
     client_address: str,
     first: bool = False,
+    links: NoticeLinks | None = None,
 ) -> list[Message]:
     """The bot's turn after a shopper's message. The engine posts its reply (or the handoff notice) as a
     bot message and, on handoff, the agents' note; both are returned for the live events. Trust comes only
@@ -253,7 +255,9 @@ async def answer_in_widget(
         # conversations does not buy new guesses
         source=f"ip:{client_address}",
     )
-    decision = await answer_message(session, shop=shop, ticket=ticket, message=message, trust=trust)
+    decision = await answer_message(
+        session, shop=shop, ticket=ticket, message=message, trust=trust, links=links
+    )
     posted = [
         await session.get_one(Message, message_id)
         for message_id in (decision.reply_message_id, decision.note_message_id)

@@ -13,6 +13,7 @@ from procrastinate import JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.app import WorkerOptions
 
 from shop_app.jobs.tasks import RetryLater, TaskName, task_for
+from shop_app.notices.schedule import NOTICE_CRON
 from shop_app.runtime import Services
 
 MAX_ATTEMPTS = 5
@@ -37,7 +38,7 @@ def reconcile_cron(interval_seconds: float) -> str:
 
 def build_app(database_url: str, *, reconcile_interval_seconds: float = 900.0) -> procrastinate.App:
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
-    periodic = {TaskName.SWEEP_WEBHOOK_INBOX, TaskName.RECONCILE_ALL_SHOPS}
+    periodic = {TaskName.SWEEP_WEBHOOK_INBOX, TaskName.RECONCILE_ALL_SHOPS, TaskName.RUN_NOTICES}
     for name in TaskName:
         if name in periodic:
             continue
@@ -57,7 +58,15 @@ def build_app(database_url: str, *, reconcile_interval_seconds: float = 900.0) -
                 name=TaskName.RECONCILE_ALL_SHOPS.value, pass_context=True, queueing_lock="reconcile_all"
             )(_reconcile_all)
         )
+    app.periodic(cron=NOTICE_CRON, periodic_id=TaskName.RUN_NOTICES.value)(
+        app.task(name=TaskName.RUN_NOTICES.value, pass_context=True, queueing_lock="notices")(_notices)
+    )
     return app
+
+
+async def _notices(context: JobContext, timestamp: int) -> None:
+    services: Services = context.additional_context["services"]
+    await task_for(TaskName.RUN_NOTICES)(services)
 
 
 async def _reconcile_all(context: JobContext, timestamp: int) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from shop_app.jobs.tasks import RetryLater, TaskName, task_for
+from shop_app.notices.schedule import NOTICE_INTERVAL_SECONDS
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,9 @@ RETRY_BASE_SECONDS = 2.0
 MAX_MERGED_DELIVERIES = 1000
 MERGE_LINGER_SECONDS = 0.02
 # Long jobs (a backfill can take minutes) run beside the workers, so webhooks never wait behind them.
-BESIDE_WORKERS = frozenset({TaskName.SYNC_SHOP, TaskName.RECONCILE_SHOP, TaskName.RECONCILE_ALL_SHOPS})
+BESIDE_WORKERS = frozenset(
+    {TaskName.SYNC_SHOP, TaskName.RECONCILE_SHOP, TaskName.RECONCILE_ALL_SHOPS, TaskName.RUN_NOTICES}
+)
 
 
 class JobQueue(Protocol):
@@ -66,6 +69,7 @@ class InProcessQueue:
         self._tasks.append(asyncio.create_task(self._sweep(), name="job-sweep"))
         if self._services.settings.reconcile_interval_seconds > 0:
             self._tasks.append(asyncio.create_task(self._reconcile_periodically(), name="job-reconcile"))
+        self._tasks.append(asyncio.create_task(self._notices_periodically(), name="job-notices"))
 
     async def stop(self) -> None:
         for task in [*self._tasks, *self._retries, *self._beside]:
@@ -151,6 +155,11 @@ class InProcessQueue:
         while True:
             await asyncio.sleep(self._services.settings.reconcile_interval_seconds)
             await self.enqueue(TaskName.RECONCILE_ALL_SHOPS)
+
+    async def _notices_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(NOTICE_INTERVAL_SECONDS)
+            await self.enqueue(TaskName.RUN_NOTICES)
 
     async def _sweep(self) -> None:
         """The inbox sweep, as procrastinate's periodic task runs it on PostgreSQL."""

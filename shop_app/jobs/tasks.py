@@ -25,6 +25,7 @@ from shop_app.mirror.webhooks import inbox as webhook_inbox
 from shop_app.mirror.webhooks.processing import process_deliveries
 from shop_app.mirror.webhooks.subscriptions import register_webhook_subscriptions
 from shop_app.models import Channel, Shop, ShopStatus
+from shop_app.notices import schedule as notices_schedule
 from shop_app.observability.metrics import record_job
 from shop_app.runtime import Services
 
@@ -42,6 +43,7 @@ class TaskName(StrEnum):
     RECONCILE_ALL_SHOPS = "reconcile_all_shops"
     PROCESS_LINE_EVENTS = "process_line_events"
     DELIVER_OUTBOX = "deliver_outbox"
+    RUN_NOTICES = "run_notices"
 
 
 class RetryLater(Exception):
@@ -126,6 +128,13 @@ async def reconcile_all_shops(services: Services) -> None:
             logger.exception("scheduled reconciliation failed shop_id=%s", shop_id)
 
 
+async def run_notices(services: Services) -> None:
+    """The scheduled notices: proactive rules and back-in-stock sweeps, then their messages are sent."""
+    run = await notices_schedule.run_notices(services)
+    if run.proactive or run.restocked:
+        await outbound.deliver(services)
+
+
 Task = Callable[..., Awaitable[None]]
 TASKS: dict[TaskName, Task] = {
     TaskName.PROCESS_WEBHOOKS: process_webhooks,
@@ -136,6 +145,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.RECONCILE_ALL_SHOPS: reconcile_all_shops,
     TaskName.PROCESS_LINE_EVENTS: process_line_events,
     TaskName.DELIVER_OUTBOX: deliver_outbox,
+    TaskName.RUN_NOTICES: run_notices,
 }
 
 

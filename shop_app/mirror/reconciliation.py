@@ -19,6 +19,7 @@ from shop_app.live_events import ChangeSet, publish_changes
 from shop_app.mirror.resources import SPECS, fetch_page, writer_for
 from shop_app.mirror.sync_run import SyncRun, run_under_lease
 from shop_app.mirror.sync_states import Phase, now_utc
+from shop_app.notices.restocks import tell_restocked
 from shop_app.observability.metrics import record_reconciliation, record_reconciliation_repairs
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
         async with run.services.sessions() as session:
             links = await repairs.read_links(session)
         await publish_changes(run.services.events, repairs.completed(links))
+        await tell_restocked(run.services, repairs.completed(links))
         await link_waiting_after_sync(run.services, shop=run.shop)
     return report
 

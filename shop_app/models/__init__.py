@@ -44,6 +44,13 @@ from shop_app.models.line import (
     LineWebhookEvent,
 )
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
+from shop_app.models.notices import (
+    NoticeRule,
+    NoticeSettings,
+    ProactiveNotice,
+    StockSubscription,
+    SubscriptionStatus,
+)
 from shop_app.models.oauth_state import OAuthState
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
 from shop_app.models.outbox import OutboxMessage, OutboxStatus
@@ -87,11 +94,14 @@ __all__ = [
     "MailThread",
     "Membership",
     "Message",
+    "NoticeRule",
+    "NoticeSettings",
     "OAuthState",
     "Order",
     "OrderLineItem",
     "OutboxMessage",
     "OutboxStatus",
+    "ProactiveNotice",
     "Product",
     "ProductVariant",
     "ReplyTemplate",
@@ -101,6 +111,8 @@ __all__ = [
     "ShopCredential",
     "ShopStatus",
     "SignInFailure",
+    "StockSubscription",
+    "SubscriptionStatus",
     "SyncState",
     "Ticket",
     "TicketStatus",

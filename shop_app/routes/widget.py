@@ -37,6 +37,7 @@ from shop_app.helpdesk.contacts import ContactDetails
 from shop_app.live_events import LiveEvent
 from shop_app.models import Message, Shop, Ticket, WidgetSession
 from shop_app.models.base import utcnow
+from shop_app.notices.links import NoticeLinks
 from shop_app.routes.request_state import services
 from shop_app.shops.installation import get_shop
 
@@ -229,6 +230,7 @@ async def start(request: Request) -> Response:
                 widget=widget,
                 client_address=_address(request),
                 first=True,
+                links=NoticeLinks.of(services(request)),
             ),
         ]
         messages = await conversation_messages(session, ticket=ticket)
@@ -270,6 +272,7 @@ async def send(request: Request) -> Response:
                 message=message,
                 widget=widget,
                 client_address=_address(request),
+                links=NoticeLinks.of(services(request)),
             ),
         ]
         messages = await conversation_messages(session, ticket=ticket, after_id=after_id)

@@ -46,6 +46,8 @@ CONVERSATION_TRACES = (
     "mail_threads",  # the reply address: a reply to it is refused from then on
     "mail_message_ids",  # the shopper's mail ids name their mail servers
     "line_users",  # the LINE identity and its account link
+    "stock_subscriptions",  # what the person waits for, and where they are told
+    "proactive_notices",  # which of their orders went wrong and where they were told
 )
 SCAN_BATCH_ROWS = 1000
 TYPED_KINDS = (MentionKind.EMAIL, MentionKind.PHONE)

@@ -656,8 +656,13 @@ def test_every_table_that_points_at_a_conversation_is_erased_or_kept_on_purpose(
         if key.column.table.name in {"tickets", "contacts"}
     }
     handled = {(name, "tickets") for name in (*CONVERSATION_RECORDS, *CONVERSATION_TRACES)}
-    # a contact's LINE users are deleted with the contact, or when the contact is emptied (_settle_contacts)
-    assert pointing == handled | {("tickets", "contacts"), ("line_users", "contacts")}
+    # a contact's LINE users are deleted with the contact, or when the contact is emptied (_settle_contacts);
+    # a stock subscription goes with its ticket (a trace), and with its contact
+    assert pointing == handled | {
+        ("tickets", "contacts"),
+        ("line_users", "contacts"),
+        ("stock_subscriptions", "contacts"),
+    }
 
 
 def _file_bytes(database_url: str) -> bytes:

@@ -241,11 +241,11 @@ async def test_an_event_that_fails_stays_for_the_sweep_and_does_not_hold_back_th
     real = conversations._apply
     failed: list[str] = []
 
-    async def flaky(session, *, shop, event, profile, received_at):  # type: ignore[no-untyped-def]
+    async def flaky(session, *, event, **others):  # type: ignore[no-untyped-def]
         if not failed:
             failed.append(event.webhook_event_id)
             raise OperationalError("INSERT", {}, Exception("database is locked"))
-        return await real(session, shop=shop, event=event, profile=profile, received_at=received_at)
+        return await real(session, event=event, **others)
 
     monkeypatch.setattr(conversations, "_apply", flaky)
     events = [line_desk.event(f"Usweep{i:027d}", text="担当者と話したいです") for i in range(2)]

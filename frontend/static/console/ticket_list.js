@@ -41,8 +41,17 @@ export function linkBadge(ticket) {
   return { kind: "linked", text: t("badge.linked") };
 }
 
+// An open ticket the shop opened by telling the customer first (a proactive notice) waits for a person's
+// follow-up: it goes above the rest.
+const PROACTIVE_TAG = "proactive";
+const proactive = (ticket) => ticket.status === "open" && ticket.tags.includes(PROACTIVE_TAG);
+
 function newestFirst(a, b) {
-  return Date.parse(b.last_message_at) - Date.parse(a.last_message_at) || b.id - a.id;
+  return (
+    Number(proactive(b)) - Number(proactive(a)) ||
+    Date.parse(b.last_message_at) - Date.parse(a.last_message_at) ||
+    b.id - a.id
+  );
 }
 
 export class TicketList {
@@ -197,6 +206,7 @@ export class TicketList {
   row(ticket) {
     const row = fromTemplate("ticket-row");
     row.dataset.ticketId = String(ticket.id);
+    if (proactive(ticket)) row.dataset.proactive = "true";
     const link = field(row, "link");
     link.href = `#/tickets/${ticket.id}`;
     if (ticket.id === this.selectedId) link.setAttribute("aria-current", "true");
@@ -213,7 +223,7 @@ export class TicketList {
       ...ticket.tags.map((tag) => {
         const chip = document.createElement("span");
         chip.className = "tag";
-        chip.textContent = tag;
+        chip.textContent = tag === PROACTIVE_TAG ? t("list.proactive") : tag;
         return chip;
       }),
     );

@@ -42,6 +42,7 @@ from shop_app.models import (
 )
 from shop_app.models.base import utcnow
 from shop_app.models.helpdesk import MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS
+from shop_app.notices.links import NoticeLinks
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ async def receive_mail(session: AsyncSession, *, route: Route, mail: ParsedMail,
 
 
 async def answer_mail(
-    session: AsyncSession, *, ticket: Ticket, message: Message, sender: str
+    session: AsyncSession, *, ticket: Ticket, message: Message, sender: str, links: NoticeLinks | None = None
 ) -> tuple[int | None, int | None]:
     """The bot's turn, as in chat: the same engine and verification. The From address proves nothing,
     so trust is that of an anonymous visitor; attempts are counted per sender (by a digest). Returns the
@@ -111,7 +112,9 @@ async def answer_mail(
         trusted_caller=False,
         source="mail:" + hashlib.sha256(sender.lower().encode()).hexdigest()[:32],
     )
-    decision = await answer_message(session, shop=shop, ticket=ticket, message=message, trust=trust)
+    decision = await answer_message(
+        session, shop=shop, ticket=ticket, message=message, trust=trust, links=links
+    )
     return decision.reply_message_id, decision.note_message_id
 
 

@@ -28,6 +28,7 @@ from shop_app.database import transaction
 from shop_app.helpdesk import outbox
 from shop_app.live_events import EventKind, LiveEvent
 from shop_app.models import Channel, Message, Ticket
+from shop_app.notices.links import NoticeLinks
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,9 @@ class MailHandler:
             async with transaction(self._services.sessions) as db:
                 ticket = await db.get_one(Ticket, ticket_id)
                 message = await db.get_one(Message, message_id)
-                decision = await answer_mail(db, ticket=ticket, message=message, sender=sender)
+                decision = await answer_mail(
+                    db, ticket=ticket, message=message, sender=sender, links=NoticeLinks.of(self._services)
+                )
             await self._publish(ticket, list(decision), created=False)
             reply_id = decision[0]
             if reply_id is not None and self._after_answer is not None:

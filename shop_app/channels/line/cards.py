@@ -34,8 +34,15 @@ def quick_replies(language: str | None) -> list[QuickReply]:
     return [QuickReply(label=text(key), text=text(key)) for key in QUICK_REPLY_KEYS]
 
 
-def reply_messages(text: str, *, language: str | None) -> list[LineMessage]:
-    return text_messages(text, quick_replies=quick_replies(language))
+def reply_messages(
+    text: str, *, language: str | None, restock_offer_url: str | None = None
+) -> list[LineMessage]:
+    """The bot's reply; a sold-out answer's first button opens the back-in-stock page (入荷お知らせ)."""
+    buttons = quick_replies(language)
+    if restock_offer_url is not None:
+        label = catalogue(words(language)).text("notices.stock.button")
+        buttons = [QuickReply(label=label, text=label, uri=restock_offer_url), *buttons]
+    return text_messages(text, quick_replies=buttons)
 
 
 async def order_card(

@@ -60,6 +60,7 @@ from shop_app.models import (
     TicketStatus,
 )
 from shop_app.models.base import utcnow
+from shop_app.notices.links import NoticeLinks
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,14 @@ async def apply_event(services: Services, *, event_id: int) -> None:
         if claimed is None:
             return
         shop = await session.get_one(Shop, shop.id)
-        outcome = await _apply(session, shop=shop, event=event, profile=profile, received_at=received_at)
+        outcome = await _apply(
+            session,
+            shop=shop,
+            event=event,
+            profile=profile,
+            received_at=received_at,
+            links=NoticeLinks.of(services),
+        )
         inbox.mark_done(claimed)
         line_user = await _line_user(session, shop_id=row.shop_id, line_user_id=event.user_id)
     await _after_commit(services, shop, connection, client, event, line_user, outcome)
@@ -235,7 +243,13 @@ def _language(profile: Profile | None) -> str | None:
 
 
 async def _apply(
-    session: AsyncSession, *, shop: Shop, event: LineEvent, profile: Profile | None, received_at: datetime
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    event: LineEvent,
+    profile: Profile | None,
+    received_at: datetime,
+    links: NoticeLinks | None = None,
 ) -> _Outcome:
     assert event.user_id is not None
     outcome = _Outcome()
@@ -293,7 +307,13 @@ async def _apply(
             outcome.issue_link_token = True
             return outcome
         outcome = await _customer_said(
-            session, shop=shop, user=user, body=message.text, event=event, received_at=received_at
+            session,
+            shop=shop,
+            user=user,
+            body=message.text,
+            event=event,
+            received_at=received_at,
+            links=links,
         )
         await message_refs.remember(
             session, shop_id=shop.id, line_message_id=message.id, message_id=outcome.posted[0]
@@ -374,7 +394,14 @@ async def _hand_to_person(session: AsyncSession, *, ticket: Ticket, kind: str, l
 
 
 async def _customer_said(
-    session: AsyncSession, *, shop: Shop, user: LineUser, body: str, event: LineEvent, received_at: datetime
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    user: LineUser,
+    body: str,
+    event: LineEvent,
+    received_at: datetime,
+    links: NoticeLinks | None = None,
 ) -> _Outcome:
     outcome = _Outcome()
     ticket, message_id, created = await _post_customer_message(session, shop=shop, user=user, body=body)
@@ -388,13 +415,17 @@ async def _customer_said(
         source=f"line:{user.id}",
     )
     message = await session.get_one(Message, message_id)
-    decision = await answer_message(session, shop=shop, ticket=ticket, message=message, trust=trust)
+    decision = await answer_message(
+        session, shop=shop, ticket=ticket, message=message, trust=trust, links=links
+    )
     for posted in (decision.reply_message_id, decision.note_message_id):
         if posted is not None:
             outcome.posted.append(posted)
     if decision.reply_message_id is None or decision.reply is None:
         return outcome
-    messages = reply_messages(decision.reply, language=decision.language)
+    messages = reply_messages(
+        decision.reply, language=decision.language, restock_offer_url=decision.restock_offer_url
+    )
     if (
         decision.action == DecisionAction.REPLY
         and decision.intent == Intent.ORDER_STATUS

@@ -38,6 +38,7 @@ from shop_app.mirror.webhooks.handlers import (
     note_webhooks,
 )
 from shop_app.models import Shop, WebhookDelivery
+from shop_app.notices.restocks import tell_restocked
 from shop_app.runtime import Services
 
 logger = logging.getLogger(__name__)
@@ -319,6 +320,7 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
             await webhook_inbox.finish_deliveries(session, [delivery_id])
         live.applied_delivery(delivery_id)
     await live.publish(services)
+    await tell_restocked(services, live.applied.completed(live.links))
     return retry
 
 
@@ -393,4 +395,5 @@ async def _process_claimed_delivery(services: Services, delivery_id: int, topic:
         logger.exception("webhook processing failed topic=%s delivery=%s retry=%s", topic, delivery_id, retry)
         return retry
     await live.publish(services)
+    await tell_restocked(services, live.applied.completed(live.links))
     return False
