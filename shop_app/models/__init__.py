@@ -35,6 +35,7 @@ from shop_app.models.helpdesk import (
     TicketTag,
 )
 from shop_app.models.inventory import InventoryLevel, Location
+from shop_app.models.knowledge import FaqEntry, PolicyType, ShopPolicy
 from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
 from shop_app.models.oauth_state import OAuthState
@@ -61,6 +62,7 @@ __all__ = [
     "DecisionAction",
     "DeletedRecord",
     "DeliveryStatus",
+    "FaqEntry",
     "Fulfillment",
     "FulfillmentOrder",
     "InventoryLevel",
@@ -84,6 +86,7 @@ __all__ = [
     "OrderLineItem",
     "OutboxMessage",
     "OutboxStatus",
+    "PolicyType",
     "Product",
     "ProductVariant",
     "ReplyTemplate",
@@ -91,6 +94,7 @@ __all__ = [
     "SavedReply",
     "Shop",
     "ShopCredential",
+    "ShopPolicy",
     "ShopStatus",
     "SignInFailure",
     "SyncState",
