@@ -30,6 +30,7 @@ from shop_app.routes import (
     oauth,
     widget,
 )
+from shop_app.routes.admin import faq as admin_faq
 from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
@@ -114,6 +115,7 @@ def create_app(
         *health.routes,
         *oauth.routes,
         *embedded_admin.routes,
+        *admin_faq.routes,
         *email_settings.routes,
         *live.routes,
         *api.routes,

@@ -365,7 +365,7 @@ async def _decide(
     if not choices.answers(seen.intent):
         return handoff(f"automatic {seen.intent.value} replies are switched off")
     if seen.intent == Intent.POLICY:
-        return await _policy_outcome(session, shop=shop, seen=seen, text=text)
+        return await policy_outcome(session, shop=shop, seen=seen, text=text)
     if seen.intent == Intent.STOCK:
         found = await answer_stock(
             session,
@@ -399,7 +399,7 @@ async def _decide(
     )
 
 
-async def _policy_outcome(session: AsyncSession, *, shop: Shop, seen: Understanding, text: str) -> Outcome:
+async def policy_outcome(session: AsyncSession, *, shop: Shop, seen: Understanding, text: str) -> Outcome:
     """A quote from the FAQ entry or policy passage that matches confidently, with its link; a question
     about the shopper's own order ("can I still return #1043?") needs that order's facts, so a person."""
     assert shop.id is not None
