@@ -18,6 +18,8 @@ _BLOCKS = frozenset(
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIPPED = frozenset({"script", "style", "template", "noscript"})
 _SPACE = re.compile(r"\s+")
+# What an unclosed tag or comment at the end of broken HTML leaves in the text: removed, never quoted.
+_LEFTOVER_MARKUP = re.compile(r"<[!/?a-zA-Z][^>]*>?")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?.])\s*")
 
 
@@ -30,7 +32,7 @@ class _Blocks(HTMLParser):
         self._skipping = 0
 
     def _flush(self) -> None:
-        text = _SPACE.sub(" ", "".join(self._text)).strip()
+        text = _SPACE.sub(" ", _LEFTOVER_MARKUP.sub(" ", "".join(self._text))).strip()
         if text:
             self.blocks.append((self._heading, text))
         self._text = []
