@@ -10,7 +10,8 @@ about something the shop never wrote about, or that shares only common words wit
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -62,15 +63,19 @@ class Match:
         return f"{self.source.label} score {self.score:.2f} coverage {self.coverage:.2f}"
 
 
+Tokeniser = Callable[[str], list[str]]
+
+
 @dataclass(frozen=True, slots=True)
 class KnowledgeBase:
     sources: tuple[Source, ...]
     index: Bm25Index
+    tokeniser: Tokeniser = field(default=tokenise)
 
     def search(self, text: str, *, language: str | None = None, limit: int = 5) -> list[Match]:
         """The best sources for ``text``, one per FAQ entry or passage, best first; FAQ answers only in
         ``language`` when given."""
-        hits = self.index.search(tokenise(text), limit=limit * 4)
+        hits = self.index.search(self.tokeniser(text), limit=limit * 4)
         matches: list[Match] = []
         seen: set[str] = set()
         for hit in hits:
@@ -86,7 +91,11 @@ class KnowledgeBase:
         return matches
 
 
-def build_knowledge(entries: list[FaqEntry], policies: list[ShopPolicy]) -> KnowledgeBase:
+def build_knowledge(
+    entries: list[FaqEntry], policies: list[ShopPolicy], *, tokeniser: Tokeniser = tokenise
+) -> KnowledgeBase:
+    """The index of the enabled entries' questions and the quoted policies' passages (``tokeniser``: the
+    benchmark compares another)."""
     sources: list[Source] = []
     documents: list[list[str]] = []
     for entry in entries:
@@ -101,7 +110,7 @@ def build_knowledge(entries: list[FaqEntry], policies: list[ShopPolicy]) -> Know
             for question in questions:
                 source = Source("faq", entry.id, f"faq:{entry.id}", language, question, answer, entry.link)
                 sources.append(source)
-                documents.append(tokenise(question))
+                documents.append(tokeniser(question))
     for policy in policies:
         if policy.policy_type not in ANSWERED_POLICIES or policy.id is None:
             continue
@@ -109,8 +118,9 @@ def build_knowledge(entries: list[FaqEntry], policies: list[ShopPolicy]) -> Know
             title = f"{policy.title} — {heading}" if heading else policy.title
             label = f"policy:{policy.policy_type}#{position}"
             sources.append(Source("policy", policy.id, label, None, title, passage, policy.url))
-            documents.append(tokenise(f"{heading or ''} {passage}"))
-    return KnowledgeBase(tuple(sources), Bm25Index(documents))
+            # a heading says what its passage is about: its words count twice
+            documents.append(tokeniser(f"{heading or ''} {heading or ''} {passage}"))
+    return KnowledgeBase(tuple(sources), Bm25Index(documents), tokeniser)
 
 
 _built: OrderedDict[tuple[int, tuple[Any, ...]], KnowledgeBase] = OrderedDict()
