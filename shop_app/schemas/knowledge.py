@@ -65,6 +65,8 @@ class FaqTryOut(BaseModel):
     intent: str
     confidence: float
     action: str  # "reply" or "handoff"
-    reason: str
+    reason: str  # the decision's reason as the audit stores it
+    # answered, own_order, no_confident_match, not_policy, low_confidence: shown in the page's language
+    reason_code: str
     reply: str | None
     matches: list[MatchOut]

@@ -78,6 +78,9 @@ def test_a_merchant_writes_an_faq_entry_and_tries_it_in_japanese(
     result = page.locator('[data-role="try-result"]')
     expect(result.locator('[data-field="action"]')).to_have_text("回答する")
     expect(result.locator('[data-field="reply"]')).to_contain_text("1点につき300円")
+    expect(result.locator('[data-field="reason"]')).to_contain_text(
+        "十分に一致したため、ボットが回答します。"
+    )
     expect(result.locator('[data-field="reason"]')).to_contain_text("faq:")
     expect(page.locator('[data-role="try-matches"] tr').first).to_contain_text("ギフトラッピングはできますか")
     screenshot(page, "admin-faq-ja")

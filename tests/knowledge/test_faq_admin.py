@@ -134,8 +134,11 @@ async def test_the_try_box_says_what_the_bot_would_answer_and_why(app: RunningAp
     assert wrapping["matches"][0]["confident"] is True
     assert shipping["action"] == "reply" and "全国一律800円" in shipping["reply"]
     assert "policy:SHIPPING_POLICY#2" in shipping["reason"]
+    assert wrapping["reason_code"] == "answered"
     assert own_order["action"] == "handoff" and own_order["reply"] is None
+    assert own_order["reason_code"] in ("own_order", "not_policy")
     assert beta["action"] == "handoff" and beta["matches"] == []
+    assert beta["reason_code"] == "no_confident_match"
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -154,7 +154,7 @@ async function tryIt() {
     field("action").textContent = t(`admin.faq.action_${answer.action}`);
     field("reply").textContent = answer.reply || "—";
     const intent = has(`admin.intent.${answer.intent}`) ? t(`admin.intent.${answer.intent}`) : answer.intent;
-    field("reason").textContent = `${intent} (${answer.confidence.toFixed(2)}) · ${answer.reason}`;
+    field("reason").textContent = `${t(`admin.faq.reason.${answer.reason_code}`)} · ${intent} (${answer.confidence.toFixed(2)}) · ${answer.reason}`;
     $("try-matches").replaceChildren(
       ...answer.matches.map((match) => {
         const row = document.createElement("tr");

@@ -15,6 +15,7 @@ from shop_app.answers.engine import policy_outcome
 from shop_app.answers.shop_config import shop_config
 from shop_app.answers.templates import render_reply
 from shop_app.answers.understanding import Intent, understand
+from shop_app.answers.understanding.intents import OWN_ORDER_REASON
 from shop_app.answers.understanding.languages import conversation_language
 from shop_app.database import transaction
 from shop_app.errors import NotFound
@@ -154,11 +155,24 @@ async def try_faq(request: Request) -> Response:
             session, shop_id=shop.id, text=body.text, language=language, limit=TRY_MATCHES
         )
         reply: str | None = None
-        if seen.intent is not Intent.POLICY or not seen.auto:
-            action, reason = DecisionAction.HANDOFF, f"intent {seen.intent.value} ({seen.confidence:.2f})"
+        if seen.intent is not Intent.POLICY:
+            action, reason, code = DecisionAction.HANDOFF, f"intent {seen.intent.value}", "not_policy"
+        elif not seen.auto:
+            action, reason, code = (
+                DecisionAction.HANDOFF,
+                f"confidence {seen.confidence:.2f}",
+                "low_confidence",
+            )
         else:
             outcome = await policy_outcome(session, shop=shop, seen=seen, text=body.text)
             action, reason = outcome.action, outcome.reason
+            code = (
+                "answered"
+                if action == DecisionAction.REPLY
+                else "own_order"
+                if OWN_ORDER_REASON in seen.reasons
+                else "no_confident_match"
+            )
             if outcome.key is not None:
                 _, overrides = await shop_config(session, shop=shop)
                 context = {"shop_name": shop.name or shop.domain, **outcome.context}
@@ -169,6 +183,7 @@ async def try_faq(request: Request) -> Response:
             confidence=seen.confidence,
             action=action.value,
             reason=reason,
+            reason_code=code,
             reply=reply,
             matches=[
                 MatchOut(
