@@ -56,7 +56,8 @@ class Match:
 
     @property
     def quote(self) -> str:
-        return quote(self.source.text)
+        """A FAQ entry's answer whole (the merchant wrote it as the answer); a policy passage's start."""
+        return self.source.text if self.source.kind == "faq" else quote(self.source.text)
 
     def explain(self) -> str:
         """For the decision's reason and the "try it" box: which entry or passage, and its figures."""

@@ -161,3 +161,22 @@ def test_a_huge_question_is_cut_before_it_is_read() -> None:
 
     assert len(tokens) <= MAX_QUERY_CHARS  # the cost of a question is bounded by its first characters
     assert best.source.label.startswith("policy:SHIPPING_POLICY")
+
+
+def test_a_faq_answer_is_given_whole_and_a_policy_passage_briefly() -> None:
+    long_answer = "ギフトラッピングは1点につき300円で承ります。" * 12
+    entry = FaqEntry(id=1, shop_id=1, questions_ja=["ラッピングはできますか"], answer_ja=long_answer)
+    policy = ShopPolicy(
+        id=2,
+        shop_id=1,
+        policy_type="SHIPPING_POLICY",
+        title="配送",
+        body=f"<h2>送料</h2><p>{'送料は800円です。' * 40}</p>",
+    )
+    base = build_knowledge([entry], [policy])
+
+    [faq] = base.search("ラッピングはできますか", language="ja", limit=1)
+    [passage] = base.search("送料", language="ja", limit=1)
+
+    assert faq.quote == long_answer
+    assert len(passage.quote) <= MAX_QUOTE_CHARS
