@@ -107,36 +107,35 @@ async def create_faq(request: Request) -> Response:
     return JSONModelResponse(shown, status_code=201)
 
 
-async def update_faq(request: Request) -> Response:
+async def _admin_and_entry(request: Request) -> tuple[int, int]:
+    """The signed-in admin's shop id and the entry id of the path (checked against the shop later)."""
     admin = await authenticate_admin(request)
     assert admin.shop.id is not None
-    entry_id = _entry_id(request)
+    return admin.shop.id, _entry_id(request)
+
+
+async def update_faq(request: Request) -> Response:
+    shop_id, entry_id = await _admin_and_entry(request)
     body = await read_body(request, FaqEntryIn)
     async with transaction(services(request).sessions) as session:
-        entry = await update_faq_entry(session, shop_id=admin.shop.id, entry_id=entry_id, draft=_draft(body))
+        entry = await update_faq_entry(session, shop_id=shop_id, entry_id=entry_id, draft=_draft(body))
         shown = _out(entry)
     return JSONModelResponse(shown)
 
 
 async def enable_faq(request: Request) -> Response:
-    admin = await authenticate_admin(request)
-    assert admin.shop.id is not None
-    entry_id = _entry_id(request)
+    shop_id, entry_id = await _admin_and_entry(request)
     body = await read_body(request, FaqEnabledIn)
     async with transaction(services(request).sessions) as session:
-        entry = await set_faq_entry_enabled(
-            session, shop_id=admin.shop.id, entry_id=entry_id, enabled=body.enabled
-        )
+        entry = await set_faq_entry_enabled(session, shop_id=shop_id, entry_id=entry_id, enabled=body.enabled)
         shown = _out(entry)
     return JSONModelResponse(shown)
 
 
 async def delete_faq(request: Request) -> Response:
-    admin = await authenticate_admin(request)
-    assert admin.shop.id is not None
-    entry_id = _entry_id(request)
+    shop_id, entry_id = await _admin_and_entry(request)
     async with transaction(services(request).sessions) as session:
-        await delete_faq_entry(session, shop_id=admin.shop.id, entry_id=entry_id)
+        await delete_faq_entry(session, shop_id=shop_id, entry_id=entry_id)
     return Response(status_code=204)
 
 
