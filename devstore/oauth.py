@@ -34,7 +34,7 @@ NON_EXPIRING_REFUSED = (
 MANAGED_INSTALL_SCOPES = (
     "read_orders,read_all_orders,read_customers,read_products,read_inventory,read_locations,"
     "read_fulfillments,read_merchant_managed_fulfillment_orders,read_assigned_fulfillment_orders,"
-    "read_third_party_fulfillment_orders,read_locales"
+    "read_third_party_fulfillment_orders,read_locales,read_legal_policies"
 )
 
 

@@ -31,6 +31,7 @@ from shop_app.routes import (
     oauth,
     widget,
 )
+from shop_app.routes.admin import faq as admin_faq
 from shop_app.routes.admin import notices as admin_notices
 from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
@@ -116,6 +117,7 @@ def create_app(
         *health.routes,
         *oauth.routes,
         *embedded_admin.routes,
+        *admin_faq.routes,
         *email_settings.routes,
         *live.routes,
         *api.routes,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from devstore.generator.ids import IdAllocator, gid, legacy_id, minor_units, money_amount
+from devstore.generator.policies import policy_docs
 from devstore.generator.shops import ShopProfile
 from devstore.generator.vocabulary import COLOURS, PRODUCT_KINDS, SCENTS, SERIES_EN, SERIES_JA, ProductKind
 from devstore.state import isoformat_z
@@ -67,6 +68,9 @@ def shop_doc(profile: ShopProfile, ids: IdAllocator, created_at: datetime) -> di
             "partnerDevelopment": True,
             "shopifyPlus": False,
         },
+        "shopPolicies": policy_docs(
+            shop_id=shop_id, domain=profile.domain, japanese=profile.japanese, created_at=created_at
+        ),
         "_locale": profile.locale,
         # the primary locale first; English is published beside Japanese, as on most Japanese stores
         "_locales": [

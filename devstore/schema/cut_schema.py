@@ -53,7 +53,8 @@ FIELDS: dict[str, str] = {
     "LegacyInteroperability": "legacyResourceId",
     "DisplayableError": "field message",
     "Shop": """id name myshopifyDomain email contactEmail currencyCode ianaTimezone billingAddress shopAddress
-        plan primaryDomain url""",
+        plan primaryDomain url shopPolicies""",
+    "ShopPolicy": "id type title body url createdAt updatedAt",
     "ShopLocale": "locale name primary published",
     "Domain": "id host url sslEnabled",
     "Order": """id legacyResourceId name number createdAt updatedAt processedAt closedAt closed cancelledAt cancelReason

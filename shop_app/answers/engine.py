@@ -29,11 +29,13 @@ from shop_app.answers.outcome import Outcome, Understander, handoff
 from shop_app.answers.shop_config import shop_config, shop_hints
 from shop_app.answers.stock import answer_stock
 from shop_app.answers.templates import render_reply
+from shop_app.answers.understanding.intents import OWN_ORDER_REASON
 from shop_app.answers.understanding.languages import conversation_language, fallback_language
 from shop_app.answers.understanding.model import AUTO_ANSWER_THRESHOLD, Intent, ShopHints, Understanding
 from shop_app.answers.verification import Trust
 from shop_app.helpdesk.tickets import post_message, update_ticket
 from shop_app.i18n import catalogue, first_supported
+from shop_app.knowledge.search import best_answer
 from shop_app.models import (
     Agent,
     AuthorType,
@@ -370,12 +372,14 @@ async def _decide(
         return handoff("asked for a person")
     if seen.angry:
         return handoff("anger or complaint", priority=True)
-    if seen.intent not in (Intent.ORDER_STATUS, Intent.STOCK):
+    if seen.intent not in (Intent.ORDER_STATUS, Intent.STOCK, Intent.POLICY):
         return handoff(f"{seen.intent.value} is for a person")
     if seen.confidence < AUTO_ANSWER_THRESHOLD:
         return handoff(f"low confidence ({seen.confidence:.2f} < {AUTO_ANSWER_THRESHOLD})")
     if not choices.answers(seen.intent):
         return handoff(f"automatic {seen.intent.value} replies are switched off")
+    if seen.intent == Intent.POLICY:
+        return await policy_outcome(session, shop=shop, seen=seen, text=text)
     if seen.intent == Intent.STOCK:
         found = await answer_stock(
             session,
@@ -409,6 +413,22 @@ async def _decide(
         trust=trust,
         now=now,
         understand=understand,
+    )
+
+
+async def policy_outcome(session: AsyncSession, *, shop: Shop, seen: Understanding, text: str) -> Outcome:
+    """A quote from the FAQ entry or policy passage that matches confidently, with its link; a question
+    about the shopper's own order ("can I still return #1043?") needs that order's facts, so a person."""
+    assert shop.id is not None
+    found, best = await best_answer(session, shop_id=shop.id, text=text, language=seen.language)
+    nearest = f" (nearest {best.explain()})" if best is not None else ""
+    if OWN_ORDER_REASON in seen.reasons:
+        return handoff(f"policy question about the shopper's own order{nearest}")
+    if found is None:
+        return handoff(f"no confident policy answer{nearest}")
+    context = {"quote": found.quote, "source_title": found.source.title, "url": found.source.url}
+    return Outcome(
+        DecisionAction.REPLY, TemplateKey.POLICY_ANSWER, context, f"answered from {found.explain()}"
     )
 
 

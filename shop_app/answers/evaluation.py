@@ -147,6 +147,8 @@ def report_lines(title: str, evaluation: Evaluation) -> Iterable[str]:
 GOAL_AUTO_PRECISION = 0.97
 GOAL_AUTO_RECALL = 0.90
 GOAL_MAX_FALSE_AUTO_RATE = 0.02
+# Policy answers quote the shop's own rules: a question wrongly read as one is answered wrongly.
+GOAL_POLICY_PRECISION = 0.97
 
 
 def missed_goals(evaluation: Evaluation) -> list[str]:
@@ -157,6 +159,9 @@ def missed_goals(evaluation: Evaluation) -> list[str]:
     for intent, recall in sorted(evaluation.auto_recall.items()):
         if recall < GOAL_AUTO_RECALL:
             missed.append(f"automatic recall of {intent.value} {recall:.3f} < {GOAL_AUTO_RECALL}")
+    policy = next(score for score in evaluation.per_intent if score.intent is Intent.POLICY)
+    if policy.predicted and policy.precision < GOAL_POLICY_PRECISION:
+        missed.append(f"policy precision {policy.precision:.3f} < {GOAL_POLICY_PRECISION}")
     if evaluation.false_auto_rate > GOAL_MAX_FALSE_AUTO_RATE:
         missed.append(
             f"false automatic answers {evaluation.false_auto_rate:.3f} > {GOAL_MAX_FALSE_AUTO_RATE}"

@@ -16,6 +16,7 @@ from shop_app.models import Verification
 INTENT_WORDS: dict[Intent, tuple[str, str]] = {
     Intent.ORDER_STATUS: ("where an order is", "注文の配送状況"),
     Intent.STOCK: ("whether something is in stock", "在庫の確認"),
+    Intent.POLICY: ("the shop's policies or FAQ", "ショップのポリシー・よくある質問"),
     Intent.CANCEL: ("cancelling an order", "注文のキャンセル"),
     Intent.RETURN_EXCHANGE: ("a return or an exchange", "返品・交換"),
     Intent.ADDRESS_CHANGE: ("changing the address or delivery time", "お届け先・お届け日時の変更"),

@@ -254,6 +254,10 @@ DEFAULTS: dict[tuple[TemplateKey, str], str] = {
         "どちらのご注文についてのお問い合わせでしょうか。{% for order in orders %}{{ '\\n' }}"
         "・{{ order.name }}（{{ order.ordered_on }}ご注文）{% endfor %}"
     ),
+    (TemplateKey.POLICY_ANSWER, "en"): "{{ quote }}{% if url %}\n\nDetails: {{ url }}{% endif %}",
+    (TemplateKey.POLICY_ANSWER, "ja"): (
+        "{{ quote }}{% if url %}\n\n詳しくはこちらをご覧ください：{{ url }}{% endif %}"
+    ),
     (TemplateKey.HANDOFF, "en"): (
         "Thank you for your message. A member of our team will reply here as soon as possible."
     ),
@@ -302,6 +306,9 @@ SAMPLES: dict[TemplateGroup, dict[str, Any]] = {
             {"name": "#1001", "ordered_on": "2026/11/20"},
             {"name": "#1002", "ordered_on": "2026/11/21"},
         ],
+        "quote": "Items can be returned within 30 days of delivery.",
+        "source_title": "Refund policy",
+        "url": "https://example.com/policies/refund-policy",
     },
 }
 

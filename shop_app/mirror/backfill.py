@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from shop_app.helpdesk.ticket_links import link_waiting_after_sync
 from shop_app.mirror.bulk_backfill import FOLLOW_UPS, bulk_resource
 from shop_app.mirror.resources import BULK_RESOURCES, RESOURCES, SPECS, fetch_page, fetch_totals, writer_for
-from shop_app.mirror.shop_details import refresh_shop_details
+from shop_app.mirror.shop_details import refresh_shop_details, refresh_shop_policies
 from shop_app.mirror.sync_run import SyncRun, run_under_lease
 from shop_app.mirror.sync_states import Phase, get_sync_state, now_utc
 
@@ -123,10 +123,11 @@ async def _backfill_under_lease(run: SyncRun, *, full: bool) -> None:
 async def backfill_shop(services: Services, *, shop_id: int, full: bool = False) -> None:
     """Copy the whole shop into the mirror, resuming a killed run; ``full`` starts over. A shop whose
     backfill is complete is left as it is (reconciliation keeps it fresh) unless ``full``. Every run first
-    reads the shop's own settings (name, country, currency, time zone, locale)."""
+    reads the shop's own settings (name, country, currency, time zone, locale) and policies."""
 
     async def body(run: SyncRun) -> None:
         await refresh_shop_details(run.services, shop=run.shop, client=run.client)
+        await refresh_shop_policies(run.services, shop=run.shop, client=run.client)
         if run.checkpoints.get("completed_at") and not full:
             return
         await _backfill_under_lease(run, full=full)

@@ -1,5 +1,5 @@
 """Reads by id of what no webhook body carries: orders whole, an order's fulfillment orders, every quantity
-of an inventory item, and after a new shipment its order and the stock it moved."""
+of an inventory item, after a new shipment its order and the stock it moved, and the shop's policies."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from integrations.shopify.graphql import document
 from integrations.shopify.graphql_resources import Node, gid_for, id_from_gid
 from integrations.shopify.resources import FulfillmentOrder
 from shop_app.database import transaction
+from shop_app.mirror import shop_details
 from shop_app.mirror import writes as mirror_writes
 from shop_app.mirror.resources import MirrorReader
 from shop_app.mirror.sync_states import now_utc
@@ -110,3 +111,8 @@ async def refresh_shipment(
             session, shop_id=shop.id, line_item_ids=line_item_ids
         )
     await refresh_inventory_items(services, shop=shop, item_ids=item_ids)
+
+
+async def refresh_shop_policies(services: Services, *, shop: Shop) -> list[str] | None:
+    """The shop's policies, after a ``shop/update`` (its body does not carry them)."""
+    return await shop_details.refresh_shop_policies(services, shop=shop)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from shop_app.helpdesk.ticket_links import link_waiting_after_sync
 from shop_app.live_events import ChangeSet, publish_changes
 from shop_app.mirror.resources import SPECS, fetch_page, writer_for
+from shop_app.mirror.shop_details import refresh_shop_policies
 from shop_app.mirror.sync_run import SyncRun, run_under_lease
 from shop_app.mirror.sync_states import Phase, now_utc
 from shop_app.notices.restocks import tell_restocked
@@ -91,6 +92,7 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
         return {"skipped": True, "reason": "backfill_incomplete"}
     started = now_utc()
     await run.save(phase=Phase.RECONCILING.value)
+    policies = await refresh_shop_policies(run.services, shop=run.shop, client=run.client)
     watermarks: dict[str, Any] = dict(state.watermarks or {})
     overlap = timedelta(seconds=RECONCILE_OVERLAP_SECONDS)
     resources: dict[str, Any] = {}
@@ -107,6 +109,7 @@ async def _reconcile_under_lease(run: SyncRun) -> dict[str, Any]:
         "finished_at": finished.isoformat(),
         "repaired": sum(r["changed"] for r in resources.values()),
         "resources": resources,
+        "policies_changed": policies,
     }
     await run.save(
         phase=Phase.IDLE.value,

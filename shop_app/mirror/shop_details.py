@@ -1,5 +1,7 @@
 """The shop's own settings (name, country, currency, IANA time zone, primary locale) kept on ``Shop``:
-read from Admin GraphQL at the start of every sync, and applied from ``shop/update`` webhooks.
+read from Admin GraphQL at the start of every sync, and applied from ``shop/update`` webhooks. The shop's
+policies (``shop.shopPolicies``, which the bot quotes) are read at every sync, at reconciliation and after
+each ``shop/update`` (whose body does not carry them), and stored through ``knowledge.policies``.
 
 Matching takes the country as the default region of phone numbers; pages format money in the currency and
 times in the time zone. A value Shopify leaves out is unknown, so the stored one stays.
@@ -16,7 +18,9 @@ from integrations.shopify.admin_graphql import AdminGraphQLClient
 from integrations.shopify.errors import GraphQLError, Throttled
 from integrations.shopify.graphql import document
 from integrations.shopify.shop_details import ShopDetails, parse_shop_details
+from integrations.shopify.shop_policies import parse_shop_policies
 from shop_app.database import transaction
+from shop_app.knowledge.policies import store_policies
 from shop_app.models import Shop
 from shop_app.models.base import utcnow
 from shop_app.runtime import admin_client
@@ -80,3 +84,25 @@ async def refresh_shop_details(
         if current is not None:
             await update_shop_details(session, shop=current, details=details)
     return details
+
+
+async def refresh_shop_policies(
+    services: Services, *, shop: Shop, client: AdminGraphQLClient | None = None
+) -> list[str] | None:
+    """Read the shop's policies and make the stored ones Shopify's; the policy types that changed, or None
+    when Shopify refused the query (a shop installed before the app asked for ``read_legal_policies``: the
+    bot then has only the FAQ entries to quote)."""
+    assert shop.id is not None
+    try:
+        result = await (client or admin_client(services, shop)).execute(document("shop_policies"))
+    except Throttled:
+        raise
+    except GraphQLError as error:
+        logger.warning("shop policies not read shop=%s codes=%s", shop.domain, ",".join(error.codes))
+        return None
+    policies = parse_shop_policies(result.data)
+    async with transaction(services.sessions) as session:
+        changed = await store_policies(session, shop_id=shop.id, policies=policies)
+    if changed:
+        logger.info("shop policies updated shop=%s types=%s", shop.domain, ",".join(changed))
+    return changed

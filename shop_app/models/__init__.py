@@ -35,6 +35,7 @@ from shop_app.models.helpdesk import (
     TicketTag,
 )
 from shop_app.models.inventory import InventoryLevel, Location
+from shop_app.models.knowledge import FaqEntry, PolicyType, ShopPolicy
 from shop_app.models.line import (
     LineAccountLink,
     LineConnection,
@@ -75,6 +76,7 @@ __all__ = [
     "DecisionAction",
     "DeletedRecord",
     "DeliveryStatus",
+    "FaqEntry",
     "Fulfillment",
     "FulfillmentOrder",
     "InventoryLevel",
@@ -101,6 +103,7 @@ __all__ = [
     "OrderLineItem",
     "OutboxMessage",
     "OutboxStatus",
+    "PolicyType",
     "ProactiveNotice",
     "Product",
     "ProductVariant",
@@ -109,6 +112,7 @@ __all__ = [
     "SavedReply",
     "Shop",
     "ShopCredential",
+    "ShopPolicy",
     "ShopStatus",
     "SignInFailure",
     "StockSubscription",

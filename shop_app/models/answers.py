@@ -65,6 +65,7 @@ class TemplateKey(StrEnum):
     ASK_VERIFICATION = "ask_verification"
     VERIFICATION_FAILED = "verification_failed"
     CHOOSE_ORDER = "choose_order"
+    POLICY_ANSWER = "policy_answer"
     HANDOFF = "handoff"
 
     @property

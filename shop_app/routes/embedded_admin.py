@@ -71,6 +71,7 @@ PAGES = (
     AdminPage("email", "/app/email"),
     AdminPage("line", "/app/line"),
     AdminPage("notices", "/app/notices"),
+    AdminPage("faq", "/app/faq"),
 )
 
 

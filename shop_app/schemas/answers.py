@@ -12,7 +12,7 @@ from shop_app.models.answers import MAX_TEMPLATE_CHARS, TemplateKey
 from shop_app.schemas.tickets import NOT_BLANK, MessageOut, RowId, ShopifyId, StrictIn
 
 # The intents the bot may answer by itself (``AUTO_INTENTS``; a test keeps the two the same).
-AutoReplyIntent = Literal["order_status", "stock"]
+AutoReplyIntent = Literal["order_status", "stock", "policy"]
 Language = Literal["ja", "en"]  # LANGUAGES
 
 

@@ -220,11 +220,14 @@ async def test_settings_are_read_by_callers_and_changed_by_admins(desk: Desk) ->
     )
     beta = (await desk.client.get("/api/v1/answer-settings", headers=desk.key(BETA))).json()
 
-    assert before == {"auto_reply": {"order_status": True, "stock": True}, "exact_stock_counts": False}
+    assert before == {
+        "auto_reply": {"order_status": True, "policy": True, "stock": True},
+        "exact_stock_counts": False,
+    }
     assert by_key.status_code == 403
     assert unknown.status_code == 400
     assert changed.json() == {
-        "auto_reply": {"order_status": True, "stock": False},
+        "auto_reply": {"order_status": True, "policy": True, "stock": False},
         "exact_stock_counts": True,
     }
     assert beta == before

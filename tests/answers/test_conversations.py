@@ -120,8 +120,8 @@ async def test_handoff_notes_are_in_the_agents_language_in_words_not_codes(world
         )
 
     # when both ask something that is for a person
-    await world.ask("ポイント制度はありますか", ticket=unassigned)
-    await world.ask("Do you have a rewards program?", ticket=assigned)
+    await world.ask("コートの素材は何ですか", ticket=unassigned)
+    await world.ask("What material is the coat made of?", ticket=assigned)
 
     # then each note is in its reader's language, with no intent, state or verification codes
     japanese, english = await _note(world, unassigned), await _note(world, assigned)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shop_app.answers.evaluation import (
+    GOAL_POLICY_PRECISION,
     LabelledMessage,
     evaluate,
     load_corpus,
@@ -85,6 +86,28 @@ def test_the_automatic_answers_meet_the_goals_on_the_held_out_messages(corpus: l
 
     assert len(held_out) >= 40
     assert missed_goals(evaluation) == []
+
+
+def test_policy_questions_are_in_both_parts_and_read_precisely_on_the_held_out_part(
+    corpus: list[LabelledMessage],
+) -> None:
+    held_out = [message for message in corpus if message.holdout]
+    policy = next(s for s in evaluate(held_out).per_intent if s.intent is Intent.POLICY)
+
+    assert {m.language for m in held_out if m.intent is Intent.POLICY} == {"en", "ja"}
+    assert sum(1 for m in corpus if m.intent is Intent.POLICY and not m.holdout) >= 40
+    assert policy.support >= 15
+    assert policy.precision >= GOAL_POLICY_PRECISION
+
+
+def test_a_policy_precision_below_the_goal_is_a_missed_goal() -> None:
+    # every message labelled other but read as a policy question
+    wrong = [
+        LabelledMessage(text, "en", Intent.OTHER, None, True)
+        for text in ("What is your return policy?", "Do you ship to Canada?")
+    ]
+
+    assert any(goal.startswith("policy precision") for goal in missed_goals(evaluate(wrong)))
 
 
 def test_eval_prints_precision_and_recall_per_intent(capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,6 +32,7 @@ PAGES = {
     "email": "/app/email",
     "line": "/app/line",
     "notices": "/app/notices",
+    "faq": "/app/faq",
 }
 FRONTEND = CATALOGUE_DIR.parent
 

@@ -112,3 +112,15 @@ def test_channels_bench_prints_each_channel_beside_the_widget() -> None:
     assert re.search(r"LINE webhook in -> reply call at 5/s: .*\(5 events\)", output), output
     assert "answers missing" not in output  # every LINE event was answered
     assert re.search(r"email in -> ticket at 20 mails/s: .*x bare.*\(10 mails\)", output), output
+
+
+@pytest.mark.timeout(120)
+def test_knowledge_bench_reports_bm25_beside_the_baseline_and_its_accuracy() -> None:
+    output = run_bench(
+        "knowledge.py", "--entries", "20", "--policy-copies", "1", "--queries", "50", timeout=110
+    )
+
+    assert "character bigrams (the app's):" in output
+    assert re.search(r"BM25/baseline p50 [\d.]+×, p99 [\d.]+×", output), output
+    right = re.search(r"(\d+) of (\d+) answered from the right source", output)
+    assert right is not None and int(right.group(2)) > 0, output

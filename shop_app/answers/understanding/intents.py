@@ -22,16 +22,28 @@ CONFIDENCE_SCALE = 2.5
 PERSON_CUE_WEIGHT = 4.5
 PERSON_CUE_PENALTY = 2.0
 ORDER_REF_BONUS = 1.5
+# A question about the shopper's own order is not a question about the shop's policies alone.
+OWN_ORDER_POLICY_PENALTY = 2.0
+# Rules that name a policy of the shop (returns, refunds, payment methods) outright.
+EXPLICIT_POLICY_RULES = frozenset(
+    {"en:return_policy", "ja:return_policy", "en:payment_methods", "ja:payment_methods"}
+)
+POLICY_NAME_PENALTY = 6.0
+SHOP_QUESTION_SCORE = 5.0
+SHOP_QUESTION_PENALTY = 2.0
 
 
 # A word that means "this is the order I have" weakens the shipping-policy reading.
 OWN_ORDER = re.compile(
     r"\bmy (?:order|package|parcel|delivery)\b|注文した|ご注文の|私の注文|注文番号|購入した"
 )
-POLICY_RULES = frozenset({"en:shipping_policy", "ja:shipping_policy"})
 # Whose presence means it is not about an existing order, whatever else matched.
 CLEARANCE_SALE = re.compile(r"在庫処分|clearance sale|stock clearance|warehouse sale")
 
+
+# Named in the reasons when the message speaks of the shopper's own order: a policy answer then needs the
+# order's facts, so the engine hands it to a person.
+OWN_ORDER_REASON = "own_order"
 
 INTENT_ORDER = {intent: position for position, intent in enumerate(Intent)}
 
@@ -53,8 +65,8 @@ def score_intent(text: str, *, has_order_ref: bool, has_variant: bool, has_produ
             continue
         matched.append(rule)
         weight = rule.weight
-        if rule.name in POLICY_RULES and own_order:
-            weight -= 2.0
+        if rule.intent is Intent.POLICY and own_order:
+            weight -= OWN_ORDER_POLICY_PENALTY
         scores[rule.intent] += weight
         reasons.append(f"{rule.name}{weight:+g}")
     strong_person_cue = any(
@@ -70,7 +82,18 @@ def score_intent(text: str, *, has_order_ref: bool, has_variant: bool, has_produ
     if CLEARANCE_SALE.search(text):
         scores[Intent.STOCK] -= 4.0
         reasons.append("neg:clearance_sale→stock-4")
-    if scores[Intent.OTHER] >= 4.0 and not own_order:
+    if own_order:
+        reasons.append(OWN_ORDER_REASON)
+    if not own_order and any(rule.name in EXPLICIT_POLICY_RULES for rule in matched):
+        # "what is your refund policy?": the words of a person-only intent inside a policy's name
+        scores[Intent.RETURN_EXCHANGE] -= POLICY_NAME_PENALTY
+        scores[Intent.BILLING_REFUND] -= POLICY_NAME_PENALTY
+        reasons.append(f"neg:policy_named→return_exchange,billing_refund-{POLICY_NAME_PENALTY:g}")
+    if scores[Intent.POLICY] >= SHOP_QUESTION_SCORE and not own_order:
+        # "do you have a store in Kyoto?" asks about the shop, not about stock
+        scores[Intent.STOCK] -= SHOP_QUESTION_PENALTY
+        reasons.append(f"neg:shop_question→stock-{SHOP_QUESTION_PENALTY:g}")
+    if max(scores[Intent.OTHER], scores[Intent.POLICY]) >= 4.0 and not own_order:
         scores[Intent.ORDER_STATUS] -= 3.0
         reasons.append("neg:policy_question→order_status-3")
     if has_order_ref:

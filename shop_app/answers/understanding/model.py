@@ -9,6 +9,7 @@ from enum import StrEnum
 class Intent(StrEnum):
     ORDER_STATUS = "order_status"
     STOCK = "stock"
+    POLICY = "policy"  # the shop's own rules and facts: shipping, returns, payment, wrapping, hours, stores
     CANCEL = "cancel"
     RETURN_EXCHANGE = "return_exchange"
     ADDRESS_CHANGE = "address_change"
@@ -20,7 +21,7 @@ class Intent(StrEnum):
 
 
 # The intents the bot may answer by itself; every other intent goes to a person.
-AUTO_INTENTS = frozenset({Intent.ORDER_STATUS, Intent.STOCK})
+AUTO_INTENTS = frozenset({Intent.ORDER_STATUS, Intent.STOCK, Intent.POLICY})
 # An automatic answer needs at least this confidence; below it the caller hands off.
 AUTO_ANSWER_THRESHOLD = 0.6
 

@@ -444,7 +444,7 @@ RULES: list[Rule] = [
         ("ja:bot", 1.5, r"ボット|自動返信|機械"),
     ),
     *_rules(
-        Intent.OTHER,
+        Intent.POLICY,
         (
             "en:shipping_policy",
             4.5,
@@ -459,7 +459,6 @@ RULES: list[Rule] = [
                 r"delivery (?:times|options|areas?)|which carrier do you use|what carrier"
             ),
         ),
-        ("en:return_policy", 1.0, r"return policy|refund policy|exchange policy"),
         (
             "en:the_shop_itself",
             5.5,
@@ -485,26 +484,6 @@ RULES: list[Rule] = [
                 r"\b(?:earn|collect|accumulate|build up)\b.{0,10}\bpoints?\b"
             ),
         ),
-        ("en:sale", 3.0, r"\bsale\b|clearance|black friday|discount(?! code)|promotion|newsletter"),
-        (
-            "en:product_info",
-            4.5,
-            (
-                r"size (?:chart|guide)|what size (?:should|would|do) i|"
-                r"how (?:does|do) (?:it|they|the \w+) fit|material|fabric|made of|made in|waterproof|"
-                r"washable|machine wash|how to (?:wash|care|use)|care instructions|dimensions|"
-                r"measurements|weigh|gift wrap|wrapping|gift message|warranty|open(?:ing)? hours|"
-                r"store hours|are you open|job|wholesale|collaborat|partnership|instagram|recommend"
-            ),
-        ),
-        (
-            "en:thanks",
-            2.0,
-            (
-                r"^(?:thanks|thank you|thx|ty|ok|okay|great|perfect|cool|got it|hello|hi|"
-                r"hey)\b[ .!]*(?:so much|a lot|again|there)?[ .!]*$"
-            ),
-        ),
         (
             "ja:shipping_policy",
             4.5,
@@ -516,7 +495,6 @@ RULES: list[Rule] = [
                 r"お届け(?:可能|できる)(?:地域|エリア)|離島|沖縄にも"
             ),
         ),
-        ("ja:sale", 4.0, r"在庫処分|セール|アウトレット|福袋|キャンペーン|メルマガ|会員登録"),
         (
             "ja:the_shop_itself",
             5.0,
@@ -537,10 +515,89 @@ RULES: list[Rule] = [
             ),
         ),
         (
+            "en:return_policy",
+            7.0,
+            (
+                r"(?:return|refund|exchange)s? (?:policy|policies|window|period)|"
+                r"how (?:long|many days) (?:do i have|have i got) to (?:return|exchange)|"
+                r"do you (?:accept|take|offer|allow) (?:returns?|exchanges?|refunds?)|"
+                r"(?:returns|exchanges) (?:accepted|allowed|possible|free)|free returns"
+            ),
+        ),
+        (
+            "en:payment_methods",
+            7.0,
+            (
+                r"payment (?:methods?|options?)|(?:ways|methods?) (?:to|of) pay|"
+                r"(?:what|which) (?:cards|credit cards|payment)|"
+                r"(?:do|can) (?:you|i) (?:accept|take|use|pay (?:by|with|via|in))\b.{0,25}\b"
+                r"(?:(?<!gift )cards?|visa|mastercard|amex|jcb|paypal|apple pay|google pay|cash|"
+                r"bank transfer|cash on delivery|konbini|convenience store)|cash on delivery|"
+                r"pay at (?:a )?convenience store"
+            ),
+        ),
+        (
+            "en:gift_wrapping",
+            5.0,
+            r"gift[- ]?wrap\w*|\bwrapping\b|gift (?:message|box|bag|note|receipt)|noshi",
+        ),
+        (
+            "en:business_hours",
+            5.0,
+            (
+                r"open(?:ing)? (?:hours|times)|store hours|business hours|are you open|when (?:are|do) you "
+                r"(?:open|close)|closed on (?:weekends|sundays|holidays)|holiday (?:hours|closure)"
+            ),
+        ),
+        (
+            "ja:return_policy",
+            7.0,
+            (
+                r"(?:返品|交換|返金)(?:・交換)?(?:の)?(?:ポリシー|規定|条件|期限|期間)|"
+                r"何日以内(?:なら|であれば|に)?(?:返品|交換)|(?:返品|交換)(?:や|と)(?:返品|交換)(?:の|は)(?:方法|条件|規定)|"
+                r"(?:返品|交換)(?:は|を)?(?:受け付けて|受付して|対応して)(?:いますか|ますか)"
+            ),
+        ),
+        (
+            "ja:payment_methods",
+            7.0,
+            (
+                r"(?:(?:お)?支払い?|決済)方法(?!.{0,4}(?:変更|変え))|(?:使え|利用でき)る(?:カード|クレジット|決済|支払)|"
+                r"(?:代引き?|代金引換|後払い|コンビニ(?:払い|決済)|ペイペイ|paypay|銀行振込|楽天ペイ|"
+                r"クレジットカード|アップルペイ|apple pay)(?:は|に|で|も|での)?(?:支払)?"
+                r"(?:でき|対応|使え|可能|利用|払え)"
+            ),
+        ),
+        ("ja:gift_wrapping", 5.0, r"ラッピング|ギフト包装|ギフト用|プレゼント用|のし|熨斗|メッセージカード"),
+        ("ja:business_hours", 5.0, r"営業時間|定休日|営業日|何時まで(?:営業|開いて)|何時から(?:営業|開いて)"),
+    ),
+    *_rules(
+        Intent.OTHER,
+        ("en:sale", 3.0, r"\bsale\b|clearance|black friday|discount(?! code)|promotion|newsletter"),
+        (
+            "en:product_info",
+            4.5,
+            (
+                r"size (?:chart|guide)|what size (?:should|would|do) i|"
+                r"how (?:does|do) (?:it|they|the \w+) fit|material|fabric|made of|made in|waterproof|"
+                r"washable|machine wash|how to (?:wash|care|use)|care instructions|dimensions|"
+                r"measurements|weigh|warranty|job|wholesale|collaborat|partnership|instagram|recommend"
+            ),
+        ),
+        (
+            "en:thanks",
+            2.0,
+            (
+                r"^(?:thanks|thank you|thx|ty|ok|okay|great|perfect|cool|got it|hello|hi|"
+                r"hey)\b[ .!]*(?:so much|a lot|again|there)?[ .!]*$"
+            ),
+        ),
+        ("ja:sale", 4.0, r"在庫処分|セール|アウトレット|福袋|キャンペーン|メルマガ|会員登録"),
+        (
             "ja:product_info",
             4.5,
             (
-                r"サイズ感|サイズ表|素材|生地|洗濯|お手入れ|洗え|防水|何製|日本製|サイズ選び|どちらのサイズ|ラッピング|ギフト包装|のし|保証|営業時間|定休日|求人|卸|コラボ|"
+                r"サイズ感|サイズ表|素材|生地|洗濯|お手入れ|洗え|防水|何製|日本製|サイズ選び|どちらのサイズ|保証|求人|卸|コラボ|"
                 r"おすすめ|使い方|重さ|寸法"
             ),
         ),

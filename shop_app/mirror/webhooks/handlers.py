@@ -73,9 +73,11 @@ async def handle_app_scopes_update(context: WebhookContext) -> None:
 
 
 async def handle_shop_update(context: WebhookContext) -> None:
-    """The shop's name, country, currency, time zone or locale changed."""
+    """The shop's name, country, currency, time zone or locale changed; its policies, which the body does
+    not carry, are read back once the transaction commits."""
     details = parse_shop_update(context.payload)
     await shop_details.update_shop_details(context.session, shop=context.shop, details=details)
+    read_after_commit(context, "refresh_shop_policies")
 
 
 def _subject(customer: Any, order_ids: tuple[int, ...]) -> compliance.CustomerSubject:
