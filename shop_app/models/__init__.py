@@ -38,6 +38,14 @@ from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
 from shop_app.models.oauth_state import OAuthState
+from shop_app.models.order_actions import (
+    ActionEventKind,
+    ActionKind,
+    ActionPolicy,
+    ActionStatus,
+    OrderAction,
+    OrderActionEvent,
+)
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
 from shop_app.models.outbox import OutboxMessage, OutboxStatus
 from shop_app.models.shop import Shop, ShopCredential, ShopStatus
@@ -46,6 +54,10 @@ from shop_app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 from shop_app.models.widget_sessions import WidgetSession
 
 __all__ = [
+    "ActionEventKind",
+    "ActionKind",
+    "ActionPolicy",
+    "ActionStatus",
     "Agent",
     "AgentSession",
     "AnswerSettings",
@@ -81,6 +93,8 @@ __all__ = [
     "Message",
     "OAuthState",
     "Order",
+    "OrderAction",
+    "OrderActionEvent",
     "OrderLineItem",
     "OutboxMessage",
     "OutboxStatus",
