@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from devstore.graphql_api import bulk, order_mutations, queries, webhook_subscriptions
+from devstore import order_mutations
+from devstore.graphql_api import bulk, queries, webhook_subscriptions
 from devstore.graphql_api.context import StoreStateLike
 from devstore.graphql_api.endpoint import AdminGraphQL
 

@@ -30,10 +30,10 @@ from devstore.graphql_api.bulk import BulkRunner
 from devstore.graphql_api.context import RequestContext, StoreStateLike, WallClock, utc_now
 from devstore.graphql_api.cost import MAX_QUERY_COST, CostCalculator
 from devstore.graphql_api.faults import FaultModes
-from devstore.graphql_api.order_mutations import MutationLedger
 from devstore.graphql_api.resolvers import resolve_field
 from devstore.graphql_api.schema import SUPPORTED_API_VERSIONS, load_schema
 from devstore.graphql_api.throttle import BucketLimits, Clock, Throttle
+from devstore.order_mutations import MutationLedger
 
 INVALID_TOKEN_BODY = {
     "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
