@@ -2,7 +2,7 @@
 
 ``preview_action`` asks Shopify what the action will do (a refund's amounts and taxes from
 ``suggestedRefund``; what a cancellation refunds), keeps it as an ``OrderAction`` and returns a confirmation
-token bound to it (shop, order, action, parameters, requester, expiry). ``confirm_action`` checks the token
+token bound to it (shop, order, action, parameters, requester, moment). ``confirm_action`` checks the token
 and either waits for an admin's approval (a refund or cancellation above the shop's amount) or sends the
 mutation with an ``@idempotent`` key derived from the confirmed preview, so a double click, a retry or a
 crash after sending acts once. ``decide_approval`` lets an admin other than the requester approve or refuse.
@@ -109,7 +109,7 @@ def _signature(key: str, action: OrderAction, identity: str) -> str:
             action.kind,
             _canonical(action.parameters),
             identity,
-            str(int(action.expires_at.timestamp())),
+            str(int(action.created_at.timestamp())),
         )
     )
     return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
@@ -335,7 +335,7 @@ async def confirm_action(
         if action.status in FINISHED or action.status == ActionStatus.AWAITING_APPROVAL:
             return action  # a double click or a retry: the first confirmation's outcome
         if action.status == ActionStatus.PREVIEWED:
-            if now > action.expires_at:
+            if now > action.created_at + timedelta(seconds=PREVIEW_LIFETIME_SECONDS):
                 await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
                 raise Conflict("The preview has expired: preview again", code="preview_expired")
             policy = await rules.load_policy(session, shop_id=shop_id)
