@@ -139,7 +139,7 @@ async def access_action(session: AsyncSession, *, shop_id: int, action_id: int) 
     return action
 
 
-async def _mirrored_order(session: AsyncSession, *, shop_id: int, order_id: int) -> Order:
+async def access_order(session: AsyncSession, *, shop_id: int, order_id: int) -> Order:
     statement = select(Order).where(col(Order.shop_id) == shop_id, col(Order.shopify_id) == order_id)
     order = (await session.execute(statement)).scalars().first()
     if order is None:
@@ -267,7 +267,7 @@ async def preview_action(
     shop_id = _id(shop.id)
     async with services.sessions() as session:
         policy = await rules.load_policy(session, shop_id=shop_id)
-        order = await _mirrored_order(session, shop_id=shop_id, order_id=order_id)
+        order = await access_order(session, shop_id=shop_id, order_id=order_id)
         if ticket_id is not None:
             await access_ticket(session, shop_id=shop_id, ticket_id=ticket_id)
     check_allowed(shop, policy, kind, requester)

@@ -12,6 +12,7 @@ from shop_app.actions import policy as rules
 from shop_app.actions.flow import (
     Requester,
     access_action,
+    access_order,
     action_events,
     confirm_action,
     decide_approval,
@@ -120,6 +121,7 @@ async def order_actions_endpoint(request: Request) -> Response:
     order_id = path_id(request, "order_id", upper=MAX_SHOPIFY_ID)
     locale = caller_locale(request, caller)
     async with services(request).sessions() as session:
+        await access_order(session, shop_id=caller.shop_id, order_id=order_id)
         policy = await rules.load_policy(session, shop_id=caller.shop_id)
         found = await list_actions(session, shop_id=caller.shop_id, order_id=order_id, limit=20)
     available: list[str] = []
