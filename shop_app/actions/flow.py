@@ -265,6 +265,8 @@ async def preview_action(
     ticket_id: int | None = None,
 ) -> Previewed:
     shop_id = _id(shop.id)
+    if requester.identity == "nobody":
+        raise Forbidden("Actions are requested by an agent, an API key or the bot", code="agents_only")
     async with services.sessions() as session:
         policy = await rules.load_policy(session, shop_id=shop_id)
         order = await access_order(session, shop_id=shop_id, order_id=order_id)
@@ -373,9 +375,11 @@ async def decide_approval(
     shop_id = _id(shop.id)
     async with transaction(services.sessions) as session:
         action = await access_action(session, shop_id=shop_id, action_id=action_id)
-        if decider.role != Role.ADMIN or decider.agent_id is None:
+        if decider.role != Role.ADMIN or decider.api_key_id is not None:
             raise Forbidden("Only an admin approves actions", code="admin_only")
-        if decider.agent_id == action.requested_by_agent_id:
+        # the merchant in the embedded admin (no agent account) is never the requester: only agents,
+        # keys and shoppers request
+        if decider.agent_id is not None and decider.agent_id == action.requested_by_agent_id:
             raise Forbidden("An action is approved by someone other than who asked", code="self_approval")
         if action.status != ActionStatus.AWAITING_APPROVAL:
             raise Conflict("This action is not waiting for approval", code="not_awaiting_approval")

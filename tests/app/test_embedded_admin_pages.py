@@ -31,6 +31,7 @@ PAGES = {
     "sync": "/app/sync",
     "email": "/app/email",
     "line": "/app/line",
+    "actions": "/app/actions",
 }
 FRONTEND = CATALOGUE_DIR.parent
 

@@ -292,7 +292,11 @@ ENDPOINTS = [
         body=ConfirmIn,
         response=ActionOut,
         query=(LOCALE,),
-        responses={403: "A token that is not this caller's preview", 409: "The preview expired"},
+        responses={
+            403: "A token that is not this caller's preview",
+            404: "No such action in this shop",
+            409: "The preview expired",
+        },
     ),
     Endpoint(
         "POST",
