@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel
+
+from shop_app.schemas.tickets import whole_number
 
 MAX_NOTE_CHARS = 5000
 MAX_TAG_CHARS = 40
@@ -15,8 +17,8 @@ SHOPIFY_ID_MAX = 2**63 - 1
 ROW_ID_MAX = 2**31 - 1
 CONFIRMATION_PATTERN = r"^\d{1,10}\.[0-9a-f]{64}$"
 
-ShopifyId = Annotated[int, Field(ge=1, le=SHOPIFY_ID_MAX)]
-RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
+ShopifyId = Annotated[int, Field(ge=1, le=SHOPIFY_ID_MAX), BeforeValidator(whole_number)]
+RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX), BeforeValidator(whole_number)]
 Short = Annotated[str, Field(max_length=255)]
 
 
@@ -40,7 +42,7 @@ class CancelIn(ActionTarget):
 
 class RefundLine(Strict):
     line_item_id: ShopifyId
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Annotated[int, Field(ge=1, le=10_000), BeforeValidator(whole_number)]
 
 
 class RefundIn(ActionTarget):
@@ -177,7 +179,7 @@ class PolicyIn(Strict):
         list[Literal["admin", "agent"]],
     ] = Field(default_factory=dict)
     approval_amount: Annotated[str, Field(pattern=r"^\d{1,12}(\.\d{1,2})?$")] | None = None
-    approval_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    approval_hours: Annotated[int, Field(ge=1, le=168), BeforeValidator(whole_number)] = 24
     bot_cancel: bool = False
     bot_address: bool = False
-    bot_window_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 120
+    bot_window_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60), BeforeValidator(whole_number)] = 120

@@ -269,7 +269,7 @@ ENDPOINTS = [
     ),
     Endpoint(
         "POST",
-        "/api/v1/order-actions/preview",
+        "/api/v1/order-action-previews",
         preview_endpoint,
         "Preview an action (Shopify computes a refund's amounts); returns the token that confirms it",
         TAG,
@@ -285,7 +285,7 @@ ENDPOINTS = [
     ),
     Endpoint(
         "POST",
-        "/api/v1/order-actions/confirm",
+        "/api/v1/order-action-confirmations",
         confirm_endpoint,
         "Confirm a previewed action: it is sent once to Shopify (or waits for an admin's approval)",
         TAG,
