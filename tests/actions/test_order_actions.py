@@ -419,3 +419,42 @@ async def test_hold_release_note_and_tag(desk: Desk) -> None:
         "orderUpdate": 1,
         "tagsAdd": 1,
     }
+
+
+async def test_a_bot_refunds_through_the_api_and_sees_why_actions_are_hidden(desk: Desk) -> None:
+    from shop_app.helpdesk.api_keys import create_api_key
+
+    order, line = await _refundable(desk)
+    async with transaction(desk.services.sessions) as session:
+        _row, key = await create_api_key(session, shop=desk.shops[SHOP], name="bot")
+    headers = {"Authorization": f"Bearer {key}"}
+    browser = desk.world.browser
+    available = await browser.get(
+        f"https://app.test/api/v1/orders/{order.shopify_id}/actions", headers=headers
+    )
+    assert available.status_code == 200
+    assert "refund" in available.json()["available"]
+    assert available.json()["hidden"] == {"cancel": "action_not_allowed"}
+    body = {
+        "kind": "refund",
+        "order_id": order.shopify_id,
+        "lines": [{"line_item_id": line.shopify_id, "quantity": 1}],
+    }
+    preview = await browser.post(
+        "https://app.test/api/v1/order-action-previews", params={"locale": "ja"}, json=body, headers=headers
+    )
+    assert preview.status_code == 201, preview.text
+    assert preview.json()["summary"].startswith("返金・" + order.name)
+    assert preview.json()["amount_text"].startswith("￥")
+    confirmed = await browser.post(
+        "https://app.test/api/v1/order-action-confirmations",
+        json={"token": preview.json()["token"]},
+        headers=headers,
+    )
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "applied"
+    theirs = (await desk.orders(OTHER_SHOP))[0]
+    missing = await browser.get(
+        f"https://app.test/api/v1/orders/{theirs.shopify_id}/actions", headers=headers
+    )
+    assert missing.status_code == 404
+    assert await desk.applied() == {"refundCreate": 1}
