@@ -65,6 +65,16 @@ class BulkRunnerLike(Protocol):
     def cancel(self, ctx: RequestContext, gid: str) -> dict[str, Any]: ...
 
 
+class MutationLedgerLike(Protocol):
+    """Remembers what each `@idempotent(key:)` mutation answered, and counts mutations applied."""
+
+    def replay(self, shop: str, mutation: str, key: str, fingerprint: str) -> dict[str, Any] | None: ...
+
+    def record(
+        self, shop: str, mutation: str, key: str | None, fingerprint: str, payload: dict[str, Any]
+    ) -> None: ...
+
+
 @dataclass
 class RequestContext:
     shop: str
@@ -76,6 +86,9 @@ class RequestContext:
     bulk: BulkRunnerLike | None = None
     bulk_rows: list[dict[str, Any]] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    ledger: MutationLedgerLike | None = None
+    idempotency_key: str | None = None
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def in_bulk(self) -> bool:

@@ -33,6 +33,7 @@ from devstore.graphql_api.faults import FaultModes
 from devstore.graphql_api.resolvers import resolve_field
 from devstore.graphql_api.schema import SUPPORTED_API_VERSIONS, load_schema
 from devstore.graphql_api.throttle import BucketLimits, Clock, Throttle
+from devstore.order_mutations import MutationLedger
 
 INVALID_TOKEN_BODY = {
     "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -88,6 +89,7 @@ class AdminGraphQL:
         self.faults = FaultModes()
         self.wall_clock = wall_clock
         self.bulk = BulkRunner(self.schema, state.config.data_dir, state.webhooks, wall_clock)
+        self.ledger = MutationLedger()
         self._known_shops: set[str] = set()
 
     def routes(self) -> list[BaseRoute]:
@@ -96,6 +98,7 @@ class AdminGraphQL:
             Route("/_devstore/bulk/{shop}/{num:int}.jsonl", self.bulk_result, methods=["GET"]),
             Route("/_devstore/faults", self.configure_faults, methods=["GET", "POST"]),
             Route("/_devstore/throttle", self.configure_throttle, methods=["GET", "POST"]),
+            Route("/_devstore/mutations/{shop}", self.mutations_applied, methods=["GET"]),
         ]
 
     def shop_exists(self, shop: str) -> bool:
@@ -148,8 +151,12 @@ class AdminGraphQL:
             base_url=str(request.base_url),
             wall_clock=self.wall_clock,
             bulk=self.bulk,
+            ledger=self.ledger,
         )
-        return JSONResponse(self.answer(context, body))
+        answer = self.answer(context, body)
+        for topic, payload in context.events:
+            await self.state.webhooks.emit(shop, topic, payload)
+        return JSONResponse(answer)
 
     def answer(self, context: RequestContext, body: Mapping[str, Any]) -> dict[str, Any]:
         bucket = self.throttle.bucket(context.client_id, context.shop)
@@ -229,6 +236,12 @@ class AdminGraphQL:
             },
         }
         return {"errors": [error], "extensions": self._cost(requested, None, bucket)}
+
+    async def mutations_applied(self, request: Request) -> Response:
+        """How many times each mutation changed this shop (repeats of an idempotency key not counted)."""
+        shop = request.path_params["shop"]
+        counts = {name: n for (where, name), n in self.ledger.applied.items() if where == shop}
+        return JSONResponse(counts)
 
     async def bulk_result(self, request: Request) -> Response:
         path = self.bulk.path(request.path_params["shop"], request.path_params["num"])

@@ -14,6 +14,7 @@ from graphql import (
     is_leaf_type,
     is_list_type,
 )
+from graphql.execution.values import get_directive_values
 
 from devstore.generator.people import display_name
 from devstore.graphql_api.connections import Connection, connection, list_connection, root_connection
@@ -151,6 +152,8 @@ def resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
         root_field = table.get(info.field_name)
         if root_field is None:
             raise GraphQLError(f"Field '{info.field_name}' is not served by the dev store")
+        if parent_type == "Mutation":
+            ctx.idempotency_key = _idempotency_key(info)
         return root_field(ctx, args)
     if not isinstance(source, dict):
         return None
@@ -161,6 +164,15 @@ def resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
     if value is MISSING:
         value = _derive(ctx, source, info)
     return _shape(ctx, source, value, info, args)
+
+
+def _idempotency_key(info: GraphQLResolveInfo) -> str | None:
+    directive = info.schema.get_directive("idempotent")
+    if directive is None:
+        return None
+    values = get_directive_values(directive, info.field_nodes[0], info.variable_values)
+    key = None if values is None else values.get("key")
+    return key if isinstance(key, str) else None
 
 
 def _derive(ctx: RequestContext, doc: Doc, info: GraphQLResolveInfo) -> Any:

@@ -48,7 +48,8 @@ FIELDS: dict[str, str] = {
         currentBulkOperation webhookSubscriptions webhookSubscription ordersCount customersCount productsCount
         productVariantsCount shopLocales""",
     "Mutation": """bulkOperationRunQuery bulkOperationCancel webhookSubscriptionCreate webhookSubscriptionDelete
-        webhookSubscriptionUpdate""",
+        webhookSubscriptionUpdate orderCancel refundCreate orderUpdate fulfillmentOrderHold
+        fulfillmentOrderReleaseHold tagsAdd""",
     "Node": "id",
     "LegacyInteroperability": "legacyResourceId",
     "DisplayableError": "field message",
@@ -61,18 +62,19 @@ FIELDS: dict[str, str] = {
         displayFinancialStatus displayFulfillmentStatus email phone currencyCode totalPriceSet subtotalPriceSet
         totalRefundedSet currentTotalPriceSet totalShippingPriceSet totalTaxSet totalDiscountsSet
         shippingAddress billingAddress customAttributes tags note customer lineItems fulfillments
-        fulfillmentOrders refunds sourceName""",
+        fulfillmentOrders refunds sourceName suggestedRefund""",
     "MoneyBag": "shopMoney presentmentMoney",
     "MailingAddress": """id address1 address2 city company country countryCodeV2 firstName lastName name phone
         province provinceCode zip""",
     "LineItem": """id title name variantTitle sku quantity currentQuantity vendor variant product
-        originalUnitPriceSet discountedUnitPriceSet originalTotalSet unfulfilledQuantity customAttributes
+        originalUnitPriceSet discountedUnitPriceSet originalTotalSet unfulfilledQuantity refundableQuantity customAttributes
         requiresShipping""",
     "Fulfillment": """id legacyResourceId name status displayStatus createdAt updatedAt deliveredAt inTransitAt
         estimatedDeliveryAt trackingInfo events fulfillmentLineItems location order totalQuantity""",
     "FulfillmentLineItem": "id lineItem quantity",
     "FulfillmentOrder": """id status requestStatus fulfillAt fulfillBy assignedLocation lineItems createdAt
-        updatedAt order""",
+        updatedAt order fulfillmentHolds""",
+    "FulfillmentHold": "id reason reasonNotes handle displayReason heldByRequestingApp",
     "FulfillmentOrderAssignedLocation": "name address1 address2 city countryCode province zip phone location",
     "FulfillmentOrderLineItem": """id sku productTitle variantTitle remainingQuantity totalQuantity lineItem
         variant inventoryItemId""",
@@ -103,6 +105,17 @@ FIELDS: dict[str, str] = {
     "BulkOperationRunQueryPayload": "bulkOperation userErrors",
     "BulkOperationCancelPayload": "bulkOperation userErrors",
     "Count": "count precision",
+    "OrderCancelPayload": "job orderCancelUserErrors",
+    "RefundCreatePayload": "order refund userErrors",
+    "OrderUpdatePayload": "order userErrors",
+    "FulfillmentOrderHoldPayload": "fulfillmentHold fulfillmentOrder remainingFulfillmentOrder userErrors",
+    "FulfillmentOrderReleaseHoldPayload": "fulfillmentOrder userErrors",
+    "TagsAddPayload": "node userErrors",
+    "SuggestedRefund": """amountSet maximumRefundableSet subtotalSet discountedSubtotalSet totalTaxSet
+        refundLineItems shipping suggestedTransactions""",
+    "SuggestedOrderTransaction": "amountSet maximumRefundableSet gateway kind parentTransaction",
+    "OrderTransaction": "id kind gateway amountSet",
+    "ShippingRefund": "amountSet maximumRefundableSet taxSet",
 }
 
 

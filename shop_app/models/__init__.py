@@ -53,6 +53,14 @@ from shop_app.models.notices import (
     SubscriptionStatus,
 )
 from shop_app.models.oauth_state import OAuthState
+from shop_app.models.order_actions import (
+    ActionEventKind,
+    ActionKind,
+    ActionPolicy,
+    ActionStatus,
+    OrderAction,
+    OrderActionEvent,
+)
 from shop_app.models.orders import Fulfillment, FulfillmentOrder, Order, OrderLineItem
 from shop_app.models.outbox import OutboxMessage, OutboxStatus
 from shop_app.models.shop import Shop, ShopCredential, ShopStatus
@@ -61,6 +69,10 @@ from shop_app.models.webhook_delivery import DeliveryStatus, WebhookDelivery
 from shop_app.models.widget_sessions import WidgetSession
 
 __all__ = [
+    "ActionEventKind",
+    "ActionKind",
+    "ActionPolicy",
+    "ActionStatus",
     "Agent",
     "AgentSession",
     "AnswerSettings",
@@ -100,6 +112,8 @@ __all__ = [
     "NoticeSettings",
     "OAuthState",
     "Order",
+    "OrderAction",
+    "OrderActionEvent",
     "OrderLineItem",
     "OutboxMessage",
     "OutboxStatus",

@@ -72,6 +72,7 @@ PAGES = (
     AdminPage("line", "/app/line"),
     AdminPage("notices", "/app/notices"),
     AdminPage("faq", "/app/faq"),
+    AdminPage("actions", "/app/actions"),
 )
 
 

@@ -33,6 +33,7 @@ PAGES = {
     "line": "/app/line",
     "notices": "/app/notices",
     "faq": "/app/faq",
+    "actions": "/app/actions",
 }
 FRONTEND = CATALOGUE_DIR.parent
 
