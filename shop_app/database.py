@@ -51,6 +51,16 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
     return create_async_engine(url, **options)
 
 
+def make_writer_engine(url: str) -> AsyncEngine | None:
+    """On SQLite, an engine of its own for the webhook inbox's group commit: one connection that the reads
+    and the processing never hold, so the INSERTs never wait behind them for the pool (WAL lets the
+    readers go on while it writes; SQLite's busy handler orders it with the other connection's writes).
+    None on PostgreSQL, whose pool already gives every writer its own connection."""
+    if not url.startswith("sqlite"):
+        return None
+    return make_engine(url)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own implicit BEGIN is switched off; transactions start in _sqlite_begin_immediate.
     dbapi_connection.isolation_level = None

@@ -96,6 +96,10 @@ class ProcrastinateQueue:
     async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
         await self.app.configure_task(name=task.value).defer_async(**kwargs)
 
+    async def enqueue_many(self, task: TaskName, jobs: list[dict[str, Any]]) -> None:
+        if jobs:
+            await self.app.configure_task(name=task.value).batch_defer_async(*jobs)
+
     async def drain(self) -> None:
         await self.run_worker(wait=False)
 
