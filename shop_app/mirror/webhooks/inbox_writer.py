@@ -87,7 +87,7 @@ class InboxWriter:
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
-            async with transaction(self._sessions) as session:
+            async with transaction(self._sessions, urgent=True) as session:
                 stored = await record_deliveries(session, [(p.shop_id, p.webhook) for p in batch])
         except Exception as error:
             logger.exception("storing webhook deliveries failed count=%s", len(batch))
