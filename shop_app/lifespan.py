@@ -141,6 +141,8 @@ def build_lifespan(
 
             dispatch = Dispatcher(jobs)
             dispatch.start()
+            if isinstance(jobs, ProcrastinateQueue):
+                jobs.before_drain = dispatch.flush
 
             def process(delivery_ids: list[int]) -> None:
                 dispatch.add(TaskName.PROCESS_WEBHOOKS, "delivery_ids", delivery_ids)

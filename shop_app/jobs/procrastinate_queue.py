@@ -6,6 +6,7 @@ retries with backoff, locks and periodic tasks; no broker to deploy or keep in s
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import procrastinate
@@ -82,6 +83,8 @@ def _runner(name: TaskName) -> Any:
 class ProcrastinateQueue:
     def __init__(self, services: Services) -> None:
         self._services = services
+        # Set by the lifespan: queues what the dispatcher still holds, so a drain sees every job
+        self.before_drain: Callable[[], Awaitable[None]] | None = None
         self.app = build_app(
             services.settings.database_url,
             reconcile_interval_seconds=services.settings.reconcile_interval_seconds,
@@ -101,6 +104,8 @@ class ProcrastinateQueue:
             await self.app.configure_task(name=task.value).batch_defer_async(*jobs)
 
     async def drain(self) -> None:
+        if self.before_drain is not None:
+            await self.before_drain()
         await self.run_worker(wait=False)
 
     async def run_worker(
