@@ -18,15 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from shop_app.database import make_engine, make_session_factory
 from shop_app.encryption import Cipher
-from shop_app.models import Customer, DeliveryStatus, WebhookDelivery
+from shop_app.models import Customer
 from shop_app.settings import Settings
 from tests.app.conftest import PAYLOADS
 from tests.app.test_graceful_stop import applying
+from tests.app.test_graceful_stop import stored as deliveries_stored
 from tests.app.test_serving import SHOP, served
 from tests.factories import installed_shop, webhook_headers
 
@@ -83,25 +84,15 @@ class Stored:
 
 
 async def stored(settings: Settings) -> Stored:
+    per_event, done, _ = await deliveries_stored(settings)
     engine = make_engine(settings.database_url)
     try:
         async with make_session_factory(engine)() as session:
-            rows = await session.execute(
-                select(col(WebhookDelivery.event_id), func.count()).group_by(col(WebhookDelivery.event_id))
-            )
-            per_event = {event_id: int(count) for event_id, count in rows}
-            done = (
-                await session.execute(
-                    select(func.count())
-                    .select_from(WebhookDelivery)
-                    .where(col(WebhookDelivery.status) == DeliveryStatus.DONE)
-                )
-            ).scalar_one()
             customers = await session.execute(select(col(Customer.shopify_id), col(Customer.email)))
             emails = {int(shopify_id): email for shopify_id, email in customers}
-        return Stored(per_event=per_event, done=int(done), emails=emails)
     finally:
         await engine.dispose()
+    return Stored(per_event=per_event, done=done, emails=emails)
 
 
 @pytest.mark.timeout(300)
