@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,6 +53,16 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
     options.setdefault("max_overflow", 10)
     options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **options)
+
+
+def make_writer_engine(url: str) -> AsyncEngine | None:
+    """On SQLite, an engine of its own for the webhook inbox's group commit: one connection that the reads
+    and the processing never hold, so the INSERTs never wait behind them for the pool (WAL lets the
+    readers go on while it writes; SQLite's busy handler orders it with the other connection's writes).
+    None on PostgreSQL, whose pool already gives every writer its own connection."""
+    if not url.startswith("sqlite"):
+        return None
+    return make_engine(url)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -104,10 +118,79 @@ def make_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+class WriteTurns:
+    """Turns at a SQLite file's one write lock among this process's connections, urgent ones first.
+
+    SQLite lets one connection write at a time, and a connection that finds the lock taken sleeps in its
+    busy handler (1, 2, 5 … 100 ms a turn) while the holder may take the lock again at once: the webhook
+    inbox's writer, on a connection of its own, would starve behind the processing's back-to-back
+    transactions. Taking a turn here first, in asyncio, queues them fairly and lets the inbox's INSERTs
+    (``urgent``) go before anything else waiting. Other processes still meet at the busy handler.
+    """
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._others: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if not self._held and not self._urgent and not self._others:
+            self._held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._others).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # the turn was handed over just as this waiter was cancelled
+            else:
+                with contextlib.suppress(ValueError):
+                    (self._urgent if urgent else self._others).remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for waiters in (self._urgent, self._others):
+            while waiters:
+                waiter = waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # the turn passes on: still held
+                    return
+        self._held = False
+
+
+_write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, WriteTurns]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def write_turns(sessions: SessionFactory) -> WriteTurns | None:
+    """The turns at the write lock of the SQLite file these sessions use (None on PostgreSQL)."""
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return None
+    per_file = _write_turns.setdefault(asyncio.get_running_loop(), {})
+    return per_file.setdefault(str(engine.url.database), WriteTurns())
+
+
 @asynccontextmanager
-async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """A session whose work commits on success and rolls back on any error."""
-    async with sessions() as session, session.begin():
+async def transaction(sessions: SessionFactory, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+    """A session whose work commits on success and rolls back on any error. On SQLite it first takes its
+    turn at the file's write lock (``WriteTurns``; ``urgent``: the webhook inbox's INSERTs)."""
+    turns = write_turns(sessions)
+    if turns is None:
+        async with sessions() as session, session.begin():
+            yield session
+        return
+    async with turns.turn(urgent=urgent), sessions() as session, session.begin():
         yield session
 
 

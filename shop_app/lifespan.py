@@ -17,8 +17,15 @@ from starlette.templating import Jinja2Templates
 
 from integrations.shopify.app_config import AppConfig, load_app_config
 from integrations.shopify.oauth import OAuthClient
-from shop_app.database import make_engine, make_session_factory, migrate, migration_status
+from shop_app.database import (
+    make_engine,
+    make_session_factory,
+    make_writer_engine,
+    migrate,
+    migration_status,
+)
 from shop_app.encryption import Cipher
+from shop_app.jobs.dispatch import Dispatcher
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue, apply_schema_if_missing, job_schema_present
 from shop_app.jobs.queues import SWEEP_INTERVAL_SECONDS, InProcessQueue, JobQueue
 from shop_app.jobs.tasks import TaskName
@@ -40,6 +47,7 @@ class State(TypedDict):
     jobs: JobQueue
     templates: Jinja2Templates
     inbox: InboxWriter
+    dispatch: Dispatcher
 
 
 @asynccontextmanager
@@ -131,10 +139,17 @@ def build_lifespan(
                 # deliveries stored before a restart but never processed
                 await jobs.enqueue(TaskName.SWEEP_WEBHOOK_INBOX, older_than_seconds=0)
 
-            async def process(delivery_ids: list[int]) -> None:
-                await jobs.enqueue(TaskName.PROCESS_WEBHOOKS, delivery_ids=delivery_ids)
+            dispatch = Dispatcher(jobs)
+            dispatch.start()
+            if isinstance(jobs, ProcrastinateQueue):
+                jobs.before_drain = dispatch.flush
 
-            inbox = InboxWriter(services.sessions, on_stored=process)
+            def process(delivery_ids: list[int]) -> None:
+                dispatch.add(TaskName.PROCESS_WEBHOOKS, "delivery_ids", delivery_ids)
+
+            writer_engine = make_writer_engine(settings.database_url)
+            writer_sessions = make_session_factory(writer_engine) if writer_engine else services.sessions
+            inbox = InboxWriter(writer_sessions, on_stored=process)
             inbox.start()
             if isinstance(jobs, InProcessQueue):
 
@@ -149,10 +164,14 @@ def build_lifespan(
                         "jobs": jobs,
                         "templates": templates,
                         "inbox": inbox,
+                        "dispatch": dispatch,
                     }
             finally:
                 await inbox.stop()
+                await dispatch.stop()
                 await jobs.stop()
+                if writer_engine is not None:
+                    await writer_engine.dispose()
                 process_stopped()
 
     return lifespan

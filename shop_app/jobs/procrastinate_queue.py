@@ -6,6 +6,7 @@ retries with backoff, locks and periodic tasks; no broker to deploy or keep in s
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import procrastinate
@@ -91,6 +92,8 @@ def _runner(name: TaskName) -> Any:
 class ProcrastinateQueue:
     def __init__(self, services: Services) -> None:
         self._services = services
+        # Set by the lifespan: queues what the dispatcher still holds, so a drain sees every job
+        self.before_drain: Callable[[], Awaitable[None]] | None = None
         self.app = build_app(
             services.settings.database_url,
             reconcile_interval_seconds=services.settings.reconcile_interval_seconds,
@@ -105,7 +108,13 @@ class ProcrastinateQueue:
     async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
         await self.app.configure_task(name=task.value).defer_async(**kwargs)
 
+    async def enqueue_many(self, task: TaskName, jobs: list[dict[str, Any]]) -> None:
+        if jobs:
+            await self.app.configure_task(name=task.value).batch_defer_async(*jobs)
+
     async def drain(self) -> None:
+        if self.before_drain is not None:
+            await self.before_drain()
         await self.run_worker(wait=False)
 
     async def run_worker(

@@ -34,6 +34,9 @@ BESIDE_WORKERS = frozenset(
 class JobQueue(Protocol):
     async def enqueue(self, task: TaskName, **kwargs: Any) -> None: ...
 
+    async def enqueue_many(self, task: TaskName, jobs: list[dict[str, Any]]) -> None:
+        """Queue one job per arguments, at once (one round trip where the queue is a database)."""
+
     async def drain(self) -> None:
         """Wait until every queued job has run (tests, and a graceful stop)."""
 
@@ -53,7 +56,14 @@ class InProcessQueue:
         self._beside: set[asyncio.Task[None]] = set()
 
     async def enqueue(self, task: TaskName, **kwargs: Any) -> None:
+        self.enqueue_nowait(task, **kwargs)
+
+    def enqueue_nowait(self, task: TaskName, **kwargs: Any) -> None:
         self._queue.put_nowait((task, kwargs, 1))
+
+    async def enqueue_many(self, task: TaskName, jobs: list[dict[str, Any]]) -> None:
+        for kwargs in jobs:
+            self.enqueue_nowait(task, **kwargs)
 
     def waiting(self) -> dict[str, int]:
         """Jobs waiting to run, by task (for the metrics; a webhook job merged into another counts once)."""

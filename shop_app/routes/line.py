@@ -38,7 +38,7 @@ from shop_app.i18n import catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
 from shop_app.models import Shop
 from shop_app.routes.api.auth import authenticate
-from shop_app.routes.request_state import jobs, services, templates
+from shop_app.routes.request_state import dispatch, services, templates
 from shop_app.shops.installation import get_shop
 
 logger = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ async def webhook(request: Request) -> Response:
     if events:
         async with transaction(app.sessions) as session:
             event_ids = await inbox.record_events(session, shop_id=connection.shop_id, events=events)
-    if event_ids:
-        await jobs(request).enqueue(TaskName.PROCESS_LINE_EVENTS, event_ids=event_ids)
+    # the job is queued after the answer (the events are stored: the sweep queues them if this is lost)
+    dispatch(request).add(TaskName.PROCESS_LINE_EVENTS, "event_ids", event_ids)
     logger.debug("line webhook shop_id=%s events=%s new=%s", connection.shop_id, len(events), len(event_ids))
     return JSONResponse({})
 

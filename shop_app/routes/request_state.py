@@ -5,6 +5,7 @@ from typing import cast
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from shop_app.jobs.dispatch import Dispatcher
 from shop_app.jobs.queues import JobQueue
 from shop_app.mirror.webhooks.inbox_writer import InboxWriter
 from shop_app.runtime import Services
@@ -20,6 +21,10 @@ def services(request: Request) -> Services:
 
 def jobs(request: Request) -> JobQueue:
     return cast(JobQueue, request.state.jobs)
+
+
+def dispatch(request: Request) -> Dispatcher:
+    return cast(Dispatcher, request.state.dispatch)
 
 
 def templates(request: Request) -> Jinja2Templates:

@@ -39,7 +39,12 @@ async def test_webhook_is_queued_in_postgres_and_processed_by_a_worker(
             headers=webhook_headers(topic="app/uninstalled", shop="alpha.myshopify.com", body=body),
         )
         assert response.status_code == 200
+        async with services.sessions() as session:  # durable before the answer
+            stored = (await session.execute(text("SELECT status FROM webhook_deliveries"))).scalars().all()
+        assert stored == [DeliveryStatus.PENDING]
 
+        # its job is queued after the answer, by the dispatcher
+        await state["dispatch"].flush()
         async with services.sessions() as session:
             queued = await session.scalar(
                 text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'process_webhooks'")

@@ -124,3 +124,20 @@ def test_knowledge_bench_reports_bm25_beside_the_baseline_and_its_accuracy() -> 
     assert re.search(r"BM25/baseline p50 [\d.]+×, p99 [\d.]+×", output), output
     right = re.search(r"(\d+) of (\d+) answered from the right source", output)
     assert right is not None and int(right.group(2)) > 0, output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_workers_bench_drains_a_backlog_with_each_worker_count(migrated_postgres: str | None) -> None:
+    if migrated_postgres is None:
+        pytest.skip("`shop-app worker` runs on PostgreSQL: set TEST_DATABASE_URL")
+    output = run_bench(
+        "workers.py", "--database-url", migrated_postgres, "--burst", "120", "--workers", "1,2", timeout=580
+    )
+
+    for workers in ("1 worker ", "2 workers"):
+        line = next(row for row in output.splitlines() if row.strip().startswith(workers))
+        assert "drained 120 in" in line and "deliveries/s" in line, output
+        assert "not processed: 0;" in line and "processed more than once: 0;" in line, output
+        assert "failed: 0;" in line and "orders missing: 0;" in line, output
+        assert "at an older version: 0 " in line, output

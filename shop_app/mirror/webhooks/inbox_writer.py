@@ -1,10 +1,18 @@
 """Group commit for the webhook inbox.
 
 Each request hands its delivery to the writer and waits; the writer stores everything that arrived
-meanwhile in one transaction (one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING), queues their
-processing, and then wakes the requests, which answer 200 only once their delivery is durable. Under load
-this turns hundreds of small transactions a second into a few large ones; when idle a batch is a single
-delivery and adds no delay.
+meanwhile in one transaction (one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING) and wakes the
+requests as soon as it has committed: the 200 waits for that one durable write, shared with the deliveries
+around it, and nothing else. Under load this turns hundreds of small transactions a second into a few large
+ones; when idle a batch is a single delivery and adds no delay.
+
+Turning stored deliveries into work happens after the answers: ``on_stored`` is called with the new ids
+once the requests have been woken, and must not wait for anything (the lifespan hands them to a
+``jobs.dispatch.Dispatcher``, which queues their jobs in batches). A process killed in between loses no
+delivery: it is in the inbox, pending, and the inbox sweep queues it.
+
+On SQLite the writer is given an engine of its own (``database.make_writer_engine``): its connection is
+not shared with the reads and the processing, so the INSERTs never queue behind them in the pool.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shop_app.database import SessionFactory, transaction
@@ -22,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 
-OnStored = Callable[[list[int]], Awaitable[None]]
+OnStored = Callable[[list[int]], None]
 
 
 @dataclass(slots=True)
@@ -79,7 +87,7 @@ class InboxWriter:
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
-            async with transaction(self._sessions) as session:
+            async with transaction(self._sessions, urgent=True) as session:
                 stored = await record_deliveries(session, [(p.shop_id, p.webhook) for p in batch])
         except Exception as error:
             logger.exception("storing webhook deliveries failed count=%s", len(batch))
@@ -87,13 +95,13 @@ class InboxWriter:
                 if not pending.result.done():
                     pending.result.set_exception(error)
             return
-        ids = list(stored.values())
-        if ids:
-            try:
-                await self._on_stored(ids)
-            except Exception:
-                # The deliveries are durable; the periodic sweep starts their processing.
-                logger.exception("queueing stored webhook deliveries failed count=%s", len(ids))
         for pending in batch:
             if not pending.result.done():
                 pending.result.set_result(stored.get((pending.shop_id, pending.webhook.event_id)))
+        ids = list(stored.values())
+        if ids:
+            try:
+                self._on_stored(ids)
+            except Exception:
+                # The deliveries are durable; the periodic sweep starts their processing.
+                logger.exception("queueing stored webhook deliveries failed count=%s", len(ids))
