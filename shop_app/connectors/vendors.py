@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from shop_app.connectors.chatwoot import CHATWOOT
 from shop_app.connectors.registry import Vendor
 
-_MODULES: tuple[Vendor, ...] = ()
+_MODULES: tuple[Vendor, ...] = (CHATWOOT,)
 VENDORS: dict[str, Vendor] = {vendor.name.value: vendor for vendor in _MODULES}
 
 
