@@ -21,13 +21,7 @@ from playwright.sync_api import Browser, expect
 
 from devchatwoot.server import create_chatwoot_app
 from devchatwoot.state import Account, ChatwootState, Conversation, User
-from shop_app.connectors.chatwoot import CHATWOOT, card_url
-from shop_app.connectors.storage import inbound_url, save_connector
-from shop_app.database import make_engine, make_session_factory, transaction
-from shop_app.encryption import Cipher
-from shop_app.models import Shop
-from shop_app.settings import Settings
-from shop_app.shops.installation import get_shop
+from shop_app.dev.chatwoot import connect_account
 from tests.browser.conftest import SHOP, YAMATO_NUMBER, LiveApp, open_browser, screenshot
 from tests.factories import session_token
 
@@ -40,36 +34,6 @@ class Chatwoot:
     state: ChatwootState
     account: Account
     user: User
-
-
-async def _connect(settings: Settings, chatwoot: Chatwoot) -> None:
-    """The merchant makes the bot and the dashboard app in Chatwoot and saves the tokens in the app."""
-    state, account = chatwoot.state, chatwoot.account
-    inbox = state.add_inbox(account, "Website")
-    bot = state.add_bot(account, name="Order Desk", outgoing_url="pending")
-    engine = make_engine(settings.database_url)
-    try:
-        async with transaction(make_session_factory(engine)) as session:
-            shop = await get_shop(session, SHOP)
-            assert isinstance(shop, Shop)
-            connector = await save_connector(
-                session,
-                shop=shop,
-                cipher=Cipher(settings.encryption_keys),
-                vendor=CHATWOOT,
-                values={
-                    "base_url": chatwoot.base_url,
-                    "account": str(account.id),
-                    "bot_token": bot.access_token,
-                    "bot_secret": bot.secret,
-                    "user_token": chatwoot.user.access_token,
-                },
-            )
-            bot.outgoing_url = inbound_url(settings, connector)
-            state.add_dashboard_app(account, title="Order Desk", url=card_url(settings, connector))
-    finally:
-        await engine.dispose()
-    state.set_agent_bot(inbox, bot)
 
 
 async def _ask(chatwoot: Chatwoot) -> Conversation:
@@ -103,7 +67,8 @@ def chatwoot(live_app: LiveApp) -> Iterator[Chatwoot]:
         while not server.started:
             assert not serving.done(), serving.exception()
             threading.Event().wait(0.05)
-        live_app.run(_connect(live_app.settings, found))
+        inbox = live_app.run(connect_account(live_app.settings, state, account, found.user, shop_domain=SHOP))
+        assert inbox is not None
         yield found
     finally:
         server.should_exit = True
