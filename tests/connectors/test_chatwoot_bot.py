@@ -24,10 +24,11 @@ from shop_app.models import (
     Ticket,
 )
 from shop_app.shops.compliance import redact_shop
+from tests.conftest import SHARED
 from tests.connectors.conftest import ChatwootDesk
 from tests.helpdesk.conftest import ALPHA, BETA
 
-REFERENCE = "/work/shared/platform-reference/chatwoot/agent-bot-message-created.json"
+REFERENCE = SHARED / "platform-reference" / "chatwoot" / "agent-bot-message-created.json"
 
 
 def bot_lines(chat: Conversation) -> list[tuple[str, bool]]:

@@ -4,6 +4,7 @@ replace secrets (never shown again), each shop its own."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from shop_app.models import Connector
 from tests.connectors.conftest import CHATWOOT_URL, ChatwootDesk
@@ -112,7 +113,9 @@ async def test_secrets_are_replaced_encrypted_and_an_empty_field_keeps_the_store
     )
     assert new_secret not in saved.text
     async with chatwoot_desk.desk.services.sessions() as session:
-        row = (await session.execute(select(Connector).where(Connector.id == side.connector_id))).scalar_one()
+        row = (
+            await session.execute(select(Connector).where(col(Connector.id) == side.connector_id))
+        ).scalar_one()
     assert new_secret not in row.ciphertext and side.bot.access_token not in row.ciphertext
     # Chatwoot now signs with the new secret, and the app accepts it
     chat = await chatwoot_desk.says(chatwoot_desk.contact(), "こんにちは")
