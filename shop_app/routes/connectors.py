@@ -27,29 +27,17 @@ from shop_app.connectors.registry import Inbound, Refused
 from shop_app.connectors.storage import connector_for_key, connector_secrets
 from shop_app.connectors.vendors import vendor_for
 from shop_app.database import transaction
-from shop_app.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from shop_app.errors import BadRequest, NotFound, Unauthorized
 from shop_app.i18n import catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
 from shop_app.models import Connector, Shop
-from shop_app.routes.request_state import jobs, services, templates
+from shop_app.routes.request_state import jobs, read_body, services, templates
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_CARD_BODY_BYTES = 8 * 1024
 CARD_REFRESH_SECONDS = 30
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge("The body is too large")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge("The body is too large")
-    return body
 
 
 def _inbound(request: Request, body: bytes, *, form: bool = False) -> Inbound:
@@ -69,7 +57,7 @@ async def hook(request: Request) -> Response:
     if vendor is None:
         raise NotFound("No such connector", code="connector_not_found")
     app = services(request)
-    body = await _read_body(request, MAX_BODY_BYTES)
+    body = await read_body(request, MAX_BODY_BYTES)
     async with app.sessions() as session:
         connector = await connector_for_key(session, vendor=vendor.name, key=str(request.path_params["key"]))
         shop = await session.get(Shop, connector.shop_id) if connector is not None else None
@@ -105,7 +93,7 @@ async def card_page(request: Request) -> Response:
     if vendor is None:
         raise NotFound("No such connector", code="connector_not_found")
     app = services(request)
-    body = await _read_body(request, MAX_CARD_BODY_BYTES) if request.method == "POST" else b""
+    body = await read_body(request, MAX_CARD_BODY_BYTES) if request.method == "POST" else b""
     viewer = await vendor.card_viewer(app, _inbound(request, body, form=True))
     if viewer is None:
         raise Unauthorized("The card's key is not valid", code="invalid_card_key")
@@ -147,7 +135,7 @@ async def card_profile(request: Request) -> Response:
     )
     if viewer is None:
         raise Unauthorized("A card token is required", code="invalid_card_token")
-    body = await _read_body(request, MAX_CARD_BODY_BYTES)
+    body = await read_body(request, MAX_CARD_BODY_BYTES)
     try:
         raw = json.loads(body) if body else {}
     except (json.JSONDecodeError, UnicodeDecodeError):
