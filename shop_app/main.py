@@ -20,6 +20,7 @@ from shop_app.lifespan import build_lifespan
 from shop_app.observability.metrics import record_metrics
 from shop_app.routes import (
     api,
+    connectors,
     console,
     email_settings,
     embedded_admin,
@@ -31,6 +32,7 @@ from shop_app.routes import (
     oauth,
     widget,
 )
+from shop_app.routes.admin import connectors as admin_connectors
 from shop_app.routes.admin import faq as admin_faq
 from shop_app.routes.admin import notices as admin_notices
 from shop_app.routes.request_observation import ObservedRequests
@@ -126,6 +128,8 @@ def create_app(
         *line.routes,
         *notices.routes,
         *admin_notices.routes,
+        *connectors.routes,
+        *admin_connectors.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),
         Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),

@@ -21,6 +21,7 @@ from devline.server import create_line_app
 from devline.state import LineState
 from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
+from shop_app.dev.chatwoot import CHATWOOT_PORT, chatwoot_server_config, connect_demo_chatwoot
 from shop_app.dev.line import DEMO_LINE_SHOP, LINE_PORT, connect_demo_channel, line_config, line_url
 from shop_app.dev.mail import DevMail, dev_mail, mail_lines
 from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
@@ -43,6 +44,7 @@ class DevOptions:
     store_port: int = STORE_PORT
     port: int | None = None  # the app's (default PORT or 8000)
     line_port: int = LINE_PORT
+    chatwoot_port: int = CHATWOOT_PORT
     orders: int = 2000
     customers: int = 400
     products: int = 40
@@ -168,14 +170,20 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
     line = uvicorn.Server(line_server)
     servers = [asyncio.create_task(store.serve()), asyncio.create_task(app.serve())]
     servers.append(asyncio.create_task(line.serve()))
+    chatwoot_server, chatwoot_state = chatwoot_server_config(settings, options.chatwoot_port)
+    chatwoot = uvicorn.Server(chatwoot_server)
+    servers.append(asyncio.create_task(chatwoot.serve()))
     if settings.job_engine is JobEngine.PROCRASTINATE:
         servers.append(asyncio.create_task(_run_worker(settings)))
     try:
-        await asyncio.gather(_wait_started(store), _wait_started(app), _wait_started(line))
+        await asyncio.gather(
+            _wait_started(store), _wait_started(app), _wait_started(line), _wait_started(chatwoot)
+        )
         for shop in config.shops:
             await install_through_browser(settings, shop)
         line_shop = DEMO_LINE_SHOP if DEMO_LINE_SHOP in config.shops else config.shops[0]
         chat_url = await connect_demo_channel(settings, line_state, shop_domain=line_shop)
+        chatwoot_page = await connect_demo_chatwoot(settings, chatwoot_state, shop_domain=line_shop)
         email, password = await ensure_demo_agent(settings, config.shops)
         seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
         async with dev_mail(settings, config.shops) as mail:
@@ -186,6 +194,7 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
                 agent=(email, password),
                 mail=mail,
                 line=(line_shop, chat_url),
+                chatwoot=chatwoot_page,
             )
             # until Ctrl+C stops the servers (or one of the tasks fails: its error is raised here)
             stopped, _running = await asyncio.wait(servers, return_when=asyncio.FIRST_COMPLETED)
@@ -193,8 +202,8 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
         for task in stopped:
             task.result()
     finally:
-        store.should_exit = app.should_exit = line.should_exit = True
-        for worker in servers[3:]:
+        store.should_exit = app.should_exit = line.should_exit = chatwoot.should_exit = True
+        for worker in servers[4:]:
             worker.cancel()
         await asyncio.gather(*servers, return_exceptions=True)
     return 0
@@ -208,6 +217,7 @@ def _print_urls(
     agent: tuple[str, str],
     mail: DevMail,
     line: tuple[str, str | None] | None = None,
+    chatwoot: str | None = None,
 ) -> None:
     lines = ["", "Order Desk is running on its embedded defaults, installed into the simulated store.", ""]
     for shop in shops:
@@ -221,6 +231,8 @@ def _print_urls(
             "",
             f"  LINE chat page (a LINE user of {line[0]}, simulated): {line[1]}",
         ]
+    if chatwoot is not None:
+        lines += [f"  Chatwoot conversation with the Order Desk card (simulated Chatwoot): {chatwoot}"]
     lines += [
         "",
         f"  agent console: {settings.app_url}/console  (shop {shops[0]}, {agent[0]}, password {agent[1]})",

@@ -17,6 +17,8 @@ from shop_app.channels import outbound
 from shop_app.channels.email.inbound import forget_unlisted_attachments
 from shop_app.channels.email.sending import send_email
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
+from shop_app.connectors.chatwoot import send_chatwoot
+from shop_app.connectors.events import process_connector_events, sweep_connector_events
 from shop_app.database import transaction
 from shop_app.logging_config import bound_log_context
 from shop_app.mirror.backfill import backfill_shop
@@ -32,6 +34,7 @@ from shop_app.runtime import Services
 logger = logging.getLogger(__name__)
 
 outbound.register_sender(Channel.EMAIL, send_email)
+outbound.register_sender(Channel.CHATWOOT, send_chatwoot)
 
 
 class TaskName(StrEnum):
@@ -44,6 +47,7 @@ class TaskName(StrEnum):
     PROCESS_LINE_EVENTS = "process_line_events"
     DELIVER_OUTBOX = "deliver_outbox"
     RUN_NOTICES = "run_notices"
+    PROCESS_CONNECTOR_EVENTS = "process_connector_events"
 
 
 class RetryLater(Exception):
@@ -88,6 +92,7 @@ async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float =
             len(report.failed),
         )
     await sweep_line_events(services, older_than_seconds=older_than_seconds)
+    await sweep_connector_events(services, older_than_seconds=older_than_seconds)
 
 
 async def deliver_outbox(services: Services, *, outbox_ids: list[int]) -> None:
@@ -146,6 +151,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.PROCESS_LINE_EVENTS: process_line_events,
     TaskName.DELIVER_OUTBOX: deliver_outbox,
     TaskName.RUN_NOTICES: run_notices,
+    TaskName.PROCESS_CONNECTOR_EVENTS: process_connector_events,
 }
 
 

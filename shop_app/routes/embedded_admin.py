@@ -73,6 +73,7 @@ PAGES = (
     AdminPage("notices", "/app/notices"),
     AdminPage("faq", "/app/faq"),
     AdminPage("actions", "/app/actions"),
+    AdminPage("connectors", "/app/connectors"),
 )
 
 

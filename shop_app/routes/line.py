@@ -33,12 +33,12 @@ from shop_app.channels.line.connections import (
     line_client,
 )
 from shop_app.database import transaction
-from shop_app.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from shop_app.errors import BadRequest, NotFound, Unauthorized
 from shop_app.i18n import catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
 from shop_app.models import Shop
 from shop_app.routes.api.auth import authenticate
-from shop_app.routes.request_state import dispatch, services, templates
+from shop_app.routes.request_state import dispatch, read_body, services, templates
 from shop_app.shops.installation import get_shop
 
 logger = logging.getLogger(__name__)
@@ -55,15 +55,7 @@ def _refused() -> Unauthorized:
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PayloadTooLarge("The body is too large")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise PayloadTooLarge("The body is too large")
-    return body
+    return await read_body(request, MAX_BODY_BYTES)
 
 
 async def webhook(request: Request) -> Response:

@@ -5,6 +5,7 @@ from typing import cast
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from shop_app.errors import PayloadTooLarge
 from shop_app.jobs.dispatch import Dispatcher
 from shop_app.jobs.queues import JobQueue
 from shop_app.mirror.webhooks.inbox_writer import InboxWriter
@@ -29,3 +30,16 @@ def dispatch(request: Request) -> Dispatcher:
 
 def templates(request: Request) -> Jinja2Templates:
     return cast(Jinja2Templates, request.state.templates)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused (413) as soon as it is declared or read beyond ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge("The body is too large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge("The body is too large")
+    return body

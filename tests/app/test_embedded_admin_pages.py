@@ -34,6 +34,7 @@ PAGES = {
     "notices": "/app/notices",
     "faq": "/app/faq",
     "actions": "/app/actions",
+    "connectors": "/app/connectors",
 }
 FRONTEND = CATALOGUE_DIR.parent
 

@@ -141,3 +141,18 @@ def test_workers_bench_drains_a_backlog_with_each_worker_count(migrated_postgres
         assert "not processed: 0;" in line and "processed more than once: 0;" in line, output
         assert "failed: 0;" in line and "orders missing: 0;" in line, output
         assert "at an older version: 0 " in line, output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_connectors_bench_prints_the_reply_and_the_card_beside_the_console_sidebar() -> None:
+    output = run_bench("connectors.py", "--rate", "5", "--seconds", "1", "--cards", "5", timeout=280)
+
+    assert "console sidebar profile (baseline), 5 one after another" in output
+    assert re.search(
+        r"Chatwoot webhook in -> reply call at 5/s: p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 events\)", output
+    ), output
+    assert re.search(
+        r"Chatwoot card load \(page \+ data\): p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 loads\)", output
+    ), output
+    assert "replies missing" not in output  # every event was answered
