@@ -207,6 +207,21 @@ def _parser() -> argparse.ArgumentParser:
         help="its callers verify shoppers themselves (order details allowed)",
     )
 
+    zendesk = commands.add_parser(
+        "zendesk",
+        help="build the Zendesk Support app to upload (`shop-app zendesk package --help`)",
+        description="Zendesk: the sidebar app whose iframe is the profile card.",
+    )
+    zendesk_commands = zendesk.add_subparsers(dest="zendesk_command", required=True, metavar="ACTION")
+    zendesk_package = zendesk_commands.add_parser(
+        "package",
+        help="write the app's zip (manifest.json with signedUrls, assets, translations en/ja)",
+        description='Writes the zip that `zcli apps:create` or Zendesk\'s "Upload private app" takes; its '
+        "sidebar is this app's page for the shop, at SHOP_APP_URL.",
+    )
+    zendesk_package.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
+    zendesk_package.add_argument("--out", default="order-desk-zendesk.zip", help="the zip to write")
+
     devstore = commands.add_parser(
         "devstore",
         help="run only the simulated Shopify store (see `shop-app devstore --help`)",
@@ -309,6 +324,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     if args.command == "sync":
         return asyncio.run(run_sync(settings, shop=args.shop, full=args.full))
+    if args.command == "zendesk":
+        from pathlib import Path
+
+        from shop_app.connectors.zendesk_app import write_app_zip
+
+        written = write_app_zip(Path(args.out), app_url=settings.app_url, shop_domain=args.shop)
+        print(f"wrote {written}: upload it with `zcli apps:create` or as a private app in Zendesk")
+        return 0
     if args.command in ("agent", "api-key"):
         return _accounts(settings, args)
     if args.command == "dev":
