@@ -20,6 +20,7 @@ from shop_app.lifespan import build_lifespan
 from shop_app.observability.metrics import record_metrics
 from shop_app.routes import (
     api,
+    connectors,
     console,
     email_settings,
     embedded_admin,
@@ -30,6 +31,7 @@ from shop_app.routes import (
     oauth,
     widget,
 )
+from shop_app.routes.admin import connectors as admin_connectors
 from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
@@ -120,6 +122,8 @@ def create_app(
         *console.routes,
         *widget.routes,
         *line.routes,
+        *connectors.routes,
+        *admin_connectors.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),
         Mount("/static", StaticFiles(directory=str(FRONTEND / "static")), name="static"),

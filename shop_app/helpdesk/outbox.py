@@ -19,7 +19,7 @@ from sqlmodel import col
 from shop_app.models import AuthorType, Channel, Message, OutboxMessage, OutboxStatus, Ticket
 from shop_app.models.base import utcnow
 
-OUTBOUND_CHANNELS = frozenset({Channel.LINE, Channel.EMAIL})
+OUTBOUND_CHANNELS = frozenset({Channel.LINE, Channel.EMAIL, Channel.CHATWOOT, Channel.ZENDESK})
 OUTBOUND_AUTHORS = frozenset({AuthorType.AGENT, AuthorType.BOT})
 LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 10

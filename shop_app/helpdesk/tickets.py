@@ -126,12 +126,14 @@ async def post_message(
     agent_id: int | None = None,
     outbound: dict[str, Any] | None = None,
     counts_as_response: bool = True,
+    mirrored: bool = False,
 ) -> Message:
     """A message on the ticket. An agent's reply to an unassigned ticket assigns it to them.
     ``counts_as_response=False`` is for automatic notices (the after-hours acknowledgement): they neither
     answer the shopper nor stop the first-response clock. An agent's or the bot's message on a ticket that
     came by LINE or email is also put in the outbox, in this transaction, with ``outbound`` as what its
-    channel needs beyond the text (``shop_app.channels.outbound`` sends it once committed)."""
+    channel needs beyond the text (``shop_app.channels.outbound`` sends it once committed). A ``mirrored``
+    message was written in another helpdesk (an agent's reply in Chatwoot): it is recorded, never sent."""
     now = utcnow()
     message = Message(
         shop_id=ticket.shop_id,
@@ -159,7 +161,7 @@ async def post_message(
     if author_type == AuthorType.AGENT and agent_id is not None and ticket.assignee_id is None:
         ticket.assignee_id = agent_id
     await session.flush()
-    if outbox.leaves_by_channel(ticket, author_type):
+    if not mirrored and outbox.leaves_by_channel(ticket, author_type):
         await outbox.record(session, ticket=ticket, message=message, payload=outbound)
     return message
 

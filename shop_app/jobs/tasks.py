@@ -17,6 +17,7 @@ from shop_app.channels import outbound
 from shop_app.channels.email.inbound import forget_unlisted_attachments
 from shop_app.channels.email.sending import send_email
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
+from shop_app.connectors.events import process_connector_events, sweep_connector_events
 from shop_app.database import transaction
 from shop_app.logging_config import bound_log_context
 from shop_app.mirror.backfill import backfill_shop
@@ -42,6 +43,7 @@ class TaskName(StrEnum):
     RECONCILE_ALL_SHOPS = "reconcile_all_shops"
     PROCESS_LINE_EVENTS = "process_line_events"
     DELIVER_OUTBOX = "deliver_outbox"
+    PROCESS_CONNECTOR_EVENTS = "process_connector_events"
 
 
 class RetryLater(Exception):
@@ -86,6 +88,7 @@ async def sweep_webhook_inbox(services: Services, *, older_than_seconds: float =
             len(report.failed),
         )
     await sweep_line_events(services, older_than_seconds=older_than_seconds)
+    await sweep_connector_events(services, older_than_seconds=older_than_seconds)
 
 
 async def deliver_outbox(services: Services, *, outbox_ids: list[int]) -> None:
@@ -136,6 +139,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.RECONCILE_ALL_SHOPS: reconcile_all_shops,
     TaskName.PROCESS_LINE_EVENTS: process_line_events,
     TaskName.DELIVER_OUTBOX: deliver_outbox,
+    TaskName.PROCESS_CONNECTOR_EVENTS: process_connector_events,
 }
 
 

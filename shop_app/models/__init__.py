@@ -21,6 +21,13 @@ from shop_app.models.answers import (
 from shop_app.models.app_proxy_signatures import AnsweredProxySignature
 from shop_app.models.catalog import Product, ProductVariant
 from shop_app.models.compliance import ComplianceAudit, CustomerDataExport
+from shop_app.models.connectors import (
+    Connector,
+    ConnectorConversation,
+    ConnectorEvent,
+    ConnectorEventStatus,
+    ConnectorVendor,
+)
 from shop_app.models.customers import Customer
 from shop_app.models.deleted_record import DeletedRecord
 from shop_app.models.helpdesk import (
@@ -55,6 +62,11 @@ __all__ = [
     "BotDecision",
     "Channel",
     "ComplianceAudit",
+    "Connector",
+    "ConnectorConversation",
+    "ConnectorEvent",
+    "ConnectorEventStatus",
+    "ConnectorVendor",
     "Contact",
     "Customer",
     "CustomerDataExport",

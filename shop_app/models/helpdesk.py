@@ -39,6 +39,8 @@ class Channel(StrEnum):
     API = "api"
     EMAIL = "email"
     LINE = "line"
+    CHATWOOT = "chatwoot"
+    ZENDESK = "zendesk"
 
 
 class TicketStatus(StrEnum):

@@ -31,6 +31,7 @@ PAGES = {
     "sync": "/app/sync",
     "email": "/app/email",
     "line": "/app/line",
+    "connectors": "/app/connectors",
 }
 FRONTEND = CATALOGUE_DIR.parent
 

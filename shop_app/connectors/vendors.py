@@ -1,0 +1,16 @@
+"""The vendor modules: one line each."""
+
+from __future__ import annotations
+
+from shop_app.connectors.registry import Vendor
+
+_MODULES: tuple[Vendor, ...] = ()
+VENDORS: dict[str, Vendor] = {vendor.name.value: vendor for vendor in _MODULES}
+
+
+def vendor_for(name: str) -> Vendor | None:
+    return VENDORS.get(name)
+
+
+def all_vendors() -> list[Vendor]:
+    return list(VENDORS.values())

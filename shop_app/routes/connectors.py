@@ -1,0 +1,176 @@
+"""The helpdesks' surface: inbound calls (``POST /connectors/{vendor}/hook/{key}``), the profile card page
+a helpdesk frames (``GET|POST /connectors/{vendor}/card``) and its data (``POST /connectors/card/profile``).
+
+An inbound call is checked by the vendor (signature or token, constant time) before anything in the body is
+read: an unknown key, a missing or wrong signature and a stale timestamp are refused alike (401) and nothing
+is stored. A verified call is stored once per delivery id (a replay stores nothing) and answered at once; a
+job does the bot's work. A paused connector or an uninstalled shop answers 200 and stores nothing.
+
+The card page may be framed only by the connector's helpdesk origin (``frame-ancestors``), runs only our
+own script, which checks ``event.origin`` on every message; its data needs the card token the page got.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from shop_app.connectors.cards import build_card, card_context, card_token, read_card_token
+from shop_app.connectors.events import record_event
+from shop_app.connectors.registry import Inbound, Refused
+from shop_app.connectors.storage import connector_for_key, connector_secrets
+from shop_app.connectors.vendors import vendor_for
+from shop_app.database import transaction
+from shop_app.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from shop_app.i18n import catalogue, first_supported
+from shop_app.jobs.tasks import TaskName
+from shop_app.models import Connector, Shop
+from shop_app.routes.request_state import jobs, services, templates
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_CARD_BODY_BYTES = 8 * 1024
+CARD_REFRESH_SECONDS = 30
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge("The body is too large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge("The body is too large")
+    return body
+
+
+def _inbound(request: Request, body: bytes, *, form: bool = False) -> Inbound:
+    fields: dict[str, str] = {}
+    if form and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return Inbound(
+        body=body,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        query=dict(request.query_params),
+        form=fields,
+    )
+
+
+async def hook(request: Request) -> Response:
+    vendor = vendor_for(str(request.path_params["vendor"]))
+    if vendor is None:
+        raise NotFound("No such connector", code="connector_not_found")
+    app = services(request)
+    body = await _read_body(request, MAX_BODY_BYTES)
+    async with app.sessions() as session:
+        connector = await connector_for_key(session, vendor=vendor.name, key=str(request.path_params["key"]))
+        shop = await session.get(Shop, connector.shop_id) if connector is not None else None
+    secrets = connector_secrets(app.cipher, connector) if connector is not None else None
+    verdict = vendor.verify(_inbound(request, body), secrets, now=time.time())
+    if isinstance(verdict, Refused) or connector is None:
+        logger.info(
+            "connector call refused vendor=%s reason=%s", vendor.name, getattr(verdict, "reason", "key")
+        )
+        raise Unauthorized("The request signature is not valid", code="invalid_signature")
+    if connector.paused or shop is None or not shop.is_active:
+        return JSONResponse({"ok": True, "stored": False})
+    async with transaction(app.sessions) as session:
+        event_id = await record_event(
+            session, connector=connector, delivery_id=verdict.delivery_id, event=verdict.event
+        )
+    if event_id is None:
+        logger.info("connector call repeated vendor=%s connector_id=%s", vendor.name, connector.id)
+        return JSONResponse({"ok": True, "stored": False})
+    await jobs(request).enqueue(TaskName.PROCESS_CONNECTOR_EVENTS, event_ids=[event_id])
+    return JSONResponse({"ok": True, "stored": True})
+
+
+def card_policy(origin: str) -> str:
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        f"base-uri 'none'; form-action 'none'; frame-ancestors {origin}"
+    )
+
+
+async def card_page(request: Request) -> Response:
+    vendor = vendor_for(str(request.path_params["vendor"]))
+    if vendor is None:
+        raise NotFound("No such connector", code="connector_not_found")
+    app = services(request)
+    body = await _read_body(request, MAX_CARD_BODY_BYTES) if request.method == "POST" else b""
+    viewer = await vendor.card_viewer(app, _inbound(request, body, form=True))
+    if viewer is None:
+        raise Unauthorized("The card's key is not valid", code="invalid_card_key")
+    async with app.sessions() as session:
+        connector = await session.get(Connector, viewer.connector_id)
+        shop = await session.get(Shop, connector.shop_id) if connector is not None else None
+    if connector is None or shop is None or not shop.is_active:
+        raise Unauthorized("The card's key is not valid", code="invalid_card_key")
+    locale = first_supported(viewer.locale, shop.primary_locale)
+    origin = vendor.origin(connector)
+    messages = catalogue(locale)
+    response = templates(request).TemplateResponse(
+        request,
+        "connectors/card.html",
+        {
+            "locale": locale,
+            "t": messages.text,
+            "messages_json": messages.as_json(prefix="card."),
+            "vendor": vendor.name.value,
+            "origin": origin,
+            "token": card_token(viewer, key=app.digest_key),
+            "refresh_seconds": CARD_REFRESH_SECONDS,
+        },
+    )
+    response.headers["Content-Security-Policy"] = card_policy(origin)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+async def card_profile(request: Request) -> Response:
+    """The card's content (HTML, our template, every value escaped) for the conversation on screen."""
+    app = services(request)
+    header = request.headers.get("authorization", "")
+    viewer = (
+        read_card_token(header.removeprefix("Card ").strip(), key=app.digest_key)
+        if header.startswith("Card ")
+        else None
+    )
+    if viewer is None:
+        raise Unauthorized("A card token is required", code="invalid_card_token")
+    body = await _read_body(request, MAX_CARD_BODY_BYTES)
+    try:
+        raw = json.loads(body) if body else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("The body is not JSON", code="invalid_body") from None
+    context = card_context(raw)
+    async with app.sessions() as session:
+        connector = await session.get(Connector, viewer.connector_id)
+        shop = await session.get(Shop, connector.shop_id) if connector is not None else None
+        if connector is None or shop is None or not shop.is_active:
+            raise Unauthorized("A card token is required", code="invalid_card_token")
+        card = await build_card(session, shop=shop, connector=connector, viewer=viewer, context=context)
+    html = (
+        templates(request)
+        .get_template("connectors/_profile.html")
+        .render(
+            {"card": card, "profile": card.profile, "t": catalogue(card.locale).text, "locale": card.locale}
+        )
+    )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+routes = [
+    Route("/connectors/{vendor}/hook/{key}", hook, methods=["POST"]),
+    Route("/connectors/card/profile", card_profile, methods=["POST"]),
+    Route("/connectors/{vendor}/card", card_page, methods=["GET", "POST"]),
+]
