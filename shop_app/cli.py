@@ -327,9 +327,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "zendesk":
         from pathlib import Path
 
-        from shop_app.connectors.zendesk_app import write_app_zip
+        from shop_app.connectors.zendesk_app import shop_sidebar_url, write_app_zip
 
-        written = write_app_zip(Path(args.out), app_url=settings.app_url, shop_domain=args.shop)
+        sidebar = asyncio.run(shop_sidebar_url(settings, args.shop))
+        if sidebar is None:
+            print(
+                f"shop-app: {args.shop} has no Zendesk connector: set it up on /app/connectors",
+                file=sys.stderr,
+            )
+            return 2
+        written = write_app_zip(Path(args.out), app_url=settings.app_url, sidebar=sidebar)
         print(f"wrote {written}: upload it with `zcli apps:create` or as a private app in Zendesk")
         return 0
     if args.command in ("agent", "api-key"):

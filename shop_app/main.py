@@ -30,6 +30,7 @@ from shop_app.routes import (
     metrics,
     oauth,
     widget,
+    zendesk,
 )
 from shop_app.routes.admin import connectors as admin_connectors
 from shop_app.routes.request_observation import ObservedRequests
@@ -123,6 +124,7 @@ def create_app(
         *widget.routes,
         *line.routes,
         *connectors.routes,
+        *zendesk.routes,
         *admin_connectors.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from shop_app.connectors.registry import Vendor
+from shop_app.connectors.zendesk import ZENDESK
 
-_MODULES: tuple[Vendor, ...] = ()
+_MODULES: tuple[Vendor, ...] = (ZENDESK,)
 VENDORS: dict[str, Vendor] = {vendor.name.value: vendor for vendor in _MODULES}
 
 

@@ -12,7 +12,13 @@ import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+
+from shop_app.connectors.storage import access_connector
+from shop_app.connectors.zendesk import sidebar_url
+from shop_app.database import make_engine, make_session_factory
+from shop_app.models import ConnectorVendor
+from shop_app.settings import Settings
+from shop_app.shops.installation import get_shop
 
 APP_NAME = {"en": "Order Desk", "ja": "Order Desk（注文・配送・在庫）"}
 SHORT_DESCRIPTION = {
@@ -38,19 +44,29 @@ FALLBACK_PAGE = """<!doctype html>
 """
 
 
-def sidebar_url(app_url: str, shop_domain: str) -> str:
-    return f"{app_url.rstrip('/')}/zendesk/{quote(shop_domain, safe='')}/sidebar"
+async def shop_sidebar_url(settings: Settings, shop_domain: str) -> str | None:
+    """The sidebar address of the shop's Zendesk connector (``None`` before the connector is set up)."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            shop = await get_shop(session, shop_domain)
+            connector = (
+                await access_connector(session, shop_id=shop.id, vendor=ConnectorVendor.ZENDESK)
+                if shop is not None and shop.id is not None
+                else None
+            )
+    finally:
+        await engine.dispose()
+    return sidebar_url(settings, connector) if connector is not None else None
 
 
-def manifest(*, app_url: str, shop_domain: str, version: str = "1.0.0") -> dict[str, Any]:
+def manifest(*, app_url: str, sidebar: str, version: str = "1.0.0") -> dict[str, Any]:
     return {
         "name": APP_NAME["en"],
         "author": {"name": "Order Desk", "email": "support@example.com", "url": app_url.rstrip("/")},
         "defaultLocale": "en",
         "private": True,
-        "location": {
-            "support": {"ticket_sidebar": {"url": sidebar_url(app_url, shop_domain), "flexible": True}}
-        },
+        "location": {"support": {"ticket_sidebar": {"url": sidebar, "flexible": True}}},
         "version": version,
         "frameworkVersion": "2.0",
         "signedUrls": True,
@@ -85,9 +101,9 @@ def png(size: int, rgb: tuple[int, int, int]) -> bytes:
     )
 
 
-def build_app_zip(*, app_url: str, shop_domain: str) -> bytes:
+def build_app_zip(*, app_url: str, sidebar: str) -> bytes:
     files: dict[str, bytes] = {
-        "manifest.json": json.dumps(manifest(app_url=app_url, shop_domain=shop_domain), indent=2).encode(),
+        "manifest.json": json.dumps(manifest(app_url=app_url, sidebar=sidebar), indent=2).encode(),
         "assets/iframe.html": FALLBACK_PAGE.encode(),
         "assets/logo.png": png(320, (0x1F, 0x73, 0x67)),
         "assets/logo-small.png": png(128, (0x1F, 0x73, 0x67)),
@@ -101,6 +117,6 @@ def build_app_zip(*, app_url: str, shop_domain: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_app_zip(path: Path, *, app_url: str, shop_domain: str) -> Path:
-    path.write_bytes(build_app_zip(app_url=app_url, shop_domain=shop_domain))
+def write_app_zip(path: Path, *, app_url: str, sidebar: str) -> Path:
+    path.write_bytes(build_app_zip(app_url=app_url, sidebar=sidebar))
     return path
