@@ -40,6 +40,7 @@ class FormField:
     kind: FieldKind
     required: bool = True
     max_chars: int = 200
+    digits: bool = False  # only 0-9 (Chatwoot's account id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,14 @@ MAX_INBOUND_KEY_CHARS = 64
 COLUMNS = ("base_url", "account")
 
 
-def _clean(value: object, *, name: str, kind: FieldKind, limit: int) -> str:
+def _clean(value: object, *, name: str, kind: FieldKind, limit: int, digits: bool = False) -> str:
     text = value.strip() if isinstance(value, str) else ""
-    if not text or len(text) > limit or not text.isprintable():
+    if (
+        not text
+        or len(text) > limit
+        or not text.isprintable()
+        or (digits and not (text.isascii() and text.isdigit()))
+    ):
         raise BadRequest(f"'{name}' is not valid", code=f"invalid_{name}")
     if kind is FieldKind.SECRET and (not text.isascii() or " " in text):
         raise BadRequest(f"'{name}' is not valid", code=f"invalid_{name}")
@@ -103,7 +108,13 @@ async def save_connector(
             continue
         if empty and not form_field.required:
             continue
-        value = _clean(raw, name=form_field.name, kind=form_field.kind, limit=form_field.max_chars)
+        value = _clean(
+            raw,
+            name=form_field.name,
+            kind=form_field.kind,
+            limit=form_field.max_chars,
+            digits=form_field.digits,
+        )
         if form_field.kind is FieldKind.SECRET:
             stored[form_field.name] = value
         elif form_field.name in COLUMNS:

@@ -141,9 +141,9 @@ class Zendesk:
         FormField("email", FieldKind.TEXT, max_chars=254),  # the API token's user
         FormField("api_token", FieldKind.SECRET),
         FormField("signing_secret", FieldKind.SECRET),
-        FormField("handoff_group_id", FieldKind.TEXT, required=False, max_chars=20),
-        FormField("app_id", FieldKind.TEXT, required=False, max_chars=20),
-        FormField("installation_id", FieldKind.TEXT, required=False, max_chars=20),
+        FormField("handoff_group_id", FieldKind.TEXT, required=False, max_chars=20, digits=True),
+        FormField("app_id", FieldKind.TEXT, required=False, max_chars=20, digits=True),
+        FormField("installation_id", FieldKind.TEXT, required=False, max_chars=20, digits=True),
     )
 
     def __init__(self) -> None:

@@ -17,6 +17,7 @@ from shop_app.channels import outbound
 from shop_app.channels.email.inbound import forget_unlisted_attachments
 from shop_app.channels.email.sending import send_email
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
+from shop_app.connectors.chatwoot import send_chatwoot
 from shop_app.connectors.events import process_connector_events, sweep_connector_events
 from shop_app.connectors.zendesk import send_zendesk
 from shop_app.database import transaction
@@ -33,6 +34,7 @@ from shop_app.runtime import Services
 logger = logging.getLogger(__name__)
 
 outbound.register_sender(Channel.EMAIL, send_email)
+outbound.register_sender(Channel.CHATWOOT, send_chatwoot)
 outbound.register_sender(Channel.ZENDESK, send_zendesk)
 
 

@@ -1,0 +1,1 @@
+"""Chatwoot's protocol: agent-bot webhook signatures, strict payload models, and an API client."""
