@@ -66,10 +66,12 @@ HOST_SCRIPT = """(function () {
     var data;
     try { data = JSON.parse(event.data); } catch (error) { return; }
     if (!data || data.appGuid !== guid || data.request !== "get") return;
-    var answer = { appGuid: guid, id: data.id };
-    if (Object.prototype.hasOwnProperty.call(context, data.path)) {
-      answer.result = {}; answer.result[data.path] = context[data.path];
-    } else { answer.error = "APIUnavailable: " + data.path; }
+    var answer = { appGuid: guid, id: data.id, result: {} };
+    var paths = Array.isArray(data.path) ? data.path : [data.path];
+    paths.forEach(function (path) {
+      if (Object.prototype.hasOwnProperty.call(context, path)) answer.result[path] = context[path];
+      else answer.error = "APIUnavailable: " + path;
+    });
     frame.contentWindow.postMessage(JSON.stringify(answer), appOrigin);
   });
   document.getElementById("signed-url").submit();
@@ -117,6 +119,7 @@ def routes(state: ZendeskState) -> list[Route]:
         if state.sidebar_url:
             guid = uuid.uuid4().hex
             query = urlencode({"origin": state.config.base_url, "app_guid": guid})
+            joiner = "&" if "?" in state.sidebar_url else "?"
             context = {
                 "ticket.id": ticket.id,
                 "ticket.requester.id": requester.id,
@@ -126,7 +129,7 @@ def routes(state: ZendeskState) -> list[Route]:
             }
             sidebar = (
                 f'<form id="signed-url" method="post" target="app-sidebar" '
-                f'action="{escape(state.sidebar_url)}?{escape(query)}">'
+                f'action="{escape(state.sidebar_url)}{joiner}{escape(query)}">'
                 f'<input type="hidden" name="token" value="{app_token(state)}"></form>'
                 f'<iframe id="app-sidebar" name="app-sidebar" title="Order Desk" '
                 f'data-app-origin="{escape(origin_of(state.sidebar_url))}" data-app-guid="{guid}" '
@@ -158,7 +161,11 @@ li{{list-style:none;margin:.5rem 0;padding:.5rem;border:1px solid #ddd}}</style>
         state.add_comment(ticket, author=author, body=body, public=True)
         return RedirectResponse(f"/agent/tickets/{ticket.id}", status_code=303)
 
+    async def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
     return [
+        Route("/favicon.ico", favicon),
         Route("/zaf_sdk.min.js", sdk),
         Route("/_devzendesk/host.js", host_script),
         Route("/agent/tickets/{ticket_id:int}", ticket_page),
