@@ -160,6 +160,9 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--line-port", type=int, default=8082, help="the simulated LINE platform's port (default 8082)"
     )
+    dev.add_argument(
+        "--zendesk-port", type=int, default=8083, help="the simulated Zendesk's port (default 8083)"
+    )
     dev.add_argument("--orders", type=int, default=2000, help="orders generated per shop (default 2000)")
     dev.add_argument("--customers", type=int, default=400, help="customers per shop (default 400)")
     dev.add_argument("--products", type=int, default=40, help="products per shop (default 40)")
@@ -348,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             store_port=args.store_port,
             line_port=args.line_port,
+            zendesk_port=args.zendesk_port,
             orders=args.orders,
             customers=args.customers,
             products=args.products,
