@@ -161,7 +161,10 @@ def _parser() -> argparse.ArgumentParser:
         "--line-port", type=int, default=8082, help="the simulated LINE platform's port (default 8082)"
     )
     dev.add_argument(
-        "--zendesk-port", type=int, default=8083, help="the simulated Zendesk's port (default 8083)"
+        "--chatwoot-port", type=int, default=8083, help="the simulated Chatwoot's port (default 8083)"
+    )
+    dev.add_argument(
+        "--zendesk-port", type=int, default=8084, help="the simulated Zendesk's port (default 8084)"
     )
     dev.add_argument("--orders", type=int, default=2000, help="orders generated per shop (default 2000)")
     dev.add_argument("--customers", type=int, default=400, help="customers per shop (default 400)")
@@ -351,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             store_port=args.store_port,
             line_port=args.line_port,
+            chatwoot_port=args.chatwoot_port,
             zendesk_port=args.zendesk_port,
             orders=args.orders,
             customers=args.customers,

@@ -36,7 +36,7 @@ def routes(state: ChatwootState) -> list[Route]:
         )
         context = html.escape(json.dumps(state.app_context(account, chat, user), ensure_ascii=False))
         return f"""<!doctype html><html lang="ja"><head><meta charset="utf-8">
-<title>Chatwoot (simulated)</title>
+<title>Chatwoot (simulated)</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/_devchatwoot/static/page.css">
 <script type="module" src="/_devchatwoot/static/frame.js"></script></head>
 <body data-app-context="{context}">

@@ -11,6 +11,8 @@ conversation's linked customer first, else one customer (or guest) with exactly 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shop_app.connectors.conversations import find_mirror, mirrored_ticket
 from shop_app.connectors.registry import CardViewer
 from shop_app.formats.emails import stored_email
-from shop_app.helpdesk.customer_matching import match_contact, reason_text
+from shop_app.helpdesk.customer_matching import link_reason_text, match_contact, reason_text
 from shop_app.helpdesk.profiles import ProfileTarget, build_profile
 from shop_app.i18n import first_supported
 from shop_app.models import Connector, Contact, LinkReason, Shop
@@ -47,6 +49,11 @@ class Card:
     locale: str
 
 
+def _signing_key(key: str) -> bytes:
+    """The card tokens' own key, derived from the session secret (never the secret itself)."""
+    return hmac.new(key.encode(), b"connector-card-token", hashlib.sha256).digest()
+
+
 def card_token(viewer: CardViewer, *, key: str, now: float | None = None) -> str:
     issued = int(now if now is not None else time.time())
     claims: dict[str, object] = {
@@ -59,12 +66,12 @@ def card_token(viewer: CardViewer, *, key: str, now: float | None = None) -> str
         claims["loc"] = viewer.locale
     if viewer.conversation_id:
         claims["conv"] = viewer.conversation_id
-    return jwt.encode(claims, key, algorithm="HS256")
+    return jwt.encode(claims, _signing_key(key), algorithm="HS256")
 
 
 def read_card_token(token: str, *, key: str) -> CardViewer | None:
     try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], audience=CARD_AUDIENCE)
+        claims = jwt.decode(token, _signing_key(key), algorithms=["HS256"], audience=CARD_AUDIENCE)
     except jwt.PyJWTError:
         return None
     connector_id = claims.get("cid")
@@ -115,7 +122,7 @@ async def build_card(
                 guest_email=ticket.guest_email,
                 guest_phone=ticket.guest_phone,
             )
-            reason = reason_text(ticket.link_reason, locale) if ticket.link_reason else None
+            reason = await link_reason_text(session, ticket=ticket, locale=locale)
             exclude = ticket.id
     if target is None and (context.contact_email or context.contact_phone):
         probe = Contact(

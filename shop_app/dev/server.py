@@ -23,6 +23,7 @@ from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
 from devzendesk.server import create_zendesk_app
 from devzendesk.state import ZendeskState
+from shop_app.dev.chatwoot import CHATWOOT_PORT, chatwoot_server_config, connect_demo_chatwoot
 from shop_app.dev.line import DEMO_LINE_SHOP, LINE_PORT, connect_demo_channel, line_config, line_url
 from shop_app.dev.mail import DevMail, dev_mail, mail_lines
 from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
@@ -46,6 +47,7 @@ class DevOptions:
     store_port: int = STORE_PORT
     port: int | None = None  # the app's (default PORT or 8000)
     line_port: int = LINE_PORT
+    chatwoot_port: int = CHATWOOT_PORT
     zendesk_port: int = ZENDESK_PORT
     orders: int = 2000
     customers: int = 400
@@ -186,6 +188,9 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
     line = uvicorn.Server(line_server)
     servers = [asyncio.create_task(store.serve()), asyncio.create_task(app.serve())]
     servers.append(asyncio.create_task(line.serve()))
+    chatwoot_server, chatwoot_state = chatwoot_server_config(settings, options.chatwoot_port)
+    chatwoot = uvicorn.Server(chatwoot_server)
+    servers.append(asyncio.create_task(chatwoot.serve()))
     zendesk_server, zendesk_account = zendesk_server_config(settings, options.zendesk_port)
     zendesk = uvicorn.Server(zendesk_server)
     servers.append(asyncio.create_task(zendesk.serve()))
@@ -193,12 +198,17 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
         servers.append(asyncio.create_task(_run_worker(settings)))
     try:
         await asyncio.gather(
-            _wait_started(store), _wait_started(app), _wait_started(line), _wait_started(zendesk)
+            _wait_started(store),
+            _wait_started(app),
+            _wait_started(line),
+            _wait_started(chatwoot),
+            _wait_started(zendesk),
         )
         for shop in config.shops:
             await install_through_browser(settings, shop)
         line_shop = DEMO_LINE_SHOP if DEMO_LINE_SHOP in config.shops else config.shops[0]
         chat_url = await connect_demo_channel(settings, line_state, shop_domain=line_shop)
+        chatwoot_page = await connect_demo_chatwoot(settings, chatwoot_state, shop_domain=line_shop)
         zendesk_ticket = await connect_demo_zendesk(settings, zendesk_account, shop_domain=line_shop)
         email, password = await ensure_demo_agent(settings, config.shops)
         seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
@@ -210,6 +220,7 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
                 agent=(email, password),
                 mail=mail,
                 line=(line_shop, chat_url),
+                chatwoot=chatwoot_page,
                 zendesk=zendesk_ticket,
             )
             # until Ctrl+C stops the servers (or one of the tasks fails: its error is raised here)
@@ -218,8 +229,9 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
         for task in stopped:
             task.result()
     finally:
-        store.should_exit = app.should_exit = line.should_exit = zendesk.should_exit = True
-        for worker in servers[4:]:
+        store.should_exit = app.should_exit = line.should_exit = True
+        chatwoot.should_exit = zendesk.should_exit = True
+        for worker in servers[5:]:
             worker.cancel()
         await asyncio.gather(*servers, return_exceptions=True)
     return 0
@@ -233,6 +245,7 @@ def _print_urls(
     agent: tuple[str, str],
     mail: DevMail,
     line: tuple[str, str | None] | None = None,
+    chatwoot: str | None = None,
     zendesk: str | None = None,
 ) -> None:
     lines = ["", "Order Desk is running on its embedded defaults, installed into the simulated store.", ""]
@@ -247,6 +260,8 @@ def _print_urls(
             "",
             f"  LINE chat page (a LINE user of {line[0]}, simulated): {line[1]}",
         ]
+    if chatwoot is not None:
+        lines += [f"  Chatwoot conversation with the Order Desk card (simulated Chatwoot): {chatwoot}"]
     if zendesk is not None:
         lines += ["", f"  Zendesk ticket with the Order Desk sidebar (simulated): {zendesk}"]
     lines += [

@@ -17,7 +17,7 @@ from shop_app.encryption import Cipher
 from shop_app.settings import Settings
 from shop_app.shops.installation import get_shop
 
-ZENDESK_PORT = 8083
+ZENDESK_PORT = 8084
 DEMO_QUESTION = "注文の配送状況を教えてください。"
 
 

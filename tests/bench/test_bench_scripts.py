@@ -112,3 +112,18 @@ def test_channels_bench_prints_each_channel_beside_the_widget() -> None:
     assert re.search(r"LINE webhook in -> reply call at 5/s: .*\(5 events\)", output), output
     assert "answers missing" not in output  # every LINE event was answered
     assert re.search(r"email in -> ticket at 20 mails/s: .*x bare.*\(10 mails\)", output), output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_connectors_bench_prints_the_reply_and_the_card_beside_the_console_sidebar() -> None:
+    output = run_bench("connectors.py", "--rate", "5", "--seconds", "1", "--cards", "5", timeout=280)
+
+    assert "console sidebar profile (baseline), 5 one after another" in output
+    assert re.search(
+        r"Chatwoot webhook in -> reply call at 5/s: p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 events\)", output
+    ), output
+    assert re.search(
+        r"Chatwoot card load \(page \+ data\): p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 loads\)", output
+    ), output
+    assert "replies missing" not in output  # every event was answered

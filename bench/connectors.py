@@ -1,0 +1,374 @@
+"""Connector latency (issue 15): for each helpdesk connector, the time from its webhook reaching the app to
+the app's reply call reaching the helpdesk, and the profile card's load in the helpdesk's iframe, beside the
+console sidebar's profile measured in the same run (the baseline every figure is printed against).
+
+In process: the app with its lifespan and job workers on a fresh SQLite database; the helpdesk is the
+simulated one (``devchatwoot``), reached through an httpx transport, which notes when each reply arrives.
+
+- Chatwoot webhook in -> reply call: a signed agent-bot ``message_created`` (a new conversation each, from
+  its own contact) sent at ``--rate`` a second (open loop) for ``--seconds``; measured from the send to the
+  bot's first message call (its answer, or its private note when it hands off) reaching Chatwoot;
+- card load: the dashboard app's page (``GET /connectors/chatwoot/card``) and its data
+  (``POST /connectors/card/profile`` for a mirrored conversation), one after another, ``--cards`` times;
+- console sidebar (baseline): ``GET /api/v1/tickets/{id}/profile`` for the same ticket, ``--cards`` times.
+
+Goals (issue 15): reply p99 < 300 ms, card p99 < 150 ms. Figures only; the machine may be shared (its load
+average is printed). A Zendesk section is one more entry in ``CONNECTORS``.
+
+    python bench/connectors.py [--rate 20] [--seconds 10] [--cards 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from devchatwoot.server import create_chatwoot_app  # noqa: E402
+from devchatwoot.state import ChatwootState  # noqa: E402
+from integrations.chatwoot.signatures import sign  # noqa: E402
+from integrations.shopify.oauth import AccessToken  # noqa: E402
+from shop_app.connectors.chatwoot import CHATWOOT, card_url  # noqa: E402
+from shop_app.connectors.storage import inbound_url, save_connector  # noqa: E402
+from shop_app.database import migrate, transaction  # noqa: E402
+from shop_app.helpdesk.api_keys import create_api_key  # noqa: E402
+from shop_app.main import create_app  # noqa: E402
+from shop_app.models import (  # noqa: E402
+    ConnectorConversation,
+    Customer,
+    Fulfillment,
+    Order,
+    OrderLineItem,
+    Shop,
+)
+from shop_app.settings import Secret, Settings  # noqa: E402
+from shop_app.shops.installation import install_shop  # noqa: E402
+
+SHOP = "bench-connectors.myshopify.com"
+CHATWOOT_URL = "https://chatwoot.bench"
+TOKEN = re.compile(r'data-token="([^"]+)"')
+
+
+@dataclass
+class Bench:
+    client: httpx.AsyncClient  # to the app
+    jobs: Any
+    settings: Settings
+    services: Any
+    shop_id: int
+    api_key: str
+    chatwoot: ChatwootState
+    arrived: dict[int, float] = field(default_factory=dict)  # Chatwoot conversation → first bot call
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return (float("nan"), float("nan"))
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
+async def seed(services: Any) -> tuple[int, str]:
+    now = datetime.now(UTC)
+    async with transaction(services.sessions) as session:
+        token = AccessToken(
+            access_token="shpat_bench",
+            scope="read_orders",
+            expires_at=time.time() + 86400,
+            refresh_token=None,
+            refresh_token_expires_at=None,
+        )
+        shop = await install_shop(session, domain=SHOP, token=token, cipher=services.cipher)
+        shop.name, shop.primary_locale, shop.country_code, shop.currency_code = "ベンチ", "ja", "JP", "JPY"
+        assert shop.id is not None
+        session.add(
+            Customer(
+                shop_id=shop.id,
+                shopify_id=7001,
+                first_name="花子",
+                last_name="山田",
+                email="hanako@example.jp",
+                orders_count=5,
+                amount_spent="16000.00",
+                currency="JPY",
+                updated_at=now,
+                created_at=now,
+            )
+        )
+        for n in range(5):
+            order = Order(
+                shop_id=shop.id,
+                shopify_id=8001 + n,
+                name=f"#{1001 + n}",
+                number=1001 + n,
+                customer_shopify_id=7001,
+                email="hanako@example.jp",
+                created_at=now - timedelta(days=10 - n),
+                updated_at=now,
+                financial_status="PAID",
+                fulfillment_status="FULFILLED",
+                currency="JPY",
+                total_price="3200.00",
+                subtotal_price="3200.00",
+                shipping_address={"zip": "150-0001", "country_code": "JP"},
+            )
+            session.add(order)
+            await session.flush()
+            assert order.id is not None
+            session.add(
+                OrderLineItem(
+                    shop_id=shop.id, shopify_id=9101 + n, order_id=order.id, title="リネンシャツ", quantity=1
+                )
+            )
+            session.add(
+                Fulfillment(
+                    shop_id=shop.id,
+                    shopify_id=9201 + n,
+                    order_id=order.id,
+                    status="SUCCESS",
+                    display_status="IN_TRANSIT",
+                    created_at=now,
+                    updated_at=now,
+                    tracking=[{"company": "Yamato (JA)", "number": f"12345678901{n}", "url": None}],
+                )
+            )
+        _row, key = await create_api_key(session, shop=shop, name="bench")
+        return shop.id, key
+
+
+async def chatwoot_section(bench: Bench, args: argparse.Namespace) -> dict[str, list[float]]:
+    state = bench.chatwoot
+    account = state.add_account("ベンチ")
+    inbox = state.add_inbox(account, "Website")
+    user = state.add_user(account, name="Agent", email="agent@bench.example")
+    bot = state.add_bot(account, name="Order Desk", outgoing_url="pending")
+    async with transaction(bench.services.sessions) as session:
+        shop = await session.get_one(Shop, bench.shop_id)
+        connector = await save_connector(
+            session,
+            shop=shop,
+            cipher=bench.services.cipher,
+            vendor=CHATWOOT,
+            values={
+                "base_url": CHATWOOT_URL,
+                "account": str(account.id),
+                "bot_token": bot.access_token,
+                "bot_secret": bot.secret,
+                "user_token": user.access_token,
+            },
+        )
+    bot.outgoing_url = inbound_url(bench.settings, connector)
+    state.set_agent_bot(inbox, bot)
+
+    # webhook in -> reply call, open loop
+    sent_at: dict[int, float] = {}
+
+    async def one(i: int) -> None:
+        contact = state.add_contact(account, name=f"客{i}", email=f"guest{i}@example.jp")
+        # the conversation exists in Chatwoot; its message reaches the app from here, timed
+        inbox.agent_bot_id = None
+        chat, message = await state.contact_says(
+            account, inbox, contact, "担当者と話したいです" if i % 2 else "在庫はありますか？"
+        )
+        inbox.agent_bot_id = bot.id
+        chat.status = "pending"
+        body = json.dumps(state.message_payload(account, chat, message), ensure_ascii=False).encode()
+        stamp = int(time.time())
+        started = time.perf_counter()
+        sent_at[chat.display_id] = started
+        answer = await bench.client.post(
+            bot.outgoing_url,
+            content=body,
+            headers={
+                "content-type": "application/json",
+                "x-chatwoot-timestamp": str(stamp),
+                "x-chatwoot-signature": sign(body, secret=bot.secret, timestamp=stamp),
+                "x-chatwoot-delivery": f"bench-{i}",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+
+    total = int(args.rate * args.seconds)
+    begun = time.perf_counter()
+    tasks = []
+    for i in range(total):
+        await asyncio.sleep(max(0.0, begun + i / args.rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    for _ in range(5):
+        await bench.jobs.drain()
+    replies = [bench.arrived[c] - s for c, s in sent_at.items() if c in bench.arrived]
+    if len(replies) < len(sent_at):
+        print(f"chatwoot replies missing: {len(sent_at) - len(replies)}")
+
+    # the card for a mirrored conversation of the seeded customer
+    contact = state.add_contact(account, name="山田 花子", email="hanako@example.jp")
+    chat, _ = await state.contact_says(
+        account, inbox, contact, "#1005 hanako@example.jp 注文はいつ届きますか"
+    )
+    for _ in range(5):
+        await bench.jobs.drain()
+    url = card_url(bench.settings, connector)
+    cards: list[float] = []
+    for _ in range(args.cards):
+        started = time.perf_counter()
+        page = await bench.client.get(url, headers={"accept-language": "ja"})
+        found = TOKEN.search(page.text)
+        assert page.status_code == 200, page.text
+        assert found is not None, page.text
+        data = await bench.client.post(
+            "/connectors/card/profile",
+            json={"conversation_id": str(chat.display_id)},
+            headers={"Authorization": f"Card {found.group(1)}"},
+        )
+        cards.append(time.perf_counter() - started)
+        assert data.status_code == 200, data.text
+        assert "#1005" in data.text, data.text
+    return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, chat.display_id))]}
+
+
+async def ticket_of(bench: Bench, display_id: int) -> int:
+    async with bench.services.sessions() as session:
+        mirror = (
+            await session.execute(
+                select(ConnectorConversation).where(ConnectorConversation.external_id == str(display_id))
+            )
+        ).scalar_one()
+    assert mirror.ticket_id is not None
+    return mirror.ticket_id
+
+
+async def sidebar_run(bench: Bench, ticket_id: int, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        answer = await bench.client.get(
+            f"/api/v1/tickets/{ticket_id}/profile",
+            headers={"Authorization": f"Bearer {bench.api_key}", "Accept-Language": "ja"},
+        )
+        times.append(time.perf_counter() - started)
+        assert answer.status_code == 200, answer.text
+        assert "#1005" in answer.text, answer.text
+    return times
+
+
+Section = Callable[[Bench, argparse.Namespace], Awaitable[dict[str, list[float]]]]
+CONNECTORS: dict[str, Section] = {"Chatwoot": chatwoot_section}
+
+
+async def run(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-connectors-"))
+    database_url = f"sqlite+aiosqlite:///{data_dir / 'app.db'}"
+    migrate(database_url)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        app_url="https://app.bench",
+        api_key="bench-client-id",
+        api_secret=Secret("shpss_bench_" + "0123abcd" * 4),
+        encryption_keys=(Secret(Fernet.generate_key().decode()),),
+        session_secret=Secret("bench-session-secret-0123456789-abcdef"),
+        app_config_path=ROOT / "shopify.app.toml",
+        register_webhooks=False,
+        reconcile_interval_seconds=0,
+    )
+    arrived: dict[int, float] = {}
+    simulator_holder: dict[str, httpx.AsyncClient] = {}
+    message_path = re.compile(r"/conversations/(\d+)/messages$")
+
+    async def outgoing(request: httpx.Request) -> httpx.Response:
+        if not str(request.url).startswith(CHATWOOT_URL):
+            return httpx.Response(404, json={"errors": "Not Found"})
+        found = message_path.search(request.url.path)
+        if found and request.method == "POST":
+            arrived.setdefault(int(found.group(1)), time.perf_counter())
+        answer = await simulator_holder["client"].request(
+            request.method, str(request.url), content=request.content, headers=dict(request.headers)
+        )
+        return httpx.Response(answer.status_code, content=answer.content, headers=dict(answer.headers))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(outgoing)) as http:
+        app = create_app(settings, http=http)
+        async with app.router.lifespan_context(app) as state:
+            assert state is not None
+            services = state["services"]
+
+            async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] == "http":
+                    scope = {**scope, "state": dict(state)}
+                await app(scope, receive, send)
+
+            transport = httpx.ASGITransport(app=wrapped, client=("203.0.113.9", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url=settings.app_url) as client:
+                simulator = create_chatwoot_app(base_url=CHATWOOT_URL, http=client)
+                simulator_holder["client"] = httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=simulator), base_url=CHATWOOT_URL
+                )
+                shop_id, api_key = await seed(services)
+                bench = Bench(
+                    client,
+                    state["jobs"],
+                    settings,
+                    services,
+                    shop_id,
+                    api_key,
+                    simulator.state.chatwoot,
+                    arrived,
+                )
+                results = {name: await section(bench, args) for name, section in CONNECTORS.items()}
+                ticket_id = int(next(iter(results.values()))["ticket"][0])
+                sidebar = await sidebar_run(bench, ticket_id, args.cards)
+                await simulator_holder["client"].aclose()
+    report(sidebar, results, args)
+
+
+def report(
+    sidebar: list[float], results: dict[str, dict[str, list[float]]], args: argparse.Namespace
+) -> None:
+    s50, s99 = percentiles(sidebar)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"console sidebar profile (baseline), {len(sidebar)} one after another: p50 {s50:.1f} ms, p99 {s99:.1f} ms"
+    )
+    for name, figures in results.items():
+        for label, key, goal in (
+            (f"{name} webhook in -> reply call at {args.rate:g}/s", "reply", 300.0),
+            (f"{name} card load (page + data)", "card", 150.0),
+        ):
+            values = figures[key]
+            p50, p99 = percentiles(values)
+            print(
+                f"{label}: p50 {p50:.1f} ms ({p50 / s50:.2f}x sidebar), p99 {p99:.1f} ms ({p99 / s99:.2f}x sidebar);"
+                f" goal p99 < {goal:g} ms: {'met' if p99 < goal else 'missed'} ({len(values)} {'events' if key == 'reply' else 'loads'})"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--cards", type=int, default=200)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
