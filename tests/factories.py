@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from integrations.shopify.oauth import AccessToken
 from shop_app.database import SessionFactory, transaction
 from shop_app.encryption import Cipher
-from shop_app.models import Shop
+from shop_app.models import Customer, Fulfillment, Order, OrderLineItem, Shop
 from shop_app.shops.installation import install_shop
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 
@@ -181,3 +181,62 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+async def seed_shipped_order(sessions: SessionFactory, shop_id: int) -> None:
+    """山田 花子 (hanako@example.jp), customer 7001, and her order #1001: paid, one リネンシャツ ネイビー / M,
+    a Yamato parcel 123456789012 in transit (the channels' "where is my order?" tests)."""
+    now = datetime.datetime.now(datetime.UTC)
+    async with transaction(sessions) as session:
+        session.add(
+            Customer(
+                shop_id=shop_id,
+                shopify_id=7001,
+                first_name="花子",
+                last_name="山田",
+                email="hanako@example.jp",
+                updated_at=now,
+                created_at=now,
+            )
+        )
+        order = Order(
+            shop_id=shop_id,
+            shopify_id=8001,
+            name="#1001",
+            number=1001,
+            customer_shopify_id=7001,
+            email="hanako@example.jp",
+            created_at=now - datetime.timedelta(days=2),
+            updated_at=now,
+            financial_status="PAID",
+            fulfillment_status="FULFILLED",
+            currency="JPY",
+            total_price="3200.00",
+            subtotal_price="3200.00",
+            shipping_address={"zip": "150-0001", "country_code": "JP"},
+        )
+        session.add(order)
+        await session.flush()
+        assert order.id is not None
+        session.add(
+            OrderLineItem(
+                shop_id=shop_id,
+                shopify_id=9101,
+                order_id=order.id,
+                title="リネンシャツ",
+                variant_title="ネイビー / M",
+                quantity=1,
+            )
+        )
+        session.add(
+            Fulfillment(
+                shop_id=shop_id,
+                shopify_id=9201,
+                order_id=order.id,
+                status="SUCCESS",
+                display_status="IN_TRANSIT",
+                created_at=now - datetime.timedelta(days=1),
+                updated_at=now - datetime.timedelta(days=1),
+                tracking=[{"company": "Yamato (JA)", "number": "123456789012", "url": None}],
+            )
+        )

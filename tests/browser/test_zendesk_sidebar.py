@@ -18,11 +18,9 @@ from playwright.sync_api import Browser, expect
 
 from devzendesk.config import ZendeskConfig
 from devzendesk.server import create_zendesk_app
-from devzendesk.state import Trigger, TriggerEvent, ZendeskState
-from integrations.zendesk.payloads import TriggerKind, trigger_body_template
-from shop_app.connectors.storage import inbound_url, save_connector
-from shop_app.connectors.zendesk import ZENDESK, sidebar_url
+from devzendesk.state import ZendeskState
 from shop_app.database import make_engine, make_session_factory, transaction
+from shop_app.dev.zendesk import connect_account
 from shop_app.encryption import Cipher
 from shop_app.models import Shop
 from shop_app.settings import Secret, Settings
@@ -60,28 +58,8 @@ async def _connect(settings: Settings, account: ZendeskState) -> None:
         async with transaction(make_session_factory(engine)) as session:
             shop = await get_shop(session, SHOP)
             assert isinstance(shop, Shop)
-            connector = await save_connector(
-                session,
-                shop=shop,
-                cipher=Cipher(settings.encryption_keys),
-                vendor=ZENDESK,
-                values={
-                    "base_url": account.config.base_url,
-                    "account": account.config.subdomain,
-                    "email": account.config.admin_email,
-                    "api_token": account.config.api_token,
-                    "signing_secret": account.config.signing_secret,
-                    "handoff_group_id": str(account.returns_group),
-                    "app_id": str(account.config.app_id),
-                    "installation_id": str(account.config.installation_id),
-                },
-            )
-            account.webhook_url = inbound_url(settings, connector)
-            account.sidebar_url = sidebar_url(settings, connector)
-            account.triggers = [
-                Trigger(TriggerEvent.CREATED, trigger_body_template(TriggerKind.TICKET_CREATED)),
-                Trigger(TriggerEvent.PUBLIC_COMMENT, trigger_body_template(TriggerKind.PUBLIC_COMMENT)),
-            ]
+            cipher = Cipher(settings.encryption_keys)
+            await connect_account(session, settings=settings, cipher=cipher, shop=shop, account=account)
     finally:
         await engine.dispose()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from integrations.line.signatures import sign
 from shop_app.channels.line.connections import connect_line
 from shop_app.database import transaction
-from shop_app.models import Customer, Fulfillment, LineConnection, Order, OrderLineItem, Shop
+from shop_app.models import LineConnection, Shop
 from shop_app.settings import Settings
 from tests.conftest import FakeShopify
+from tests.factories import seed_shipped_order
 from tests.helpdesk.conftest import ALPHA, BETA, Desk
 from tests.helpdesk.conftest import desk as desk
 
@@ -151,61 +152,7 @@ class LineDesk:
             return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
 
     async def seed_order(self, shop: str = ALPHA) -> None:
-        now = datetime.now(UTC)
-        shop_id = self.desk.shop_ids[shop]
-        async with transaction(self.desk.services.sessions) as session:
-            session.add(
-                Customer(
-                    shop_id=shop_id,
-                    shopify_id=7001,
-                    first_name="花子",
-                    last_name="山田",
-                    email="hanako@example.jp",
-                    updated_at=now,
-                    created_at=now,
-                )
-            )
-            order = Order(
-                shop_id=shop_id,
-                shopify_id=8001,
-                name="#1001",
-                number=1001,
-                customer_shopify_id=7001,
-                email="hanako@example.jp",
-                created_at=now - timedelta(days=2),
-                updated_at=now,
-                financial_status="PAID",
-                fulfillment_status="FULFILLED",
-                currency="JPY",
-                total_price="3200.00",
-                subtotal_price="3200.00",
-                shipping_address={"zip": "150-0001", "country_code": "JP"},
-            )
-            session.add(order)
-            await session.flush()
-            assert order.id is not None
-            session.add(
-                OrderLineItem(
-                    shop_id=shop_id,
-                    shopify_id=9101,
-                    order_id=order.id,
-                    title="リネンシャツ",
-                    variant_title="ネイビー / M",
-                    quantity=1,
-                )
-            )
-            session.add(
-                Fulfillment(
-                    shop_id=shop_id,
-                    shopify_id=9201,
-                    order_id=order.id,
-                    status="SUCCESS",
-                    display_status="IN_TRANSIT",
-                    created_at=now - timedelta(days=1),
-                    updated_at=now - timedelta(days=1),
-                    tracking=[{"company": "Yamato (JA)", "number": "123456789012", "url": None}],
-                )
-            )
+        await seed_shipped_order(self.desk.services.sessions, self.desk.shop_ids[shop])
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,15 +15,14 @@ from starlette.applications import Starlette
 
 from devzendesk.config import ZendeskConfig
 from devzendesk.server import create_zendesk_app
-from devzendesk.state import Trigger, TriggerEvent, ZendeskState
+from devzendesk.state import ZendeskState
 from devzendesk.webhooks import deliver_pending
-from integrations.zendesk.payloads import TriggerKind, trigger_body_template
-from shop_app.connectors.storage import inbound_url, save_connector
-from shop_app.connectors.zendesk import ZENDESK, sidebar_url
 from shop_app.database import transaction
-from shop_app.models import Customer, Fulfillment, Order, OrderLineItem, Shop
+from shop_app.dev.zendesk import connect_account
+from shop_app.models import Shop
 from shop_app.settings import Secret, Settings
 from tests.conftest import FakeShopify
+from tests.factories import seed_shipped_order
 from tests.helpdesk.conftest import ALPHA, BETA, Desk
 
 SUBDOMAINS = {ALPHA: "alpha", BETA: "beta"}
@@ -97,68 +95,7 @@ class ZendeskDesk:
             return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
 
     async def seed_order(self, shop: str = ALPHA) -> None:
-        now = datetime.now(UTC)
-        shop_id = self.desk.shop_ids[shop]
-        async with transaction(self.desk.services.sessions) as session:
-            session.add(
-                Customer(
-                    shop_id=shop_id,
-                    shopify_id=7001,
-                    first_name="花子",
-                    last_name="山田",
-                    email="hanako@example.jp",
-                    updated_at=now,
-                    created_at=now,
-                )
-            )
-            order = Order(
-                shop_id=shop_id,
-                shopify_id=8001,
-                name="#1001",
-                number=1001,
-                customer_shopify_id=7001,
-                email="hanako@example.jp",
-                created_at=now - timedelta(days=2),
-                updated_at=now,
-                financial_status="PAID",
-                fulfillment_status="FULFILLED",
-                currency="JPY",
-                total_price="3200.00",
-                subtotal_price="3200.00",
-                shipping_address={"zip": "150-0001", "country_code": "JP"},
-            )
-            session.add(order)
-            await session.flush()
-            assert order.id is not None
-            session.add(
-                OrderLineItem(
-                    shop_id=shop_id,
-                    shopify_id=9101,
-                    order_id=order.id,
-                    title="リネンシャツ",
-                    variant_title="ネイビー / M",
-                    quantity=1,
-                )
-            )
-            session.add(
-                Fulfillment(
-                    shop_id=shop_id,
-                    shopify_id=9201,
-                    order_id=order.id,
-                    status="SUCCESS",
-                    display_status="IN_TRANSIT",
-                    created_at=now - timedelta(days=1),
-                    updated_at=now - timedelta(days=1),
-                    tracking=[{"company": "Yamato (JA)", "number": "123456789012", "url": None}],
-                )
-            )
-
-
-def triggers() -> list[Trigger]:
-    return [
-        Trigger(TriggerEvent.CREATED, trigger_body_template(TriggerKind.TICKET_CREATED)),
-        Trigger(TriggerEvent.PUBLIC_COMMENT, trigger_body_template(TriggerKind.PUBLIC_COMMENT)),
-    ]
+        await seed_shipped_order(self.desk.services.sessions, self.desk.shop_ids[shop])
 
 
 async def connect(desk: Desk, shopify: FakeShopify, settings: Settings) -> ZendeskDesk:
@@ -177,25 +114,9 @@ async def connect(desk: Desk, shopify: FakeShopify, settings: Settings) -> Zende
                 ZendeskConfig(public_url=base_url(domain), subdomain=SUBDOMAINS[domain]), http=desk.client
             )
             account: ZendeskState = app.state.zendesk
-            connector = await save_connector(
-                session,
-                shop=shop,
-                cipher=desk.services.cipher,
-                vendor=ZENDESK,
-                values={
-                    "base_url": base_url(domain),
-                    "account": SUBDOMAINS[domain],
-                    "email": account.config.admin_email,
-                    "api_token": account.config.api_token,
-                    "signing_secret": account.config.signing_secret,
-                    "handoff_group_id": str(account.returns_group),
-                    "app_id": str(account.config.app_id),
-                    "installation_id": str(account.config.installation_id),
-                },
+            await connect_account(
+                session, settings=settings, cipher=desk.services.cipher, shop=shop, account=account
             )
-            account.webhook_url = inbound_url(settings, connector)
-            account.sidebar_url = sidebar_url(settings, connector)
-            account.triggers = triggers()
             apps[domain], accounts[domain], groups[domain] = app, account, account.returns_group
             http[domain] = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url=base_url(domain)
