@@ -183,9 +183,10 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-async def seed_shipped_order(sessions: SessionFactory, shop_id: int) -> None:
-    """山田 花子 (hanako@example.jp), customer 7001, and her order #1001: paid, one リネンシャツ ネイビー / M,
-    a Yamato parcel 123456789012 in transit (the channels' "where is my order?" tests)."""
+async def seed_shipped_order(
+    sessions: SessionFactory, *, shop_id: int, email: str = "hanako@example.jp", **customer: Any
+) -> None:
+    """Hanako's order #1001 (shipped with Yamato, one linen shirt) and her customer record."""
     now = datetime.datetime.now(datetime.UTC)
     async with transaction(sessions) as session:
         session.add(
@@ -194,9 +195,10 @@ async def seed_shipped_order(sessions: SessionFactory, shop_id: int) -> None:
                 shopify_id=7001,
                 first_name="花子",
                 last_name="山田",
-                email="hanako@example.jp",
+                email=email,
                 updated_at=now,
                 created_at=now,
+                **customer,
             )
         )
         order = Order(
@@ -205,7 +207,7 @@ async def seed_shipped_order(sessions: SessionFactory, shop_id: int) -> None:
             name="#1001",
             number=1001,
             customer_shopify_id=7001,
-            email="hanako@example.jp",
+            email=email,
             created_at=now - datetime.timedelta(days=2),
             updated_at=now,
             financial_status="PAID",

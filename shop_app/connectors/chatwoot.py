@@ -43,6 +43,7 @@ from integrations.chatwoot.errors import (
     ChatwootUnavailable,
 )
 from integrations.chatwoot.payloads import (
+    ChatwootEvent,
     ConversationEvent,
     ConversationStatus,
     MessageEvent,
@@ -205,13 +206,13 @@ class ChatwootVendor:
         if not signed or secrets is None:
             return Refused("signature")
         try:
-            data, _event = parse_body(inbound.body)
+            data, event = parse_body(inbound.body)
         except ChatwootError:
             return Refused("body")
         delivery = (inbound.headers.get(DELIVERY_HEADER) or "").strip()[:100]
         if not delivery:
             delivery = "sha256:" + hashlib.sha256(inbound.body).hexdigest()
-        return Verified(delivery_id=delivery, event=data)
+        return Verified(delivery_id=delivery, event=data, store=_acted_on(event))
 
     async def card_viewer(self, services: Services, inbound: Inbound) -> CardViewer | None:
         raw_id = inbound.query.get("connector", "")
@@ -442,6 +443,18 @@ async def contact_attributes(session: AsyncSession, *, shop_id: int, customer_id
         f"{ATTRIBUTE_PREFIX}last_order_state": state,
         f"{ATTRIBUTE_PREFIX}last_order": last.name if last is not None else None,
     }
+
+
+def _acted_on(event: ChatwootEvent) -> bool:
+    """Whether ``apply`` could do anything with it: our own echoes, activity and template lines, edits
+    and events we do not follow are answered and dropped, never stored."""
+    if isinstance(event, MessageEvent):
+        return (
+            event.event == "message_created"
+            and not event.from_bot
+            and event.message_type in (MessageType.INCOMING, MessageType.OUTGOING)
+        )
+    return isinstance(event, ConversationEvent)
 
 
 def _person(sender: Sender | None) -> ExternalContact:

@@ -56,8 +56,11 @@ class Inbound:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
+    """A genuine call. ``store=False``: one the vendor never acts on (its own echo): answered, not kept."""
+
     delivery_id: str
     event: dict[str, Any]
+    store: bool = True
 
 
 @dataclass(frozen=True, slots=True)

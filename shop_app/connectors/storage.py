@@ -29,7 +29,9 @@ MAX_INBOUND_KEY_CHARS = 64
 COLUMNS = ("base_url", "account")
 
 
-def _clean(value: object, *, name: str, kind: FieldKind, limit: int, digits: bool = False) -> str:
+def _clean(
+    value: object, *, name: str, kind: FieldKind, limit: int, digits: bool = False, https_only: bool = False
+) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if (
         not text
@@ -42,7 +44,8 @@ def _clean(value: object, *, name: str, kind: FieldKind, limit: int, digits: boo
         raise BadRequest(f"'{name}' is not valid", code=f"invalid_{name}")
     if kind is FieldKind.URL:
         parts = urlsplit(text)
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        schemes = ("https",) if https_only else ("https", "http")
+        if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
             raise BadRequest(f"'{name}' is not valid", code=f"invalid_{name}")
         text = text.rstrip("/")
     return text
@@ -90,10 +93,17 @@ def connector_secrets(cipher: Cipher, connector: Connector) -> dict[str, Secret]
 
 
 async def save_connector(
-    session: AsyncSession, *, shop: Shop, cipher: Cipher, vendor: Vendor, values: Mapping[str, object]
+    session: AsyncSession,
+    *,
+    shop: Shop,
+    cipher: Cipher,
+    vendor: Vendor,
+    values: Mapping[str, object],
+    https_only: bool = False,
 ) -> Connector:
     """Set the connector up, or change it: a secret left empty keeps the stored one (required the first
-    time); the inbound address stays."""
+    time); the inbound address stays. ``https_only`` (production): the helpdesk's address must be https,
+    so tokens never travel in the clear."""
     assert shop.id is not None
     connector = await access_connector(session, shop_id=shop.id, vendor=vendor.name)
     stored: dict[str, str] = {}
@@ -114,6 +124,7 @@ async def save_connector(
             kind=form_field.kind,
             limit=form_field.max_chars,
             digits=form_field.digits,
+            https_only=https_only,
         )
         if form_field.kind is FieldKind.SECRET:
             stored[form_field.name] = value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from devchatwoot.server import create_chatwoot_app
-from devchatwoot.state import ChatwootState
+from devchatwoot.state import Account, ChatwootState, Inbox, User
 from shop_app.connectors.chatwoot import CHATWOOT, card_url
 from shop_app.connectors.storage import inbound_url, save_connector
 from shop_app.database import make_engine, make_session_factory, transaction
@@ -32,12 +32,13 @@ def chatwoot_server_config(settings: Settings, port: int) -> tuple[ServerConfig,
     return server, app.state.chatwoot
 
 
-async def connect_demo_chatwoot(settings: Settings, state: ChatwootState, *, shop_domain: str) -> str | None:
-    """The shop's Chatwoot account, connected; the address of a demo conversation's page (an agent's view
-    with the card beside it), or ``None`` when the shop is not installed."""
-    account = state.add_account(shop_domain.split(".")[0])
+async def connect_account(
+    settings: Settings, state: ChatwootState, account: Account, user: User, *, shop_domain: str
+) -> Inbox | None:
+    """Connect the account to the shop as its merchant would: an agent bot made in Chatwoot, its token and
+    secret and the user's token saved in the app, the bot's URL pointed at the app, the card added as a
+    dashboard app, the bot attached to a new inbox (returned). ``None`` when the shop is not installed."""
     inbox = state.add_inbox(account, "Website")
-    user = state.add_user(account, name="佐藤 葵", email="agent@example.com")
     bot = state.add_bot(account, name="Order Desk", outgoing_url="pending")
     engine = make_engine(settings.database_url)
     try:
@@ -63,6 +64,17 @@ async def connect_demo_chatwoot(settings: Settings, state: ChatwootState, *, sho
     finally:
         await engine.dispose()
     state.set_agent_bot(inbox, bot)
+    return inbox
+
+
+async def connect_demo_chatwoot(settings: Settings, state: ChatwootState, *, shop_domain: str) -> str | None:
+    """The shop's Chatwoot account, connected; the address of a demo conversation's page (an agent's view
+    with the card beside it), or ``None`` when the shop is not installed."""
+    account = state.add_account(shop_domain.split(".")[0])
+    user = state.add_user(account, name="佐藤 葵", email="agent@example.com")
+    inbox = await connect_account(settings, state, account, user, shop_domain=shop_domain)
+    if inbox is None:
+        return None
     contact = state.add_contact(account, name="山田 花子", email="hanako@example.jp")
     async with state.lock:
         chat, _ = await state.contact_says(account, inbox, contact, DEMO_QUESTION)

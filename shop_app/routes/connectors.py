@@ -80,7 +80,7 @@ async def hook(request: Request) -> Response:
             "connector call refused vendor=%s reason=%s", vendor.name, getattr(verdict, "reason", "key")
         )
         raise Unauthorized("The request signature is not valid", code="invalid_signature")
-    if connector.paused or shop is None or not shop.is_active:
+    if connector.paused or shop is None or not shop.is_active or not verdict.store:
         return JSONResponse({"ok": True, "stored": False})
     async with transaction(app.sessions) as session:
         event_id = await record_event(

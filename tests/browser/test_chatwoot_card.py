@@ -8,10 +8,12 @@ Screenshots go to ``tests/browser/artifacts/``."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 import uvicorn
@@ -19,14 +21,9 @@ from playwright.sync_api import Browser, expect
 
 from devchatwoot.server import create_chatwoot_app
 from devchatwoot.state import Account, ChatwootState, Conversation, User
-from shop_app.connectors.chatwoot import CHATWOOT, card_url
-from shop_app.connectors.storage import inbound_url, save_connector
-from shop_app.database import make_engine, make_session_factory, transaction
-from shop_app.encryption import Cipher
-from shop_app.models import Shop
-from shop_app.settings import Settings
-from shop_app.shops.installation import get_shop
+from shop_app.dev.chatwoot import connect_account
 from tests.browser.conftest import SHOP, YAMATO_NUMBER, LiveApp, open_browser, screenshot
+from tests.factories import session_token
 
 QUESTION = "#1002 の注文はいつ届きますか？ メールは hanako@example.jp です"
 
@@ -37,36 +34,6 @@ class Chatwoot:
     state: ChatwootState
     account: Account
     user: User
-
-
-async def _connect(settings: Settings, chatwoot: Chatwoot) -> None:
-    """The merchant makes the bot and the dashboard app in Chatwoot and saves the tokens in the app."""
-    state, account = chatwoot.state, chatwoot.account
-    inbox = state.add_inbox(account, "Website")
-    bot = state.add_bot(account, name="Order Desk", outgoing_url="pending")
-    engine = make_engine(settings.database_url)
-    try:
-        async with transaction(make_session_factory(engine)) as session:
-            shop = await get_shop(session, SHOP)
-            assert isinstance(shop, Shop)
-            connector = await save_connector(
-                session,
-                shop=shop,
-                cipher=Cipher(settings.encryption_keys),
-                vendor=CHATWOOT,
-                values={
-                    "base_url": chatwoot.base_url,
-                    "account": str(account.id),
-                    "bot_token": bot.access_token,
-                    "bot_secret": bot.secret,
-                    "user_token": chatwoot.user.access_token,
-                },
-            )
-            bot.outgoing_url = inbound_url(settings, connector)
-            state.add_dashboard_app(account, title="Order Desk", url=card_url(settings, connector))
-    finally:
-        await engine.dispose()
-    state.set_agent_bot(inbox, bot)
 
 
 async def _ask(chatwoot: Chatwoot) -> Conversation:
@@ -100,7 +67,8 @@ def chatwoot(live_app: LiveApp) -> Iterator[Chatwoot]:
         while not server.started:
             assert not serving.done(), serving.exception()
             threading.Event().wait(0.05)
-        live_app.run(_connect(live_app.settings, found))
+        inbox = live_app.run(connect_account(live_app.settings, state, account, found.user, shop_domain=SHOP))
+        assert inbox is not None
         yield found
     finally:
         server.should_exit = True
@@ -162,3 +130,39 @@ def test_the_card_ignores_a_message_from_another_origin(
         expect(page.locator('[data-role="profile"]')).to_have_count(0)
     finally:
         agent.context.close()
+
+
+@pytest.mark.slow
+def test_the_merchant_tests_and_pauses_chatwoot_on_the_connectors_page_in_japanese(
+    browser: Browser, live_app: LiveApp, chatwoot: Chatwoot
+) -> None:
+    merchant = open_browser(browser, width=1200, height=1000, locale="ja-JP")
+    merchant.page.route("https://cdn.shopify.com/**", lambda route: route.abort())
+    page = merchant.page
+    try:
+        query = urlencode({"shop": SHOP, "id_token": session_token(SHOP, lifetime=900), "locale": "ja"})
+        page.goto(f"{live_app.base_url}/app/connectors?{query}", wait_until="domcontentloaded")
+        section = page.locator('[data-role="connector"][data-vendor="chatwoot"]')
+        expect(section.locator('[data-field="state"]')).to_have_text("連携中")
+        expect(section.locator('input[data-url="bot"]')).to_have_value(
+            re.compile("/connectors/chatwoot/hook/")
+        )
+        expect(section.locator("label", has_text="エージェントボットのアクセストークン")).to_have_count(1)
+        expect(section.locator("label", has_text="ボットURL")).to_have_count(1)
+        assert "admin.connectors" not in section.inner_text()  # every word is in the catalogue
+        expect(section.locator('input[name="bot_token"]')).to_have_value("")  # never shown again
+        expect(section.locator('input[name="bot_token"]')).to_have_attribute(
+            "placeholder", re.compile("保存済み")
+        )
+        # test connection: the simulated Chatwoot accepts the tokens
+        section.locator('[data-action="check"]').click()
+        expect(section.locator('[data-role="message"]')).to_contain_text("接続できました")
+        screenshot(page, "admin-connectors-chatwoot-ja")
+        # pause: the state says so, and resume comes back
+        section.locator('[data-action="pause"]').click()
+        expect(section.locator('[data-field="state"]')).to_contain_text("一時停止中")
+        section.locator('[data-action="resume"]').click()
+        expect(section.locator('[data-field="state"]')).to_have_text("連携中")
+        assert [e for e in merchant.errors if "Failed to load resource" not in e] == []
+    finally:
+        merchant.context.close()

@@ -5,7 +5,6 @@ simulator's bot webhooks reach the app in process. No network."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,8 +16,9 @@ from devchatwoot.state import Account, AgentBot, ChatwootState, Contact, Convers
 from shop_app.connectors.chatwoot import CHATWOOT, card_url
 from shop_app.connectors.storage import inbound_url, save_connector
 from shop_app.database import transaction
-from shop_app.models import Connector, Customer, Fulfillment, Order, OrderLineItem, Shop
+from shop_app.models import Connector, Shop
 from tests.conftest import FakeShopify
+from tests.factories import seed_shipped_order
 from tests.helpdesk.conftest import ALPHA, BETA, Desk
 from tests.helpdesk.conftest import desk as desk
 
@@ -82,64 +82,14 @@ class ChatwootDesk:
         return card_url(self.desk.services.settings, await self.connector(shop))
 
     async def seed_order(self, shop: str = ALPHA, *, email: str = "hanako@example.jp") -> None:
-        now = datetime.now(UTC)
-        shop_id = self.desk.shop_ids[shop]
-        async with transaction(self.desk.services.sessions) as session:
-            session.add(
-                Customer(
-                    shop_id=shop_id,
-                    shopify_id=7001,
-                    first_name="花子",
-                    last_name="山田",
-                    email=email,
-                    amount_spent="3200.00",
-                    currency="JPY",
-                    orders_count=1,
-                    updated_at=now,
-                    created_at=now,
-                )
-            )
-            order = Order(
-                shop_id=shop_id,
-                shopify_id=8001,
-                name="#1001",
-                number=1001,
-                customer_shopify_id=7001,
-                email=email,
-                created_at=now - timedelta(days=2),
-                updated_at=now,
-                financial_status="PAID",
-                fulfillment_status="FULFILLED",
-                currency="JPY",
-                total_price="3200.00",
-                subtotal_price="3200.00",
-                shipping_address={"zip": "150-0001", "country_code": "JP"},
-            )
-            session.add(order)
-            await session.flush()
-            assert order.id is not None
-            session.add(
-                OrderLineItem(
-                    shop_id=shop_id,
-                    shopify_id=9101,
-                    order_id=order.id,
-                    title="リネンシャツ",
-                    variant_title="ネイビー / M",
-                    quantity=1,
-                )
-            )
-            session.add(
-                Fulfillment(
-                    shop_id=shop_id,
-                    shopify_id=9201,
-                    order_id=order.id,
-                    status="SUCCESS",
-                    display_status="IN_TRANSIT",
-                    created_at=now - timedelta(days=1),
-                    updated_at=now - timedelta(days=1),
-                    tracking=[{"company": "Yamato (JA)", "number": "123456789012", "url": None}],
-                )
-            )
+        await seed_shipped_order(
+            self.desk.services.sessions,
+            shop_id=self.desk.shop_ids[shop],
+            email=email,
+            amount_spent="3200.00",
+            currency="JPY",
+            orders_count=1,
+        )
 
 
 @pytest.fixture

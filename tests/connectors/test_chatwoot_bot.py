@@ -24,10 +24,11 @@ from shop_app.models import (
     Ticket,
 )
 from shop_app.shops.compliance import redact_shop
+from tests.conftest import SHARED
 from tests.connectors.conftest import ChatwootDesk
 from tests.helpdesk.conftest import ALPHA, BETA
 
-REFERENCE = "/work/shared/platform-reference/chatwoot/agent-bot-message-created.json"
+REFERENCE = SHARED / "platform-reference" / "chatwoot" / "agent-bot-message-created.json"
 
 
 def bot_lines(chat: Conversation) -> list[tuple[str, bool]]:
@@ -206,6 +207,11 @@ async def test_our_own_messages_never_trigger_the_bot(chatwoot_desk: ChatwootDes
     async with chatwoot_desk.desk.services.sessions() as session:
         decisions = (await session.execute(select(BotDecision))).scalars().all()
     assert len(decisions) == sum(m.message_type == "incoming" for m in chat.messages)
+    # and our echoes were answered but never even stored
+    events = [d.event for d in chatwoot_desk.chatwoot.deliveries]
+    assert await chatwoot_desk.count(ConnectorEvent) == events.count("message_created") - sum(
+        m.sender_type == "agent_bot" for m in chat.messages
+    ) + events.count("conversation_status_changed")
 
 
 async def test_a_paused_connector_stores_nothing_and_answers_nothing(chatwoot_desk: ChatwootDesk) -> None:

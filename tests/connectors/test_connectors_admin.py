@@ -3,9 +3,15 @@ replace secrets (never shown again), each shop its own."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
-from shop_app.models import Connector
+from shop_app.connectors.chatwoot import CHATWOOT
+from shop_app.connectors.storage import save_connector
+from shop_app.database import transaction
+from shop_app.errors import BadRequest
+from shop_app.models import Connector, Shop
 from tests.connectors.conftest import CHATWOOT_URL, ChatwootDesk
 from tests.factories import session_token
 from tests.helpdesk.conftest import ALPHA, BETA
@@ -112,7 +118,9 @@ async def test_secrets_are_replaced_encrypted_and_an_empty_field_keeps_the_store
     )
     assert new_secret not in saved.text
     async with chatwoot_desk.desk.services.sessions() as session:
-        row = (await session.execute(select(Connector).where(Connector.id == side.connector_id))).scalar_one()
+        row = (
+            await session.execute(select(Connector).where(col(Connector.id) == side.connector_id))
+        ).scalar_one()
     assert new_secret not in row.ciphertext and side.bot.access_token not in row.ciphertext
     # Chatwoot now signs with the new secret, and the app accepts it
     chat = await chatwoot_desk.says(chatwoot_desk.contact(), "こんにちは")
@@ -137,3 +145,17 @@ async def test_pausing_and_resuming(chatwoot_desk: ChatwootDesk) -> None:
             "/api/admin/connectors/chatwoot/pause", json={"paused": "no"}, headers=admin(ALPHA)
         )
     ).status_code == 400
+
+
+async def test_in_production_the_helpdesk_address_must_be_https(chatwoot_desk: ChatwootDesk) -> None:
+    async with transaction(chatwoot_desk.desk.services.sessions) as session:
+        shop = await session.get_one(Shop, chatwoot_desk.desk.shop_ids[ALPHA])
+        values = {"base_url": "http://chatwoot.example.test", "account": "1"}
+        cipher = chatwoot_desk.desk.services.cipher
+        with pytest.raises(BadRequest, match="base_url"):
+            await save_connector(
+                session, shop=shop, cipher=cipher, vendor=CHATWOOT, values=values, https_only=True
+            )
+        # outside production (the simulated Chatwoot on 127.0.0.1) http is allowed
+        saved = await save_connector(session, shop=shop, cipher=cipher, vendor=CHATWOOT, values=values)
+        assert saved.base_url == "http://chatwoot.example.test"

@@ -334,7 +334,14 @@ async def test_admins_set_business_hours_and_targets_per_shop(desk: Desk) -> Non
     beta = (await desk.client.get("/api/v1/desk-settings", headers=desk.key(BETA))).json()
 
     assert before["business_hours"] is None
-    assert before["first_response_minutes"] == {"web_chat": 60, "api": 60, "email": 1440, "line": 60}
+    assert before["first_response_minutes"] == {
+        "web_chat": 60,
+        "api": 60,
+        "email": 1440,
+        "line": 60,
+        "chatwoot": 60,
+        "zendesk": 60,
+    }
     assert by_agent.status_code == 403
     assert saved.status_code == 200, saved.text
     assert saved.json()["business_hours"]["holidays"] == ["2026-12-31"]

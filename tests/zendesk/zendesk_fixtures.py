@@ -95,7 +95,7 @@ class ZendeskDesk:
             return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
 
     async def seed_order(self, shop: str = ALPHA) -> None:
-        await seed_shipped_order(self.desk.services.sessions, self.desk.shop_ids[shop])
+        await seed_shipped_order(self.desk.services.sessions, shop_id=self.desk.shop_ids[shop])
 
 
 async def connect(desk: Desk, shopify: FakeShopify, settings: Settings) -> ZendeskDesk:
