@@ -13,7 +13,9 @@ simulated one (``devchatwoot``), reached through an httpx transport, which notes
 - console sidebar (baseline): ``GET /api/v1/tickets/{id}/profile`` for the same ticket, ``--cards`` times.
 
 Goals (issue 15): reply p99 < 300 ms, card p99 < 150 ms. Figures only; the machine may be shared (its load
-average is printed). A Zendesk section is one more entry in ``CONNECTORS``.
+average is printed). Zendesk is the second entry in ``CONNECTORS``: a signed trigger webhook per new ticket ->
+the bot's first ticket update reaching the simulated Zendesk (``devzendesk``); its card is the sidebar page
+opened with a signed-URL JWT, then its data.
 
     python bench/connectors.py [--rate 20] [--seconds 10] [--cards 200]
 """
@@ -44,10 +46,17 @@ sys.path.insert(0, str(ROOT))
 
 from devchatwoot.server import create_chatwoot_app  # noqa: E402
 from devchatwoot.state import ChatwootState  # noqa: E402
+from devzendesk.config import ZendeskConfig  # noqa: E402
+from devzendesk.page import app_token  # noqa: E402
+from devzendesk.server import create_zendesk_app  # noqa: E402
+from devzendesk.state import ZendeskState  # noqa: E402
 from integrations.chatwoot.signatures import sign  # noqa: E402
 from integrations.shopify.oauth import AccessToken  # noqa: E402
+from integrations.zendesk.payloads import TriggerKind  # noqa: E402
+from integrations.zendesk.signatures import sign as zendesk_sign  # noqa: E402
 from shop_app.connectors.chatwoot import CHATWOOT, card_url  # noqa: E402
 from shop_app.connectors.storage import inbound_url, save_connector  # noqa: E402
+from shop_app.connectors.zendesk import ZENDESK, sidebar_url  # noqa: E402
 from shop_app.database import migrate, transaction  # noqa: E402
 from shop_app.helpdesk.api_keys import create_api_key  # noqa: E402
 from shop_app.main import create_app  # noqa: E402
@@ -64,6 +73,8 @@ from shop_app.shops.installation import install_shop  # noqa: E402
 
 SHOP = "bench-connectors.myshopify.com"
 CHATWOOT_URL = "https://chatwoot.bench"
+ZENDESK_URL = "https://bench.zendesk.test"
+ZENDESK_REPLY = re.compile(r"/api/v2/tickets/(\d+)\.json$")
 TOKEN = re.compile(r'data-token="([^"]+)"')
 
 
@@ -77,6 +88,8 @@ class Bench:
     api_key: str
     chatwoot: ChatwootState
     arrived: dict[int, float] = field(default_factory=dict)  # Chatwoot conversation → first bot call
+    zendesk: ZendeskState | None = None
+    zendesk_arrived: dict[int, float] = field(default_factory=dict)  # Zendesk ticket → first bot update
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -246,6 +259,125 @@ async def chatwoot_section(bench: Bench, args: argparse.Namespace) -> dict[str, 
     return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, chat.display_id))]}
 
 
+async def zendesk_section(bench: Bench, args: argparse.Namespace) -> dict[str, list[float]]:
+    """Zendesk: a signed trigger webhook per new ticket (each its own requester) -> the bot's first ticket
+    update (its public comment, or its internal note when it hands off) reaching Zendesk; the sidebar's
+    signed-URL page and its data for a mirrored ticket. The simulated account's rate limit is lifted:
+    what is timed is the app, not Zendesk's quota."""
+    state = bench.zendesk
+    assert state is not None
+    async with transaction(bench.services.sessions) as session:
+        shop = await session.get_one(Shop, bench.shop_id)
+        connector = await save_connector(
+            session,
+            shop=shop,
+            cipher=bench.services.cipher,
+            vendor=ZENDESK,
+            values={
+                "base_url": ZENDESK_URL,
+                "account": state.config.subdomain,
+                "email": state.config.admin_email,
+                "api_token": state.config.api_token,
+                "signing_secret": state.config.signing_secret,
+                "handoff_group_id": str(state.returns_group),
+                "app_id": str(state.config.app_id),
+                "installation_id": str(state.config.installation_id),
+            },
+        )
+    hook = inbound_url(bench.settings, connector)
+    sent_at: dict[int, float] = {}
+
+    async def one(i: int) -> None:
+        requester = state.add_user(f"客{i}", f"zguest{i}@example.jp")
+        ticket = state.open_ticket(
+            requester=requester,
+            subject="問い合わせ",
+            body="担当者と話したいです" if i % 2 else "在庫はありますか？",
+        )
+        body = json.dumps(
+            {
+                "kind": TriggerKind.TICKET_CREATED.value,
+                "ticket_id": str(ticket.id),
+                "requester_id": str(requester.id),
+            }
+        ).encode()
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = time.perf_counter()
+        sent_at[ticket.id] = started
+        answer = await bench.client.post(
+            hook,
+            content=body,
+            headers={
+                "content-type": "application/json",
+                "x-zendesk-webhook-invocation-id": f"bench-{i}",
+                "x-zendesk-webhook-signature-timestamp": stamp,
+                "x-zendesk-webhook-signature": zendesk_sign(
+                    body, timestamp=stamp, secret=state.config.signing_secret
+                ),
+            },
+        )
+        assert answer.status_code == 200, answer.text
+
+    total = int(args.rate * args.seconds)
+    begun = time.perf_counter()
+    tasks = []
+    for i in range(total):
+        await asyncio.sleep(max(0.0, begun + i / args.rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    for _ in range(5):
+        await bench.jobs.drain()
+    replies = [bench.zendesk_arrived[t] - s for t, s in sent_at.items() if t in bench.zendesk_arrived]
+    if len(replies) < len(sent_at):
+        print(f"zendesk replies missing: {len(sent_at) - len(replies)}")
+
+    # the sidebar for a mirrored ticket of the seeded customer
+    hanako = state.add_user("山田 花子", "hanako@example.jp")
+    ticket = state.open_ticket(
+        requester=hanako, subject="配送", body="#1005 hanako@example.jp 注文はいつ届きますか"
+    )
+    body = json.dumps(
+        {
+            "kind": TriggerKind.TICKET_CREATED.value,
+            "ticket_id": str(ticket.id),
+            "requester_id": str(hanako.id),
+        }
+    ).encode()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    await bench.client.post(
+        hook,
+        content=body,
+        headers={
+            "x-zendesk-webhook-invocation-id": "bench-card",
+            "x-zendesk-webhook-signature-timestamp": stamp,
+            "x-zendesk-webhook-signature": zendesk_sign(
+                body, timestamp=stamp, secret=state.config.signing_secret
+            ),
+        },
+    )
+    for _ in range(5):
+        await bench.jobs.drain()
+    url = sidebar_url(bench.settings, connector) + f"&origin={ZENDESK_URL}&app_guid=bench"
+    state.clock = time.time
+    cards: list[float] = []
+    for _ in range(args.cards):
+        token = app_token(state)  # Zendesk signs each load; not part of our time
+        started = time.perf_counter()
+        page = await bench.client.post(url, data={"token": token})
+        found = TOKEN.search(page.text)
+        assert page.status_code == 200, page.text
+        assert found is not None, page.text
+        data = await bench.client.post(
+            "/connectors/card/profile",
+            json={"conversation_id": str(ticket.id)},
+            headers={"Authorization": f"Card {found.group(1)}"},
+        )
+        cards.append(time.perf_counter() - started)
+        assert data.status_code == 200, data.text
+        assert "#1005" in data.text, data.text
+    return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, ticket.id))]}
+
+
 async def ticket_of(bench: Bench, display_id: int) -> int:
     async with bench.services.sessions() as session:
         mirror = (
@@ -272,7 +404,7 @@ async def sidebar_run(bench: Bench, ticket_id: int, count: int) -> list[float]:
 
 
 Section = Callable[[Bench, argparse.Namespace], Awaitable[dict[str, list[float]]]]
-CONNECTORS: dict[str, Section] = {"Chatwoot": chatwoot_section}
+CONNECTORS: dict[str, Section] = {"Chatwoot": chatwoot_section, "Zendesk": zendesk_section}
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -295,7 +427,17 @@ async def run(args: argparse.Namespace) -> None:
     simulator_holder: dict[str, httpx.AsyncClient] = {}
     message_path = re.compile(r"/conversations/(\d+)/messages$")
 
+    zendesk_arrived: dict[int, float] = {}
+
     async def outgoing(request: httpx.Request) -> httpx.Response:
+        if str(request.url).startswith(ZENDESK_URL):
+            reply = ZENDESK_REPLY.search(request.url.path)
+            if reply and request.method == "PUT":
+                zendesk_arrived.setdefault(int(reply.group(1)), time.perf_counter())
+            answer = await simulator_holder["zendesk"].request(
+                request.method, str(request.url), content=request.content, headers=dict(request.headers)
+            )
+            return httpx.Response(answer.status_code, content=answer.content, headers=dict(answer.headers))
         if not str(request.url).startswith(CHATWOOT_URL):
             return httpx.Response(404, json={"errors": "Not Found"})
         found = message_path.search(request.url.path)
@@ -323,6 +465,13 @@ async def run(args: argparse.Namespace) -> None:
                 simulator_holder["client"] = httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=simulator), base_url=CHATWOOT_URL
                 )
+                zendesk = create_zendesk_app(
+                    ZendeskConfig(public_url=ZENDESK_URL, subdomain="bench", requests_per_minute=1_000_000),
+                    http=client,
+                )
+                simulator_holder["zendesk"] = httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=zendesk), base_url=ZENDESK_URL
+                )
                 shop_id, api_key = await seed(services)
                 bench = Bench(
                     client,
@@ -333,11 +482,14 @@ async def run(args: argparse.Namespace) -> None:
                     api_key,
                     simulator.state.chatwoot,
                     arrived,
+                    zendesk.state.zendesk,
+                    zendesk_arrived,
                 )
                 results = {name: await section(bench, args) for name, section in CONNECTORS.items()}
                 ticket_id = int(next(iter(results.values()))["ticket"][0])
                 sidebar = await sidebar_run(bench, ticket_id, args.cards)
                 await simulator_holder["client"].aclose()
+                await simulator_holder["zendesk"].aclose()
     report(sidebar, results, args)
 
 

@@ -163,6 +163,9 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--chatwoot-port", type=int, default=8083, help="the simulated Chatwoot's port (default 8083)"
     )
+    dev.add_argument(
+        "--zendesk-port", type=int, default=8084, help="the simulated Zendesk's port (default 8084)"
+    )
     dev.add_argument("--orders", type=int, default=2000, help="orders generated per shop (default 2000)")
     dev.add_argument("--customers", type=int, default=400, help="customers per shop (default 400)")
     dev.add_argument("--products", type=int, default=40, help="products per shop (default 40)")
@@ -209,6 +212,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="its callers verify shoppers themselves (order details allowed)",
     )
+
+    zendesk = commands.add_parser(
+        "zendesk",
+        help="build the Zendesk Support app to upload (`shop-app zendesk package --help`)",
+        description="Zendesk: the sidebar app whose iframe is the profile card.",
+    )
+    zendesk_commands = zendesk.add_subparsers(dest="zendesk_command", required=True, metavar="ACTION")
+    zendesk_package = zendesk_commands.add_parser(
+        "package",
+        help="write the app's zip (manifest.json with signedUrls, assets, translations en/ja)",
+        description='Writes the zip that `zcli apps:create` or Zendesk\'s "Upload private app" takes; its '
+        "sidebar is this app's page for the shop, at SHOP_APP_URL.",
+    )
+    zendesk_package.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
+    zendesk_package.add_argument("--out", default="order-desk-zendesk.zip", help="the zip to write")
 
     devstore = commands.add_parser(
         "devstore",
@@ -312,6 +330,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     if args.command == "sync":
         return asyncio.run(run_sync(settings, shop=args.shop, full=args.full))
+    if args.command == "zendesk":
+        from pathlib import Path
+
+        from shop_app.connectors.zendesk_app import shop_sidebar_url, write_app_zip
+
+        sidebar = asyncio.run(shop_sidebar_url(settings, args.shop))
+        if sidebar is None:
+            print(
+                f"shop-app: {args.shop} has no Zendesk connector: set it up on /app/connectors",
+                file=sys.stderr,
+            )
+            return 2
+        written = write_app_zip(Path(args.out), app_url=settings.app_url, sidebar=sidebar)
+        print(f"wrote {written}: upload it with `zcli apps:create` or as a private app in Zendesk")
+        return 0
     if args.command in ("agent", "api-key"):
         return _accounts(settings, args)
     if args.command == "dev":
@@ -322,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             store_port=args.store_port,
             line_port=args.line_port,
             chatwoot_port=args.chatwoot_port,
+            zendesk_port=args.zendesk_port,
             orders=args.orders,
             customers=args.customers,
             products=args.products,

@@ -31,6 +31,7 @@ from shop_app.routes import (
     notices,
     oauth,
     widget,
+    zendesk,
 )
 from shop_app.routes.admin import connectors as admin_connectors
 from shop_app.routes.admin import faq as admin_faq
@@ -129,6 +130,7 @@ def create_app(
         *notices.routes,
         *admin_notices.routes,
         *connectors.routes,
+        *zendesk.routes,
         *admin_connectors.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),

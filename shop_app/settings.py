@@ -25,6 +25,7 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_LENGTH = 16
 DEV_SECRETS_FILE = "dev-secrets.json"
 DEFAULT_API_VERSION = "2026-07"
+ZAF_SDK_URL = "https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js"
 
 
 class Mode(StrEnum):
@@ -123,6 +124,8 @@ class Settings:
     line_api_url: str = "https://api.line.me"
     line_data_api_url: str = "https://api-data.line.me"
     line_access_url: str = "https://access.line.me"
+    # the Zendesk app framework SDK the sidebar page loads (the simulated Zendesk serves its own)
+    zendesk_zaf_sdk_url: str = ZAF_SDK_URL
     log_format: str = "text"
     # metrics are off unless one of these is set: a port of their own (on metrics_host), or a bearer token
     # that /metrics of the app (and of a worker's health port) requires
@@ -202,6 +205,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         line_api_url=env.get("LINE_API_URL", "https://api.line.me").rstrip("/"),
         line_data_api_url=env.get("LINE_DATA_API_URL", "https://api-data.line.me").rstrip("/"),
         line_access_url=env.get("LINE_ACCESS_URL", "https://access.line.me").rstrip("/"),
+        zendesk_zaf_sdk_url=env.get("ZENDESK_ZAF_SDK_URL", ZAF_SDK_URL),
         job_engine=JobEngine(
             env.get("SHOP_APP_JOB_ENGINE")
             or (JobEngine.IN_PROCESS if database_url.startswith("sqlite") else JobEngine.PROCRASTINATE)

@@ -21,10 +21,13 @@ from devline.server import create_line_app
 from devline.state import LineState
 from devstore.config import AppProxy, StoreConfig
 from devstore.server import create_store_app
+from devzendesk.server import create_zendesk_app
+from devzendesk.state import ZendeskState
 from shop_app.dev.chatwoot import CHATWOOT_PORT, chatwoot_server_config, connect_demo_chatwoot
 from shop_app.dev.line import DEMO_LINE_SHOP, LINE_PORT, connect_demo_channel, line_config, line_url
 from shop_app.dev.mail import DevMail, dev_mail, mail_lines
 from shop_app.dev.seed import ensure_demo_agent, seed_demo_tickets
+from shop_app.dev.zendesk import ZENDESK_PORT, connect_demo_zendesk, zendesk_config, zendesk_url
 from shop_app.jobs.procrastinate_queue import ProcrastinateQueue
 from shop_app.lifespan import open_services, prepare_database
 from shop_app.logging_config import python_level
@@ -45,6 +48,7 @@ class DevOptions:
     port: int | None = None  # the app's (default PORT or 8000)
     line_port: int = LINE_PORT
     chatwoot_port: int = CHATWOOT_PORT
+    zendesk_port: int = ZENDESK_PORT
     orders: int = 2000
     customers: int = 400
     products: int = 40
@@ -53,7 +57,12 @@ class DevOptions:
 
 
 def dev_settings(
-    environ: Mapping[str, str], store_url: str, *, port: int | None = None, line: str | None = None
+    environ: Mapping[str, str],
+    store_url: str,
+    *,
+    port: int | None = None,
+    line: str | None = None,
+    zendesk: str | None = None,
 ) -> Settings:
     """The embedded defaults, pointed at the simulated store instead of Shopify and at the simulated LINE
     platform (``line``) instead of LINE (and at ``port``, which also moves the app's URL unless
@@ -66,6 +75,8 @@ def dev_settings(
         for name in ("LINE_API_URL", "LINE_DATA_API_URL", "LINE_ACCESS_URL"):
             env.setdefault(name, line)
     env.setdefault("SHOP_APP_REGISTER_WEBHOOKS", "1")
+    if zendesk is not None:
+        env.setdefault("ZENDESK_ZAF_SDK_URL", f"{zendesk}/zaf_sdk.min.js")
     return load_settings(env)
 
 
@@ -107,6 +118,12 @@ def line_server_config(settings: Settings, config: LineConfig) -> tuple[ServerCo
         app, limits=settings.connections, log_level="WARNING", host=config.host, port=config.port
     )
     return server, app.state.line
+
+
+def zendesk_server_config(settings: Settings, port: int) -> tuple[ServerConfig, ZendeskState]:
+    app = create_zendesk_app(zendesk_config(port))
+    server = ServerConfig(app, limits=settings.connections, log_level="WARNING", host="127.0.0.1", port=port)
+    return server, app.state.zendesk
 
 
 def store_server_config(settings: Settings, config: StoreConfig) -> ServerConfig:
@@ -158,6 +175,7 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
         store_url,
         port=options.port,
         line=line_url(options.line_port),
+        zendesk=zendesk_url(options.zendesk_port),
     )
     await prepare_database(settings)
     config = store_config(settings, options)
@@ -173,17 +191,25 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
     chatwoot_server, chatwoot_state = chatwoot_server_config(settings, options.chatwoot_port)
     chatwoot = uvicorn.Server(chatwoot_server)
     servers.append(asyncio.create_task(chatwoot.serve()))
+    zendesk_server, zendesk_account = zendesk_server_config(settings, options.zendesk_port)
+    zendesk = uvicorn.Server(zendesk_server)
+    servers.append(asyncio.create_task(zendesk.serve()))
     if settings.job_engine is JobEngine.PROCRASTINATE:
         servers.append(asyncio.create_task(_run_worker(settings)))
     try:
         await asyncio.gather(
-            _wait_started(store), _wait_started(app), _wait_started(line), _wait_started(chatwoot)
+            _wait_started(store),
+            _wait_started(app),
+            _wait_started(line),
+            _wait_started(chatwoot),
+            _wait_started(zendesk),
         )
         for shop in config.shops:
             await install_through_browser(settings, shop)
         line_shop = DEMO_LINE_SHOP if DEMO_LINE_SHOP in config.shops else config.shops[0]
         chat_url = await connect_demo_channel(settings, line_state, shop_domain=line_shop)
         chatwoot_page = await connect_demo_chatwoot(settings, chatwoot_state, shop_domain=line_shop)
+        zendesk_ticket = await connect_demo_zendesk(settings, zendesk_account, shop_domain=line_shop)
         email, password = await ensure_demo_agent(settings, config.shops)
         seeding = asyncio.create_task(seed_demo_tickets(settings, config.shops))
         async with dev_mail(settings, config.shops) as mail:
@@ -195,6 +221,7 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
                 mail=mail,
                 line=(line_shop, chat_url),
                 chatwoot=chatwoot_page,
+                zendesk=zendesk_ticket,
             )
             # until Ctrl+C stops the servers (or one of the tasks fails: its error is raised here)
             stopped, _running = await asyncio.wait(servers, return_when=asyncio.FIRST_COMPLETED)
@@ -202,8 +229,9 @@ async def run_dev(options: DevOptions, *, environ: Mapping[str, str] | None = No
         for task in stopped:
             task.result()
     finally:
-        store.should_exit = app.should_exit = line.should_exit = chatwoot.should_exit = True
-        for worker in servers[4:]:
+        store.should_exit = app.should_exit = line.should_exit = True
+        chatwoot.should_exit = zendesk.should_exit = True
+        for worker in servers[5:]:
             worker.cancel()
         await asyncio.gather(*servers, return_exceptions=True)
     return 0
@@ -218,6 +246,7 @@ def _print_urls(
     mail: DevMail,
     line: tuple[str, str | None] | None = None,
     chatwoot: str | None = None,
+    zendesk: str | None = None,
 ) -> None:
     lines = ["", "Order Desk is running on its embedded defaults, installed into the simulated store.", ""]
     for shop in shops:
@@ -233,6 +262,8 @@ def _print_urls(
         ]
     if chatwoot is not None:
         lines += [f"  Chatwoot conversation with the Order Desk card (simulated Chatwoot): {chatwoot}"]
+    if zendesk is not None:
+        lines += ["", f"  Zendesk ticket with the Order Desk sidebar (simulated): {zendesk}"]
     lines += [
         "",
         f"  agent console: {settings.app_url}/console  (shop {shops[0]}, {agent[0]}, password {agent[1]})",

@@ -19,6 +19,7 @@ from shop_app.channels.email.sending import send_email
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
 from shop_app.connectors.chatwoot import send_chatwoot
 from shop_app.connectors.events import process_connector_events, sweep_connector_events
+from shop_app.connectors.zendesk import send_zendesk
 from shop_app.database import transaction
 from shop_app.logging_config import bound_log_context
 from shop_app.mirror.backfill import backfill_shop
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 outbound.register_sender(Channel.EMAIL, send_email)
 outbound.register_sender(Channel.CHATWOOT, send_chatwoot)
+outbound.register_sender(Channel.ZENDESK, send_zendesk)
 
 
 class TaskName(StrEnum):

@@ -148,6 +148,8 @@ class DevProcess:
                 str(line_port),
                 "--chatwoot-port",
                 str(_free_port()),
+                "--zendesk-port",
+                str(_free_port()),
             ]
             arguments += SMALL_STORE
             self.process = subprocess.Popen(  # noqa: S603 (this project's own command line)
@@ -225,6 +227,12 @@ def test_dev_listens_on_the_port_it_is_given(tmp_path: Path) -> None:
         page = httpx.get(chatwoot.group(1), timeout=30)
         assert page.status_code == 200 and 'class="dashboard-app"' in page.text
         assert f"http://127.0.0.1:{port}/connectors/chatwoot/card?connector=" in page.text
+        # the simulated Zendesk, connected too: its demo ticket answered by the bot, the sidebar app framed
+        zendesk = re.search(r"Zendesk ticket with the Order Desk sidebar \(simulated\): (\S+)", printed)
+        assert zendesk is not None, printed
+        ticket = httpx.get(zendesk.group(1), timeout=30)
+        assert ticket.status_code == 200 and 'id="app-sidebar"' in ticket.text
+        assert f"http://127.0.0.1:{port}/zendesk/sidebar?key=" in ticket.text
         # the store and the app share one event loop, busy with the first sync: allow a slow answer
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
     finally:

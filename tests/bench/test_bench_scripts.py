@@ -155,4 +155,10 @@ def test_connectors_bench_prints_the_reply_and_the_card_beside_the_console_sideb
     assert re.search(
         r"Chatwoot card load \(page \+ data\): p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 loads\)", output
     ), output
+    assert re.search(
+        r"Zendesk webhook in -> reply call at 5/s: p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 events\)", output
+    ), output
+    assert re.search(
+        r"Zendesk card load \(page \+ data\): p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 loads\)", output
+    ), output
     assert "replies missing" not in output  # every event was answered
