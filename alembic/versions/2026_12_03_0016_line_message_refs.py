@@ -1,6 +1,6 @@
 """LINE messages by LINE's id: the media an agent opens, and unsend events blanking what they name
 
-Revision ID: 0016_line_message_refs
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-03 15:40:00
 """
@@ -12,7 +12,7 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = "0016_line_message_refs"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """Order actions: the shop's policy, each action from preview to Shopify's answer, and its audit
 
-Revision ID: 0016_order_actions
-Revises: 0015
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-03 15:49:29.578372
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = "0016_order_actions"
-down_revision: str | None = "0015"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

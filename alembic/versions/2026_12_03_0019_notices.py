@@ -1,7 +1,7 @@
 """Notices: back-in-stock subscriptions, the shops' notice settings, proactive notices sent once each
 
-Revision ID: 0016_notices
-Revises: 0015
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-03 15:40:00
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = "0016_notices"
-down_revision: str | None = "0015"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

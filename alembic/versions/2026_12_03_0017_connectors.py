@@ -1,7 +1,7 @@
 """Connectors to helpdesks merchants run (Chatwoot, Zendesk), mirrored conversations, inbound events
 
-Revision ID: 0016_connectors
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 15:39:56.298846
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = "0016_connectors"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

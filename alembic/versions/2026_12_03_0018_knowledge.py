@@ -1,7 +1,7 @@
 """Knowledge the bot quotes: the shop's policies (mirrored from shop.shopPolicies) and FAQ entries
 
-Revision ID: 0016_knowledge
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03 15:40:00
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = "0016_knowledge"
-down_revision: str | None = "0015"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
