@@ -20,10 +20,9 @@ from shop_app.routes.connectors import (
     CARD_REFRESH_SECONDS,
     MAX_CARD_BODY_BYTES,
     _inbound,
-    _read_body,
     card_policy,
 )
-from shop_app.routes.request_state import services, templates
+from shop_app.routes.request_state import read_body, services, templates
 
 
 def _script_origin(url: str) -> str:
@@ -33,7 +32,7 @@ def _script_origin(url: str) -> str:
 
 async def sidebar(request: Request) -> Response:
     app = services(request)
-    body = await _read_body(request, MAX_CARD_BODY_BYTES)
+    body = await read_body(request, MAX_CARD_BODY_BYTES)
     viewer = await ZENDESK.card_viewer(app, _inbound(request, body, form=True))
     if viewer is None:
         raise Unauthorized("The signed URL is not valid", code="invalid_signed_url")
