@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
@@ -47,8 +48,27 @@ def _clean(
         schemes = ("https",) if https_only else ("https", "http")
         if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
             raise BadRequest(f"'{name}' is not valid", code=f"invalid_{name}")
+        if https_only and not _public_host(parts.hostname):
+            # the app calls this address with the merchant's tokens: never one inside our own network
+            raise BadRequest(f"'{name}' must be a public address", code=f"invalid_{name}")
         text = text.rstrip("/")
     return text
+
+
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
+
+
+def _public_host(host: str) -> bool:
+    """A name or address on the public internet: not loopback, private, link-local (cloud metadata) or
+    reserved, and not a name only a local network resolves."""
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(LOCAL_SUFFIXES):
+        return False
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return "." in name
+    return address.is_global
 
 
 def origin_of(url: str) -> str:
@@ -103,7 +123,8 @@ async def save_connector(
 ) -> Connector:
     """Set the connector up, or change it: a secret left empty keeps the stored one (required the first
     time); the inbound address stays. ``https_only`` (production): the helpdesk's address must be https,
-    so tokens never travel in the clear."""
+    so tokens never travel in the clear, and public, so the app is never made to call inside its own
+    network."""
     assert shop.id is not None
     connector = await access_connector(session, shop_id=shop.id, vendor=vendor.name)
     stored: dict[str, str] = {}

@@ -156,6 +156,30 @@ async def test_in_production_the_helpdesk_address_must_be_https(chatwoot_desk: C
             await save_connector(
                 session, shop=shop, cipher=cipher, vendor=CHATWOOT, values=values, https_only=True
             )
+        # nor an address inside the app's own network, which the app would call with the merchant's tokens
+        for inside in (
+            "https://127.0.0.1:3000",
+            "https://10.0.0.5",
+            "https://169.254.169.254",
+            "https://[::1]",
+            "https://localhost",
+            "https://metadata.google.internal",
+            "https://chatwoot",
+        ):
+            with pytest.raises(BadRequest, match="public"):
+                await save_connector(
+                    session,
+                    shop=shop,
+                    cipher=cipher,
+                    vendor=CHATWOOT,
+                    values={**values, "base_url": inside},
+                    https_only=True,
+                )
+        public = {**values, "base_url": "https://chatwoot.example.com"}
+        saved = await save_connector(
+            session, shop=shop, cipher=cipher, vendor=CHATWOOT, values=public, https_only=True
+        )
+        assert saved.base_url == "https://chatwoot.example.com"
         # outside production (the simulated Chatwoot on 127.0.0.1) http is allowed
         saved = await save_connector(session, shop=shop, cipher=cipher, vendor=CHATWOOT, values=values)
         assert saved.base_url == "http://chatwoot.example.test"

@@ -23,6 +23,7 @@ from shop_app.database import transaction
 from shop_app.errors import BadRequest, NotFound
 from shop_app.routes.embedded_admin import authenticate_admin
 from shop_app.routes.request_state import services
+from shop_app.settings import Mode
 
 MAX_FORM_BYTES = 16 * 1024
 
@@ -74,7 +75,12 @@ async def save(request: Request) -> Response:
     app = services(request)
     async with transaction(app.sessions) as session:
         connector = await save_connector(
-            session, shop=admin.shop, cipher=app.cipher, vendor=vendor, values=data
+            session,
+            shop=admin.shop,
+            cipher=app.cipher,
+            vendor=vendor,
+            values=data,
+            https_only=app.settings.mode is Mode.PRODUCTION,
         )
         connector_id = connector.id
     assert connector_id is not None
