@@ -37,6 +37,7 @@ class ActionEventKind(StrEnum):
     PREVIEWED = "previewed"
     CONFIRMED = "confirmed"
     SHOPPER_CONFIRMED = "shopper_confirmed"
+    SHOPPER_DECLINED = "shopper_declined"  # the shopper said no to the bot's restated action
     APPROVAL_REQUESTED = "approval_requested"
     APPROVED = "approved"
     APPROVAL_REFUSED = "approval_refused"
