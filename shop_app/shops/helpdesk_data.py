@@ -31,6 +31,7 @@ from shop_app.database import affected_rows
 from shop_app.formats.personal_mentions import REDACTED_TEXT, MentionKind
 from shop_app.models import AuthorType, BotDecision, Contact, LineUser, Message, Ticket
 from shop_app.models.base import utcnow
+from shop_app.models.order_actions import ActionKind, OrderAction
 from shop_app.shops.customer_subjects import CustomerSubject
 
 # Rows of a kept (anonymised) conversation that stay, with the customer's mentions replaced; the agents'
@@ -48,7 +49,11 @@ CONVERSATION_TRACES = (
     "line_users",  # the LINE identity and its account link
     "stock_subscriptions",  # what the person waits for, and where they are told
     "proactive_notices",  # which of their orders went wrong and where they were told
+    "connector_conversations",  # their conversation and contact ids in another helpdesk
 )
+# Order actions whose parameters and preview hold what a person wrote or where they live.
+PERSONAL_ACTIONS = (ActionKind.ADDRESS, ActionKind.NOTE)
+REDACTED_ACTION = {"redacted": True}
 SCAN_BATCH_ROWS = 1000
 TYPED_KINDS = (MentionKind.EMAIL, MentionKind.PHONE)
 
@@ -279,6 +284,15 @@ class HelpdeskData:
         for name in CONVERSATION_TRACES:
             table = _table(name)
             rows += affected_rows(await session.execute(delete(table).where(table.c.ticket_id.in_(ids))))
+        # an order action stays (the shop's record of what was done to an order, money included), but one
+        # that carried the person's words or address keeps only that it happened
+        rows += affected_rows(
+            await session.execute(
+                update(OrderAction)
+                .where(col(OrderAction.ticket_id).in_(ids), col(OrderAction.kind).in_(PERSONAL_ACTIONS))
+                .values(parameters=REDACTED_ACTION, preview=REDACTED_ACTION, shopify_answer=None)
+            )
+        )
         return rows
 
     async def _take_out_mentions(

@@ -39,6 +39,7 @@ from shop_app.models import (
     VerificationAttempt,
     WidgetSession,
 )
+from shop_app.models.order_actions import ActionKind, OrderAction
 from shop_app.shops.compliance import (
     CONVERSATION_RECORDS,
     CONVERSATION_TRACES,
@@ -658,7 +659,10 @@ def test_every_table_that_points_at_a_conversation_is_erased_or_kept_on_purpose(
     handled = {(name, "tickets") for name in (*CONVERSATION_RECORDS, *CONVERSATION_TRACES)}
     # a contact's LINE users are deleted with the contact, or when the contact is emptied (_settle_contacts);
     # a stock subscription goes with its ticket (a trace), and with its contact
+    # an order action stays (the shop's record of what was done to an order; an address or a note in it is
+    # blanked: test_customers_redact_blanks_the_address_of_an_order_action_and_keeps_the_refund)
     assert pointing == handled | {
+        ("order_actions", "tickets"),
         ("tickets", "contacts"),
         ("line_users", "contacts"),
         ("stock_subscriptions", "contacts"),
@@ -832,3 +836,39 @@ def test_migrating_a_sqlite_file_once_wipes_what_was_deleted_before_secure_delet
     migrate(f"sqlite+aiosqlite:///{path}")
     # then
     assert _found_in(_file_bytes(f"sqlite+aiosqlite:///{path}"), [EMAIL]) == []
+
+
+async def test_customers_redact_blanks_the_address_of_an_order_action_and_keeps_the_refund(
+    app: RunningApp, shops: TwoShops
+) -> None:
+    # given: on the customer's own ticket, an address change (their new address) and a refund
+    await _japanese_customer(app, shops.alpha)
+    mine = await _conversation(
+        app,
+        shops.alpha,
+        contact=Contact(email=EMAIL),
+        customer_id=CUSTOMER_ID,
+        messages=[(AuthorType.CUSTOMER, "住所を変更してください")],
+    )
+    address = {"address1": "梅田1-1-1", "zip": "530-0001", "province": "大阪府", "phone": MOBILE}
+    async with transaction(app.services.sessions) as session:
+        for kind, parameters in ((ActionKind.ADDRESS, address), (ActionKind.REFUND, {"lines": [[1, 1]]})):
+            session.add(
+                OrderAction(
+                    shop_id=shops.alpha.id or 0,
+                    ticket_id=mine,
+                    order_shopify_id=299938,
+                    kind=kind,
+                    parameters=parameters,
+                    preview={"shown": parameters},
+                    idempotency_key=f"key-{kind}",
+                    expires_at=datetime.now(UTC),
+                )
+            )
+    # when
+    await _redact(app)
+    # then: the address is gone from the action, which stays; the refund is the shop's record, untouched
+    actions = {a.kind: a for a in await app.rows(OrderAction, shops.alpha)}
+    assert actions[ActionKind.ADDRESS].parameters == {"redacted": True}
+    assert actions[ActionKind.ADDRESS].preview == {"redacted": True}
+    assert actions[ActionKind.REFUND].parameters == {"lines": [[1, 1]]}
