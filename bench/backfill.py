@@ -160,6 +160,7 @@ async def backfill_child(base: str, database_url: str, data_dir: Path, bulk: boo
         register_webhooks=False,
         reconcile_interval_seconds=0,
         sync_bulk_threshold=0 if bulk else 10**9,
+        sync_recent_days=7,
     )
     await asyncio.to_thread(migrate, settings)  # runs its own event loop for the job engine's schema
     clients: list[Any] = []
@@ -186,10 +187,15 @@ async def backfill_child(base: str, database_url: str, data_dir: Path, bulk: boo
             sampler = threading.Thread(target=sample_rss, args=(samples, sampling), daemon=True)
             sampler.start()
             started = time.perf_counter()
+            by_tenth = rss_at_tenths(started)
+            profiles = ProfileWatch(services.sessions, shop_id, started)
+            watching = asyncio.create_task(profiles.watch())
             await backfill.backfill_shop(services, shop_id=shop_id, full=True)
             elapsed = time.perf_counter() - started
+            watching.cancel()
             sampling.set()
             sampler.join()
+            first_profile = await profiles.first_complete()
             async with services.sessions() as session:
                 from sqlalchemy import func, select
 
@@ -203,12 +209,88 @@ async def backfill_child(base: str, database_url: str, data_dir: Path, bulk: boo
         "rss_before_mib": rss_before / 1024,
         "peak_mib": memory_kib("VmHWM") / 1024,
         # resident size at each tenth of the run: flat means the backfill holds no more as it goes
+        # resident size when each tenth of the orders was written (bulk or pages), and the seconds then
+        "rss_by_progress": by_tenth,
+        "first_profile_seconds": first_profile,
         "rss_tenths_mib": [
             round(samples[min(len(samples) - 1, len(samples) * tenth // 10)] / 1024) for tenth in range(11)
         ]
         if samples
         else [],
     }
+
+
+def rss_at_tenths(started: float) -> list[tuple[int, float, int]]:
+    """(tenth, seconds, RSS MiB) as each tenth of the orders is committed: the run's own checkpoints."""
+    from shop_app.mirror import sync_run
+
+    marks: list[tuple[int, float, int]] = []
+    real = sync_run.SyncRun.commit
+
+    async def commit(self: Any, name: str, write: Any, **kwargs: Any) -> Any:
+        result = await real(self, name, write, **kwargs)
+        shown = self.progress.get("resources", {}).get(name, {})
+        if name == "orders" and shown.get("total"):
+            tenth = min(10, int(shown["done"]) * 10 // int(shown["total"]))
+            while len(marks) <= tenth:
+                marks.append(
+                    (len(marks), round(time.perf_counter() - started, 1), memory_kib("VmRSS") // 1024)
+                )
+        return result
+
+    sync_run.SyncRun.commit = commit  # type: ignore[method-assign]
+    return marks
+
+
+class ProfileWatch:
+    """When the first customer with an order in the last 7 days had every one of their orders mirrored:
+    each second, the mirrored order count of every such customer (the first time each count is seen);
+    after the run, a customer's profile was whole at the first moment its count reached its final one
+    (and their own record was there)."""
+
+    def __init__(self, sessions: Any, shop_id: int, started: float) -> None:
+        self.sessions, self.shop_id, self.started = sessions, shop_id, started
+        self.seen: dict[int, dict[int, float]] = {}  # customer → order count → first seconds seen
+
+    def _query(self) -> Any:
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import func, select
+
+        from shop_app.models import Customer, Order
+
+        since = datetime.now(UTC) - timedelta(days=7)
+        recent = select(Order.customer_shopify_id).where(  # type: ignore[call-overload]
+            Order.shop_id == self.shop_id, Order.created_at >= since, Order.customer_shopify_id.is_not(None)
+        )
+        known = select(Customer.shopify_id).where(Customer.shop_id == self.shop_id)  # type: ignore[call-overload]
+        return (
+            select(Order.customer_shopify_id, func.count())  # type: ignore[call-overload]
+            .where(
+                Order.shop_id == self.shop_id,
+                Order.customer_shopify_id.in_(recent),
+                Order.customer_shopify_id.in_(known),
+            )
+            .group_by(Order.customer_shopify_id)
+        )
+
+    async def sample(self) -> None:
+        async with self.sessions() as session:
+            rows = (await session.execute(self._query())).all()
+        now = round(time.perf_counter() - self.started, 1)
+        for customer, count in rows:
+            self.seen.setdefault(int(customer), {}).setdefault(int(count), now)
+
+    async def watch(self) -> None:
+        while True:
+            await self.sample()
+            await asyncio.sleep(1.0)
+
+    async def first_complete(self) -> float | None:
+        async with self.sessions() as session:
+            final = dict((await session.execute(self._query())).all())
+        times = [self.seen[c][n] for c, n in final.items() if c in self.seen and n in self.seen[c]]
+        return min(times) if times else None
 
 
 def run(orders: int, *, bulk: bool, database_url: str | None) -> dict[str, Any]:
@@ -268,6 +350,13 @@ def report(label: str, size: int, figures: dict[str, Any], database: str) -> Non
     )
     tenths = " ".join(str(mib) for mib in figures["rss_tenths_mib"])
     print(f"  resident size (MiB) at 0%, 10%, …, 100% of the backfill's time: {tenths}")
+    progress = " ".join(
+        f"{tenth * 10}%:{mib}MiB@{seconds:.0f}s" for tenth, seconds, mib in figures["rss_by_progress"]
+    )
+    print(f"  resident size as each tenth of the orders was written: {progress}")
+    first = figures["first_profile_seconds"]
+    shown = "none seen" if first is None else f"{first:.1f} s"
+    print(f"  first whole profile of a customer with an order in the last 7 days: {shown} after the start")
 
 
 def main() -> None:

@@ -117,7 +117,8 @@ class Settings:
     register_webhooks: bool = True
     job_engine: JobEngine = JobEngine.IN_PROCESS
     reconcile_interval_seconds: float = 900.0
-    sync_bulk_threshold: int = 50_000
+    sync_bulk_threshold: int = 1_000
+    sync_recent_days: int = 7
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     mail: MailLimits = field(default_factory=lambda: MailLimits())
     # LINE's Messaging API and its account-link page (the simulated LINE platform sets its own)
@@ -192,7 +193,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env.get("SHOP_APP_REGISTER_WEBHOOKS"), default=shop_url_template != "https://{shop}"
         ),
         reconcile_interval_seconds=float(env.get("SHOP_APP_RECONCILE_INTERVAL_SECONDS", "900")),
-        sync_bulk_threshold=int(env.get("SHOP_APP_SYNC_BULK_THRESHOLD", "50000")),
+        sync_bulk_threshold=int(env.get("SHOP_APP_SYNC_BULK_THRESHOLD", "1000")),
+        sync_recent_days=int(env.get("SHOP_APP_SYNC_RECENT_DAYS", "7")),
         connections=connection_limits(env),
         mail=MailLimits(
             host=env.get("SHOP_APP_MAIL_HOST", "127.0.0.1"),

@@ -16,7 +16,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from shop_app.helpdesk.ticket_links import link_waiting_after_sync
+from shop_app.mirror import bulk_backfill
 from shop_app.mirror.bulk_backfill import FOLLOW_UPS, bulk_resource
+from shop_app.mirror.recent_first import recent_first
 from shop_app.mirror.resources import BULK_RESOURCES, RESOURCES, SPECS, fetch_page, fetch_totals, writer_for
 from shop_app.mirror.shop_details import refresh_shop_details, refresh_shop_policies
 from shop_app.mirror.sync_run import SyncRun, run_under_lease
@@ -77,9 +79,19 @@ async def _backfill_under_lease(run: SyncRun, *, full: bool) -> None:
     run.start_rate()
     for name in RESOURCES:
         entry = run.entry(name)
+        if not entry.get("complete") and entry.get("done", 0) == 0 and not entry.get("bulk_id"):
+            entry["mode"] = choose_mode(run.services, name, totals.get(name))
+    bulk = [name for name in RESOURCES if run.entry(name).get("mode") == "bulk"]
+    if bulk and not run.checkpoints.get("recent", {}).get("complete"):
+        # the store builds the largest result (the orders) while the recent orders are paged; the others
+        # start beside it (Shopify runs up to five bulk queries of an app at once)
+        pending = [name for name in bulk if not run.entry(name).get("complete")]
+        if pending:
+            await bulk_backfill.begin(run, max(pending, key=lambda name: totals.get(name) or 0))
+        await recent_first(run, days=run.services.settings.sync_recent_days)
+    for name in RESOURCES:
+        entry = run.entry(name)
         if not entry.get("complete"):
-            if entry.get("done", 0) == 0 and not entry.get("bulk_id"):
-                entry["mode"] = choose_mode(run.services, name, totals.get(name))
             if entry.get("mode") == "bulk":
                 await run.save(phase=Phase.BULK.value)
                 await bulk_resource(run, name)

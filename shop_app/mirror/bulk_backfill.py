@@ -270,12 +270,17 @@ def to_resources(name: str, roots: list[tuple[int, dict[str, Any], list[dict[str
     raise ValueError(f"no bulk path for {name}")
 
 
-async def bulk_resource(run: SyncRun, name: str) -> None:
-    entry = run.entry(name)
-    gid = entry.get("bulk_id")
+async def begin(run: SyncRun, name: str) -> str:
+    """The resource's bulk operation: the one this run (or a killed one) started, else a new one."""
+    gid = run.entry(name).get("bulk_id")
     if gid is None:
         gid = await start_operation(run, name)
         await run.commit(name, None, added=0, complete=False, mode="bulk", bulk_id=gid, after_id=0)
+    return str(gid)
+
+
+async def bulk_resource(run: SyncRun, name: str) -> None:
+    gid = await begin(run, name)
     status = await wait_for(run, gid)
     if status.status != "COMPLETED":
         await run.commit(name, None, added=0, complete=False, mode="bulk", bulk_id=None)

@@ -162,3 +162,16 @@ def test_connectors_bench_prints_the_reply_and_the_card_beside_the_console_sideb
         r"Zendesk card load \(page \+ data\): p50 [\d.]+ ms \([\d.]+x sidebar\).*\(5 loads\)", output
     ), output
     assert "replies missing" not in output  # every event was answered
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_backfill_bench_prints_memory_by_tenth_and_the_first_whole_profile() -> None:
+    output = run_bench("backfill.py", "--orders", "0", "--bulk-orders", "120", timeout=580)
+
+    assert counted(output, "bulk") == 120
+    assert "(120 mirrored)" in output  # the run's own count of the mirror, not the store's
+    tenths = re.search(r"as each tenth of the orders was written: (.*)", output)
+    assert tenths is not None, output
+    assert tenths.group(1).split()[-1].startswith("100%:"), output
+    assert re.search(r"first whole profile of a customer with an order in the last 7 days: [\d.]+ s", output)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from integrations.shopify import resources as r
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
 from shop_app.mirror import writes as mirror_writes
-from shop_app.mirror.upserts import UpsertResult
+from shop_app.mirror.upserts import KEYS_PER_STATEMENT, UpsertResult, chunks
 from shop_app.models import (
     Customer,
     Fulfillment,
@@ -503,3 +503,15 @@ async def test_a_deleted_record_is_not_brought_back_by_a_late_update(mirror: Mir
 
     # then
     assert await mirror.rows(model, mirror.alpha) == []
+
+
+def test_statements_take_a_bounded_number_of_shapes_whatever_the_batch_sizes() -> None:
+    # each distinct row count is a distinct statement the driver keeps prepared: a long import must not
+    # make a new one for every batch size it meets
+    sizes: set[int] = set()
+    for count in range(1, 2 * KEYS_PER_STATEMENT + 3):
+        items = list(range(count))
+        pieces = list(chunks(items))
+        assert [item for piece in pieces for item in piece] == items
+        sizes.update(len(piece) for piece in pieces)
+    assert len(sizes) <= KEYS_PER_STATEMENT.bit_length() + 1, sorted(sizes)
