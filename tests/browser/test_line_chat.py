@@ -12,6 +12,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -27,7 +28,7 @@ from shop_app.encryption import Cipher
 from shop_app.models import Shop
 from shop_app.settings import Settings
 from shop_app.shops.installation import get_shop
-from tests.browser.conftest import SHOP, LiveApp, open_browser, screenshot, sign_in
+from tests.browser.conftest import SHOP, BrowserSession, LiveApp, open_browser, screenshot, sign_in
 
 CHANNEL_SECRET = secrets.token_hex(16)
 ACCESS_TOKEN = secrets.token_urlsafe(64)
@@ -107,20 +108,35 @@ def bubble(page: Page, sender: str, text: str) -> Any:
     return page.locator(f'[data-role="conversation"] li[data-sender="{sender}"]', has_text=text)
 
 
-@pytest.mark.slow
-def test_a_shopper_on_line_gets_a_card_then_a_person_answers_from_the_console(
-    browser: Browser, live_app: LiveApp, line_platform: str
-) -> None:
+@contextmanager
+def shopper_and_agent(browser: Browser) -> Iterator[tuple[BrowserSession, BrowserSession]]:
+    """A shopper's phone (Japanese, narrow) and an agent's browser, each waiting up to 20 s."""
     shopper = open_browser(browser, width=420, height=900, locale="ja-JP")
     agent = open_browser(browser)
     shopper.context.set_default_timeout(20_000)
     agent.context.set_default_timeout(20_000)
-    line = shopper.page
     try:
+        yield shopper, agent
+    finally:
+        shopper.context.close()
+        agent.context.close()
+
+
+def befriend(line: Page, line_platform: str) -> None:
+    """A new LINE user opens the chat and adds the shop as a friend: the app greets them."""
+    line.goto(f"{line_platform}/{new_user_id()}")
+    line.locator('[data-role="follow"]').click()
+    expect(bubble(line, "bot", "友だち追加いただきありがとうございます")).to_be_visible()
+
+
+@pytest.mark.slow
+def test_a_shopper_on_line_gets_a_card_then_a_person_answers_from_the_console(
+    browser: Browser, live_app: LiveApp, line_platform: str
+) -> None:
+    with shopper_and_agent(browser) as (shopper, agent):
+        line = shopper.page
         # given: the shopper opens LINE and adds the shop as a friend: the app greets them
-        line.goto(f"{line_platform}/{new_user_id()}")
-        line.locator('[data-role="follow"]').click()
-        expect(bubble(line, "bot", "友だち追加いただきありがとうございます")).to_be_visible()
+        befriend(line, line_platform)
 
         # when: they ask in Japanese where their order is, with its email
         line.fill('input[name="text"]', QUESTION)
@@ -153,25 +169,16 @@ def test_a_shopper_on_line_gets_a_card_then_a_person_answers_from_the_console(
         expect(bubble(line, "bot", AGENT_ANSWER)).to_be_visible()
         screenshot(line, "line-chat-agent-answer-ja")
         assert shopper.errors == [] and agent.errors == []
-    finally:
-        shopper.context.close()
-        agent.context.close()
 
 
 @pytest.mark.slow
 def test_a_picture_sent_on_line_opens_from_the_console_and_goes_when_the_shopper_unsends_it(
     browser: Browser, live_app: LiveApp, line_platform: str
 ) -> None:
-    shopper = open_browser(browser, width=420, height=900, locale="ja-JP")
-    agent = open_browser(browser)
-    shopper.context.set_default_timeout(20_000)
-    agent.context.set_default_timeout(20_000)
-    line = shopper.page
-    try:
+    with shopper_and_agent(browser) as (shopper, agent):
+        line = shopper.page
         # given: a friend of the shop sends a picture of what arrived
-        line.goto(f"{line_platform}/{new_user_id()}")
-        line.locator('[data-role="follow"]').click()
-        expect(bubble(line, "bot", "友だち追加いただきありがとうございます")).to_be_visible()
+        befriend(line, line_platform)
         line.locator('[data-role="image"]').click()
         expect(bubble(line, "user", "（画像）")).to_be_visible()
 
@@ -199,6 +206,3 @@ def test_a_picture_sent_on_line_opens_from_the_console_and_goes_when_the_shopper
         assert agent.page.request.get(live_app.base_url + href).status == 404
         screenshot(agent.page, "console-line-unsent-ja")
         assert shopper.errors == [] and agent.errors == []
-    finally:
-        shopper.context.close()
-        agent.context.close()
