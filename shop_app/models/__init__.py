@@ -34,6 +34,7 @@ from shop_app.models.helpdesk import (
     TicketStatus,
     TicketTag,
 )
+from shop_app.models.insights import CsatSurvey
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
@@ -56,6 +57,7 @@ __all__ = [
     "Channel",
     "ComplianceAudit",
     "Contact",
+    "CsatSurvey",
     "Customer",
     "CustomerDataExport",
     "DecisionAction",
