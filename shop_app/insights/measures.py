@@ -186,7 +186,7 @@ async def _tickets(session: AsyncSession, *, shop_id: int, lo: datetime, hi: dat
     rows = (await session.execute(query)).all()
     return [
         TicketFacts(
-            id=int(row[0]),
+            id=row[0] or 0,
             contact_id=row[1],
             customer_id=row[2],
             channel=str(row[3]),
@@ -385,7 +385,7 @@ def _headline(orders: int, folded: Folded, tickets: list[TicketFacts], surveys: 
         handed_off=handed,
         automation_rate=_ratio(bot_resolved, len(tickets)),
         honest_resolution_rate=_ratio(honest, len(tickets)),
-        recontact_rate=_ratio(recontacted, len(resolved)),
+        recontact_rate=_ratio(recontacted, len({t.id for t in resolved} | (folded.recontacted & ids))),
         handoff_rate=_ratio(handed, len(tickets)),
         first_response_median_minutes=speed.first_response_median_minutes,
         first_response_p90_minutes=speed.first_response_p90_minutes,

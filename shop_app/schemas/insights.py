@@ -23,7 +23,9 @@ class Headline(BaseModel):
     handed_off: int
     automation_rate: float | None = Field(description="bot_resolved / tickets")
     honest_resolution_rate: float | None = Field(description="honestly_resolved / tickets")
-    recontact_rate: float | None = Field(description="recontacted / resolved")
+    recontact_rate: float | None = Field(
+        description="recontacted / tickets ever closed (resolved now, or reopened since)"
+    )
     handoff_rate: float | None = Field(description="handed_off / tickets")
     first_response_median_minutes: float | None
     first_response_p90_minutes: float | None

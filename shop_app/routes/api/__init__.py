@@ -7,7 +7,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shop_app.routes.api import answers, desk_settings, keys, people, saved_replies, session, tickets
+from shop_app.routes.api import (
+    answers,
+    desk_settings,
+    insights,
+    keys,
+    people,
+    saved_replies,
+    session,
+    tickets,
+)
 from shop_app.routes.api.io import Endpoint
 from shop_app.routes.api.openapi import openapi_document
 
@@ -20,6 +29,7 @@ ENDPOINTS: list[Endpoint] = [
     *answers.ENDPOINTS,
     *saved_replies.ENDPOINTS,
     *desk_settings.ENDPOINTS,
+    *insights.ENDPOINTS,
 ]
 _DOCUMENT = openapi_document(ENDPOINTS, version=API_VERSION)
 
