@@ -21,6 +21,7 @@ from shop_app.observability.metrics import record_metrics
 from shop_app.routes import (
     api,
     console,
+    csat,
     email_settings,
     embedded_admin,
     health,
@@ -119,6 +120,7 @@ def create_app(
         *api.routes,
         *console.routes,
         *widget.routes,
+        *csat.routes,
         *line.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +19,7 @@ from shop_app.channels.email.inbound import forget_unlisted_attachments
 from shop_app.channels.email.sending import send_email
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
 from shop_app.database import transaction
+from shop_app.insights.csat import send_due_surveys
 from shop_app.logging_config import bound_log_context
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
@@ -42,6 +44,7 @@ class TaskName(StrEnum):
     RECONCILE_ALL_SHOPS = "reconcile_all_shops"
     PROCESS_LINE_EVENTS = "process_line_events"
     DELIVER_OUTBOX = "deliver_outbox"
+    SEND_CSAT_SURVEYS = "send_csat_surveys"
 
 
 class RetryLater(Exception):
@@ -124,6 +127,18 @@ async def reconcile_all_shops(services: Services) -> None:
             await reconcile_shop(services, shop_id=shop_id)
         except Exception:
             logger.exception("scheduled reconciliation failed shop_id=%s", shop_id)
+    await send_csat_surveys(services)
+
+
+async def send_csat_surveys(services: Services) -> None:
+    """Ask the satisfaction question of every ticket due for it (run after each reconciliation sweep)."""
+    settings = services.settings
+    sent = await send_due_surveys(
+        services.sessions, app_url=settings.app_url, delay=timedelta(minutes=settings.csat_delay_minutes)
+    )
+    outbox_ids = [each for survey in sent for each in survey.outbox_ids]
+    if outbox_ids:
+        await outbound.deliver(services, outbox_ids)
 
 
 Task = Callable[..., Awaitable[None]]
@@ -136,6 +151,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.RECONCILE_ALL_SHOPS: reconcile_all_shops,
     TaskName.PROCESS_LINE_EVENTS: process_line_events,
     TaskName.DELIVER_OUTBOX: deliver_outbox,
+    TaskName.SEND_CSAT_SURVEYS: send_csat_surveys,
 }
 
 
