@@ -31,6 +31,7 @@ from shop_app.routes import (
     oauth,
     widget,
 )
+from shop_app.routes.admin import insights as admin_insights
 from shop_app.routes.request_observation import ObservedRequests
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
@@ -121,6 +122,7 @@ def create_app(
         *console.routes,
         *widget.routes,
         *csat.routes,
+        *admin_insights.routes,
         *line.routes,
         *webhook_routes(config),
         *(metrics.routes if settings.metrics_token else ()),

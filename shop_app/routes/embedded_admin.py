@@ -70,6 +70,7 @@ PAGES = (
     AdminPage("sync", "/app/sync"),
     AdminPage("email", "/app/email"),
     AdminPage("line", "/app/line"),
+    AdminPage("insights", "/app/insights"),
 )
 
 

@@ -10,27 +10,14 @@ from typing import Any
 
 import pytest
 
-from shop_app.database import transaction
 from shop_app.helpdesk.business_hours import Schedule
 from shop_app.insights.measures import Filters, OpenClock, insights, percentile
 from shop_app.models import Shop
 from tests.helpdesk.conftest import ALPHA, BETA
 from tests.insights.conftest import Desk
-from tests.insights.world import World, build, tokyo
+from tests.insights.world import World, tokyo
 
 RANGE = {"start": "2026-11-01", "end": "2026-11-10"}
-
-
-@pytest.fixture
-async def world(desk: Desk) -> World:
-    async with transaction(desk.services.sessions) as session:
-        return await build(
-            session,
-            alpha_id=desk.shop_ids[ALPHA],
-            beta_id=desk.shop_ids[BETA],
-            agent_id=desk.agent_ids["agent@alpha.test"],
-            beta_agent_id=desk.agent_ids["agent@beta.test"],
-        )
 
 
 async def _figures(desk: Desk, shop: str = ALPHA, **query: Any) -> dict[str, Any]:
