@@ -127,23 +127,26 @@ def _minutes(value: float | None) -> float | None:
 
 
 class OpenClock:
-    """Seconds of open time between two moments (all of it when the shop has no business hours)."""
+    """Seconds of open time between two moments (all of it when the shop has no business hours). Each
+    local day's opening and closing are worked out once, as POSIX seconds."""
 
     def __init__(self, schedule: Schedule | None) -> None:
         self.schedule = schedule
-        self._days: dict[date, tuple[datetime, datetime] | None] = {}
+        self._days: dict[date, tuple[float, float] | None] = {}
 
-    def _span(self, day: date) -> tuple[datetime, datetime] | None:
+    def _span(self, day: date) -> tuple[float, float] | None:
         assert self.schedule is not None
         if day not in self._days:
-            self._days[day] = self.schedule.open_span(day)
+            span = self.schedule.open_span(day)
+            self._days[day] = (span[0].timestamp(), span[1].timestamp()) if span is not None else None
         return self._days[day]
 
     def seconds(self, start: datetime, end: datetime) -> float:
-        if end <= start:
+        begin, finish = start.timestamp(), end.timestamp()
+        if finish <= begin:
             return 0.0
         if self.schedule is None:
-            return (end - start).total_seconds()
+            return finish - begin
         zone = self.schedule.zone
         day = start.astimezone(zone).date() - timedelta(days=1)
         last = end.astimezone(zone).date()
@@ -151,8 +154,7 @@ class OpenClock:
         while day <= last:
             span = self._span(day)
             if span is not None:
-                overlap = (min(span[1], end) - max(span[0], start)).total_seconds()
-                total += max(0.0, overlap)
+                total += max(0.0, min(span[1], finish) - max(span[0], begin))
             day += timedelta(days=1)
         return total
 
@@ -527,7 +529,7 @@ async def _wismo_states(session: AsyncSession, *, shop_id: int, tickets: list[Ti
             continue
         state = t.wismo_state
         if state == "not_shipped" and t.wismo_order in placed and t.wismo_asked_at is not None:
-            waited = (t.wismo_asked_at - placed[t.wismo_order]).days
+            waited = max(0, (t.wismo_asked_at - placed[t.wismo_order]).days)
             state = next(name for floor, name in UNFULFILLED_BUCKETS if waited >= floor)
         counted[state] += 1
     return [Count(key=key, count=n) for key, n in counted.most_common()]
