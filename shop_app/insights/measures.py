@@ -16,6 +16,7 @@ surveys), always scoped to the shop, then folded here:
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -127,12 +128,36 @@ def _minutes(value: float | None) -> float | None:
 
 
 class OpenClock:
-    """Seconds of open time between two moments (all of it when the shop has no business hours). Each
-    local day's opening and closing are worked out once, as POSIX seconds."""
+    """Seconds of open time between two moments (all of it when the shop has no business hours).
 
-    def __init__(self, schedule: Schedule | None) -> None:
+    The open spans from ``first`` to ``last`` (local days) are laid out once as POSIX seconds with the open
+    time before each, so a duration is two binary searches; a moment outside them is counted day by day."""
+
+    def __init__(
+        self, schedule: Schedule | None, first: date | None = None, last: date | None = None
+    ) -> None:
         self.schedule = schedule
         self._days: dict[date, tuple[float, float] | None] = {}
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+        self._before: list[float] = []
+        self._zone = schedule.zone if schedule is not None else UTC
+        self._low, self._high = math.inf, -math.inf
+        if schedule is not None and first is not None and last is not None:
+            total = 0.0
+            day = first
+            while day <= last:
+                span = self._span(day)
+                if span is not None:
+                    self._starts.append(span[0])
+                    self._ends.append(span[1])
+                    self._before.append(total)
+                    total += span[1] - span[0]
+                day += timedelta(days=1)
+            # the laid-out stretch: from the first day's midnight to the day after the last
+            after = last + timedelta(days=1)
+            self._low = datetime(first.year, first.month, first.day, tzinfo=self._zone).timestamp()
+            self._high = datetime(after.year, after.month, after.day, tzinfo=self._zone).timestamp()
 
     def _span(self, day: date) -> tuple[float, float] | None:
         assert self.schedule is not None
@@ -141,15 +166,22 @@ class OpenClock:
             self._days[day] = (span[0].timestamp(), span[1].timestamp()) if span is not None else None
         return self._days[day]
 
+    def _open_before(self, moment: float) -> float:
+        index = bisect_right(self._starts, moment) - 1
+        if index < 0:
+            return 0.0
+        return self._before[index] + min(moment, self._ends[index]) - self._starts[index]
+
     def seconds(self, start: datetime, end: datetime) -> float:
         begin, finish = start.timestamp(), end.timestamp()
         if finish <= begin:
             return 0.0
         if self.schedule is None:
             return finish - begin
-        zone = self.schedule.zone
-        day = start.astimezone(zone).date() - timedelta(days=1)
-        last = end.astimezone(zone).date()
+        if self._low <= begin and finish <= self._high:
+            return self._open_before(finish) - self._open_before(begin)
+        day = start.astimezone(self._zone).date() - timedelta(days=1)
+        last = end.astimezone(self._zone).date()
         total = 0.0
         while day <= last:
             span = self._span(day)
@@ -301,7 +333,13 @@ class Folded:
 def _fold(
     shop: Shop, tickets: list[TicketFacts], returned: set[int], window: timedelta, now: datetime
 ) -> Folded:
-    clock = OpenClock(Schedule.of(shop))
+    schedule = Schedule.of(shop)
+    clock = OpenClock(schedule)
+    if schedule is not None and tickets:
+        zone = schedule.zone
+        first = min(t.created_at for t in tickets).astimezone(zone).date() - timedelta(days=2)
+        latest = max(max(t.created_at for t in tickets), now)
+        clock = OpenClock(schedule, first, latest.astimezone(zone).date() + timedelta(days=2))
     recontacted: set[int] = set()
     honest: set[int] = set()
     awaiting: set[int] = set()

@@ -31,6 +31,7 @@ PAGES = {
     "sync": "/app/sync",
     "email": "/app/email",
     "line": "/app/line",
+    "insights": "/app/insights",
 }
 FRONTEND = CATALOGUE_DIR.parent
 

@@ -77,8 +77,8 @@ async def test_another_shop_sees_its_own_figures_and_strangers_nothing(desk: Des
     assert "Yamato" not in beta.text and "America/New_York" in beta.text
     assert (await desk.client.get("/api/admin/insights", params=RANGE)).status_code == 401
     assert (
-        await desk.client.get("/api/admin/insights", params={"start": "x"}, headers=admin(ALPHA))
-    ).status_code == 400
+        await desk.client.get("/api/admin/insights", params={"start": "2026-13-01"}, headers=admin(ALPHA))
+    ).status_code == 422
 
 
 async def test_the_page_is_in_the_admins_menu(desk: Desk) -> None:

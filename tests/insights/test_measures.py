@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shop_app.helpdesk.business_hours import Schedule
 from shop_app.insights.measures import Filters, OpenClock, insights, percentile
@@ -172,6 +175,18 @@ async def test_csv_export_has_one_row_per_day(desk: Desk, world: World) -> None:
         {"start": "2026-11-10", "end": "2026-11-01"},
         {"start": "2025-01-01", "end": "2026-11-01"},
         {"start": "2026-02-30"},
+        {"end": "0000-00-00"},
+    ],
+)
+async def test_impossible_ranges_are_refused(desk: Desk, query: dict[str, str]) -> None:
+    answer = await desk.client.get("/api/v1/insights", params=query, headers=desk.key(ALPHA))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "invalid_range"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
         {"start": "20261101"},
         {"channel": "fax"},
         {"agent": "0"},
@@ -207,3 +222,23 @@ def test_open_time_counts_only_business_hours_across_a_weekend() -> None:
     assert clock.seconds(tokyo(2026, 11, 6, 17, 0), tokyo(2026, 11, 9, 10, 0)) == 7200.0
     assert OpenClock(None).seconds(tokyo(2026, 11, 6, 17, 0), tokyo(2026, 11, 9, 10, 0)) == 65 * 3600.0
     assert Filters().agent_id is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.integers(min_value=0, max_value=40 * 86_400),
+    length=st.integers(min_value=0, max_value=10 * 86_400),
+)
+def test_the_laid_out_clock_counts_as_the_day_by_day_one(start: int, length: int) -> None:
+    shop = Shop(id=1, domain="a.myshopify.com", iana_timezone="America/New_York")
+    shop.business_hours = {
+        "timezone": None,
+        "week": {"mon": {"opens": "09:00", "closes": "18:00"}, "sat": {"opens": "22:00", "closes": "24:00"}},
+        "holidays": ["2026-11-09"],
+    }
+    schedule = Schedule.of(shop)
+    origin = datetime(2026, 10, 20, tzinfo=UTC)  # across the end of summer time (1 November)
+    a = origin + timedelta(seconds=start)
+    b = a + timedelta(seconds=length)
+    laid_out = OpenClock(schedule, date(2026, 10, 15), date(2026, 12, 15))
+    assert laid_out.seconds(a, b) == pytest.approx(OpenClock(schedule).seconds(a, b))

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shop_app.answers.understanding.model import Intent
-from shop_app.errors import BadRequest
+from shop_app.errors import Unprocessable
 from shop_app.formats.display import time_zone
 from shop_app.insights.measures import MAX_DAYS, Filters, insights
 from shop_app.models import Channel
@@ -37,13 +37,14 @@ INTENT = ChoiceQuery(
 LANGUAGE = ChoiceQuery("language", "Only tickets in this language", LANGUAGES)
 AGENT = TextQuery("agent", "Only tickets assigned to this agent (an id)", 10, r"^[1-9][0-9]{0,9}$")
 QUERY = (START, END, CHANNEL, INTENT, LANGUAGE, AGENT)
+REFUSED = {422: "A day that is not in the calendar, start after end, or more than 366 days"}
 
 
 def _day(raw: str, name: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"'{name}' is not a day (YYYY-MM-DD)", code="invalid_query") from None
+        raise Unprocessable(f"'{name}' is not a day of the calendar", code="invalid_range") from None
 
 
 def read_range(request: Request, zone_name: str | None) -> tuple[date, date]:
@@ -52,9 +53,9 @@ def read_range(request: Request, zone_name: str | None) -> tuple[date, date]:
     end = _day(raw_end, "end") if raw_end else datetime.now(UTC).astimezone(time_zone(zone_name)).date()
     start = _day(raw_start, "start") if raw_start else end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise BadRequest("'start' comes after 'end'", code="invalid_query")
+        raise Unprocessable("'start' comes after 'end'", code="invalid_range")
     if (end - start).days + 1 > MAX_DAYS:
-        raise BadRequest(f"A range is at most {MAX_DAYS} days", code="invalid_query")
+        raise Unprocessable(f"A range is at most {MAX_DAYS} days", code="invalid_range")
     return start, end
 
 
@@ -118,6 +119,7 @@ ENDPOINTS = [
         "insights",
         response=InsightsOut,
         query=QUERY,
+        responses=REFUSED,
     ),
     Endpoint(
         "GET",
@@ -126,5 +128,6 @@ ENDPOINTS = [
         "The same figures, one row per day, as CSV (text/csv)",
         "insights",
         query=QUERY,
+        responses=REFUSED,
     ),
 ]
