@@ -36,17 +36,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ticket_list import PASSWORD, percentile, settings_for  # noqa: E402
+from ticket_list import PASSWORD, add_agents, percentile, settings_for  # noqa: E402
 
 from shop_app.database import migrate, sync_url  # noqa: E402
-from shop_app.helpdesk.agents import hash_password  # noqa: E402
 from shop_app.main import create_app  # noqa: E402
 from shop_app.models import (  # noqa: E402
-    Agent,
     BotDecision,
     Contact,
     CsatSurvey,
-    Membership,
     Message,
     Order,
     Shop,
@@ -101,27 +98,7 @@ def fill(url: str, *, scale: float, seed: int = 18) -> tuple[int, int]:
                 )
                 .returning(Shop.id)  # type: ignore[arg-type]
             ).scalar_one()
-        agent_ids = []
-        hashed = hash_password(PASSWORD)
-        for n in range(8):
-            agent_id = db.execute(
-                insert(Agent)
-                .values(
-                    email=f"agent{n}@bench.test",
-                    name=f"Agent {n}",
-                    password_hash=hashed,
-                    locale="ja",
-                    disabled=False,
-                    created_at=now,
-                )
-                .returning(Agent.id)  # type: ignore[arg-type]
-            ).scalar_one()
-            agent_ids.append(agent_id)
-            db.execute(
-                insert(Membership).values(
-                    shop_id=shop_ids[BUSY], agent_id=agent_id, role="agent", created_at=now
-                )
-            )
+        agent_ids = add_agents(db, shop_ids[BUSY], now)
         weights = [d[3] for d in DECISIONS]
         for domain, count in ((BUSY, busy_tickets), (QUIET, 1_000)):
             shop_id = shop_ids[domain]

@@ -337,9 +337,9 @@ def _fold(
     clock = OpenClock(schedule)
     if schedule is not None and tickets:
         zone = schedule.zone
-        first = min(t.created_at for t in tickets).astimezone(zone).date() - timedelta(days=2)
+        earliest = min(t.created_at for t in tickets).astimezone(zone).date() - timedelta(days=2)
         latest = max(max(t.created_at for t in tickets), now)
-        clock = OpenClock(schedule, first, latest.astimezone(zone).date() + timedelta(days=2))
+        clock = OpenClock(schedule, earliest, latest.astimezone(zone).date() + timedelta(days=2))
     recontacted: set[int] = set()
     honest: set[int] = set()
     awaiting: set[int] = set()

@@ -3,7 +3,7 @@
 // token for the chosen range and filters, shows them, and downloads the CSV of the same query.
 import { busy, say } from "./shell.js";
 import { t } from "./i18n.js";
-import { ApiError, errorText, sessionToken } from "./session.js";
+import { authorized, download, errorText } from "./session.js";
 
 const $ = (role) => document.querySelector(`[data-role="${role}"]`);
 const form = $("filters");
@@ -31,25 +31,10 @@ function query() {
   return params;
 }
 
-async function fetchWithToken(url) {
-  let response;
-  try {
-    response = await fetch(url, { headers: { Authorization: `Bearer ${await sessionToken()}` } });
-  } catch {
-    throw new ApiError(0, "network", "");
-  }
-  if (!response.ok) {
-    const data = await response.json().catch(() => ({}));
-    const error = data.error || {};
-    throw new ApiError(response.status, error.code || "error", error.message || "");
-  }
-  return response;
-}
-
 async function load() {
   say(message, "");
   try {
-    const response = await fetchWithToken(`/api/admin/insights?${query()}`);
+    const response = await authorized(`/api/admin/insights?${query()}`);
     const parsed = new DOMParser().parseFromString(await response.text(), "text/html");
     target.replaceChildren(...Array.from(parsed.body.childNodes).map((node) => document.adoptNode(node)));
   } catch (error) {
@@ -61,13 +46,7 @@ async function downloadCsv() {
   try {
     const params = query();
     params.delete("locale");
-    const response = await fetchWithToken(`/api/v1/insights.csv?${params}`);
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(await response.blob());
-    link.download = `insights-${params.get("start")}-${params.get("end")}.csv`;
-    document.body.append(link);
-    link.click();
-    link.remove();
+    await download(`/api/v1/insights.csv?${params}`, `insights-${params.get("start")}-${params.get("end")}.csv`);
     say(message, t("admin.insights.csv_done"));
   } catch (error) {
     say(message, errorText(error), "critical");

@@ -10,10 +10,9 @@ from starlette.routing import BaseRoute, Route
 
 from shop_app.i18n import catalogue, first_supported
 from shop_app.insights.charts import count_bars, day_chart
-from shop_app.insights.measures import insights
-from shop_app.routes.api.insights import read_filters, read_range
+from shop_app.routes.api.insights import figures_for
 from shop_app.routes.embedded_admin import authenticate_admin
-from shop_app.routes.request_state import services, templates
+from shop_app.routes.request_state import templates
 from shop_app.schemas.insights import Headline, InsightsOut
 
 # headline measures: (field, format, whether a rise is good)
@@ -132,18 +131,7 @@ def fragment_context(out: InsightsOut, locale: str) -> dict[str, object]:
 
 async def figures_fragment(request: Request) -> Response:
     admin = await authenticate_admin(request)
-    start, end = read_range(request, admin.shop.iana_timezone)
-    filters = read_filters(request)
-    app = services(request)
-    async with app.sessions() as session:
-        out = await insights(
-            session,
-            shop=admin.shop,
-            start=start,
-            end=end,
-            filters=filters,
-            recontact_window_days=app.settings.recontact_window_days,
-        )
+    out = await figures_for(request, admin.shop)
     locale = first_supported(request.query_params.get("locale"), admin.shop.primary_locale)
     context = {"t": catalogue(locale).text, "locale": locale, **fragment_context(out, locale)}
     response = templates(request).TemplateResponse(request, "admin/insights_figures.html", context)

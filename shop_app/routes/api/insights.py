@@ -15,7 +15,7 @@ from shop_app.answers.understanding.model import Intent
 from shop_app.errors import Unprocessable
 from shop_app.formats.display import time_zone
 from shop_app.insights.measures import MAX_DAYS, Filters, insights
-from shop_app.models import Channel
+from shop_app.models import Channel, Shop
 from shop_app.models.answers import LANGUAGES
 from shop_app.routes.api.auth import authenticate
 from shop_app.routes.api.io import ChoiceQuery, Endpoint, JSONModelResponse, TextQuery
@@ -69,20 +69,25 @@ def read_filters(request: Request) -> Filters:
     )
 
 
-async def figures(request: Request) -> InsightsOut:
-    caller = await authenticate(request)
-    start, end = read_range(request, caller.shop.iana_timezone)
+async def figures_for(request: Request, shop: Shop) -> InsightsOut:
+    """The figures of the request's range and filters for ``shop`` (the caller's, already authenticated)."""
+    start, end = read_range(request, shop.iana_timezone)
     filters = read_filters(request)
     app = services(request)
     async with app.sessions() as session:
         return await insights(
             session,
-            shop=caller.shop,
+            shop=shop,
             start=start,
             end=end,
             filters=filters,
             recontact_window_days=app.settings.recontact_window_days,
         )
+
+
+async def figures(request: Request) -> InsightsOut:
+    caller = await authenticate(request)
+    return await figures_for(request, caller.shop)
 
 
 async def read_endpoint(request: Request) -> Response:
