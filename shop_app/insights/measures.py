@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -198,7 +198,21 @@ def _utc_bounds(start: date, end: date, zone: tzinfo) -> tuple[datetime, datetim
     return lo, hi
 
 
-async def _tickets(session: AsyncSession, *, shop_id: int, lo: datetime, hi: datetime) -> list[TicketFacts]:
+def _which(lo: datetime | None, hi: datetime | None, ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    """Tickets opened from ``lo`` up to ``hi``, or those of ``ids``, or (neither) all of them."""
+    if ids is not None:
+        return [col(Ticket.id).in_(ids)]
+    return [col(Ticket.created_at) >= lo, col(Ticket.created_at) < hi] if lo and hi else []
+
+
+async def _tickets(
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    lo: datetime | None = None,
+    hi: datetime | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[TicketFacts]:
     query = (
         select(
             col(Ticket.id),
@@ -215,7 +229,7 @@ async def _tickets(session: AsyncSession, *, shop_id: int, lo: datetime, hi: dat
             col(Contact.locale),
         )
         .join(Contact, col(Contact.id) == col(Ticket.contact_id))
-        .where(col(Ticket.shop_id) == shop_id, col(Ticket.created_at) >= lo, col(Ticket.created_at) < hi)
+        .where(col(Ticket.shop_id) == shop_id, *_which(lo, hi, ids))
     )
     rows = (await session.execute(query)).all()
     return [
@@ -238,7 +252,13 @@ async def _tickets(session: AsyncSession, *, shop_id: int, lo: datetime, hi: dat
 
 
 async def _decide(
-    session: AsyncSession, *, shop_id: int, lo: datetime, hi: datetime, tickets: dict[int, TicketFacts]
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    tickets: dict[int, TicketFacts],
+    lo: datetime | None = None,
+    hi: datetime | None = None,
+    ids: Sequence[int] | None = None,
 ) -> None:
     """Fold the bot's decisions into each ticket's facts (its intent and language are the first one's)."""
     rows = (
@@ -259,8 +279,7 @@ async def _decide(
             .where(
                 col(BotDecision.shop_id) == shop_id,
                 col(Ticket.shop_id) == shop_id,
-                col(Ticket.created_at) >= lo,
-                col(Ticket.created_at) < hi,
+                *_which(lo, hi, ids),
             )
             .order_by(col(BotDecision.ticket_id), col(BotDecision.id))
         )

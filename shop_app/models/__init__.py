@@ -34,7 +34,7 @@ from shop_app.models.helpdesk import (
     TicketStatus,
     TicketTag,
 )
-from shop_app.models.insights import CsatSurvey
+from shop_app.models.insights import CsatSurvey, InsightOrderDay, InsightRollupState, InsightTicket
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.line import LineAccountLink, LineConnection, LineEventStatus, LineUser, LineWebhookEvent
 from shop_app.models.mail import MailAttachment, MailDirection, MailMessageId, MailSettings, MailThread
@@ -58,6 +58,9 @@ __all__ = [
     "ComplianceAudit",
     "Contact",
     "CsatSurvey",
+    "InsightOrderDay",
+    "InsightRollupState",
+    "InsightTicket",
     "Customer",
     "CustomerDataExport",
     "DecisionAction",

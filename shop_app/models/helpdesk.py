@@ -95,6 +95,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_shop_last", "shop_id", "last_message_at"),
         Index("ix_tickets_shop_channel_last", "shop_id", "channel", "last_message_at"),
         Index("ix_tickets_shop_created", "shop_id", "created_at"),
+        Index("ix_tickets_shop_updated", "shop_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

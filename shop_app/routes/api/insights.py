@@ -14,7 +14,9 @@ from starlette.responses import Response
 from shop_app.answers.understanding.model import Intent
 from shop_app.errors import Unprocessable
 from shop_app.formats.display import time_zone
-from shop_app.insights.measures import MAX_DAYS, Filters, insights
+from shop_app.insights.measures import MAX_DAYS, Filters
+from shop_app.insights.rollup import refresh
+from shop_app.insights.summed import insights
 from shop_app.models import Channel, Shop
 from shop_app.models.answers import LANGUAGES
 from shop_app.routes.api.auth import authenticate
@@ -75,6 +77,9 @@ async def figures_for(request: Request, shop: Shop) -> InsightsOut:
     filters = read_filters(request)
     app = services(request)
     async with app.sessions() as session:
+        # the changes since the last run (the scheduled one keeps them few), so the figures are never stale
+        await refresh(session, shop)
+        await session.commit()
         return await insights(
             session,
             shop=shop,
