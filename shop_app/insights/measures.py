@@ -119,6 +119,11 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     return ordered[rank - 1]
 
 
+def ranked(counted: Counter[str], top: int | None = None) -> list[Count]:
+    """Most asked first; equal counts by key, so the order does not hang on the rows' order."""
+    return [Count(key=k, count=n) for k, n in sorted(counted.items(), key=lambda kn: (-kn[1], kn[0]))[:top]]
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -566,7 +571,7 @@ async def _wismo_carriers(session: AsyncSession, *, shop_id: int, tickets: list[
             if company and order_id not in carriers:
                 carriers[order_id] = company
     counted = Counter(carriers.get(t.wismo_order, "none") for t in tickets if t.wismo_order is not None)
-    return [Count(key=key, count=n) for key, n in counted.most_common(TOP)]
+    return ranked(counted, TOP)
 
 
 async def _wismo_states(session: AsyncSession, *, shop_id: int, tickets: list[TicketFacts]) -> list[Count]:
@@ -589,7 +594,7 @@ async def _wismo_states(session: AsyncSession, *, shop_id: int, tickets: list[Ti
             waited = max(0, (t.wismo_asked_at - placed[t.wismo_order]).days)
             state = next(name for floor, name in UNFULFILLED_BUCKETS if waited >= floor)
         counted[state] += 1
-    return [Count(key=key, count=n) for key, n in counted.most_common()]
+    return ranked(counted)
 
 
 def _days(zone: tzinfo, start: date, end: date, period: Period) -> list[DayRow]:
@@ -663,8 +668,8 @@ async def insights(
             by_agent[str(t.agent_id)].append(t)
         elif t.by_bot:
             by_agent[BOT].append(t)
-    reasons = Counter(t.handoff_reason for t in tickets if t.handoff_reason is not None)
-    intents = Counter(t.handoff_intent for t in tickets if t.handoff_intent is not None)
+    reasons = Counter(str(t.handoff_reason) for t in tickets if t.handoff_reason is not None)
+    intents = Counter(str(t.handoff_intent) for t in tickets if t.handoff_intent is not None)
     stock: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
     for t in tickets:
         for product, variant, sold_out in {(p, v, s) for p, v, s in t.stock}:
@@ -686,8 +691,8 @@ async def insights(
         days=_days(zone, start, end, current),
         speed_by_channel=[_speed(key, group, folded) for key, group in sorted(by_channel.items())],
         speed_by_agent=[_speed(key, group, folded) for key, group in sorted(by_agent.items())],
-        handoff_reasons=[Count(key=k, count=n) for k, n in reasons.most_common()],
-        handoff_intents=[Count(key=k, count=n) for k, n in intents.most_common(TOP)],
+        handoff_reasons=ranked(reasons),
+        handoff_intents=ranked(intents, TOP),
         wismo_by_state=await _wismo_states(session, shop_id=shop.id, tickets=tickets),
         wismo_by_carrier=await _wismo_carriers(session, shop_id=shop.id, tickets=tickets),
         stock_questions=[

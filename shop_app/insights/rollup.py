@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shop_app.database import SessionFactory
 from shop_app.formats.display import time_zone
 from shop_app.helpdesk.business_hours import Schedule
 from shop_app.insights.measures import (
@@ -42,12 +44,16 @@ from shop_app.models import (
     InsightTicket,
     Order,
     Shop,
+    ShopStatus,
     Ticket,
     TicketStatus,
 )
 from shop_app.models.base import utcnow
 
+logger = logging.getLogger(__name__)
 SLACK = timedelta(minutes=5)
+# how stale a read may find the rollup: the API brings it up to date when its last run is older
+FRESH = timedelta(minutes=1)
 CHUNK = 500
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -334,8 +340,11 @@ async def _order_days(session: AsyncSession, shop_id: int, zone: tzinfo, since: 
         )
 
 
-async def refresh(session: AsyncSession, shop: Shop, *, now: datetime | None = None) -> Refreshed:
-    """Bring ``shop``'s rollup up to date in ``session`` (the caller commits)."""
+async def refresh(
+    session: AsyncSession, shop: Shop, *, now: datetime | None = None, unless_within: timedelta | None = None
+) -> Refreshed:
+    """Bring ``shop``'s rollup up to date in ``session`` (the caller commits); nothing to do when it was
+    brought up to date less than ``unless_within`` ago (and the time zone and hours are the same)."""
     assert shop.id is not None
     started = now or utcnow()
     state = (
@@ -350,6 +359,8 @@ async def refresh(session: AsyncSession, shop: Shop, *, now: datetime | None = N
         session.add(state)
         await session.flush()
     rebuild = state.refreshed_at == EPOCH or state.zone != zone_name or state.hours != fingerprint
+    if not rebuild and unless_within is not None and started - state.refreshed_at < unless_within:
+        return Refreshed(0, False)
     zone = time_zone(shop.iana_timezone)
     if rebuild:
         await session.execute(delete(InsightTicket).where(col(InsightTicket.shop_id) == shop.id))
@@ -375,5 +386,22 @@ async def refresh(session: AsyncSession, shop: Shop, *, now: datetime | None = N
     return Refreshed(len(rows), rebuild)
 
 
-def local_day(ordinal: int) -> date:
-    return date.fromordinal(ordinal)
+async def refresh_all(sessions: SessionFactory) -> int:
+    """The scheduled run: every installed shop's rollup, each in its own transaction. Returns the rows
+    written."""
+    async with sessions() as session:
+        shops = list(
+            (
+                await session.execute(
+                    select(Shop).where(col(Shop.status) == ShopStatus.INSTALLED).order_by(col(Shop.id))
+                )
+            ).scalars()
+        )
+    written = 0
+    for shop in shops:
+        try:
+            async with sessions() as session, session.begin():
+                written += (await refresh(session, shop)).tickets
+        except Exception:
+            logger.exception("insights rollup failed shop_id=%s", shop.id)
+    return written

@@ -6,7 +6,7 @@ Every figure is the one ``measures.insights`` computes directly (tests/insights/
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.helpdesk.business_hours import Schedule, first_response_minutes
-from shop_app.insights.measures import BOT, TOP, Filters, _minutes, _ratio, percentile
+from shop_app.insights.measures import BOT, TOP, Filters, _minutes, _ratio, percentile, ranked
 from shop_app.models import Channel, InsightOrderDay, InsightTicket, Shop
 from shop_app.schemas.insights import Count, DayRow, Headline, InsightsOut, Satisfaction, Speed, StockCount
 
 T = InsightTicket
+EVERYTHING = Filters()
 
 
 @dataclass(slots=True)
@@ -147,25 +148,17 @@ async def _sum(
         (col(T.channel) == channel.value, first_response_minutes(shop, channel) * 60.0) for channel in Channel
     ]
     target = case(*targets, else_=3600.0)
-    query = (
-        select(
-            col(T.day),
-            col(T.channel),
-            col(T.agent_id),
-            col(T.by_bot),
-            func.count(),
-            _count(resolved),
-            _count(honest),
-            _count(and_(kept, col(T.resolved_at) > now - window)),
-            _count(or_(reopened, and_(resolved, came_back))),
-            _count(and_(honest, col(T.by_bot) == true())),
-            _count(col(T.handoff_reason).is_not(None)),
-            _count(or_(resolved, reopened)),
-            _count(col(T.first_response_seconds).is_not(None)),
-            _count(col(T.first_response_seconds) <= target),
-        )
-        .where(*where)
-        .group_by(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot))
+    measured = (
+        func.count(),
+        _count(resolved),
+        _count(honest),
+        _count(and_(kept, col(T.resolved_at) > now - window)),
+        _count(or_(reopened, and_(resolved, came_back))),
+        _count(and_(honest, col(T.by_bot) == true())),
+        _count(col(T.handoff_reason).is_not(None)),
+        _count(or_(resolved, reopened)),
+        _count(col(T.first_response_seconds).is_not(None)),
+        _count(col(T.first_response_seconds) <= target),
     )
     every = Tally()
     days: dict[int, Tally] = defaultdict(Tally)
@@ -175,10 +168,19 @@ async def _sum(
     def agent_key(agent_id: int | None, by_bot: bool) -> str | None:
         return str(agent_id) if agent_id is not None else BOT if by_bot else None
 
-    for row in (await session.execute(query)).all():
-        day, channel, agent_id, by_bot, *counts = row
-        for tally in (every, days[day], channels[str(channel)]):
-            tally.add(counts)
+    # Core, not the ORM: plain numbers back, without the ORM's per-row work
+    connection = await session.connection()
+
+    async def grouped(*keys: Any) -> list[Any]:
+        query = select(*keys, *measured).where(*where).group_by(*keys)
+        return list((await connection.execute(query)).all())
+
+    for day, *counts in await grouped(col(T.day)):
+        days[int(day)].add(counts)
+        every.add(counts)
+    for channel, *counts in await grouped(col(T.channel)):
+        channels[str(channel)].add(counts)
+    for agent_id, by_bot, *counts in await grouped(col(T.agent_id), col(T.by_bot)):
         key = agent_key(agent_id, bool(by_bot))
         if key is not None:
             agents[key].add(counts)
@@ -190,7 +192,9 @@ async def _sum(
         col(T.first_response_seconds),
         col(T.resolution_seconds),
     ).where(*where, or_(col(T.first_response_seconds).is_not(None), col(T.resolution_seconds).is_not(None)))
-    for day, channel, agent_id, by_bot, first_seconds, resolution in (await session.execute(durations)).all():
+    for day, channel, agent_id, by_bot, first_seconds, resolution in (
+        await connection.execute(durations)
+    ).all():
         key = agent_key(agent_id, bool(by_bot))
         groups = [every, channels[str(channel)]] + ([agents[key]] if key is not None else [])
         if first_seconds is not None:
@@ -218,14 +222,14 @@ async def _sum(
         .where(*_surveyed(shop.id, first, last, filters))
         .group_by(col(T.csat_day), col(T.csat_channel), col(T.csat_agent_id), col(T.csat_by_bot))
     )
-    for day, channel, agent_id, by_bot, sent, answered, total, satisfied in (
+    for sent_day, sent_by, agent, bot, sent, answered, total, satisfied in (
         await session.execute(surveys)
     ).all():
-        key = BOT if by_bot else str(agent_id or "none")
-        for each in (asked, asked_days[day], asked_channels[str(channel)], asked_agents[key]):
+        key = BOT if bot else str(agent or "none")
+        for each in (asked, asked_days[int(sent_day or 0)], asked_channels[str(sent_by)], asked_agents[key]):
             each.sent += int(sent)
             each.answered += int(answered)
-            each.total += int(total)
+            each.total += int(total or 0)
             each.satisfied += int(satisfied or 0)
     orders: dict[int, int] = {
         int(day): int(n)
@@ -309,16 +313,11 @@ def _days(start: date, end: date, summed: Summed) -> list[DayRow]:
 
 
 async def _counted(
-    session: AsyncSession, column: Any, where: list[ColumnElement[bool]], limit: int | None = None
+    session: AsyncSession, column: Any, where: list[ColumnElement[bool]], top: int | None = None
 ) -> list[Count]:
-    query = (
-        select(column, func.count())
-        .where(*where, column.is_not(None))
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-    )
-    rows = (await session.execute(query.limit(limit) if limit else query)).all()
-    return [Count(key=str(key), count=int(n)) for key, n in rows]
+    query = select(column, func.count()).where(*where, column.is_not(None)).group_by(column)
+    counted = Counter({str(key): int(n) for key, n in (await session.execute(query)).all()})
+    return ranked(counted, top)  # ordered in Python: a database's collation never decides a tie
 
 
 async def _stock(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[StockCount]:
@@ -338,7 +337,7 @@ async def insights(
     shop: Shop,
     start: date,
     end: date,
-    filters: Filters = Filters(),
+    filters: Filters = EVERYTHING,
     recontact_window_days: int = 7,
     now: datetime | None = None,
 ) -> InsightsOut:

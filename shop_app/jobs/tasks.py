@@ -20,6 +20,7 @@ from shop_app.channels.email.sending import send_email
 from shop_app.channels.line.conversations import process_line_events, sweep_line_events
 from shop_app.database import transaction
 from shop_app.insights.csat import send_due_surveys
+from shop_app.insights.rollup import refresh_all
 from shop_app.logging_config import bound_log_context
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
@@ -128,6 +129,7 @@ async def reconcile_all_shops(services: Services) -> None:
         except Exception:
             logger.exception("scheduled reconciliation failed shop_id=%s", shop_id)
     await send_csat_surveys(services)
+    await refresh_all(services.sessions)  # the Insights rollup: only what changed since the last run
 
 
 async def send_csat_surveys(services: Services) -> None:

@@ -74,7 +74,7 @@ class InsightTicket(SQLModel, table=True):
     wismo_state: str | None = Field(default=None, max_length=40)
     wismo_order: int | None = Field(default=None, sa_type=BigInteger)
     wismo_carrier: str | None = Field(default=None, max_length=255)
-    stock: list[list[Any]] | None = Field(default=None, sa_type=JSON)
+    stock: list[list[Any]] | None = Field(default=None, sa_type=JSON(none_as_null=True))
     csat_day: int | None = None
     csat_channel: str | None = Field(default=None, max_length=20)
     csat_language: str | None = Field(default=None, max_length=8)

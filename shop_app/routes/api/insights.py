@@ -15,7 +15,7 @@ from shop_app.answers.understanding.model import Intent
 from shop_app.errors import Unprocessable
 from shop_app.formats.display import time_zone
 from shop_app.insights.measures import MAX_DAYS, Filters
-from shop_app.insights.rollup import refresh
+from shop_app.insights.rollup import FRESH, refresh
 from shop_app.insights.summed import insights
 from shop_app.models import Channel, Shop
 from shop_app.models.answers import LANGUAGES
@@ -77,8 +77,8 @@ async def figures_for(request: Request, shop: Shop) -> InsightsOut:
     filters = read_filters(request)
     app = services(request)
     async with app.sessions() as session:
-        # the changes since the last run (the scheduled one keeps them few), so the figures are never stale
-        await refresh(session, shop)
+        # the changes since the last run unless it ran within the minute (the scheduled run keeps them few)
+        await refresh(session, shop, unless_within=FRESH)
         await session.commit()
         return await insights(
             session,
