@@ -7,7 +7,7 @@ same people (an earlier ticket's re-contact depends on the later ones) are worke
 functions of ``measures`` that the direct computation uses. A change of the shop's time zone or business
 hours rebuilds the shop's rows. The API runs it before reading (so its figures are never stale) and the
 scheduled reconciliation runs it for every shop, so a read finds little to do. Changes are read from a few
-minutes before the last run (``SLACK``), so a transaction that committed late is not missed."""
+seconds before the last run (``SLACK``), so a transaction that committed late is not missed."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ from shop_app.models import (
 from shop_app.models.base import utcnow
 
 logger = logging.getLogger(__name__)
-SLACK = timedelta(minutes=5)
+SLACK = timedelta(seconds=30)
 # how stale a read may find the rollup: the API brings it up to date when its last run is older
 FRESH = timedelta(minutes=1)
 CHUNK = 500
