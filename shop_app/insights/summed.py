@@ -40,23 +40,18 @@ class Tally:
     firsts: list[float] = field(default_factory=list)
     resolutions: list[float] = field(default_factory=list)
 
-    def add(self, row: Sequence[Any]) -> None:
-        for name, value in zip(COUNTED, row, strict=True):
-            setattr(self, name, getattr(self, name) + int(value or 0))
-
-
-COUNTED = (
-    "tickets",
-    "resolved",
-    "honest",
-    "awaiting",
-    "recontacted",
-    "bot_resolved",
-    "handed",
-    "closed",
-    "answered_first",
-    "met",
-)
+    def add(self, row: Sequence[int]) -> None:
+        (tickets, resolved, honest, awaiting, recontacted, bot_resolved, handed, closed, answered, met) = row
+        self.tickets += tickets
+        self.resolved += resolved
+        self.honest += honest
+        self.awaiting += awaiting
+        self.recontacted += recontacted
+        self.bot_resolved += bot_resolved
+        self.handed += handed
+        self.closed += closed
+        self.answered_first += answered
+        self.met += met
 
 
 @dataclass(slots=True)
@@ -171,19 +166,19 @@ async def _sum(
     # Core, not the ORM: plain numbers back, without the ORM's per-row work
     connection = await session.connection()
 
-    async def grouped(*keys: Any) -> list[Any]:
-        query = select(*keys, *measured).where(*where).group_by(*keys)
-        return list((await connection.execute(query)).all())
-
-    for day, *counts in await grouped(col(T.day)):
-        days[int(day)].add(counts)
-        every.add(counts)
-    for channel, *counts in await grouped(col(T.channel)):
-        channels[str(channel)].add(counts)
-    for agent_id, by_bot, *counts in await grouped(col(T.agent_id), col(T.by_bot)):
+    # one GROUP BY of the finest grouping (a few rows a day), added up here by day, channel and agent
+    query = (
+        select(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot), *measured)
+        .where(*where)
+        .group_by(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot))
+    )
+    for day, channel, agent_id, by_bot, *counts in (await connection.execute(query)).all():
+        numbers = [int(n or 0) for n in counts]
+        for tally in (every, days[int(day)], channels[str(channel)]):
+            tally.add(numbers)
         key = agent_key(agent_id, bool(by_bot))
         if key is not None:
-            agents[key].add(counts)
+            agents[key].add(numbers)
     durations = select(
         col(T.day),
         col(T.channel),
