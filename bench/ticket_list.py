@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Connection, create_engine, insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,6 +57,30 @@ CHANNEL_WEIGHTS = (60, 20, 15, 5)
 TAG_SHARES = (("vip", 0.02), ("late parcel", 0.10), ("返品", 0.05))
 
 
+def add_agents(db: Connection, shop_id: int, now: datetime, count: int = 8) -> list[int]:
+    """``count`` agents of the shop (agent0@bench.test…, all with ``PASSWORD``); their ids."""
+    agent_ids = []
+    hashed = hash_password(PASSWORD)
+    for n in range(count):
+        agent_id = db.execute(
+            insert(Agent)
+            .values(
+                email=f"agent{n}@bench.test",
+                name=f"Agent {n}",
+                password_hash=hashed,
+                locale="en",
+                disabled=False,
+                created_at=now,
+            )
+            .returning(Agent.id)  # type: ignore[arg-type]
+        ).scalar_one()
+        agent_ids.append(agent_id)
+        db.execute(
+            insert(Membership).values(shop_id=shop_id, agent_id=agent_id, role="agent", created_at=now)
+        )
+    return agent_ids
+
+
 def fill(url: str, *, tickets: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     engine = create_engine(sync_url(url))
@@ -71,27 +95,7 @@ def fill(url: str, *, tickets: int, seed: int = 7) -> None:
                 .values(domain=domain, status="installed", scopes="", installed_at=now, updated_at=now)
                 .returning(Shop.id)  # type: ignore[arg-type]
             ).scalar_one()
-        agent_ids = []
-        hashed = hash_password(PASSWORD)
-        for n in range(8):
-            agent_id = db.execute(
-                insert(Agent)
-                .values(
-                    email=f"agent{n}@bench.test",
-                    name=f"Agent {n}",
-                    password_hash=hashed,
-                    locale="en",
-                    disabled=False,
-                    created_at=now,
-                )
-                .returning(Agent.id)  # type: ignore[arg-type]
-            ).scalar_one()
-            agent_ids.append(agent_id)
-            db.execute(
-                insert(Membership).values(
-                    shop_id=shop_ids[BUSY], agent_id=agent_id, role="agent", created_at=now
-                )
-            )
+        agent_ids = add_agents(db, shop_ids[BUSY], now)
         for domain, count in ((BUSY, tickets), (QUIET, 1_000)):
             shop_id = shop_ids[domain]
             contacts = max(1, int(count * 0.6))

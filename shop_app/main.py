@@ -28,15 +28,16 @@ from shop_app.routes import (
     line,
     live,
     metrics,
-    notices,
     oauth,
     widget,
     zendesk,
 )
 from shop_app.routes.admin import connectors as admin_connectors
 from shop_app.routes.admin import faq as admin_faq
+from shop_app.routes.admin import insights as admin_insights
 from shop_app.routes.admin import notices as admin_notices
 from shop_app.routes.request_observation import ObservedRequests
+from shop_app.routes.shoppers import csat, notices
 from shop_app.routes.webhooks import webhook_routes
 from shop_app.settings import Settings
 
@@ -126,6 +127,8 @@ def create_app(
         *api.routes,
         *console.routes,
         *widget.routes,
+        *csat.routes,
+        *admin_insights.routes,
         *line.routes,
         *notices.routes,
         *admin_notices.routes,

@@ -220,6 +220,8 @@ async def answer_message(
         reply=reply,
         reason=outcome.reason[:255],
         priority=outcome.priority,
+        product_title=(str(outcome.context.get("product") or "") or None) if seen.intent == "stock" else None,
+        variant_title=(str(outcome.context.get("variant") or "") or None) if seen.intent == "stock" else None,
         created_at=moment,
     )
     if post and outcome.action == DecisionAction.HANDOFF:

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from shop_app.answers.ticket_subjects import new_ticket_subject
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
+from shop_app.dev.history import seed_history
 from shop_app.formats.names_and_addresses import person_name
 from shop_app.helpdesk.agents import add_agent_to_shop
 from shop_app.helpdesk.contacts import ContactDetails, find_or_create_contact
@@ -71,6 +72,7 @@ async def seed_demo_tickets(settings: Settings, shops: tuple[str, ...]) -> None:
     try:
         for domain in shops:
             await _seed_shop(sessions, domain)
+            await seed_history(sessions, domain)
     finally:
         await engine.dispose()
 

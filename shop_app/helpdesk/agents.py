@@ -321,5 +321,5 @@ async def remove_membership(session: AsyncSession, *, shop_id: int, agent_id: in
     await session.execute(
         update(Ticket)
         .where(col(Ticket.shop_id) == shop_id, col(Ticket.assignee_id) == agent_id)
-        .values(assignee_id=None)
+        .values(assignee_id=None, updated_at=utcnow())  # a change (the Insights rollup reads it)
     )

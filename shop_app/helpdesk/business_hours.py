@@ -83,6 +83,10 @@ class Schedule:
         )
         return opens, closes
 
+    def open_span(self, day: date) -> tuple[datetime, datetime] | None:
+        """The day's opening and closing moments (UTC); ``None`` when closed all day."""
+        return self._span(day)
+
     def _spans_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open spans that end after ``moment``, soonest first, up to ``MAX_DAYS_AHEAD`` days on."""
         first = moment.astimezone(self.zone).date() - timedelta(days=1)

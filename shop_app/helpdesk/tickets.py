@@ -149,6 +149,8 @@ async def post_message(
     if author_type != AuthorType.NOTE:
         ticket.last_message_at = now
     if author_type == AuthorType.CUSTOMER and ticket.status != TicketStatus.OPEN:
+        if ticket.status == TicketStatus.RESOLVED:
+            ticket.reopened_at = now
         ticket.status = TicketStatus.OPEN
         ticket.resolved_at = None
         ticket.resolved_by_bot = False
@@ -183,6 +185,8 @@ async def update_ticket(
     if status is not None and (status != ticket.status or ticket.resolved_by_bot != by_bot):
         if status != ticket.status:
             ticket.resolved_at = now if status == TicketStatus.RESOLVED else None
+            if ticket.status == TicketStatus.RESOLVED:
+                ticket.reopened_at = now
         ticket.status = status
         ticket.resolved_by_bot = by_bot and status == TicketStatus.RESOLVED
     if assign:

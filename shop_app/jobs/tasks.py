@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +22,8 @@ from shop_app.connectors.chatwoot import send_chatwoot
 from shop_app.connectors.events import process_connector_events, sweep_connector_events
 from shop_app.connectors.zendesk import send_zendesk
 from shop_app.database import transaction
+from shop_app.insights.csat import send_due_surveys
+from shop_app.insights.rollup import refresh_all
 from shop_app.logging_config import bound_log_context
 from shop_app.mirror.backfill import backfill_shop
 from shop_app.mirror.reconciliation import reconcile_shop
@@ -50,6 +53,7 @@ class TaskName(StrEnum):
     DELIVER_OUTBOX = "deliver_outbox"
     RUN_NOTICES = "run_notices"
     PROCESS_CONNECTOR_EVENTS = "process_connector_events"
+    SEND_CSAT_SURVEYS = "send_csat_surveys"
 
 
 class RetryLater(Exception):
@@ -133,6 +137,19 @@ async def reconcile_all_shops(services: Services) -> None:
             await reconcile_shop(services, shop_id=shop_id)
         except Exception:
             logger.exception("scheduled reconciliation failed shop_id=%s", shop_id)
+    await send_csat_surveys(services)
+    await refresh_all(services.sessions)  # the Insights rollup: only what changed since the last run
+
+
+async def send_csat_surveys(services: Services) -> None:
+    """Ask the satisfaction question of every ticket due for it (run after each reconciliation sweep)."""
+    settings = services.settings
+    sent = await send_due_surveys(
+        services.sessions, app_url=settings.app_url, delay=timedelta(minutes=settings.csat_delay_minutes)
+    )
+    outbox_ids = [each for survey in sent for each in survey.outbox_ids]
+    if outbox_ids:
+        await outbound.deliver(services, outbox_ids)
 
 
 async def run_notices(services: Services) -> None:
@@ -154,6 +171,7 @@ TASKS: dict[TaskName, Task] = {
     TaskName.DELIVER_OUTBOX: deliver_outbox,
     TaskName.RUN_NOTICES: run_notices,
     TaskName.PROCESS_CONNECTOR_EVENTS: process_connector_events,
+    TaskName.SEND_CSAT_SURVEYS: send_csat_surveys,
 }
 
 

@@ -41,6 +41,7 @@ from shop_app.models.helpdesk import (
     TicketStatus,
     TicketTag,
 )
+from shop_app.models.insights import CsatSurvey, InsightOrderDay, InsightRollupState, InsightTicket
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.knowledge import FaqEntry, PolicyType, ShopPolicy
 from shop_app.models.line import (
@@ -95,6 +96,7 @@ __all__ = [
     "ConnectorEventStatus",
     "ConnectorVendor",
     "Contact",
+    "CsatSurvey",
     "Customer",
     "CustomerDataExport",
     "DecisionAction",
@@ -103,6 +105,9 @@ __all__ = [
     "FaqEntry",
     "Fulfillment",
     "FulfillmentOrder",
+    "InsightOrderDay",
+    "InsightRollupState",
+    "InsightTicket",
     "InventoryLevel",
     "LimitScope",
     "LineAccountLink",

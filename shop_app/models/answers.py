@@ -79,7 +79,10 @@ class TemplateKey(StrEnum):
 
 class BotDecision(SQLModel, table=True):
     __tablename__ = "bot_decisions"
-    __table_args__ = (Index("ix_bot_decisions_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_bot_decisions_ticket_id_id", "ticket_id", "id"),
+        Index("ix_bot_decisions_shop_created", "shop_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE", index=True)
@@ -96,6 +99,9 @@ class BotDecision(SQLModel, table=True):
     reply: str | None = Field(default=None, sa_type=Text)
     reason: str = Field(max_length=255)
     priority: bool = False
+    # the product and variant a stock question was about, when the bot could tell (insights)
+    product_title: str | None = Field(default=None, max_length=512)
+    variant_title: str | None = Field(default=None, max_length=512)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -96,6 +96,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_shop_contact", "shop_id", "contact_id"),
         Index("ix_tickets_shop_last", "shop_id", "last_message_at"),
         Index("ix_tickets_shop_channel_last", "shop_id", "channel", "last_message_at"),
+        Index("ix_tickets_shop_created", "shop_id", "created_at"),
+        Index("ix_tickets_shop_updated", "shop_id", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -124,6 +126,8 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # the bot settled it (it answered; nothing waits for an agent); cleared when it is reopened
     resolved_by_bot: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # the last time a resolved ticket was opened again (insights: re-contact; never surveyed after it)
+    reopened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Message(SQLModel, table=True):

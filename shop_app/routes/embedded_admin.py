@@ -74,6 +74,7 @@ PAGES = (
     AdminPage("faq", "/app/faq"),
     AdminPage("actions", "/app/actions"),
     AdminPage("connectors", "/app/connectors"),
+    AdminPage("insights", "/app/insights"),
 )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
 from shop_app.answers import update_answer_settings
 from shop_app.database import transaction
-from shop_app.models import DecisionAction
+from shop_app.models import BotDecision, DecisionAction, Ticket
 from tests.answers.answer_world import World, world
 
 __all__ = ["world"]
@@ -45,6 +47,20 @@ QUESTION = {
 }
 
 
+async def _asked_about(world: World, ticket: Ticket) -> tuple[str | None, str | None]:
+    """The product and variant the ticket's latest decision kept (for Insights)."""
+    async with world.sessions() as session:
+        row = (
+            await session.execute(
+                select(BotDecision)
+                .where(col(BotDecision.ticket_id) == ticket.id)
+                .order_by(col(BotDecision.id).desc())
+                .limit(1)
+            )
+        ).scalar_one()
+    return row.product_title, row.variant_title
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("language", ["en", "ja"])
 @pytest.mark.parametrize("situation", list(SITUATIONS))
@@ -53,7 +69,7 @@ async def test_each_stock_situation_gets_its_reply(world: World, situation: str,
     title = "Linen Shirt" if language == "en" else "リネンシャツ"
     await world.add_product(title, tee(stock, policy=policy))
 
-    decision, _ = await world.ask(QUESTION[language])
+    decision, ticket = await world.ask(QUESTION[language])
 
     assert decision.action == DecisionAction.REPLY, decision.reason
     assert decision.reply is not None
@@ -62,6 +78,8 @@ async def test_each_stock_situation_gets_its_reply(world: World, situation: str,
         "リネンシャツ (M / Navy)", "X"
     )
     assert not any(str(n) in decision.reply for n in (30, 42, 12)), "no exact counts unless allowed"
+    # kept for Insights: which product and variant the question was about
+    assert await _asked_about(world, ticket) == (title, "M / Navy")
 
 
 @pytest.mark.anyio
@@ -109,6 +127,7 @@ async def test_a_missing_size_is_asked_for_and_the_answer_completes_the_question
     answered, _ = await world.ask("Mでお願いします", ticket=ticket)
 
     assert asked.action == DecisionAction.ASK
+    assert await _asked_about(world, ticket) == ("Linen Shirt", "M / Navy")  # the answer completed it
     assert asked.reply is not None
     assert "S、M、L" in asked.reply
     assert "Color" not in asked.reply  # only the options still to choose

@@ -35,6 +35,7 @@ PAGES = {
     "faq": "/app/faq",
     "actions": "/app/actions",
     "connectors": "/app/connectors",
+    "insights": "/app/insights",
 }
 FRONTEND = CATALOGUE_DIR.parent
 

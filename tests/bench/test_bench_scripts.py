@@ -175,3 +175,17 @@ def test_backfill_bench_prints_memory_by_tenth_and_the_first_whole_profile() -> 
     assert tenths is not None, output
     assert tenths.group(1).split()[-1].startswith("100%:"), output
     assert re.search(r"first whole profile of a customer with an order in the last 7 days: [\d.]+ s", output)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_insights_bench_prints_both_ranges_beside_the_baseline() -> None:
+    output = run_bench("insights.py", "--scale", "0.005", "--requests", "3", timeout=280)
+
+    assert re.search(r"filled 1,000 tickets and 5,000 messages over 365 days", output), output
+    assert re.search(r"desk settings \(baseline\)\s+[\d.]+\s+[\d.]+\s+1\.0\s+1\.0", output), output
+    for label in ("insights, 30 days", "insights, 365 days"):
+        found = re.search(rf"{label}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(\d+)", output)
+        assert found is not None, output
+        assert int(found.group(1)) > 0  # the range held tickets
+    assert "goal insights, 365 days: p99 < 1000 ms:" in output

@@ -62,8 +62,8 @@ export async function api(method, url, body) {
   return data;
 }
 
-// A file from the API (a customer data export), saved by the browser.
-export async function download(url, filename) {
+// A GET whose answer is not JSON (a file, an HTML fragment): the response; a refused call throws ApiError.
+export async function authorized(url) {
   let response;
   try {
     response = await fetch(url, { headers: { Authorization: `Bearer ${await sessionToken()}` } });
@@ -74,6 +74,12 @@ export async function download(url, filename) {
     const data = await response.json().catch(() => ({}));
     throw new ApiError(response.status, (data.error && data.error.code) || "error", "");
   }
+  return response;
+}
+
+// A file from the API (a customer data export), saved by the browser.
+export async function download(url, filename) {
+  const response = await authorized(url);
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
   link.download = filename;

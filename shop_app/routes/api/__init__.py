@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 from shop_app.routes.api import (
     answers,
     desk_settings,
+    insights,
     keys,
     order_actions,
     people,
@@ -30,6 +31,7 @@ ENDPOINTS: list[Endpoint] = [
     *saved_replies.ENDPOINTS,
     *desk_settings.ENDPOINTS,
     *order_actions.ENDPOINTS,
+    *insights.ENDPOINTS,
 ]
 _DOCUMENT = openapi_document(ENDPOINTS, version=API_VERSION)
 

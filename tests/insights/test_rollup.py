@@ -1,0 +1,194 @@
+"""The Insights rollup (shop_app/insights/rollup.py) summed in SQL (shop_app/insights/summed.py) gives every
+figure the direct computation (shop_app/insights/measures.py) gives over the hand-counted history, for
+ranges, filters and re-contact windows; a change is picked up by the next run, and only then."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from shop_app.database import transaction
+from shop_app.insights import measures, summed
+from shop_app.insights.measures import Filters
+from shop_app.insights.rollup import FRESH, refresh, refresh_all
+from shop_app.models import (
+    BotDecision,
+    Channel,
+    Contact,
+    DecisionAction,
+    InsightRollupState,
+    InsightTicket,
+    Shop,
+    Ticket,
+    TicketStatus,
+)
+from tests.helpdesk.conftest import ALPHA, BETA
+from tests.insights.conftest import Desk
+from tests.insights.world import WEEKDAYS_9_TO_18, World, tokyo
+
+NOW = tokyo(2026, 11, 20, 12, 0)
+RANGES = [
+    (date(2026, 11, 1), date(2026, 11, 10)),
+    (date(2026, 11, 2), date(2026, 11, 2)),
+    (date(2026, 10, 1), date(2026, 11, 30)),
+]
+
+
+async def _both(desk: Desk, shop_key: str, start: date, end: date, **options: Any) -> tuple[Any, Any]:
+    async with desk.services.sessions() as session:
+        shop = await session.get_one(Shop, desk.shop_ids[shop_key])
+        direct = await measures.insights(session, shop=shop, start=start, end=end, now=NOW, **options)
+        rolled = await summed.insights(session, shop=shop, start=start, end=end, now=NOW, **options)
+    return direct.model_dump(), rolled.model_dump()
+
+
+async def _refresh(desk: Desk, shop_key: str = ALPHA, now: datetime | None = None) -> int:
+    async with transaction(desk.services.sessions) as session:
+        shop = await session.get_one(Shop, desk.shop_ids[shop_key])
+        return (await refresh(session, shop, now=now)).tickets
+
+
+async def test_the_rollup_gives_every_figure_of_the_direct_computation(desk: Desk, world: World) -> None:
+    await _refresh(desk, ALPHA)
+    await _refresh(desk, BETA)
+    checked = 0
+    for start, end in RANGES:
+        for filters in (
+            Filters(),
+            Filters(channel="web_chat"),
+            Filters(intent="order_status"),
+            Filters(language="en"),
+            Filters(agent_id=world.agent_id),
+        ):
+            for window in (1, 7, 30):
+                direct, rolled = await _both(
+                    desk, ALPHA, start, end, filters=filters, recontact_window_days=window
+                )
+                assert rolled == direct, (start, end, filters, window)
+                checked += direct["current"]["tickets"]
+    direct, rolled = await _both(desk, BETA, date(2026, 11, 1), date(2026, 11, 10))
+    assert rolled == direct and direct["current"]["tickets"] == 1
+    assert checked > 100  # the comparisons were about tickets, not empty ranges
+
+
+async def test_a_change_is_picked_up_by_the_next_run_and_only_then(desk: Desk, world: World) -> None:
+    assert await _refresh(desk) == 7  # the first run builds the shop's rows
+    assert await _refresh(desk) == 0  # nothing changed since (the five minutes' slack finds nothing new)
+    start, end = date(2026, 11, 1), date(2026, 11, 10)
+    later = datetime.now(NOW.tzinfo)
+    async with transaction(desk.services.sessions) as session:
+        # t5 (open, handed over) is resolved by the agent now; c2 comes back about t2's intent the next day
+        t5 = await session.get_one(Ticket, world.tickets["t5"])
+        t5.status = TicketStatus.RESOLVED
+        t5.first_response_at = tokyo(2026, 11, 6, 11, 30)
+        t5.resolved_at = tokyo(2026, 11, 6, 12, 0)
+        t5.assignee_id = world.agent_id
+        t5.updated_at = later
+        t2 = await session.get_one(Ticket, world.tickets["t2"])
+        again = Ticket(
+            shop_id=t2.shop_id,
+            contact_id=t2.contact_id,
+            channel=Channel.EMAIL,
+            status=TicketStatus.OPEN,
+            created_at=tokyo(2026, 11, 4, 9, 0),
+            updated_at=later,
+            last_message_at=later,
+        )
+        session.add(again)
+        await session.flush()
+        session.add(
+            BotDecision(
+                shop_id=t2.shop_id,
+                ticket_id=again.id or 0,
+                intent="cancel",
+                confidence=0.9,
+                language="en",
+                verification="not_needed",  # type: ignore[arg-type]
+                action=DecisionAction.HANDOFF,
+                reason="cancel is for a person",
+                created_at=later,
+            )
+        )
+    direct, stale = await _both(desk, ALPHA, start, end)
+    assert stale != direct  # the rollup has not run yet
+    assert stale["current"]["tickets"] == 6 and direct["current"]["tickets"] == 7
+    written = await _refresh(desk)
+    # t5, the new ticket, and t2 (its re-contact changed): the other tickets of those people, not all
+    assert 3 <= written < 8
+    direct, rolled = await _both(desk, ALPHA, start, end)
+    assert rolled == direct
+    assert rolled["current"]["recontacted"] == stale["current"]["recontacted"] + 1  # t2 came back
+
+
+async def test_a_change_of_business_hours_or_time_zone_rebuilds_the_shop(desk: Desk, world: World) -> None:
+    await _refresh(desk)
+    async with transaction(desk.services.sessions) as session:
+        shop = await session.get_one(Shop, desk.shop_ids[ALPHA])
+        shop.business_hours = {"timezone": None, "week": {"mon": WEEKDAYS_9_TO_18["mon"]}, "holidays": []}
+    assert await _refresh(desk) == 7
+    direct, rolled = await _both(desk, ALPHA, date(2026, 11, 1), date(2026, 11, 10))
+    assert rolled == direct
+    async with transaction(desk.services.sessions) as session:
+        shop = await session.get_one(Shop, desk.shop_ids[ALPHA])
+        shop.iana_timezone = "Europe/London"
+    assert await _refresh(desk) == 7
+    direct, rolled = await _both(desk, ALPHA, date(2026, 11, 1), date(2026, 11, 10))
+    assert rolled == direct
+
+
+async def test_the_scheduled_run_keeps_every_shop_and_never_mixes_them(desk: Desk, world: World) -> None:
+    assert await refresh_all(desk.services.sessions) == 8  # seven of Alpha's tickets, one of Beta's
+    async with desk.services.sessions() as session:
+        rows = (
+            await session.execute(
+                select(col(InsightTicket.shop_id), func.count()).group_by(col(InsightTicket.shop_id))
+            )
+        ).all()
+        owners = dict((await session.execute(select(col(Ticket.id), col(Ticket.shop_id)))).all())
+        for row in (await session.execute(select(InsightTicket))).scalars():
+            assert owners[row.ticket_id] == row.shop_id
+    assert dict(rows) == {desk.shop_ids[ALPHA]: 7, desk.shop_ids[BETA]: 1}
+    assert await refresh_all(desk.services.sessions) == 0
+
+
+async def test_the_api_reads_a_rollup_at_most_a_minute_old(desk: Desk, world: World) -> None:
+    query = {"start": "2026-11-01", "end": "2026-11-10"}
+
+    async def tickets() -> int:
+        answer = await desk.client.get("/api/v1/insights", params=query, headers=desk.key(ALPHA))
+        return int(answer.json()["current"]["tickets"])
+
+    first = await tickets()  # builds the rollup
+    async with transaction(desk.services.sessions) as session:
+        contact = (
+            (await session.execute(select(Contact).where(col(Contact.shop_id) == desk.shop_ids[ALPHA])))
+            .scalars()
+            .first()
+        )
+        assert contact is not None and contact.id is not None
+        session.add(
+            Ticket(
+                shop_id=desk.shop_ids[ALPHA],
+                contact_id=contact.id,
+                channel=Channel.LINE,
+                created_at=tokyo(2026, 11, 7, 10, 0),
+            )
+        )
+    assert await tickets() == first  # within the minute: the rollup as it was
+    async with transaction(desk.services.sessions) as session:
+        state = await session.get_one(InsightRollupState, desk.shop_ids[ALPHA])
+        state.refreshed_at -= FRESH
+    assert await tickets() == first + 1  # older than a minute: brought up to date first
+
+
+@pytest.mark.parametrize("days", [0, 3])
+async def test_durations_and_days_are_the_shops(desk: Desk, world: World, days: int) -> None:
+    """The stored days are the shop's local days: 1 November in Tokyo holds order 1002 (31 October in UTC)."""
+    await _refresh(desk)
+    _, rolled = await _both(desk, ALPHA, date(2026, 11, 1), date(2026, 11, 1 + days))
+    assert rolled["days"][0]["day"] == date(2026, 11, 1) and rolled["days"][0]["orders"] == 1
+    assert len(rolled["days"]) == days + 1
