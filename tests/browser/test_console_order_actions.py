@@ -1,0 +1,267 @@
+"""An agent refunds one line of an order from the console's order card, in Japanese, in headless Chromium:
+the app (on a socket) installed into the simulated store (on another socket) through the authorization code
+grant, its mirror imported, the optional write scopes granted; the refund is previewed with Shopify's
+figures, confirmed, applied once in the store and shown on the card."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from devstore.config import StoreConfig
+from devstore.generator.shops import HINODE_SHOP
+from devstore.server import create_store_app
+from shop_app.database import make_engine, make_session_factory, transaction
+from shop_app.helpdesk.agents import add_membership, create_agent
+from shop_app.helpdesk.api_keys import create_api_key
+from shop_app.main import create_app
+from shop_app.models import Customer, Order, OrderLineItem, Role, Shop
+from shop_app.settings import Settings
+from tests.browser.conftest import STARTUP_TIMEOUT_SECONDS, _free_socket, open_browser, screenshot
+from tests.conftest import TEST_API_KEY, TEST_API_SECRET
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("SHOP_APP_SKIP_BROWSER_TESTS") == "1", reason="SHOP_APP_SKIP_BROWSER_TESTS=1"
+)
+
+WRITE_SCOPES = ",write_orders,write_merchant_managed_fulfillment_orders"
+AGENT_EMAIL = "kenji@hinode.test"
+PASSWORD = "refunds need care 0123"
+MIRROR_WAIT_SECONDS = 60.0
+
+
+class Served:
+    """An ASGI app under uvicorn on its own socket and event loop thread."""
+
+    def __init__(self, name: str) -> None:
+        self.sock = _free_socket()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self.thread.start()
+        self.server: uvicorn.Server | None = None
+        self.serving: Any = None
+
+    def start(self, app: Any) -> None:
+        config = uvicorn.Config(app, log_level="warning", ws="none", http="h11", lifespan="on")
+        config.timeout_graceful_shutdown = 2
+        self.server = uvicorn.Server(config)
+        self.serving = asyncio.run_coroutine_threadsafe(self.server.serve(sockets=[self.sock]), self.loop)
+        deadline = self.loop.time() + STARTUP_TIMEOUT_SECONDS * 2
+        while not self.server.started:
+            assert not self.serving.done(), self.serving.exception()
+            assert self.loop.time() < deadline, "the server did not start"
+            threading.Event().wait(0.05)
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.serving.result(timeout=15)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+        self.sock.close()
+
+
+@dataclass
+class Installed:
+    app: Served
+    store: Served
+    settings: Settings
+    api_key: str
+
+
+async def _mirrored_orders(settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            return len((await session.execute(select(Order.id))).all())
+    finally:
+        await engine.dispose()
+
+
+async def _grant_and_staff(settings: Settings) -> str:
+    """The merchant granted the optional write scopes; an admin agent and an API key for the shop."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            shop = (await session.execute(select(Shop).where(Shop.domain == HINODE_SHOP))).scalars().one()
+            shop.scopes += WRITE_SCOPES
+            shop.primary_locale = "ja"
+            agent = await create_agent(session, email=AGENT_EMAIL, name="佐藤 健二", password=PASSWORD)
+            await add_membership(session, shop=shop, agent=agent, role=Role.ADMIN)
+            _row, key = await create_api_key(session, shop=shop, name="storefront chat")
+            return key
+    finally:
+        await engine.dispose()
+
+
+async def _refundable(settings: Settings) -> tuple[Order, OrderLineItem, str]:
+    """A paid, unshipped order that is its customer's newest (so the profile shows it first), with a line."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            orders = list((await session.execute(select(Order))).scalars())
+            newest: dict[int, Order] = {}
+            for order in orders:
+                if order.customer_shopify_id is None:
+                    continue
+                known = newest.get(order.customer_shopify_id)
+                if known is None or order.created_at > known.created_at:
+                    newest[order.customer_shopify_id] = order
+            for customer_id, order in newest.items():
+                if (order.financial_status, order.fulfillment_status) != ("PAID", "UNFULFILLED"):
+                    continue
+                if order.cancelled_at is not None:
+                    continue
+                customer = (
+                    (await session.execute(select(Customer).where(Customer.shopify_id == customer_id)))
+                    .scalars()
+                    .first()
+                )
+                lines = list(
+                    (await session.execute(select(OrderLineItem).where(OrderLineItem.order_id == order.id)))
+                    .scalars()
+                    .all()
+                )
+                if customer is not None and customer.email and lines and lines[0].quantity >= 1:
+                    return order, lines[0], customer.email
+    finally:
+        await engine.dispose()
+    raise AssertionError("no paid, unshipped newest order with a customer's email in the store")
+
+
+@pytest.fixture
+def installed(settings: Settings, tmp_path: Path) -> Iterator[Installed]:
+    store = Served("order-actions-store")
+    app = Served("order-actions-app")
+    try:
+        store_config = StoreConfig(
+            data_dir=tmp_path / "store",
+            public_url=store.url,
+            apps={TEST_API_KEY: TEST_API_SECRET},
+            compliance_urls={TEST_API_KEY: f"{app.url}/webhooks/compliance"},
+            app_urls={TEST_API_KEY: f"{app.url}/app"},
+            auto_approve=True,
+            orders=30,
+            customers=10,
+            products=5,
+            webhook_time_scale=0.0001,
+        )
+        store.start(create_store_app(store_config))
+        app_settings = replace(
+            settings,
+            app_url=app.url,
+            host="127.0.0.1",
+            port=int(app.url.rsplit(":", 1)[1]),
+            shop_url_template=f"{store.url}/s/{{shop}}",
+            register_webhooks=True,
+        )
+        app.start(create_app(app_settings))
+        with httpx.Client(follow_redirects=True, timeout=30) as client:
+            limits = client.post(f"{store.url}/_devstore/throttle", json={"restoreRate": 1000})
+            assert limits.status_code == 200
+            page = client.get(f"{app.url}/auth/install", params={"shop": HINODE_SHOP})
+            assert page.status_code == 200, page.text[:500]
+        deadline = app.loop.time() + MIRROR_WAIT_SECONDS
+        while app.run(_mirrored_orders(app_settings)) < store_config.orders:
+            assert app.loop.time() < deadline, "the mirror never imported the store's orders"
+            threading.Event().wait(0.2)
+        key = app.run(_grant_and_staff(app_settings))
+        yield Installed(app=app, store=store, settings=app_settings, api_key=key)
+    finally:
+        app.stop()
+        store.stop()
+
+
+def test_an_agent_refunds_one_line_from_the_order_card_in_japanese(
+    installed: Installed, browser: Browser
+) -> None:
+    # given: a shopper's ticket about their newest order, paid and not shipped
+    order, line, email = installed.app.run(_refundable(installed.settings))
+    with httpx.Client(
+        base_url=installed.app.url, headers={"Authorization": f"Bearer {installed.api_key}"}, timeout=10
+    ) as client:
+        opened = client.post(
+            "/api/v1/tickets",
+            json={
+                "contact": {"name": "山田 花子", "email": email},
+                "channel": "web_chat",
+                "subject": "返金のお願い",
+                "message": "一点だけ返金してください",
+            },
+        )
+    assert opened.status_code == 201, opened.text
+    ticket_id = opened.json()["id"]
+    agent = open_browser(browser, width=1440, height=900, locale="ja-JP")
+    try:
+        page = agent.page
+        page.goto(f"{installed.app.url}/console/login?locale=ja")
+        page.fill('input[name="shop"]', HINODE_SHOP)
+        page.fill('input[name="email"]', AGENT_EMAIL)
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('button[type="submit"]')
+        page.wait_for_url(f"{installed.app.url}/console")
+        page.goto(f"{installed.app.url}/console#/tickets/{ticket_id}")
+        card = page.locator(f'.order[data-order-id="{order.shopify_id}"]')
+        # when: the agent opens the refund dialog on the order's card and asks for one item
+        refund = card.locator('[data-field="action-buttons"] button[data-kind="refund"]')
+        expect(refund).to_have_text("返金")
+        refund.click()
+        dialog = page.locator('[data-role="action-dialog"]')
+        expect(dialog.locator('[data-field="title"]')).to_contain_text(order.name)
+        dialog.locator(f'input[data-line-item-id="{line.shopify_id}"]').fill("1")
+        dialog.locator('[data-role="action-preview"]').click()
+        # then: Shopify's figures in Japanese and yen, and the confirmation is a separate, explicit step
+        preview = dialog.locator('[data-field="preview"]')
+        expect(preview).to_contain_text("Shopifyの試算")
+        expect(preview).to_contain_text("税額")
+        expect(preview).to_contain_text("返金額の合計")
+        unit = Decimal(line.unit_price or "0")
+        expect(preview).to_contain_text(f"￥{unit:,.0f}")
+        assert _applied(installed.store.url) == {}, "nothing is sent before the confirmation"
+        screenshot(page, "console-refund-preview-ja")
+        dialog.locator('[data-role="action-confirm"]').click()
+        outcome = dialog.locator('[data-field="outcome"]')
+        expect(outcome).to_contain_text("Shopifyで実行しました。")
+        expect(outcome).to_have_attribute("data-status", "applied")
+        dialog.locator('[data-role="action-close"]').click()
+        # and the card shows the refund, applied once in the store
+        history = page.locator(f'.order[data-order-id="{order.shopify_id}"] [data-field="action-history"]')
+        expect(history.locator('[data-kind="refund"][data-status="applied"]')).to_contain_text("実行済み")
+        expect(history).to_contain_text(order.name)
+        # Shopify's answer read back into the mirror: the order is partly refunded now
+        card = page.locator(f'.order[data-order-id="{order.shopify_id}"]')
+        expect(card.locator('[data-field="financial"]')).to_have_attribute("data-code", "partially_refunded")
+        # the card may be drawn again as the store's webhooks arrive: found afresh on each call
+        page.evaluate(
+            "id => document.querySelector(`.order[data-order-id='${id}']`)?.scrollIntoView()",
+            str(order.shopify_id),
+        )
+        screenshot(page, "console-refund-done-ja")
+        assert _applied(installed.store.url) == {"refundCreate": 1}
+        assert [error for error in agent.errors if "Failed to load resource" not in error] == []
+    finally:
+        agent.context.close()
+
+
+def _applied(store_url: str) -> dict[str, int]:
+    """The mutations the store applied for the shop, counted on its side."""
+    answer = httpx.get(f"{store_url}/_devstore/mutations/{HINODE_SHOP}", timeout=10)
+    counts: dict[str, int] = answer.json()
+    return counts
