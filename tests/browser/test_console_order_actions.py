@@ -29,7 +29,16 @@ from shop_app.helpdesk.api_keys import create_api_key
 from shop_app.main import create_app
 from shop_app.models import Customer, Order, OrderLineItem, Role, Shop
 from shop_app.settings import Settings
-from tests.browser.conftest import STARTUP_TIMEOUT_SECONDS, _free_socket, open_browser, screenshot
+from tests.browser.conftest import (
+    NEW_ORDER_ID,
+    STARTUP_TIMEOUT_SECONDS,
+    BrowserSession,
+    LiveApp,
+    _free_socket,
+    open_browser,
+    screenshot,
+    sign_in,
+)
 from tests.conftest import TEST_API_KEY, TEST_API_SECRET
 
 pytestmark = pytest.mark.skipif(
@@ -265,3 +274,24 @@ def _applied(store_url: str) -> dict[str, int]:
     answer = httpx.get(f"{store_url}/_devstore/mutations/{HINODE_SHOP}", timeout=10)
     counts: dict[str, int] = answer.json()
     return counts
+
+
+def test_without_the_write_scopes_the_card_says_why_the_actions_are_hidden(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: a shop that has not granted the optional write scopes, and a ticket linked to its customer
+    live_app.open_ticket(
+        name="Hanako Yamada", email="hanako@example.jp", subject="返金について", message="返金できますか"
+    )
+    page = wide.page
+    sign_in(page, live_app)
+    page.click('[data-lang="ja"]')
+    # when: the agent opens the ticket
+    page.locator(".ticket-row", has_text="返金について").click()
+    # then: the order's card offers no action, and says which are hidden and why, in Japanese
+    card = page.locator(f'.order[data-order-id="{NEW_ORDER_ID}"]')
+    hidden = card.locator('[data-field="actions-hidden"]')
+    expect(hidden).to_contain_text("アプリに注文の書き込み権限がありません")
+    expect(hidden).to_contain_text("返金")
+    expect(card.locator('[data-field="action-buttons"] button')).to_have_count(0)
+    assert [error for error in wide.errors if "Failed to load resource" not in error] == []

@@ -302,6 +302,8 @@ export class CustomerPanel {
       element("span", { className: "muted", text: t("order.quantity", { count: item.quantity }) }),
     );
     if (item.sku) node.append(" ", element("span", { className: "muted sku", text: t("order.sku", { sku: item.sku }) }));
+    const gone = item.current_quantity === null || item.current_quantity === undefined ? 0 : item.quantity - item.current_quantity;
+    if (gone > 0) node.append(" ", element("span", { className: "refunded", text: t("order.refunded_quantity", { count: gone }) }));
     node.append(this.stock(item.stock));
     return node;
   }
