@@ -23,6 +23,7 @@ from sqlalchemy import select
 from devstore.config import StoreConfig
 from devstore.generator.shops import HINODE_SHOP
 from devstore.server import create_store_app
+from shop_app.actions.policy import load_policy, save_policy
 from shop_app.database import make_engine, make_session_factory, transaction
 from shop_app.helpdesk.agents import add_membership, create_agent
 from shop_app.helpdesk.api_keys import create_api_key
@@ -264,9 +265,37 @@ def test_an_agent_refunds_one_line_from_the_order_card_in_japanese(
         )
         screenshot(page, "console-refund-done-ja")
         assert _applied(installed.store.url) == {"refundCreate": 1}
+        # and above the shop's approval amount, a cancellation waits for another admin: nothing is sent
+        installed.app.run(_approval_above(installed.settings, "1"))
+        page.locator(
+            f'.order[data-order-id="{order.shopify_id}"] [data-field="action-buttons"] button[data-kind="cancel"]'
+        ).click()
+        dialog.locator('[data-role="action-preview"]').click()
+        expect(dialog.locator('[data-field="preview"]')).to_contain_text("管理者の承認待ちになります")
+        dialog.locator('[data-role="action-confirm"]').click()
+        expect(dialog.locator('[data-field="outcome"]')).to_have_attribute("data-status", "awaiting_approval")
+        expect(dialog.locator('[data-field="outcome"]')).to_contain_text("管理者の承認待ちです")
+        screenshot(page, "console-cancel-awaiting-approval-ja")
+        dialog.locator('[data-role="action-close"]').click()
+        expect(
+            page.locator(f'.order[data-order-id="{order.shopify_id}"] [data-status="awaiting_approval"]')
+        ).to_contain_text("承認待ち")
+        assert _applied(installed.store.url) == {"refundCreate": 1}
         assert [error for error in agent.errors if "Failed to load resource" not in error] == []
     finally:
         agent.context.close()
+
+
+async def _approval_above(settings: Settings, amount: str) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            shop = (await session.execute(select(Shop).where(Shop.domain == HINODE_SHOP))).scalars().one()
+            policy = await load_policy(session, shop_id=shop.id or 0)
+            policy.approval_amount = amount
+            await save_policy(session, policy=policy)
+    finally:
+        await engine.dispose()
 
 
 def _applied(store_url: str) -> dict[str, int]:
