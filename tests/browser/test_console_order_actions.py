@@ -32,6 +32,7 @@ from shop_app.models import Customer, Order, OrderLineItem, Role, Shop
 from shop_app.settings import Settings
 from tests.browser.conftest import (
     NEW_ORDER_ID,
+    SHOP,
     STARTUP_TIMEOUT_SECONDS,
     BrowserSession,
     LiveApp,
@@ -50,6 +51,7 @@ WRITE_SCOPES = ",write_orders,write_merchant_managed_fulfillment_orders"
 AGENT_EMAIL = "kenji@hinode.test"
 PASSWORD = "refunds need care 0123"
 MIRROR_WAIT_SECONDS = 60.0
+HOSTILE = '<img src=x onerror="window.__owned=1">抹茶'
 
 
 class Served:
@@ -323,4 +325,36 @@ def test_without_the_write_scopes_the_card_says_why_the_actions_are_hidden(
     expect(hidden).to_contain_text("アプリに注文の書き込み権限がありません")
     expect(hidden).to_contain_text("返金")
     expect(card.locator('[data-field="action-buttons"] button')).to_have_count(0)
+    assert [error for error in wide.errors if "Failed to load resource" not in error] == []
+
+
+async def _grant_with_a_hostile_title(app: LiveApp) -> None:
+    engine = make_engine(app.settings.database_url)
+    try:
+        async with transaction(make_session_factory(engine)) as session:
+            shop = (await session.execute(select(Shop).where(Shop.domain == SHOP))).scalars().one()
+            shop.scopes += WRITE_SCOPES
+            for line in (await session.execute(select(OrderLineItem))).scalars():
+                line.title = HOSTILE
+    finally:
+        await engine.dispose()
+
+
+def test_a_line_title_with_markup_stays_text_in_the_refund_dialog(
+    live_app: LiveApp, wide: BrowserSession
+) -> None:
+    # given: the write scopes granted, and a line whose title (the merchant's, or a synced one) is markup
+    live_app.run(_grant_with_a_hostile_title(live_app))
+    live_app.open_ticket(name="Hanako Yamada", email="hanako@example.jp", subject="返金", message="返金して")
+    page = wide.page
+    sign_in(page, live_app)
+    page.locator(".ticket-row", has_text="返金").click()
+    # when: the agent opens the refund dialog
+    card = page.locator(f'.order[data-order-id="{NEW_ORDER_ID}"]')
+    card.locator('[data-field="action-buttons"] button[data-kind="refund"]').click()
+    dialog = page.locator('[data-role="action-dialog"]')
+    # then: the title is shown as text, and no element came from it
+    expect(dialog.locator(".refund-lines")).to_contain_text(HOSTILE)
+    assert dialog.locator("img").count() == 0
+    assert page.evaluate("window.__owned === undefined")
     assert [error for error in wide.errors if "Failed to load resource" not in error] == []
