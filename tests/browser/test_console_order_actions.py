@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -51,6 +52,7 @@ WRITE_SCOPES = ",write_orders,write_merchant_managed_fulfillment_orders"
 AGENT_EMAIL = "kenji@hinode.test"
 PASSWORD = "refunds need care 0123"
 MIRROR_WAIT_SECONDS = 60.0
+PROFILE_ORDERS = 10  # the profile's newest orders
 HOSTILE = '<img src=x onerror="window.__owned=1">抹茶'
 
 
@@ -123,39 +125,47 @@ async def _grant_and_staff(settings: Settings) -> str:
         await engine.dispose()
 
 
-async def _refundable(settings: Settings) -> tuple[Order, OrderLineItem, str]:
-    """A paid, unshipped order that is its customer's newest (so the profile shows it first), with a line."""
+async def _refundable(settings: Settings) -> tuple[Order, OrderLineItem, str, Order]:
+    """A paid order with a line and another, shipped order of the same customer, both among the orders the
+    profile shows."""
     engine = make_engine(settings.database_url)
     try:
         async with make_session_factory(engine)() as session:
-            orders = list((await session.execute(select(Order))).scalars())
-            newest: dict[int, Order] = {}
-            for order in orders:
-                if order.customer_shopify_id is None:
-                    continue
-                known = newest.get(order.customer_shopify_id)
-                if known is None or order.created_at > known.created_at:
-                    newest[order.customer_shopify_id] = order
-            for customer_id, order in newest.items():
-                if (order.financial_status, order.fulfillment_status) != ("PAID", "UNFULFILLED"):
-                    continue
-                if order.cancelled_at is not None:
-                    continue
+            by_customer: dict[int, list[Order]] = {}
+            for order in (await session.execute(select(Order))).scalars():
+                if order.customer_shopify_id is not None:
+                    by_customer.setdefault(order.customer_shopify_id, []).append(order)
+            for customer_id, orders in by_customer.items():
+                shown = sorted(orders, key=lambda found: found.created_at, reverse=True)[:PROFILE_ORDERS]
+                paid = [
+                    found
+                    for found in shown
+                    if found.financial_status == "PAID" and found.cancelled_at is None
+                ]
+                shipped = [
+                    found
+                    for found in shown
+                    if found.fulfillment_status in {"FULFILLED", "PARTIALLY_FULFILLED"}
+                    and found.cancelled_at is None
+                ]
                 customer = (
                     (await session.execute(select(Customer).where(Customer.shopify_id == customer_id)))
                     .scalars()
                     .first()
                 )
+                others = [found for found in shipped if paid and found.id != paid[0].id]
+                if not (paid and others and customer is not None and customer.email):
+                    continue
                 lines = list(
-                    (await session.execute(select(OrderLineItem).where(OrderLineItem.order_id == order.id)))
+                    (await session.execute(select(OrderLineItem).where(OrderLineItem.order_id == paid[0].id)))
                     .scalars()
                     .all()
                 )
-                if customer is not None and customer.email and lines and lines[0].quantity >= 1:
-                    return order, lines[0], customer.email
+                if lines:
+                    return paid[0], lines[0], customer.email, others[0]
     finally:
         await engine.dispose()
-    raise AssertionError("no paid, unshipped newest order with a customer's email in the store")
+    raise AssertionError("no customer with a paid order and another shipped one")
 
 
 @pytest.fixture
@@ -205,7 +215,7 @@ def test_an_agent_refunds_one_line_from_the_order_card_in_japanese(
     installed: Installed, browser: Browser
 ) -> None:
     # given: a shopper's ticket about their newest order, paid and not shipped
-    order, line, email = installed.app.run(_refundable(installed.settings))
+    order, line, email, shipped = installed.app.run(_refundable(installed.settings))
     with httpx.Client(
         base_url=installed.app.url, headers={"Authorization": f"Bearer {installed.api_key}"}, timeout=10
     ) as client:
@@ -257,9 +267,10 @@ def test_an_agent_refunds_one_line_from_the_order_card_in_japanese(
         history = page.locator(f'.order[data-order-id="{order.shopify_id}"] [data-field="action-history"]')
         expect(history.locator('[data-kind="refund"][data-status="applied"]')).to_contain_text("実行済み")
         expect(history).to_contain_text(order.name)
-        # Shopify's answer read back into the mirror: the order is partly refunded now
+        # Shopify's answer read back into the mirror: the order is refunded now
         card = page.locator(f'.order[data-order-id="{order.shopify_id}"]')
-        expect(card.locator('[data-field="financial"]')).to_have_attribute("data-code", "partially_refunded")
+        refunded = re.compile(r"^(partially_)?refunded$")  # all of the order when it was its only item
+        expect(card.locator('[data-field="financial"]')).to_have_attribute("data-code", refunded)
         # the card may be drawn again as the store's webhooks arrive: found afresh on each call
         page.evaluate(
             "id => document.querySelector(`.order[data-order-id='${id}']`)?.scrollIntoView()",
@@ -267,10 +278,22 @@ def test_an_agent_refunds_one_line_from_the_order_card_in_japanese(
         )
         screenshot(page, "console-refund-done-ja")
         assert _applied(installed.store.url) == {"refundCreate": 1}
+        # and cancelling a shipped order: previewed with a warning, then Shopify's refusal in words
+        page.locator(
+            f'.order[data-order-id="{shipped.shopify_id}"] [data-field="action-buttons"] button[data-kind="cancel"]'
+        ).click()
+        dialog.locator('[data-role="action-preview"]').click()
+        expect(dialog.locator('[data-field="preview"]')).to_contain_text("この注文は発送済みです。")
+        dialog.locator('[data-role="action-confirm"]').click()
+        expect(dialog.locator('[data-field="outcome"]')).to_have_attribute("data-status", "rejected")
+        expect(dialog.locator('[data-field="outcome"]')).to_contain_text("Shopifyが受け付けませんでした。")
+        expect(dialog.locator('[data-field="outcome"]')).to_contain_text("Shopifyの回答：")
+        screenshot(page, "console-cancel-refused-ja")
+        dialog.locator('[data-role="action-close"]').click()
         # and above the shop's approval amount, a cancellation waits for another admin: nothing is sent
         installed.app.run(_approval_above(installed.settings, "1"))
         page.locator(
-            f'.order[data-order-id="{order.shopify_id}"] [data-field="action-buttons"] button[data-kind="cancel"]'
+            f'.order[data-order-id="{shipped.shopify_id}"] [data-field="action-buttons"] button[data-kind="cancel"]'
         ).click()
         dialog.locator('[data-role="action-preview"]').click()
         expect(dialog.locator('[data-field="preview"]')).to_contain_text("管理者の承認待ちになります")
@@ -280,7 +303,7 @@ def test_an_agent_refunds_one_line_from_the_order_card_in_japanese(
         screenshot(page, "console-cancel-awaiting-approval-ja")
         dialog.locator('[data-role="action-close"]').click()
         expect(
-            page.locator(f'.order[data-order-id="{order.shopify_id}"] [data-status="awaiting_approval"]')
+            page.locator(f'.order[data-order-id="{shipped.shopify_id}"] [data-status="awaiting_approval"]')
         ).to_contain_text("承認待ち")
         assert _applied(installed.store.url) == {"refundCreate": 1}
         assert [error for error in agent.errors if "Failed to load resource" not in error] == []
