@@ -116,10 +116,12 @@ def profile_order(
         total=_money(fmt, row.total_price, row.currency),
         items=[
             OrderItem(
+                id=item.shopify_id,
                 title=item.title,
                 variant_title=item.variant_title,
                 sku=item.sku,
                 quantity=item.quantity,
+                current_quantity=item.current_quantity,
                 variant_id=item.variant_shopify_id,
                 stock=None if item.variant_shopify_id is None else stock.get(item.variant_shopify_id),
             )

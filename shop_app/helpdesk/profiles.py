@@ -222,7 +222,17 @@ _ORDER_COLUMNS = tuple(
 )
 _LINE_ITEM_COLUMNS = tuple(
     LINE_ITEMS.c[name]
-    for name in ("id", "order_id", "title", "variant_title", "sku", "quantity", "variant_shopify_id")
+    for name in (
+        "id",
+        "shopify_id",
+        "order_id",
+        "title",
+        "variant_title",
+        "sku",
+        "quantity",
+        "current_quantity",
+        "variant_shopify_id",
+    )
 )
 _FULFILLMENT_COLUMNS = tuple(
     FULFILLMENTS.c[name]

@@ -138,6 +138,11 @@ class ActionOut(BaseModel):
     amount: str | None
     currency: str | None
     amount_text: str | None = Field(description="The amount in the caller's language and the shop's currency")
+    amounts_text: dict[str, str] = Field(
+        default_factory=dict,
+        description="The preview's subtotal, tax and shipping (and each line's, as line:<id>) in the "
+        "caller's language and the shop's currency",
+    )
     summary: str = Field(description="The action in words, in the caller's language, with Shopify's refusal")
     preview: dict[str, Any]
     needs_approval: bool

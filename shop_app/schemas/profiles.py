@@ -76,10 +76,14 @@ class Stock(ProfileModel):
 
 
 class OrderItem(ProfileModel):
+    id: int = Field(description="The Shopify line item id (legacy numeric id), as a refund names it")
     title: str
     variant_title: str | None
     sku: str | None
     quantity: int
+    current_quantity: int | None = Field(
+        description="What is left of the line after refunds and removals (null: not known yet)"
+    )
     variant_id: int | None
     stock: Stock | None = Field(description="Null when the variant is not in the mirror (or was deleted)")
 

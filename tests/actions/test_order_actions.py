@@ -446,6 +446,11 @@ async def test_a_bot_refunds_through_the_api_and_sees_why_actions_are_hidden(des
     assert preview.status_code == 201, preview.text
     assert preview.json()["summary"].startswith("返金・" + order.name)
     assert preview.json()["amount_text"].startswith("￥")
+    # Shopify's figures formatted for the console's preview: the parts of the total and the line's own
+    figures = preview.json()["amounts_text"]
+    assert set(figures) == {"subtotal", "tax", "shipping", f"line:{line.shopify_id}"}
+    assert figures[f"line:{line.shopify_id}"] == preview.json()["amount_text"]
+    assert all(text.startswith("￥") for text in figures.values())
     confirmed = await browser.post(
         "https://app.test/api/v1/order-action-confirmations",
         json={"token": preview.json()["token"]},

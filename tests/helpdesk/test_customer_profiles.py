@@ -225,6 +225,7 @@ async def fill_alpha(world: World) -> None:
                 variant_title="M / 白",
                 sku="SHIRT-M",
                 quantity=2,
+                current_quantity=1,  # one refunded
                 variant_shopify_id=TEE_M,
             ),
             r.LineItem(
@@ -633,6 +634,9 @@ async def test_items_carry_the_variants_stock_summed_over_locations(world: World
         2,
         TEE_M,
     )
+    # a line refund names the line by its Shopify id; what is left after the refund is told apart
+    assert (shirt.id, shirt.current_quantity) == (10021, 1)
+    assert items["ソックス3足セット"].current_quantity is None  # not known
     assert shirt.stock is not None
     assert (shirt.stock.available, shirt.stock.on_hand, shirt.stock.incoming) == (15, 16, 5)
     assert shirt.stock.policy == "DENY"

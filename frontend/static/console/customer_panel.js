@@ -5,6 +5,7 @@ import { errorText, get, query, request } from "./api.js";
 import { element, externalLink, field, fromTemplate, role, safeHttpUrl, setText, showError, timeText } from "./dom.js";
 import { locale, t } from "./i18n.js";
 import { ids } from "./live.js";
+import { OrderActions } from "./order_actions.js";
 
 const REFETCH_DELAY_MS = 150;
 
@@ -29,6 +30,10 @@ export class CustomerPanel {
     this.loads = 0;
     this.refetchTimer = null;
     this.error = role(root, "link-error");
+    this.actions = new OrderActions(role(document, "action-dialog"), {
+      ticketId: () => (this.ticket ? this.ticket.id : null),
+      onDone: () => this.ticket && this.loadProfile(false),
+    });
     this.wire();
   }
 
@@ -283,6 +288,7 @@ export class CustomerPanel {
     const shipments = field(card, "shipments");
     shipments.replaceChildren(...order.shipments.map((shipment) => this.shipment(shipment)));
     if (!order.shipments.length) shipments.append(element("li", { className: "muted", text: t("order.no_shipments") }));
+    this.actions.attach(card, order);
     return card;
   }
 
@@ -296,6 +302,8 @@ export class CustomerPanel {
       element("span", { className: "muted", text: t("order.quantity", { count: item.quantity }) }),
     );
     if (item.sku) node.append(" ", element("span", { className: "muted sku", text: t("order.sku", { sku: item.sku }) }));
+    const gone = item.current_quantity === null || item.current_quantity === undefined ? 0 : item.quantity - item.current_quantity;
+    if (gone > 0) node.append(" ", element("span", { className: "refunded", text: t("order.refunded_quantity", { count: gone }) }));
     node.append(this.stock(item.stock));
     return node;
   }

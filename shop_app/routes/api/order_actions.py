@@ -4,6 +4,7 @@ list, and the shop's action policy (admins)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +21,7 @@ from shop_app.actions.flow import (
     list_actions,
     preview_action,
 )
-from shop_app.formats.display import formatter
+from shop_app.formats.display import Formatter, formatter
 from shop_app.live_events import LiveEvent
 from shop_app.models import ActionKind, ActionPolicy, ActionStatus, OrderAction, OrderActionEvent
 from shop_app.routes.api.auth import Caller, authenticate, require_admin
@@ -69,11 +70,11 @@ def action_out(
 ) -> ActionOut:
     assert action.id is not None
     amount_text = None
+    amounts_text: dict[str, str] = {}
     if action.amount is not None and action.currency:
-        shop = caller.shop
-        amount_text = formatter(locale, shop.iana_timezone, action.currency).money_text(
-            Decimal(action.amount)
-        )
+        fmt = formatter(locale, caller.shop.iana_timezone, action.currency)
+        amount_text = fmt.money_text(Decimal(action.amount))
+        amounts_text = _amounts_text(fmt, action.preview.get("order") or {})
     return ActionOut(
         id=action.id,
         kind=action.kind,
@@ -84,6 +85,7 @@ def action_out(
         amount=action.amount,
         currency=action.currency,
         amount_text=amount_text,
+        amounts_text=amounts_text,
         summary=describe(action, locale, timezone=caller.shop.iana_timezone),
         preview=action.preview,
         needs_approval=bool(action.preview.get("needs_approval")),
@@ -105,6 +107,17 @@ def action_out(
             for event in events or []
         ],
     )
+
+
+def _amounts_text(fmt: Formatter, order: dict[str, Any]) -> dict[str, str]:
+    """Shopify's figures kept with the preview, formatted: the total's parts and each line's subtotal."""
+    texts: dict[str, str] = {}
+    for name in ("subtotal", "tax", "shipping"):
+        if order.get(name) is not None:
+            texts[name] = fmt.money_text(Decimal(str(order[name])))
+    for line in order.get("lines") or []:
+        texts[f"line:{line['line_item_id']}"] = fmt.money_text(Decimal(str(line["subtotal"])))
+    return texts
 
 
 async def _publish(request: Request, caller: Caller, action: OrderAction) -> None:
