@@ -31,6 +31,7 @@ from shop_app.database import affected_rows
 from shop_app.formats.personal_mentions import REDACTED_TEXT, MentionKind
 from shop_app.models import AuthorType, BotDecision, Contact, LineUser, Message, Ticket
 from shop_app.models.base import utcnow
+from shop_app.models.insights import CsatSurvey
 from shop_app.models.order_actions import ActionKind, OrderAction
 from shop_app.shops.customer_subjects import CustomerSubject
 
@@ -291,6 +292,14 @@ class HelpdeskData:
                 update(OrderAction)
                 .where(col(OrderAction.ticket_id).in_(ids), col(OrderAction.kind).in_(PERSONAL_ACTIONS))
                 .values(parameters=REDACTED_ACTION, preview=REDACTED_ACTION, shopify_answer=None)
+            )
+        )
+        # a satisfaction score stays in the shop's figures; the words the person added do not
+        rows += affected_rows(
+            await session.execute(
+                update(CsatSurvey)
+                .where(col(CsatSurvey.ticket_id).in_(ids), col(CsatSurvey.comment).is_not(None))
+                .values(comment=None)
             )
         )
         return rows

@@ -22,6 +22,7 @@ from shop_app.mirror.webhooks.inbox import IncomingWebhook, record_delivery
 from shop_app.models import (
     AuthorType,
     BotDecision,
+    Channel,
     ComplianceAudit,
     Contact,
     Customer,
@@ -39,6 +40,7 @@ from shop_app.models import (
     VerificationAttempt,
     WidgetSession,
 )
+from shop_app.models.insights import CsatSurvey
 from shop_app.models.order_actions import ActionKind, OrderAction
 from shop_app.shops.compliance import (
     CONVERSATION_RECORDS,
@@ -663,6 +665,10 @@ def test_every_table_that_points_at_a_conversation_is_erased_or_kept_on_purpose(
     # blanked: test_customers_redact_blanks_the_address_of_an_order_action_and_keeps_the_refund)
     assert pointing == handled | {
         ("order_actions", "tickets"),
+        # the insights' facts of a ticket hold no personal data; a satisfaction survey keeps its score and
+        # loses its comment (test_customers_redact_blanks_the_address_of_an_order_action_and_keeps_the_refund)
+        ("insight_tickets", "tickets"),
+        ("csat_surveys", "tickets"),
         ("tickets", "contacts"),
         ("line_users", "contacts"),
         ("stock_subscriptions", "contacts"),
@@ -865,6 +871,20 @@ async def test_customers_redact_blanks_the_address_of_an_order_action_and_keeps_
                     expires_at=datetime.now(UTC),
                 )
             )
+    # and the satisfaction survey they answered with a comment
+    async with transaction(app.services.sessions) as session:
+        session.add(
+            CsatSurvey(
+                shop_id=shops.alpha.id or 0,
+                ticket_id=mine,
+                channel=Channel.EMAIL,
+                language="ja",
+                token_digest="0" * 64,
+                resolved_at=datetime.now(UTC),
+                score=2,
+                comment="山田です、090-1234-5678 に電話ください",
+            )
+        )
     # when
     await _redact(app)
     # then: the address is gone from the action, which stays; the refund is the shop's record, untouched
@@ -872,3 +892,6 @@ async def test_customers_redact_blanks_the_address_of_an_order_action_and_keeps_
     assert actions[ActionKind.ADDRESS].parameters == {"redacted": True}
     assert actions[ActionKind.ADDRESS].preview == {"redacted": True}
     assert actions[ActionKind.REFUND].parameters == {"lines": [[1, 1]]}
+    # and the survey keeps its score without the words
+    [survey] = await app.rows(CsatSurvey, shops.alpha)
+    assert (survey.score, survey.comment) == (2, None)
