@@ -135,7 +135,8 @@ async def test_the_demo_conversations_have_subjects_and_family_name_first(settin
             )
         ).all()
     await engine.dispose()
-    assert [tuple(row) for row in rows] == [
+    # (the three conversations the demo opens come first; a month of history follows them)
+    assert [tuple(row) for row in rows[:3]] == [
         ("配送状況の確認", "井上 恵"),
         ("配送状況の確認", "中村 翔太"),
         ("在庫の確認", "Guest"),
