@@ -114,7 +114,13 @@ async def test_reconciliation_that_repairs_stock_tells_the_subscriber_once(
             changes.stock(run.shop_id, inventory_item_ids=[ITEM_ID])
         return {"changed": 1 if name == "inventory" else 0}
 
+    async def policies_unchanged(*_: Any, **__: Any) -> bool:
+        return (
+            False  # this test's Shopify serves stock, not the shop's policies, which reconciliation reads too
+        )
+
     monkeypatch.setattr(reconciliation, "_sweep", sweep)
+    monkeypatch.setattr(reconciliation, "refresh_shop_policies", policies_unchanged)
 
     # when: reconciled twice
     await reconciliation.reconcile_shop(shelf.services, shop_id=shelf.shop_id(BETA))
