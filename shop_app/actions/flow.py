@@ -54,6 +54,7 @@ from shop_app.models import (
 )
 from shop_app.models.base import utcnow
 from shop_app.runtime import admin_client
+from shop_app.schemas.tickets import MAX_ROW_ID
 
 if TYPE_CHECKING:
     from shop_app.runtime import Services
@@ -127,7 +128,7 @@ def idempotency_key(key: str, action: OrderAction) -> str:
 
 def action_id_of(token: str) -> int:
     head, _, _ = token.partition(".")
-    if not head.isascii() or not head.isdigit() or len(head) > 10:
+    if not head.isascii() or not head.isdigit() or len(head) > 10 or not 0 < int(head) <= MAX_ROW_ID:
         raise Forbidden("The confirmation is not valid", code="invalid_confirmation")
     return int(head)
 

@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from shop_app.actions.flow import Requester, confirm_action, decide_approval, preview_action
+from shop_app.actions.flow import Requester, action_id_of, confirm_action, decide_approval, preview_action
 from shop_app.actions.flow import _variables as action_variables
 from shop_app.actions.policy import load_policy, save_policy
 from shop_app.actions.shopify_calls import send
@@ -463,3 +465,14 @@ async def test_a_bot_refunds_through_the_api_and_sees_why_actions_are_hidden(des
     )
     assert missing.status_code == 404
     assert await desk.applied() == {"refundCreate": 1}
+
+
+@given(
+    head=st.one_of(
+        st.integers(min_value=2**31, max_value=10**10 - 1).map(str), st.sampled_from(["0", "", "-1", "１２"])
+    )
+)
+def test_a_confirmation_naming_no_possible_action_is_refused_before_any_lookup(head: str) -> None:
+    # an id past the database's integer (or none at all) never reaches a query: PostgreSQL would refuse it
+    with pytest.raises(Forbidden):
+        action_id_of(f"{head}.{'0' * 64}")
