@@ -63,6 +63,7 @@ from shop_app.channels import outbound
 from shop_app.connectors.conversations import (
     ExternalContact,
     bot_may_answer,
+    console_reply_sent,
     find_mirror,
     mirror_conversation,
     mirrored_ticket,
@@ -80,6 +81,7 @@ from shop_app.connectors.registry import (
     Verified,
 )
 from shop_app.connectors.storage import access_connector, connector_secrets, inbound_url, origin_of
+from shop_app.database import transaction
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.tickets import post_message, update_ticket
 from shop_app.i18n import accepted_locales, first_supported
@@ -499,6 +501,8 @@ async def send_chatwoot(
         return outbound.RetryAfter(f"chatwoot {error.status_code}", error.retry_after_seconds)
     except ChatwootApiError as error:
         return outbound.GaveUp(f"chatwoot refused ({error.status_code})")
+    async with transaction(services.sessions) as session:
+        await console_reply_sent(session, ticket=ticket, author_type=message.author_type)
     return outbound.Sent(external_id=str(sent_id))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -155,3 +155,20 @@ async def post_agent_reply(
 
 def bot_may_answer(mirror: ConnectorConversation) -> bool:
     return mirror.agent_replied_at is None and mirror.handed_off_at is None
+
+
+async def console_reply_sent(session: AsyncSession, *, ticket: Ticket, author_type: AuthorType) -> None:
+    """An agent's reply written in our console left through the helpdesk's API (as its API user or bot,
+    whose messages never trigger us): it is an agent's all the same, so the bot is silent from now on,
+    as after a reply written in the helpdesk."""
+    if author_type != AuthorType.AGENT:
+        return
+    await session.execute(
+        update(ConnectorConversation)
+        .where(
+            col(ConnectorConversation.shop_id) == ticket.shop_id,
+            col(ConnectorConversation.ticket_id) == ticket.id,
+            col(ConnectorConversation.agent_replied_at).is_(None),
+        )
+        .values(agent_replied_at=utcnow())
+    )

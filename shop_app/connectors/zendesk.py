@@ -48,6 +48,7 @@ from shop_app.channels.outbound import GaveUp, RetryAfter, SendResult, Sent
 from shop_app.connectors.conversations import (
     ExternalContact,
     bot_may_answer,
+    console_reply_sent,
     mirror_conversation,
     post_agent_reply,
     post_customer_message,
@@ -63,6 +64,7 @@ from shop_app.connectors.registry import (
     Verified,
 )
 from shop_app.connectors.storage import connector_for_key, connector_secrets, inbound_url, origin_of
+from shop_app.database import transaction
 from shop_app.helpdesk import outbox
 from shop_app.live_events import EventKind, LiveEvent
 from shop_app.models import (
@@ -443,6 +445,8 @@ async def send_zendesk(
         return RetryAfter(f"zendesk_{error.status_code}", seconds=error.retry_after_seconds)
     except ZendeskApiError as error:
         return GaveUp(f"zendesk_{error.status_code}")
+    async with transaction(services.sessions) as session:
+        await console_reply_sent(session, ticket=ticket, author_type=message.author_type)
     return Sent()
 
 

@@ -333,3 +333,31 @@ async def test_redact_removes_the_connector_and_its_conversations(zendesk_desk: 
         events = (await session.execute(select(ConnectorEvent))).scalars().all()
     assert left == [zd.desk.shop_ids[BETA]] and events == []
     assert await zd.count(ConnectorConversation) == 0
+
+
+async def test_a_console_reply_on_a_zendesk_ticket_silences_the_bot(zendesk_desk: ZendeskDesk) -> None:
+    """An agent answering from our console: the reply leaves as the API user's public comment (like the
+    bot's), yet it is an agent's, so the mirror records it and the bot stays silent afterwards."""
+    zd = zendesk_desk
+    await zd.seed_order()
+    ticket_id = await zd.customer_writes(WISMO)
+    async with zd.desk.services.sessions() as session:
+        mirror = (await session.execute(select(ConnectorConversation))).scalars().one()
+    assert mirror.handed_off_at is None and mirror.agent_replied_at is None
+    csrf = await zd.desk.sign_in("agent@alpha.test")
+    answer = await zd.desk.client.post(
+        f"/api/v1/tickets/{mirror.ticket_id}/messages",
+        json={"body": "担当の山田です。確認いたします。", "kind": "reply"},
+        headers=csrf,
+    )
+    assert answer.status_code == 201, answer.text
+    await zd.settle()
+    sent = zd.bot_comments(ticket_id)
+    assert sent[-1].public and sent[-1].body == "担当の山田です。確認いたします。"
+    async with zd.desk.services.sessions() as session:
+        mirror = (await session.execute(select(ConnectorConversation))).scalars().one()
+    assert mirror.agent_replied_at is not None
+    before = len(await decisions(zd))
+    await zd.comment(ticket_id, WISMO)
+    assert len(zd.bot_comments(ticket_id)) == len(sent)
+    assert all(d.action != "reply" for d in (await decisions(zd))[before:])
