@@ -24,10 +24,13 @@ How a vendor module plugs in (Chatwoot is the worked example, ``shop_app/connect
    ``check(services, connector, secrets)`` → ``CheckResult`` (the "test connection"),
    ``verify(inbound, secrets, now)`` → ``Verified`` or ``Refused`` (pure: constant-time signature or token
    check BEFORE parsing; called with ``secrets=None`` for an unknown key, doing the same work),
-   ``apply(services, session, connector=, shop=, event=)`` → an ``AfterCommit`` (the bot's turn for one
-   stored event, inside the transaction that marks it done; the returned callable runs after the commit:
-   send, publish), and ``card_viewer(services, inbound)`` → ``CardViewer | None`` (authenticates the card
-   page's request the vendor's way, e.g. a signed URL key or a signed JWT).
+   ``prepare(services, connector=, event=)`` → the event with what the helpdesk's API must say first
+   (called outside any transaction, so no lock waits on the network; Chatwoot's events carry everything and
+   come back unchanged), ``apply(services, session, connector=, shop=, event=)`` → an ``AfterCommit``
+   (the bot's turn for one stored event, inside the transaction that marks it done; the returned
+   callable runs after the commit: send, publish), and ``card_viewer(services, inbound)`` →
+   ``CardViewer | None`` (authenticates the card page's request the vendor's way, e.g. a signed URL key
+   or a signed JWT).
 2. Add it to ``shop_app/connectors/vendors.py`` (one line).
 3. Its outbound messages ride the outbox: register a sender for its ``Channel`` in ``jobs/tasks.py``
    (``outbound.register_sender(Channel.<VENDOR>, <sender>)``).

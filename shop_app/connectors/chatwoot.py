@@ -234,6 +234,11 @@ class ChatwootVendor:
         )
         return CardViewer(connector_id=connector.id, locale=locale)
 
+    async def prepare(
+        self, services: Services, *, connector: Connector, event: dict[str, Any]
+    ) -> dict[str, Any]:
+        return event  # Chatwoot's webhook carries the message, its sender and the conversation
+
     async def apply(
         self,
         services: Services,
@@ -356,6 +361,9 @@ class ChatwootVendor:
         return _Posted(shop_id=mirror.shop_id, ticket_id=ticket.id if ticket else None)
 
     async def _after_commit(self, services: Services, connector: Connector, posted: _Posted) -> None:
+        # the helpdesk's reply call first: the consoles' live events (NOTIFY round trips) may follow it
+        if posted.outbox_ids:
+            await outbound.deliver(services, posted.outbox_ids)
         if posted.ticket_id is not None:
             if posted.created:
                 await services.events.publish(
@@ -380,8 +388,6 @@ class ChatwootVendor:
                     data={"ticket_id": posted.ticket_id},
                 )
             )
-        if posted.outbox_ids:
-            await outbound.deliver(services, posted.outbox_ids)
         if posted.contact_id is not None and posted.ticket_id is not None:
             await self.write_contact_attributes(
                 services, connector, ticket_id=posted.ticket_id, contact_id=posted.contact_id
@@ -501,8 +507,9 @@ async def send_chatwoot(
         return outbound.RetryAfter(f"chatwoot {error.status_code}", error.retry_after_seconds)
     except ChatwootApiError as error:
         return outbound.GaveUp(f"chatwoot refused ({error.status_code})")
-    async with transaction(services.sessions) as session:
-        await console_reply_sent(session, ticket=ticket, author_type=message.author_type)
+    if message.author_type == AuthorType.AGENT:
+        async with transaction(services.sessions) as session:
+            await console_reply_sent(session, ticket=ticket)
     return outbound.Sent(external_id=str(sent_id))
 
 

@@ -157,12 +157,10 @@ def bot_may_answer(mirror: ConnectorConversation) -> bool:
     return mirror.agent_replied_at is None and mirror.handed_off_at is None
 
 
-async def console_reply_sent(session: AsyncSession, *, ticket: Ticket, author_type: AuthorType) -> None:
+async def console_reply_sent(session: AsyncSession, *, ticket: Ticket) -> None:
     """An agent's reply written in our console left through the helpdesk's API (as its API user or bot,
     whose messages never trigger us): it is an agent's all the same, so the bot is silent from now on,
     as after a reply written in the helpdesk."""
-    if author_type != AuthorType.AGENT:
-        return
     await session.execute(
         update(ConnectorConversation)
         .where(

@@ -68,35 +68,46 @@ async def process_connector_events(services: Services, *, event_ids: Sequence[in
             )
 
 
+async def _pending(session: AsyncSession, event_id: int, *, lock: bool) -> ConnectorEvent | None:
+    statement = select(ConnectorEvent).where(
+        col(ConnectorEvent.id) == event_id, col(ConnectorEvent.status) == ConnectorEventStatus.PENDING
+    )
+    if lock:
+        statement = statement.with_for_update(skip_locked=True)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def apply_event(services: Services, *, event_id: int) -> None:
+    """The vendor reads what it needs from the helpdesk first (``prepare``: API round trips), outside any
+    transaction, so no write lock waits on the network; then the event is applied and marked done in one
+    transaction (a second worker that took it meanwhile finds it done and does nothing)."""
+    async with services.sessions() as session:
+        row = await _pending(session, event_id, lock=False)
+        connector = await session.get(Connector, row.connector_id) if row is not None else None
+    if row is None:
+        return
+    vendor = vendor_for(connector.vendor) if connector is not None else None
+    prepared: dict[str, Any] | None = None
+    if connector is not None and vendor is not None and not connector.paused:
+        with bound_log_context(webhook_id=row.delivery_id):
+            prepared = await vendor.prepare(services, connector=connector, event=dict(row.event))
     after = None
     async with transaction(services.sessions) as session:
-        row = (
-            await session.execute(
-                select(ConnectorEvent)
-                .where(
-                    col(ConnectorEvent.id) == event_id,
-                    col(ConnectorEvent.status) == ConnectorEventStatus.PENDING,
-                )
-                .with_for_update(skip_locked=True)
-            )
-        ).scalar_one_or_none()
+        row = await _pending(session, event_id, lock=True)
         if row is None:
             return
         connector = await session.get(Connector, row.connector_id)
         shop = await session.get(Shop, row.shop_id)
-        vendor = vendor_for(connector.vendor) if connector is not None else None
         with bound_log_context(webhook_id=row.delivery_id):
             if (
-                connector is not None
+                prepared is not None
+                and connector is not None
                 and vendor is not None
                 and not connector.paused
                 and shop is not None
                 and shop.is_active
             ):
-                after = await vendor.apply(
-                    services, session, connector=connector, shop=shop, event=dict(row.event)
-                )
+                after = await vendor.apply(services, session, connector=connector, shop=shop, event=prepared)
         row.status = ConnectorEventStatus.DONE
         row.processed_at = utcnow()
         row.event = {}  # the message now lives in its ticket; no copy of what people said is kept here

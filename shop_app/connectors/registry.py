@@ -100,6 +100,10 @@ class Vendor(Protocol):
         self, inbound: Inbound, secrets: Mapping[str, Secret] | None, *, now: float
     ) -> Verified | Refused: ...
 
+    async def prepare(
+        self, services: Services, *, connector: Connector, event: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
     async def apply(
         self,
         services: Services,

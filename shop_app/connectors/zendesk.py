@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from integrations.zendesk.client import Comment, ZendeskClient
+from integrations.zendesk.client import Comment, User, ZendeskClient
 from integrations.zendesk.errors import (
     ZendeskApiError,
     ZendeskError,
@@ -210,6 +210,26 @@ class Zendesk:
             },
         )
 
+    async def prepare(
+        self, services: Services, *, connector: Connector, event: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The trigger's body carries ids only: the API user (once), the ticket's comments and, when the
+        requester wrote last, the requester, read before the bot's transaction opens."""
+        TriggerKind(event["kind"])  # stored by verify: a kind we know
+        ticket_id, requester_id = int(event["ticket_id"]), int(event["requester_id"])
+        client = zendesk_client(services, connector, connector_secrets(services.cipher, connector))
+        bot_id = _int_setting(connector, "bot_user_id")
+        me = await client.me() if bot_id is None else None
+        comments = await client.comments(ticket_id)
+        public = [comment for comment in comments if comment.public]
+        person = await client.user(requester_id) if public and public[-1].author_id == requester_id else None
+        return {
+            **event,
+            "bot_user_id": me.id if me is not None else bot_id,
+            "comments": comments,
+            "requester": person,
+        }
+
     async def apply(
         self,
         services: Services,
@@ -269,16 +289,6 @@ def _utc(now: float) -> datetime:
 # ---- the bot's turn -----------------------------------------------------------------------------------
 
 
-async def _bot_user_id(connector: Connector, client: ZendeskClient) -> int:
-    """The API token's user (whose comments are ours), remembered in the connector's settings."""
-    known = _int_setting(connector, "bot_user_id")
-    if known is not None:
-        return known
-    me = await client.me()
-    connector.settings = {**connector.settings, "bot_user_id": str(me.id)}
-    return me.id
-
-
 async def _seen_once(session: AsyncSession, *, connector: Connector, comment_id: int) -> bool:
     """True the first time this comment is taken up (two triggers, or two deliveries, may bring the same
     one): remembered as a done event of the connector, checked while the mirror's row is locked."""
@@ -309,11 +319,12 @@ async def _seen_once(session: AsyncSession, *, connector: Connector, comment_id:
 async def _bot_turn(
     services: Services, session: AsyncSession, *, connector: Connector, shop: Shop, event: dict[str, Any]
 ) -> AfterCommit | None:
-    TriggerKind(event["kind"])  # stored by verify: a kind we know
     ticket_id, requester_id = int(event["ticket_id"]), int(event["requester_id"])
-    client = zendesk_client(services, connector, connector_secrets(services.cipher, connector))
-    bot_id = await _bot_user_id(connector, client)
-    comments = await client.comments(ticket_id)
+    bot_id: int = event["bot_user_id"]
+    if _int_setting(connector, "bot_user_id") != bot_id:
+        # the API token's user (whose comments are ours), remembered in the connector's settings
+        connector.settings = {**connector.settings, "bot_user_id": str(bot_id)}
+    comments: list[Comment] = event["comments"]
     public = [comment for comment in comments if comment.public]
     if not public or public[-1].author_id == bot_id:
         return None  # our own comment came back through the trigger: never a turn of ours
@@ -333,7 +344,9 @@ async def _bot_turn(
         session, connector=connector, comment_id=latest.id
     ):
         return _publisher(services, shop, mirror.ticket_id, created=False, posted=[])
-    person = await client.user(requester_id)
+    person: User | None = event["requester"]
+    if person is None:
+        return None
     ticket, message, created = await post_customer_message(
         session,
         shop=shop,
@@ -372,9 +385,10 @@ async def _bot_turn(
     publish = _publisher(services, shop, ticket.id, created=created, posted=posted)
 
     async def after() -> None:
-        await publish()
+        # the helpdesk's reply call first: the consoles' live events (NOTIFY round trips) may follow it
         if outbox_ids:
             await outbound.deliver(services, outbox_ids)
+        await publish()
 
     return after
 
@@ -445,8 +459,9 @@ async def send_zendesk(
         return RetryAfter(f"zendesk_{error.status_code}", seconds=error.retry_after_seconds)
     except ZendeskApiError as error:
         return GaveUp(f"zendesk_{error.status_code}")
-    async with transaction(services.sessions) as session:
-        await console_reply_sent(session, ticket=ticket, author_type=message.author_type)
+    if message.author_type == AuthorType.AGENT:
+        async with transaction(services.sessions) as session:
+            await console_reply_sent(session, ticket=ticket)
     return Sent()
 
 

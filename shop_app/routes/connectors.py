@@ -31,7 +31,7 @@ from shop_app.errors import BadRequest, NotFound, Unauthorized
 from shop_app.i18n import catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
 from shop_app.models import Connector, Shop
-from shop_app.routes.request_state import jobs, read_body, services, templates
+from shop_app.routes.request_state import dispatch, read_body, services, templates
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ async def hook(request: Request) -> Response:
     if event_id is None:
         logger.info("connector call repeated vendor=%s connector_id=%s", vendor.name, connector.id)
         return JSONResponse({"ok": True, "stored": False})
-    await jobs(request).enqueue(TaskName.PROCESS_CONNECTOR_EVENTS, event_ids=[event_id])
+    # queued after the answer, in batches (the event is stored: the sweep takes it up if this is lost)
+    dispatch(request).add(TaskName.PROCESS_CONNECTOR_EVENTS, "event_ids", [event_id])
     return JSONResponse({"ok": True, "stored": True})
 
 
