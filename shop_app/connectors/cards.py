@@ -1,5 +1,6 @@
 """The profile card an agent sees inside another helpdesk: our own page, the console sidebar's data
-(``build_profile``), in the agent's language.
+(``build_profile``), in the agent's language (the helpdesk's word for it, else the agent's browser's, else
+the shop's).
 
 The card page is opened by the helpdesk with the vendor's proof (a signed key in the URL, a signed JWT);
 the vendor's ``card_viewer`` checks it and the page gets a card token: a short-lived JWT (PyJWT, HS256 with
@@ -24,7 +25,7 @@ from shop_app.connectors.registry import CardViewer
 from shop_app.formats.emails import stored_email
 from shop_app.helpdesk.customer_matching import link_reason_text, match_contact, reason_text
 from shop_app.helpdesk.profiles import ProfileTarget, build_profile
-from shop_app.i18n import first_supported
+from shop_app.i18n import first_supported, supported_locale
 from shop_app.models import Connector, Contact, LinkReason, Shop
 from shop_app.schemas.profiles import CustomerProfile
 
@@ -40,6 +41,7 @@ class CardContext:
     conversation_id: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+    locale: str | None = None  # the agent's, as the helpdesk's app framework said it: the language only
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class Card:
     profile: CustomerProfile | None
     reason: str | None
     locale: str
+    ticket_id: int | None = None  # our ticket mirroring the conversation (its changes refresh the card)
 
 
 def _signing_key(key: str) -> bytes:
@@ -93,12 +96,14 @@ def _short(value: object) -> str | None:
 
 
 def card_context(raw: object) -> CardContext:
-    """The card script's JSON ({conversation_id, email, phone}), bounded; anything else is ignored."""
+    """The card script's JSON ({conversation_id, email, phone, locale}), bounded; anything else is
+    ignored."""
     data = raw if isinstance(raw, dict) else {}
     return CardContext(
         conversation_id=_short(data.get("conversation_id")),
         contact_email=_short(data.get("email")),
         contact_phone=_short(data.get("phone")),
+        locale=supported_locale(_short(data.get("locale"))),
     )
 
 
@@ -108,7 +113,7 @@ async def build_card(
     """The card for the conversation on screen, from this connector's shop only."""
     assert shop.id is not None
     assert connector.shop_id == shop.id
-    locale = first_supported(viewer.locale, shop.primary_locale)
+    locale = first_supported(context.locale, viewer.locale, shop.primary_locale)
     target: ProfileTarget | None = None
     reason: str | None = None
     exclude: int | None = None
@@ -141,4 +146,4 @@ async def build_card(
     profile = await build_profile(
         session, shop=shop, target=target, locale=locale, exclude_ticket_id=exclude, orders_limit=5
     )
-    return Card(profile=profile, reason=reason, locale=locale)
+    return Card(profile=profile, reason=reason, locale=locale, ticket_id=exclude)

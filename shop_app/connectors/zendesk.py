@@ -66,6 +66,7 @@ from shop_app.connectors.registry import (
 from shop_app.connectors.storage import connector_for_key, connector_secrets, inbound_url, origin_of
 from shop_app.database import transaction
 from shop_app.helpdesk import outbox
+from shop_app.i18n import accepted_locales, supported_locale
 from shop_app.live_events import EventKind, LiveEvent
 from shop_app.models import (
     AuthorType,
@@ -279,7 +280,9 @@ class Zendesk:
         except InvalidAppToken as error:
             logger.info("zendesk signed url refused connector_id=%s reason=%s", connector.id, error)
             return None
-        return CardViewer(connector_id=connector.id, locale=None, conversation_id=None)
+        # the agent's browser's language until the app framework says the agent's own (``card.js``)
+        accepted = (supported_locale(x) for x in accepted_locales(inbound.headers.get("accept-language")))
+        return CardViewer(connector_id=connector.id, locale=next((x for x in accepted if x), None))
 
 
 def _utc(now: float) -> datetime:

@@ -32,15 +32,20 @@ SHUTDOWN_GRACE_SECONDS = 2.0
 
 async def events(request: Request) -> Response:
     caller = await authenticate(request)
+    return event_stream_response(services(request).events, shop_id=caller.shop_id)
+
+
+def event_stream_response(
+    bus: EventBus, *, shop_id: int, kinds: frozenset[str] | None = None
+) -> EventSourceResponse:
+    """The shop's live events as server-sent events (the console's stream; a connector's card asks for
+    the kinds it shows)."""
     # set by sse-starlette when the server shuts down: the stream then ends on its own, completing the
     # response, instead of being cancelled mid-way
     stopping = anyio.Event()
     return EventSourceResponse(
         stream(
-            services(request).events,
-            shop_id=caller.shop_id,
-            lifetime_seconds=STREAM_LIFETIME_SECONDS,
-            stopping=stopping,
+            bus, shop_id=shop_id, lifetime_seconds=STREAM_LIFETIME_SECONDS, stopping=stopping, kinds=kinds
         ),
         ping=KEEPALIVE_SECONDS,
         headers={"Cache-Control": "no-store"},
@@ -50,10 +55,15 @@ async def events(request: Request) -> Response:
 
 
 async def stream(
-    bus: EventBus, *, shop_id: int, lifetime_seconds: float, stopping: anyio.Event
+    bus: EventBus,
+    *,
+    shop_id: int,
+    lifetime_seconds: float,
+    stopping: anyio.Event,
+    kinds: frozenset[str] | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The shop's events as they are published, from the moment the first (comment) event is sent,
-    until ``lifetime_seconds`` have passed or ``stopping`` is set."""
+    """The shop's events (those of ``kinds``, when given) as they are published, from the moment the
+    first (comment) event is sent, until ``lifetime_seconds`` have passed or ``stopping`` is set."""
     ends_at = time.monotonic() + lifetime_seconds
     async with bus.subscribe(shop_id) as queue:
         yield ServerSentEvent(comment="live", retry=RECONNECT_MILLISECONDS)
@@ -67,6 +77,8 @@ async def stream(
                 if not getter.done():
                     return
                 event, getter = getter.result(), None
+                if kinds is not None and event.kind not in kinds:
+                    continue
                 yield ServerSentEvent(data=json.dumps(event.data, separators=(",", ":")), event=event.kind)
         finally:
             for waiting in (getter, stop):

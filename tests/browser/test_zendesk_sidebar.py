@@ -1,7 +1,8 @@
 """The Zendesk sidebar, end to end in headless Chromium: the simulated Zendesk (devzendesk) and the app each
 serve HTTP, connected as a merchant connects them. A shopper asks in Japanese where their order is; the bot's
 public comment appears in the ticket; the agent opens the ticket, Zendesk posts the signed URL into the app's
-sidebar, and our card shows the customer's order in Japanese inside Zendesk's page."""
+sidebar, and our card shows the customer's order in Japanese inside Zendesk's page; a shipment webhook from
+the store then reaches the open card live."""
 
 from __future__ import annotations
 
@@ -25,7 +26,14 @@ from shop_app.encryption import Cipher
 from shop_app.models import Shop
 from shop_app.settings import Secret, Settings
 from shop_app.shops.installation import get_shop
-from tests.browser.conftest import SHOP, LiveApp, open_browser, screenshot
+from tests.browser.conftest import (
+    SHOP,
+    YAMATO_NUMBER,
+    LiveApp,
+    fulfillment_update,
+    open_browser,
+    screenshot,
+)
 
 QUESTION = "#1002 の注文はいつ届きますか？ メールは hanako@example.jp です"
 
@@ -119,6 +127,20 @@ def test_the_zendesk_sidebar_shows_the_card_in_japanese_inside_zendesks_ticket_p
         expect(sidebar.locator("html")).to_have_attribute("lang", "ja")
         expect(card).to_contain_text("123456789012")
         screenshot(page, "zendesk-sidebar-card-ja")
+        # when: the store says the parcel was delivered, with a second tracking number (Shopify's webhook)
+        frame = page.frame(name="app-sidebar")
+        assert frame is not None
+        frame.evaluate("window.__stillTheSameCard = true")
+        expect(sidebar.locator("body[data-live='true']")).to_have_count(1)
+        second = "987654321098"
+        live_app.webhook(
+            "fulfillments/update",
+            fulfillment_update(shipment_status="delivered", tracking_numbers=[YAMATO_NUMBER, second]),
+        )
+        # then: the open card shows it, live, without being loaded again
+        expect(card).to_contain_text(second, timeout=10_000)
+        assert frame.evaluate("window.__stillTheSameCard") is True
+        screenshot(page, "zendesk-sidebar-card-live-ja")
         assert agent.errors == []
     finally:
         agent.context.close()

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 
+import anyio
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shop_app.connectors.cards import card_token, read_card_token
 from shop_app.connectors.registry import CardViewer
+from shop_app.live_events import InProcessBus, LiveEvent
+from shop_app.routes.connectors import CARD_EVENT_KINDS
+from shop_app.routes.live import stream
 from tests.connectors.conftest import CHATWOOT_URL, ChatwootDesk
 from tests.helpdesk.conftest import ALPHA, BETA
 
@@ -121,3 +125,16 @@ async def test_the_card_data_needs_a_valid_card_token(chatwoot_desk: ChatwootDes
 @given(st.text(max_size=200))
 def test_no_string_a_stranger_sends_reads_as_a_card_token(raw: str) -> None:
     assert read_card_token(raw, key="session-secret-for-the-test") is None
+
+
+async def test_the_cards_stream_carries_only_its_shops_changes_of_the_kinds_a_card_shows() -> None:
+    bus = InProcessBus()
+    events = stream(bus, shop_id=1, lifetime_seconds=30, stopping=anyio.Event(), kinds=CARD_EVENT_KINDS)
+    opening = await anext(events)
+    assert opening.comment == "live"
+    await bus.publish(LiveEvent(shop_id=1, kind="message.created", data={"ticket_id": 1, "message_id": 2}))
+    await bus.publish(LiveEvent(shop_id=2, kind="orders.changed", data={"order_ids": [9]}))
+    await bus.publish(LiveEvent(shop_id=1, kind="orders.changed", data={"order_ids": [5]}))
+    got = await anext(events)
+    assert got.event == "orders.changed" and got.data == '{"order_ids":[5]}'
+    await events.aclose()

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -293,19 +294,28 @@ async def test_another_shops_zendesk_token_never_opens_this_shops_card(zendesk_d
     assert answer.status_code == 401
 
 
-async def card_for(zd: ZendeskDesk, email: str, conversation_id: str = "1") -> str:
+async def card_token_for(zd: ZendeskDesk) -> str:
     alpha = zd.accounts[ALPHA]
     alpha.clock = time.time
     page = await open_sidebar(zd, app_token(alpha))
     assert page.status_code == 200, page.text
-    token = page.text.split('data-token="', 1)[1].split('"', 1)[0]
+    return page.text.split('data-token="', 1)[1].split('"', 1)[0]
+
+
+async def card_answer(
+    zd: ZendeskDesk, email: str, conversation_id: str = "1", locale: object = None
+) -> httpx.Response:
     answer = await zd.client.post(
         "/connectors/card/profile",
-        json={"conversation_id": conversation_id, "email": email},
-        headers={"Authorization": f"Card {token}"},
+        json={"conversation_id": conversation_id, "email": email, "locale": locale},
+        headers={"Authorization": f"Card {await card_token_for(zd)}"},
     )
     assert answer.status_code == 200
-    return answer.text
+    return answer
+
+
+async def card_for(zd: ZendeskDesk, email: str, conversation_id: str = "1") -> str:
+    return (await card_answer(zd, email, conversation_id)).text
 
 
 async def test_the_card_shows_the_connectors_shops_customer(zendesk_desk: ZendeskDesk) -> None:
@@ -361,3 +371,51 @@ async def test_a_console_reply_on_a_zendesk_ticket_silences_the_bot(zendesk_desk
     await zd.comment(ticket_id, WISMO)
     assert len(zd.bot_comments(ticket_id)) == len(sent)
     assert all(d.action != "reply" for d in (await decisions(zd))[before:])
+
+
+@pytest.mark.parametrize(
+    ("agent_locale", "expected"),
+    [
+        ("en-US", "en"),
+        ("en", "en"),
+        ("ja", "ja"),
+        (None, "ja"),
+        ("xx-evil", "ja"),
+        ("<b>en</b>", "ja"),
+        (7, "ja"),
+    ],
+)
+async def test_the_card_speaks_the_agents_language_which_chooses_nothing_else(
+    zendesk_desk: ZendeskDesk, agent_locale: object, expected: str
+) -> None:
+    """The agent's locale from Zendesk's app framework (unsigned): the card's language when it is one we
+    speak, the shop's (Japanese) otherwise; the same customer either way."""
+    await zendesk_desk.seed_order(ALPHA)
+    answer = await card_answer(zendesk_desk, "hanako@example.jp", locale=agent_locale)
+    assert answer.headers["content-language"] == expected
+    assert "#1001" in answer.text
+    heading = {"en": "Orders", "ja": "注文"}[expected]
+    assert f"<h2>{heading}</h2>" in answer.text
+
+
+async def test_the_sidebar_page_opens_in_the_agents_browser_language_with_both_catalogues(
+    zendesk_desk: ZendeskDesk,
+) -> None:
+    zd = zendesk_desk
+    zd.accounts[ALPHA].clock = time.time
+    answer = await zd.client.post(
+        sidebar_path(zd, ALPHA) + "&origin=" + zd.accounts[ALPHA].config.base_url + "&app_guid=g1",
+        data={"token": app_token(zd.accounts[ALPHA])},
+        headers={"accept-language": "en-US,en;q=0.8"},
+    )
+    assert answer.status_code == 200
+    assert '<html lang="en">' in answer.text
+    # the script switches to the agent's Zendesk locale once the app framework says it: both are there
+    assert "&#34;ja&#34;:" in answer.text and "&#34;en&#34;:" in answer.text
+
+
+async def test_the_card_events_need_a_card_token(zendesk_desk: ZendeskDesk) -> None:
+    zd = zendesk_desk
+    for headers in ({}, {"Authorization": "Card nope"}, {"Authorization": "Bearer x"}):
+        answer = await zd.client.post("/connectors/card/events", headers=headers)
+        assert answer.status_code == 401
