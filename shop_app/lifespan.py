@@ -15,6 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.templating import Jinja2Templates
 
+from integrations.public_http import public_only_client
 from integrations.shopify.app_config import AppConfig, load_app_config
 from integrations.shopify.oauth import OAuthClient
 from shop_app.database import (
@@ -33,7 +34,7 @@ from shop_app.live_events import EventBus, InProcessBus, PostgresBus
 from shop_app.mirror.webhooks.inbox_writer import InboxWriter
 from shop_app.operations.metrics import process_stopped
 from shop_app.runtime import Services
-from shop_app.settings import JobEngine, Settings
+from shop_app.settings import JobEngine, Mode, Settings
 from shop_app.shops.access_tokens import AccessTokens
 from shop_app.shops.directory import ShopDirectory
 
@@ -64,6 +65,9 @@ async def open_services(
     events: EventBus = InProcessBus() if settings.is_sqlite else PostgresBus(engine, listen=listen)
     own_http = http is None
     client = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+    helpdesk = (
+        public_only_client(timeout=HTTP_TIMEOUT) if own_http and settings.mode is Mode.PRODUCTION else None
+    )
     cipher = Cipher(settings.encryption_keys)
     oauth = OAuthClient(
         client,
@@ -86,11 +90,14 @@ async def open_services(
             ),
             shop_directory=ShopDirectory(sessions),
             events=events,
+            helpdesk_http=helpdesk,
         )
     finally:
         await events.stop()
         if own_http:
             await client.aclose()
+        if helpdesk is not None:
+            await helpdesk.aclose()
         await engine.dispose()
 
 

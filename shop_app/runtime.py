@@ -34,6 +34,13 @@ class Services:
     access_tokens: AccessTokens
     shop_directory: ShopDirectory
     events: EventBus
+    # calls to an address a merchant typed (their helpdesk): public addresses only, checked at connection
+    # time, in production (``integrations.public_http``); dev and tests reach the simulators through ``http``
+    helpdesk_http: httpx.AsyncClient | None = None
+
+    @property
+    def helpdesk(self) -> httpx.AsyncClient:
+        return self.helpdesk_http or self.http
 
     @property
     def digest_key(self) -> str:

@@ -158,7 +158,7 @@ class ChatwootVendor:
         assert connector.id is not None
         limiter = self._limiters.setdefault(connector.id, RateLimiter())
         return ChatwootClient(
-            services.http,
+            services.helpdesk,
             base_url=connector.base_url,
             account_id=int(connector.account),
             token=token.reveal(),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import secrets
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from integrations.public_http import is_public_name
 from shop_app.connectors.registry import CheckResult, FieldKind, Vendor
 from shop_app.encryption import Cipher
 from shop_app.errors import BadRequest, NotFound
@@ -48,27 +48,11 @@ def _clean(
         schemes = ("https",) if https_only else ("https", "http")
         if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
             raise BadRequest(f"'{name}' is not valid", code=f"invalid_{name}")
-        if https_only and not _public_host(parts.hostname):
+        if https_only and not is_public_name(parts.hostname):
             # the app calls this address with the merchant's tokens: never one inside our own network
             raise BadRequest(f"'{name}' must be a public address", code=f"invalid_{name}")
         text = text.rstrip("/")
     return text
-
-
-LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
-
-
-def _public_host(host: str) -> bool:
-    """A name or address on the public internet: not loopback, private, link-local (cloud metadata) or
-    reserved, and not a name only a local network resolves."""
-    name = host.rstrip(".").lower()
-    if name == "localhost" or name.endswith(LOCAL_SUFFIXES):
-        return False
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return "." in name
-    return address.is_global
 
 
 def origin_of(url: str) -> str:

@@ -98,7 +98,7 @@ SIDEBAR_PATH = "/zendesk/sidebar"
 
 def zendesk_client(services: Services, connector: Connector, secrets: Mapping[str, Secret]) -> ZendeskClient:
     return ZendeskClient(
-        services.http,
+        services.helpdesk,
         base_url=connector.base_url,
         email=str(connector.settings.get("email", "")),
         api_token=secrets["api_token"].reveal() if "api_token" in secrets else "",
