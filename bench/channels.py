@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -42,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import mail_ingest  # noqa: E402  (bench/mail_ingest.py: the email part)
+from load_generator import goal_line, load_average_line  # noqa: E402
+from load_generator import percentiles_ms as percentiles  # noqa: E402
 
 from integrations.line.signatures import sign  # noqa: E402
 from integrations.shopify.app_proxy import sign_app_proxy_query  # noqa: E402
@@ -80,14 +80,6 @@ class FakeLine:
                 200, json={"userId": path.rsplit("/", 1)[-1], "displayName": "Bench", "language": "ja"}
             )
         return httpx.Response(404, json={"message": "Not found"})
-
-
-def percentiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    if not ordered:
-        return (float("nan"), float("nan"))
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return statistics.median(ordered) * 1000, p99 * 1000
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -222,7 +214,7 @@ async def line_run(
 
 def report(widget: list[float], ack: list[float], answer: list[float], args: argparse.Namespace) -> None:
     w50, w99 = percentiles(widget)
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(load_average_line())
     print(
         f"widget conversation (baseline), {len(widget)} one after another: p50 {w50:.1f} ms, p99 {w99:.1f} ms"
     )
@@ -230,11 +222,7 @@ def report(widget: list[float], ack: list[float], answer: list[float], args: arg
         (f"LINE webhook 200 at {args.rate:g}/s", ack, 50.0),
         (f"LINE webhook in -> reply call at {args.rate:g}/s", answer, 300.0),
     ):
-        p50, p99 = percentiles(values)
-        print(
-            f"{name}: p50 {p50:.1f} ms ({p50 / w50:.2f}x widget), p99 {p99:.1f} ms ({p99 / w99:.2f}x widget);"
-            f" goal p99 < {goal:g} ms: {'met' if p99 < goal else 'missed'} ({len(values)} events)"
-        )
+        print(goal_line(name, values, baseline=widget, baseline_name="widget", goal_ms=goal, noun="events"))
 
 
 def report_mail(widget: list[float], bare: list[float], mail: list[float], args: argparse.Namespace) -> None:

@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +41,9 @@ from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from load_generator import goal_line, load_average_line, open_loop, percentiles_ms  # noqa: E402
 
 from devchatwoot.server import create_chatwoot_app  # noqa: E402
 from devchatwoot.state import ChatwootState  # noqa: E402
@@ -87,17 +88,58 @@ class Bench:
     shop_id: int
     api_key: str
     chatwoot: ChatwootState
-    arrived: dict[int, float] = field(default_factory=dict)  # Chatwoot conversation → first bot call
-    zendesk: ZendeskState | None = None
-    zendesk_arrived: dict[int, float] = field(default_factory=dict)  # Zendesk ticket → first bot update
+    zendesk: ZendeskState
+    # per connector: its conversation (Chatwoot) or ticket (Zendesk) id → when its event was sent, and
+    # when the bot's first call for it reached the helpdesk
+    sent_at: dict[str, dict[int, float]] = field(default_factory=lambda: {"Chatwoot": {}, "Zendesk": {}})
+    arrived: dict[str, dict[int, float]] = field(default_factory=lambda: {"Chatwoot": {}, "Zendesk": {}})
 
 
-def percentiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    if not ordered:
-        return (float("nan"), float("nan"))
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return statistics.median(ordered) * 1000, p99 * 1000
+async def settle(bench: Bench) -> None:
+    """Until the bot's work (and what it set off: echoes, deliveries) is done."""
+    for _ in range(5):
+        await bench.jobs.drain()
+
+
+async def replies_after(
+    bench: Bench, name: str, args: argparse.Namespace, one: Callable[[int], Awaitable[None]]
+) -> list[float]:
+    """``one(i)`` sends event ``i`` (noting when in ``sent_at``) at ``--rate`` a second, open loop, for
+    ``--seconds``; the figures are send → the bot's first call reaching the helpdesk (``arrived``)."""
+    await open_loop(int(args.rate * args.seconds), args.rate, one)
+    await settle(bench)
+    sent_at, arrived = bench.sent_at[name], bench.arrived[name]
+    replies = [arrived[key] - started for key, started in sent_at.items() if key in arrived]
+    if len(replies) < len(sent_at):
+        print(f"{name} replies missing: {len(sent_at) - len(replies)}")
+    return replies
+
+
+async def card_loads(
+    bench: Bench,
+    count: int,
+    open_page: Callable[[], Awaitable[httpx.Response]],
+    *,
+    conversation_id: str,
+) -> list[float]:
+    """The card as the helpdesk loads it, ``count`` times one after another: its page (``open_page``, the
+    vendor's way), then its data for a mirrored conversation of the seeded customer."""
+    cards: list[float] = []
+    for _ in range(count):
+        started = time.perf_counter()
+        page = await open_page()
+        found = TOKEN.search(page.text)
+        assert page.status_code == 200, page.text
+        assert found is not None, page.text
+        data = await bench.client.post(
+            "/connectors/card/profile",
+            json={"conversation_id": conversation_id},
+            headers={"Authorization": f"Card {found.group(1)}"},
+        )
+        cards.append(time.perf_counter() - started)
+        assert data.status_code == 200, data.text
+        assert "#1005" in data.text, data.text
+    return cards
 
 
 async def seed(services: Any) -> tuple[int, str]:
@@ -192,8 +234,7 @@ async def chatwoot_section(bench: Bench, args: argparse.Namespace) -> dict[str, 
     bot.outgoing_url = inbound_url(bench.settings, connector)
     state.set_agent_bot(inbox, bot)
 
-    # webhook in -> reply call, open loop
-    sent_at: dict[int, float] = {}
+    sent_at = bench.sent_at["Chatwoot"]
 
     async def one(i: int) -> None:
         contact = state.add_contact(account, name=f"客{i}", email=f"guest{i}@example.jp")
@@ -220,42 +261,21 @@ async def chatwoot_section(bench: Bench, args: argparse.Namespace) -> dict[str, 
         )
         assert answer.status_code == 200, answer.text
 
-    total = int(args.rate * args.seconds)
-    begun = time.perf_counter()
-    tasks = []
-    for i in range(total):
-        await asyncio.sleep(max(0.0, begun + i / args.rate - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(i)))
-    await asyncio.gather(*tasks)
-    for _ in range(5):
-        await bench.jobs.drain()
-    replies = [bench.arrived[c] - s for c, s in sent_at.items() if c in bench.arrived]
-    if len(replies) < len(sent_at):
-        print(f"chatwoot replies missing: {len(sent_at) - len(replies)}")
+    replies = await replies_after(bench, "Chatwoot", args, one)
 
     # the card for a mirrored conversation of the seeded customer
     contact = state.add_contact(account, name="山田 花子", email="hanako@example.jp")
     chat, _ = await state.contact_says(
         account, inbox, contact, "#1005 hanako@example.jp 注文はいつ届きますか"
     )
-    for _ in range(5):
-        await bench.jobs.drain()
+    await settle(bench)
     url = card_url(bench.settings, connector)
-    cards: list[float] = []
-    for _ in range(args.cards):
-        started = time.perf_counter()
-        page = await bench.client.get(url, headers={"accept-language": "ja"})
-        found = TOKEN.search(page.text)
-        assert page.status_code == 200, page.text
-        assert found is not None, page.text
-        data = await bench.client.post(
-            "/connectors/card/profile",
-            json={"conversation_id": str(chat.display_id)},
-            headers={"Authorization": f"Card {found.group(1)}"},
-        )
-        cards.append(time.perf_counter() - started)
-        assert data.status_code == 200, data.text
-        assert "#1005" in data.text, data.text
+    cards = await card_loads(
+        bench,
+        args.cards,
+        lambda: bench.client.get(url, headers={"accept-language": "ja"}),
+        conversation_id=str(chat.display_id),
+    )
     return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, chat.display_id))]}
 
 
@@ -265,7 +285,6 @@ async def zendesk_section(bench: Bench, args: argparse.Namespace) -> dict[str, l
     signed-URL page and its data for a mirrored ticket. The simulated account's rate limit is lifted:
     what is timed is the app, not Zendesk's quota."""
     state = bench.zendesk
-    assert state is not None
     async with transaction(bench.services.sessions) as session:
         shop = await session.get_one(Shop, bench.shop_id)
         connector = await save_connector(
@@ -285,7 +304,7 @@ async def zendesk_section(bench: Bench, args: argparse.Namespace) -> dict[str, l
             },
         )
     hook = inbound_url(bench.settings, connector)
-    sent_at: dict[int, float] = {}
+    sent_at = bench.sent_at["Zendesk"]
 
     async def one(i: int) -> None:
         requester = state.add_user(f"客{i}", f"zguest{i}@example.jp")
@@ -294,88 +313,55 @@ async def zendesk_section(bench: Bench, args: argparse.Namespace) -> dict[str, l
             subject="問い合わせ",
             body="担当者と話したいです" if i % 2 else "在庫はありますか？",
         )
-        body = json.dumps(
-            {
-                "kind": TriggerKind.TICKET_CREATED.value,
-                "ticket_id": str(ticket.id),
-                "requester_id": str(requester.id),
-            }
-        ).encode()
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        started = time.perf_counter()
-        sent_at[ticket.id] = started
-        answer = await bench.client.post(
-            hook,
-            content=body,
-            headers={
-                "content-type": "application/json",
-                "x-zendesk-webhook-invocation-id": f"bench-{i}",
-                "x-zendesk-webhook-signature-timestamp": stamp,
-                "x-zendesk-webhook-signature": zendesk_sign(
-                    body, timestamp=stamp, secret=state.config.signing_secret
-                ),
-            },
-        )
+        sent_at[ticket.id] = time.perf_counter()
+        answer = await zendesk_trigger(bench, hook, ticket.id, requester.id, invocation=f"bench-{i}")
         assert answer.status_code == 200, answer.text
 
-    total = int(args.rate * args.seconds)
-    begun = time.perf_counter()
-    tasks = []
-    for i in range(total):
-        await asyncio.sleep(max(0.0, begun + i / args.rate - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(i)))
-    await asyncio.gather(*tasks)
-    for _ in range(5):
-        await bench.jobs.drain()
-    replies = [bench.zendesk_arrived[t] - s for t, s in sent_at.items() if t in bench.zendesk_arrived]
-    if len(replies) < len(sent_at):
-        print(f"zendesk replies missing: {len(sent_at) - len(replies)}")
+    replies = await replies_after(bench, "Zendesk", args, one)
 
     # the sidebar for a mirrored ticket of the seeded customer
     hanako = state.add_user("山田 花子", "hanako@example.jp")
     ticket = state.open_ticket(
         requester=hanako, subject="配送", body="#1005 hanako@example.jp 注文はいつ届きますか"
     )
+    await zendesk_trigger(bench, hook, ticket.id, hanako.id, invocation="bench-card")
+    await settle(bench)
+    url = sidebar_url(bench.settings, connector) + f"&origin={ZENDESK_URL}&app_guid=bench"
+    state.clock = time.time
+    # Zendesk signs each load (not part of our time, but inside the timed call: it is cheap beside it)
+    cards = await card_loads(
+        bench,
+        args.cards,
+        lambda: bench.client.post(url, data={"token": app_token(state)}),
+        conversation_id=str(ticket.id),
+    )
+    return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, ticket.id))]}
+
+
+async def zendesk_trigger(
+    bench: Bench, hook: str, ticket_id: int, requester_id: int, *, invocation: str
+) -> httpx.Response:
+    """Zendesk's signed trigger webhook for a new ticket, as our trigger's body has it."""
     body = json.dumps(
         {
             "kind": TriggerKind.TICKET_CREATED.value,
-            "ticket_id": str(ticket.id),
-            "requester_id": str(hanako.id),
+            "ticket_id": str(ticket_id),
+            "requester_id": str(requester_id),
         }
     ).encode()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    await bench.client.post(
+    return await bench.client.post(
         hook,
         content=body,
         headers={
-            "x-zendesk-webhook-invocation-id": "bench-card",
+            "content-type": "application/json",
+            "x-zendesk-webhook-invocation-id": invocation,
             "x-zendesk-webhook-signature-timestamp": stamp,
             "x-zendesk-webhook-signature": zendesk_sign(
-                body, timestamp=stamp, secret=state.config.signing_secret
+                body, timestamp=stamp, secret=bench.zendesk.config.signing_secret
             ),
         },
     )
-    for _ in range(5):
-        await bench.jobs.drain()
-    url = sidebar_url(bench.settings, connector) + f"&origin={ZENDESK_URL}&app_guid=bench"
-    state.clock = time.time
-    cards: list[float] = []
-    for _ in range(args.cards):
-        token = app_token(state)  # Zendesk signs each load; not part of our time
-        started = time.perf_counter()
-        page = await bench.client.post(url, data={"token": token})
-        found = TOKEN.search(page.text)
-        assert page.status_code == 200, page.text
-        assert found is not None, page.text
-        data = await bench.client.post(
-            "/connectors/card/profile",
-            json={"conversation_id": str(ticket.id)},
-            headers={"Authorization": f"Card {found.group(1)}"},
-        )
-        cards.append(time.perf_counter() - started)
-        assert data.status_code == 200, data.text
-        assert "#1005" in data.text, data.text
-    return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, ticket.id))]}
 
 
 async def ticket_of(bench: Bench, display_id: int) -> int:
@@ -423,30 +409,28 @@ async def run(args: argparse.Namespace) -> None:
         register_webhooks=False,
         reconcile_interval_seconds=0,
     )
-    arrived: dict[int, float] = {}
+    arrived: dict[str, dict[int, float]] = {"Chatwoot": {}, "Zendesk": {}}
     simulator_holder: dict[str, httpx.AsyncClient] = {}
     message_path = re.compile(r"/conversations/(\d+)/messages$")
 
-    zendesk_arrived: dict[int, float] = {}
+    # each simulated helpdesk: its address, its client, the bot's reply call (method, path) and its id's name
+    helpdesks = {
+        "Zendesk": (ZENDESK_URL, "zendesk", "PUT", ZENDESK_REPLY),
+        "Chatwoot": (CHATWOOT_URL, "client", "POST", message_path),
+    }
 
     async def outgoing(request: httpx.Request) -> httpx.Response:
-        if str(request.url).startswith(ZENDESK_URL):
-            reply = ZENDESK_REPLY.search(request.url.path)
-            if reply and request.method == "PUT":
-                zendesk_arrived.setdefault(int(reply.group(1)), time.perf_counter())
-            answer = await simulator_holder["zendesk"].request(
+        for name, (base, holder, method, reply_path) in helpdesks.items():
+            if not str(request.url).startswith(base):
+                continue
+            reply = reply_path.search(request.url.path)
+            if reply and request.method == method:
+                arrived[name].setdefault(int(reply.group(1)), time.perf_counter())
+            answer = await simulator_holder[holder].request(
                 request.method, str(request.url), content=request.content, headers=dict(request.headers)
             )
             return httpx.Response(answer.status_code, content=answer.content, headers=dict(answer.headers))
-        if not str(request.url).startswith(CHATWOOT_URL):
-            return httpx.Response(404, json={"errors": "Not Found"})
-        found = message_path.search(request.url.path)
-        if found and request.method == "POST":
-            arrived.setdefault(int(found.group(1)), time.perf_counter())
-        answer = await simulator_holder["client"].request(
-            request.method, str(request.url), content=request.content, headers=dict(request.headers)
-        )
-        return httpx.Response(answer.status_code, content=answer.content, headers=dict(answer.headers))
+        return httpx.Response(404, json={"errors": "Not Found"})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(outgoing)) as http:
         app = create_app(settings, http=http)
@@ -481,9 +465,8 @@ async def run(args: argparse.Namespace) -> None:
                     shop_id,
                     api_key,
                     simulator.state.chatwoot,
-                    arrived,
                     zendesk.state.zendesk,
-                    zendesk_arrived,
+                    arrived=arrived,
                 )
                 results = {name: await section(bench, args) for name, section in CONNECTORS.items()}
                 ticket_id = int(next(iter(results.values()))["ticket"][0])
@@ -496,21 +479,20 @@ async def run(args: argparse.Namespace) -> None:
 def report(
     sidebar: list[float], results: dict[str, dict[str, list[float]]], args: argparse.Namespace
 ) -> None:
-    s50, s99 = percentiles(sidebar)
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    s50, s99 = percentiles_ms(sidebar)
+    print(load_average_line())
     print(
         f"console sidebar profile (baseline), {len(sidebar)} one after another: p50 {s50:.1f} ms, p99 {s99:.1f} ms"
     )
     for name, figures in results.items():
-        for label, key, goal in (
-            (f"{name} webhook in -> reply call at {args.rate:g}/s", "reply", 300.0),
-            (f"{name} card load (page + data)", "card", 150.0),
+        for label, key, goal, noun in (
+            (f"{name} webhook in -> reply call at {args.rate:g}/s", "reply", 300.0, "events"),
+            (f"{name} card load (page + data)", "card", 150.0, "loads"),
         ):
-            values = figures[key]
-            p50, p99 = percentiles(values)
             print(
-                f"{label}: p50 {p50:.1f} ms ({p50 / s50:.2f}x sidebar), p99 {p99:.1f} ms ({p99 / s99:.2f}x sidebar);"
-                f" goal p99 < {goal:g} ms: {'met' if p99 < goal else 'missed'} ({len(values)} {'events' if key == 'reply' else 'loads'})"
+                goal_line(
+                    label, figures[key], baseline=sidebar, baseline_name="sidebar", goal_ms=goal, noun=noun
+                )
             )
 
 

@@ -22,9 +22,10 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -74,6 +75,46 @@ def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(share * len(ordered)))
     return ordered[rank - 1]
+
+
+def percentiles_ms(seconds: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 (nearest rank) of durations in seconds, in milliseconds."""
+    return percentile(seconds, 0.50) * 1000, percentile(seconds, 0.99) * 1000
+
+
+def load_average_line() -> str:
+    return f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+
+
+def goal_line(
+    label: str,
+    seconds: Sequence[float],
+    *,
+    baseline: Sequence[float],
+    baseline_name: str,
+    goal_ms: float,
+    noun: str,
+) -> str:
+    """``label: p50 … (…x baseline), p99 … (…x baseline); goal p99 < …: met|missed (n noun)``: each figure
+    beside the baseline measured in the same run (the machine may be shared)."""
+    p50, p99 = percentiles_ms(seconds)
+    b50, b99 = percentiles_ms(baseline)
+    return (
+        f"{label}: p50 {p50:.1f} ms ({p50 / b50:.2f}x {baseline_name}), "
+        f"p99 {p99:.1f} ms ({p99 / b99:.2f}x {baseline_name}); "
+        f"goal p99 < {goal_ms:g} ms: {'met' if p99 < goal_ms else 'missed'} ({len(seconds)} {noun})"
+    )
+
+
+async def open_loop(count: int, rate: float, one: Callable[[int], Awaitable[None]]) -> None:
+    """``one(i)`` started when it is due (``start + i / rate``), whatever the earlier ones are doing; returns
+    when all have finished (the in-process benchmarks' sender; ``send_all`` is the HTTP/1.1 one)."""
+    begun = now()
+    tasks = []
+    for i in range(count):
+        await asyncio.sleep(max(0.0, begun + i / rate - now()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
 
 
 @dataclass(frozen=True, slots=True)

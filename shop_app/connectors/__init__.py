@@ -24,9 +24,10 @@ How a vendor module plugs in (Chatwoot is the worked example, ``shop_app/connect
    ``check(services, connector, secrets)`` → ``CheckResult`` (the "test connection"),
    ``verify(inbound, secrets, now)`` → ``Verified`` or ``Refused`` (pure: constant-time signature or token
    check BEFORE parsing; called with ``secrets=None`` for an unknown key, doing the same work),
-   ``prepare(services, connector=, event=)`` → the event with what the helpdesk's API must say first
-   (called outside any transaction, so no lock waits on the network; Chatwoot's events carry everything and
-   come back unchanged), ``apply(services, session, connector=, shop=, event=)`` → an ``AfterCommit``
+   ``reads_first`` and ``prepare(services, connector=, event=)`` → the event with what the helpdesk's
+   API must say first (called outside any transaction, so no lock waits on the network; Chatwoot's events
+   carry everything: ``reads_first = False``), ``apply(services, session, connector=, shop=, event=)``
+   → an ``AfterCommit``
    (the bot's turn for one stored event, inside the transaction that marks it done; the returned
    callable runs after the commit: send, publish), and ``card_viewer(services, inbound)`` →
    ``CardViewer | None`` (authenticates the card page's request the vendor's way, e.g. a signed URL key

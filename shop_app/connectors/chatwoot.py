@@ -122,6 +122,7 @@ class _Posted:
     message_ids: list[int] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
     contact_id: int | None = None
+    ticket: Ticket | None = None  # read after the commit: linked to a customer by then, or not
 
 
 def card_key(settings: Settings, connector: Connector) -> str:
@@ -234,6 +235,8 @@ class ChatwootVendor:
         )
         return CardViewer(connector_id=connector.id, locale=locale)
 
+    reads_first = False
+
     async def prepare(
         self, services: Services, *, connector: Connector, event: dict[str, Any]
     ) -> dict[str, Any]:
@@ -310,6 +313,7 @@ class ChatwootVendor:
             created=created,
             message_ids=[message.id or 0],
             contact_id=contact.id if contact is not None else None,
+            ticket=ticket,
         )
         if conversation.status is not ConversationStatus.PENDING or not bot_may_answer(mirror):
             return posted  # an agent has it: mirrored, not answered
@@ -388,7 +392,9 @@ class ChatwootVendor:
                     data={"ticket_id": posted.ticket_id},
                 )
             )
-        if posted.contact_id is not None and posted.ticket_id is not None:
+        linked = posted.ticket is not None and posted.ticket.customer_shopify_id is not None
+        if linked and posted.contact_id is not None and posted.ticket_id is not None:
+            # (a guest's contact gets nothing: no session, no call)
             await self.write_contact_attributes(
                 services, connector, ticket_id=posted.ticket_id, contact_id=posted.contact_id
             )

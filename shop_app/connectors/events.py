@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shop_app.connectors.registry import Vendor
 from shop_app.connectors.vendors import vendor_for
 from shop_app.database import transaction
 from shop_app.logging_config import bound_log_context
@@ -68,49 +69,53 @@ async def process_connector_events(services: Services, *, event_ids: Sequence[in
             )
 
 
-async def _pending(session: AsyncSession, event_id: int, *, lock: bool) -> ConnectorEvent | None:
-    statement = select(ConnectorEvent).where(
-        col(ConnectorEvent.id) == event_id, col(ConnectorEvent.status) == ConnectorEventStatus.PENDING
-    )
-    if lock:
-        statement = statement.with_for_update(skip_locked=True)
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def apply_event(services: Services, *, event_id: int) -> None:
-    """The vendor reads what it needs from the helpdesk first (``prepare``: API round trips), outside any
-    transaction, so no write lock waits on the network; then the event is applied and marked done in one
-    transaction (a second worker that took it meanwhile finds it done and does nothing)."""
-    async with services.sessions() as session:
-        row = await _pending(session, event_id, lock=False)
-        connector = await session.get(Connector, row.connector_id) if row is not None else None
-    if row is None:
-        return
-    vendor = vendor_for(connector.vendor) if connector is not None else None
-    prepared: dict[str, Any] | None = None
-    if connector is not None and vendor is not None and not connector.paused:
-        with bound_log_context(webhook_id=row.delivery_id):
-            prepared = await vendor.prepare(services, connector=connector, event=dict(row.event))
+async def apply_event(services: Services, *, event_id: int, prepared: dict[str, Any] | None = None) -> None:
+    """The event applied and marked done in one transaction. A vendor that must read from the helpdesk's
+    API first (``reads_first``: Zendesk's trigger carries ids only) does so outside any transaction, so no
+    write lock waits on the network: its first turn only finds the event, the second applies it (a worker
+    that took it meanwhile leaves it done, and this one does nothing)."""
     after = None
+    read_first: tuple[Vendor, Connector, dict[str, Any]] | None = None
     async with transaction(services.sessions) as session:
-        row = await _pending(session, event_id, lock=True)
+        row = (
+            await session.execute(
+                select(ConnectorEvent)
+                .where(
+                    col(ConnectorEvent.id) == event_id,
+                    col(ConnectorEvent.status) == ConnectorEventStatus.PENDING,
+                )
+                .with_for_update(skip_locked=True)
+            )
+        ).scalar_one_or_none()
         if row is None:
             return
         connector = await session.get(Connector, row.connector_id)
         shop = await session.get(Shop, row.shop_id)
+        vendor = vendor_for(connector.vendor) if connector is not None else None
         with bound_log_context(webhook_id=row.delivery_id):
             if (
-                prepared is not None
-                and connector is not None
+                connector is not None
                 and vendor is not None
                 and not connector.paused
                 and shop is not None
                 and shop.is_active
             ):
-                after = await vendor.apply(services, session, connector=connector, shop=shop, event=prepared)
-        row.status = ConnectorEventStatus.DONE
-        row.processed_at = utcnow()
-        row.event = {}  # the message now lives in its ticket; no copy of what people said is kept here
+                if vendor.reads_first and prepared is None:
+                    read_first = (vendor, connector, dict(row.event))
+                else:
+                    after = await vendor.apply(
+                        services, session, connector=connector, shop=shop, event=prepared or dict(row.event)
+                    )
+        if read_first is None:
+            row.status = ConnectorEventStatus.DONE
+            row.processed_at = utcnow()
+            row.event = {}  # the message now lives in its ticket; no copy of what people said is kept here
+    if read_first is not None:
+        vendor, connector, event = read_first
+        with bound_log_context(webhook_id=f"connector-event:{event_id}"):
+            prepared = await vendor.prepare(services, connector=connector, event=event)
+        await apply_event(services, event_id=event_id, prepared=prepared)
+        return
     if after is not None:
         await after()
 

@@ -100,6 +100,9 @@ class Vendor(Protocol):
         self, inbound: Inbound, secrets: Mapping[str, Secret] | None, *, now: float
     ) -> Verified | Refused: ...
 
+    @property
+    def reads_first(self) -> bool: ...
+
     async def prepare(
         self, services: Services, *, connector: Connector, event: dict[str, Any]
     ) -> dict[str, Any]: ...

@@ -211,6 +211,8 @@ class Zendesk:
             },
         )
 
+    reads_first = True
+
     async def prepare(
         self, services: Services, *, connector: Connector, event: dict[str, Any]
     ) -> dict[str, Any]:
