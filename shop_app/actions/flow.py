@@ -63,7 +63,13 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_LIFETIME_SECONDS = 15 * 60
 FINISHED = frozenset(
-    {ActionStatus.APPLIED, ActionStatus.REJECTED, ActionStatus.REFUSED, ActionStatus.EXPIRED}
+    {
+        ActionStatus.APPLIED,
+        ActionStatus.REJECTED,
+        ActionStatus.REFUSED,
+        ActionStatus.EXPIRED,
+        ActionStatus.APPROVAL_EXPIRED,
+    }
 )
 
 
@@ -148,18 +154,18 @@ async def access_order(session: AsyncSession, *, shop_id: int, order_id: int) ->
     return order
 
 
-def _audit(
+def record_event(
     session: AsyncSession,
     action: OrderAction,
     kind: ActionEventKind,
     requester: Requester | None,
     detail: str = "",
 ) -> None:
+    """Audit one step of the action: who (an agent, a key, the shopper, or the app itself) and what."""
     session.add(
-        OrderActionEvent(
-            shop_id=action.shop_id,
-            action_id=action.id,
-            kind=kind,
+        OrderActionEvent.of(
+            action,
+            kind,
             agent_id=requester.agent_id if requester else None,
             api_key_id=requester.api_key_id if requester else None,
             by_shopper=requester.by_shopper if requester else False,
@@ -298,7 +304,7 @@ async def preview_action(
         session.add(action)
         await session.flush()
         action.idempotency_key = idempotency_key(services.digest_key, action)
-        _audit(session, action, ActionEventKind.PREVIEWED, requester, _canonical(action.preview))
+        record_event(session, action, ActionEventKind.PREVIEWED, requester, _canonical(action.preview))
     return Previewed(action=action, token=confirmation_token(services.digest_key, action, requester))
 
 
@@ -311,7 +317,7 @@ def _requested_by(action: OrderAction) -> Requester:
     )
 
 
-async def _move(
+async def move_status(
     session: AsyncSession, action: OrderAction, frm: set[ActionStatus], to: ActionStatus, **values: Any
 ) -> bool:
     """Move the action's status only if it is still in ``frm`` (one winner among concurrent requests)."""
@@ -339,7 +345,7 @@ async def confirm_action(
             return action  # a double click or a retry: the first confirmation's outcome
         if action.status == ActionStatus.PREVIEWED:
             if now > action.created_at + timedelta(seconds=PREVIEW_LIFETIME_SECONDS):
-                await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
+                await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
                 raise Conflict("The preview has expired: preview again", code="preview_expired")
             policy = await rules.load_policy(session, shop_id=shop_id)
             check_allowed(shop, policy, action.kind, requester)
@@ -347,26 +353,28 @@ async def confirm_action(
             kind = ActionEventKind.SHOPPER_CONFIRMED if requester.by_shopper else ActionEventKind.CONFIRMED
             if rules.needs_approval(policy, action.kind, amount):
                 deadline = now + timedelta(hours=policy.approval_hours)
-                if await _move(
+                if await move_status(
                     session,
                     action,
                     {ActionStatus.PREVIEWED},
                     ActionStatus.AWAITING_APPROVAL,
                     expires_at=deadline,
                 ):
-                    _audit(session, action, kind, requester)
-                    _audit(
+                    record_event(session, action, kind, requester)
+                    record_event(
                         session,
                         action,
                         ActionEventKind.APPROVAL_REQUESTED,
                         requester,
                         f"{action.amount} {action.currency}",
                     )
-                    await _note(session, services, shop, action, "actions.timeline.approval_requested")
+                    await note_on_ticket(
+                        session, services, shop, action, "actions.timeline.approval_requested"
+                    )
                 await session.refresh(action)
                 return action
-            if await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.SENDING):
-                _audit(session, action, kind, requester)
+            if await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.SENDING):
+                record_event(session, action, kind, requester)
     return await _execute(services, shop=shop, action_id=action_id)
 
 
@@ -385,22 +393,22 @@ async def decide_approval(
         if action.status != ActionStatus.AWAITING_APPROVAL:
             raise Conflict("This action is not waiting for approval", code="not_awaiting_approval")
         if utcnow() > action.expires_at:
-            await _move(session, action, {ActionStatus.AWAITING_APPROVAL}, ActionStatus.EXPIRED)
-            _audit(session, action, ActionEventKind.APPROVAL_REFUSED, None, "expired")
+            await expire_approval(session, services, shop, action)
+            await session.refresh(action)
             return action
         if not approve:
-            if await _move(
+            if await move_status(
                 session,
                 action,
                 {ActionStatus.AWAITING_APPROVAL},
                 ActionStatus.REFUSED,
                 decided_by_agent_id=decider.agent_id,
             ):
-                _audit(session, action, ActionEventKind.APPROVAL_REFUSED, decider)
-                await _note(session, services, shop, action, "actions.timeline.approval_refused")
+                record_event(session, action, ActionEventKind.APPROVAL_REFUSED, decider)
+                await note_on_ticket(session, services, shop, action, "actions.timeline.approval_refused")
             await session.refresh(action)
             return action
-        moved = await _move(
+        moved = await move_status(
             session,
             action,
             {ActionStatus.AWAITING_APPROVAL},
@@ -408,8 +416,21 @@ async def decide_approval(
             decided_by_agent_id=decider.agent_id,
         )
         if moved:
-            _audit(session, action, ActionEventKind.APPROVED, decider)
+            record_event(session, action, ActionEventKind.APPROVED, decider)
     return await _execute(services, shop=shop, action_id=action_id)
+
+
+async def expire_approval(session: AsyncSession, services: Services, shop: Shop, action: OrderAction) -> bool:
+    """Nobody decided before the deadline: the action expires (audited) and its ticket says so, so the
+    requester sees it. False when another request settled it first."""
+    if not await move_status(
+        session, action, {ActionStatus.AWAITING_APPROVAL}, ActionStatus.APPROVAL_EXPIRED
+    ):
+        return False
+    record_event(session, action, ActionEventKind.APPROVAL_EXPIRED, None, action.expires_at.isoformat())
+    await session.refresh(action)
+    await note_on_ticket(session, services, shop, action, "actions.timeline.approval_expired")
+    return True
 
 
 def _variables(action: OrderAction) -> dict[str, Any]:
@@ -478,7 +499,7 @@ async def _execute(services: Services, *, shop: Shop, action_id: int) -> OrderAc
     status = ActionStatus.APPLIED if answer.applied else ActionStatus.REJECTED
     async with transaction(services.sessions) as session:
         action = await access_action(session, shop_id=shop_id, action_id=action_id)
-        moved = await _move(
+        moved = await move_status(
             session,
             action,
             {ActionStatus.SENDING},
@@ -489,10 +510,12 @@ async def _execute(services: Services, *, shop: Shop, action_id: int) -> OrderAc
         )
         if moved:
             event = ActionEventKind.APPLIED if answer.applied else ActionEventKind.REJECTED
-            _audit(session, action, event, None, json.dumps(answer.raw, ensure_ascii=False, default=str))
+            record_event(
+                session, action, event, None, json.dumps(answer.raw, ensure_ascii=False, default=str)
+            )
             await session.refresh(action)
             key = "actions.timeline.applied" if answer.applied else "actions.timeline.rejected"
-            await _note(session, services, shop, action, key)
+            await note_on_ticket(session, services, shop, action, key)
         await session.refresh(action)
     if answer.applied:
         await refresh_orders(services, shop=shop, order_ids=[action.order_shopify_id])
@@ -519,7 +542,9 @@ def describe(action: OrderAction, locale: str, *, timezone: str | None = None) -
     return text
 
 
-async def _note(session: AsyncSession, services: Services, shop: Shop, action: OrderAction, key: str) -> None:
+async def note_on_ticket(
+    session: AsyncSession, services: Services, shop: Shop, action: OrderAction, key: str
+) -> None:
     if action.ticket_id is None:
         return
     ticket = await access_ticket(session, shop_id=action.shop_id, ticket_id=action.ticket_id)

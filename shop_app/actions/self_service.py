@@ -28,13 +28,13 @@ from shop_app.actions import policy as rules
 from shop_app.actions.flow import (
     FINISHED,
     Requester,
-    _audit,
-    _move,
     access_order,
     confirm_action,
     confirmation_token,
     describe,
+    move_status,
     preview_action,
+    record_event,
 )
 from shop_app.database import transaction
 from shop_app.errors import AppError
@@ -218,8 +218,8 @@ async def offer(
     why = early or shopify_says or refusal(policy, kind, order, amount, moment)
     if why is not None:
         async with transaction(services.sessions) as session:
-            await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
-            _audit(session, action, ActionEventKind.DENIED, SHOPPER, why)
+            await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
+            record_event(session, action, ActionEventKind.DENIED, SHOPPER, why)
         return await _handoff(services, shop, ticket_id, language, why, action)
     return BotStep(
         Step.CONFIRM,
@@ -267,8 +267,8 @@ async def answer(
         return await _handoff(services, shop, ticket_id, language, "unclear", action)
     if said == "no":
         async with transaction(services.sessions) as session:
-            if await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.REFUSED):
-                _audit(session, action, ActionEventKind.SHOPPER_DECLINED, SHOPPER)
+            if await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.REFUSED):
+                record_event(session, action, ActionEventKind.SHOPPER_DECLINED, SHOPPER)
         return BotStep(
             Step.DECLINED, catalogue(language).text("bot.self_service.declined"), "said no", action
         )

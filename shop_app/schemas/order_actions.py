@@ -152,6 +152,9 @@ class ActionOut(BaseModel):
     decided_by_agent_id: int | None
     expires_at: datetime
     created_at: datetime
+    confirmed_by_shopify_at: datetime | None = Field(
+        default=None, description="When Shopify's webhook for this change arrived (None until then)"
+    )
     token: str | None = Field(default=None, description="Only on a preview: send it back to confirm")
     events: list[ActionEventOut] = Field(default_factory=list)
 

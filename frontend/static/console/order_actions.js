@@ -203,7 +203,11 @@ export class OrderActions {
             element("span", { className: "status-word", text: t(`order_actions.status.${action.status}`) }),
             " ",
             element("span", { text: action.summary }),
+            ...(action.confirmed_by_shopify_at
+              ? [" ", element("span", { className: "confirmed-word", text: t("order_actions.confirmed_by_shopify") })]
+              : []),
           );
+          if (action.confirmed_by_shopify_at) item.dataset.confirmed = "true";
           item.dataset.status = action.status;
           item.dataset.kind = action.kind;
           return item;
