@@ -26,7 +26,8 @@ pytestmark = pytest.mark.anyio
 
 async def _action(desk: Desk, action_id: int | None) -> OrderAction:
     async with desk.services.sessions() as session:
-        return await session.get_one(OrderAction, action_id)
+        found: OrderAction = await session.get_one(OrderAction, action_id)
+        return found
 
 
 async def _kinds(desk: Desk, action_id: int | None) -> list[str]:
