@@ -46,6 +46,7 @@ from shop_app.models import (
     ActionKind,
     ActionStatus,
     AuthorType,
+    Fulfillment,
     Order,
     OrderAction,
     OrderActionEvent,
@@ -237,10 +238,37 @@ def _normalised(kind: ActionKind, parameters: dict[str, Any], suggestion: Sugges
     return chosen
 
 
+async def _shipment(session: AsyncSession, order: Order, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The shipment whose notice is sent again, with its tracking as the mirror has it: the one named, else
+    the latest with a tracking number. Shopify sends the notice when the tracking is written again with
+    ``notifyCustomer``, so the same tracking goes back unchanged."""
+    statement = (
+        select(Fulfillment)
+        .where(col(Fulfillment.shop_id) == order.shop_id, col(Fulfillment.order_id) == order.id)
+        .order_by(col(Fulfillment.created_at).desc())
+    )
+    wanted = parameters.get("fulfillment_id")
+    for shipment in (await session.execute(statement)).scalars():
+        if wanted is not None and str(shipment.shopify_id) != str(wanted):
+            continue
+        tracking = next((t for t in shipment.tracking if t.get("number")), None)
+        if tracking is None or str(shipment.status).upper() in {"CANCELLED", "ERROR", "FAILURE"}:
+            continue
+        return {
+            "fulfillment_id": shipment.shopify_id,
+            "company": tracking.get("company"),
+            "number": tracking.get("number"),
+            "url": tracking.get("url"),
+        }
+    raise Unprocessable("The order has no shipment with a tracking number", code="no_shipment")
+
+
 def _preview_of(kind: ActionKind, parameters: dict[str, Any], suggestion: Suggestion) -> dict[str, Any]:
     preview: dict[str, Any] = {"order": suggestion.as_json()}
     if kind == ActionKind.ADDRESS:
         preview["address_lines"] = address_text({**parameters, "province": _prefecture_name(parameters)})
+    if kind == ActionKind.RESEND_SHIPPING:
+        preview["tracking"] = {name: parameters.get(name) for name in ("company", "number", "url")}
     warnings = []
     if suggestion.cancelled:
         warnings.append("cancelled")
@@ -279,7 +307,9 @@ async def preview_action(
         order = await access_order(session, shop_id=shop_id, order_id=order_id)
         if ticket_id is not None:
             await access_ticket(session, shop_id=shop_id, ticket_id=ticket_id)
-    check_allowed(shop, policy, kind, requester)
+        check_allowed(shop, policy, kind, requester)
+        if kind == ActionKind.RESEND_SHIPPING:
+            parameters = await _shipment(session, order, parameters)
     suggestion = await _suggestion(services, shop, kind, order_id, parameters)
     chosen = _normalised(kind, parameters, suggestion)
     amount = _amount(kind, suggestion)
@@ -477,6 +507,11 @@ def _variables(action: OrderAction) -> dict[str, Any]:
         return {"input": {"id": order_gid, "note": p.get("note", "")}}
     if action.kind == ActionKind.TAG:
         return {"id": order_gid, "tags": list(p.get("tags") or [])}
+    if action.kind == ActionKind.RESEND_INVOICE:
+        return {"id": order_gid}
+    if action.kind == ActionKind.RESEND_SHIPPING:
+        tracking = {name: p[name] for name in ("company", "number", "url") if p.get(name)}
+        return {"fulfillmentId": gid_for("Fulfillment", int(p["fulfillment_id"])), "tracking": tracking}
     fulfillment_order = gid_for("FulfillmentOrder", int(p["fulfillment_order_id"]))
     if action.kind == ActionKind.HOLD:
         return {

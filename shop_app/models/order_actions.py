@@ -21,6 +21,8 @@ class ActionKind(StrEnum):
     RELEASE_HOLD = "release_hold"
     NOTE = "note"
     TAG = "tag"
+    RESEND_INVOICE = "resend_invoice"  # orderInvoiceSend: the order's invoice email (its details, a pay link)
+    RESEND_SHIPPING = "resend_shipping"  # fulfillmentTrackingInfoUpdate(notifyCustomer): the shipping email
 
 
 class ActionStatus(StrEnum):

@@ -2,9 +2,11 @@
 
 Runs in the webhook's own transaction: the delivery's topic names the kinds of action it confirms
 (``orders/cancelled`` a cancellation, ``refunds/create`` a refund, ``orders/updated`` an address, note or
-tag, ``fulfillment_orders/placed_on_hold`` and ``hold_released`` a hold and its release), and an applied,
-not yet confirmed action of that shop and order (and refund, fulfillment order, address, note or tags the
-body shows) gets ``webhook_confirmed_at``, audited. The console's card then says "confirmed by Shopify".
+tag, ``fulfillments/update`` a shipping notice sent again, ``fulfillment_orders/placed_on_hold`` and
+``hold_released`` a hold and its release), and an applied, not yet confirmed action of that shop and order
+(and refund, shipment, fulfillment order, address, note or tags the body shows) gets
+``webhook_confirmed_at``, audited. The console's card then says "confirmed by Shopify". The invoice email
+sent again has no webhook: it stays confirmed by Shopify's answer alone.
 """
 
 from __future__ import annotations
@@ -89,6 +91,10 @@ def _same_fulfillment_order(action: OrderAction, payload: Mapping[str, Any]) -> 
     return _int(_fulfillment_order(payload).get("id")) == _int(action.parameters.get("fulfillment_order_id"))
 
 
+def _same_shipment(action: OrderAction, payload: Mapping[str, Any]) -> bool:
+    return _int(payload.get("id")) == _int(action.parameters.get("fulfillment_id"))
+
+
 # topic → (the kinds it confirms, where the body names the order, what else must match)
 TOPICS: dict[str, tuple[frozenset[ActionKind], Callable[[Mapping[str, Any]], int | None], Matcher]] = {
     "orders/cancelled": (frozenset({ActionKind.CANCEL}), _order_of, _any),
@@ -98,6 +104,8 @@ TOPICS: dict[str, tuple[frozenset[ActionKind], Callable[[Mapping[str, Any]], int
         _order_of,
         _same_order_change,
     ),
+    # the shipping notice sent again rewrites the shipment's tracking (the invoice email has no webhook)
+    "fulfillments/update": (frozenset({ActionKind.RESEND_SHIPPING}), _refund_order, _same_shipment),
     "fulfillment_orders/placed_on_hold": (
         frozenset({ActionKind.HOLD}),
         lambda _: None,
