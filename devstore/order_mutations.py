@@ -1,5 +1,6 @@
 """Order mutations as Shopify's Admin API has them: orderCancel, refundCreate, orderUpdate, tagsAdd,
-fulfillmentOrderHold / ReleaseHold, and `Order.suggestedRefund`.
+fulfillmentOrderHold / ReleaseHold, orderInvoiceSend, fulfillmentTrackingInfoUpdate, and
+`Order.suggestedRefund`.
 
 Each checks what Shopify checks and answers `userErrors` (or `orderCancelUserErrors`) in Shopify's words;
 each honours `@idempotent(key:)` through the request's ledger (same key and arguments: the first answer
@@ -718,6 +719,80 @@ def fulfillment_order_release_hold(ctx: RequestContext, args: dict[str, Any]) ->
     )
     _emit_order(ctx, order)
     return {"fulfillmentOrder": fulfillment_order, "userErrors": []}
+
+
+# emails sent again
+
+
+def _recipient(order: Doc) -> str | None:
+    return str(order.get("email") or "") or None
+
+
+def _emailed(ctx: RequestContext, order: Doc, kind: str, to: str) -> None:
+    """Kept on the order (never shown by the API): what the store emailed its shopper, for tests."""
+    order.setdefault("_emailsSent", []).append({"kind": kind, "to": to, "at": _now(ctx)})
+
+
+@idempotent("orderInvoiceSend")
+def order_invoice_send(ctx: RequestContext, args: dict[str, Any]) -> Payload:
+    """Emails the order's invoice (its details and, while unpaid, a link to pay) to the order's email."""
+    order = _order(ctx, args.get("id"))
+    if order is None:
+        return {"order": None, "userErrors": [_error(["id"], "Order does not exist")]}
+    email = args.get("email") or {}
+    to = str(email.get("to") or "") or _recipient(order)
+    if to is None:
+        error = _error(
+            None, "The order has no email address to send the invoice to.", "ORDER_INVOICE_SEND_UNSUCCESSFUL"
+        )
+        return {"order": None, "userErrors": [error]}
+    _emailed(ctx, order, "invoice", to)
+    ctx.records.put(ctx.shop, order)
+    return {"order": order, "userErrors": []}
+
+
+def _fulfillment(ctx: RequestContext, gid: object) -> tuple[Doc, Doc] | None:
+    found = get_typed(ctx, gid, "Fulfillment")
+    if found is None:
+        return None
+    order = _order(ctx, found.get("_owner"))
+    if order is None:
+        return None
+    shipment = next((f for f in order["fulfillments"] if f["id"] == gid), None)
+    return None if shipment is None else (order, shipment)
+
+
+@idempotent("fulfillmentTrackingInfoUpdate")
+def fulfillment_tracking_info_update(ctx: RequestContext, args: dict[str, Any]) -> Payload:
+    """Writes the tracking; with ``notifyCustomer`` the shopper gets the shipping email (again)."""
+    found = _fulfillment(ctx, args.get("fulfillmentId"))
+    if found is None:
+        return {"fulfillment": None, "userErrors": [_error(["fulfillmentId"], "Fulfillment does not exist.")]}
+    order, shipment = found
+    if shipment.get("status") == "CANCELLED":
+        error = _error(["fulfillmentId"], "Cannot update tracking information for a cancelled fulfillment.")
+        return {"fulfillment": None, "userErrors": [error]}
+    tracking = dict(args.get("trackingInfoInput") or {})
+    numbers = [
+        str(n) for n in tracking.get("numbers") or ([tracking["number"]] if tracking.get("number") else [])
+    ]
+    if not numbers:
+        error = _error(["trackingInfoInput", "number"], "Tracking number can't be blank.")
+        return {"fulfillment": None, "userErrors": [error]}
+    urls = [str(u) for u in tracking.get("urls") or ([tracking["url"]] if tracking.get("url") else [])]
+    shipment["trackingInfo"] = [
+        {"company": tracking.get("company"), "number": number, "url": urls[i] if i < len(urls) else None}
+        for i, number in enumerate(numbers)
+    ]
+    stamp = _now(ctx)
+    shipment["updatedAt"] = stamp
+    to = _recipient(order)
+    if args.get("notifyCustomer") and to is not None:
+        _emailed(ctx, order, "shipping", to)
+    touch(order, stamp)
+    ctx.records.put(ctx.shop, order)
+    ctx.events.append(("fulfillments/update", rest_payloads.fulfillment_payload(order, shipment)))
+    return {"fulfillment": shipment, "userErrors": []}
 
 
 def _hold_id(ctx: RequestContext, doc: Doc, args: dict[str, Any]) -> str:

@@ -49,7 +49,7 @@ FIELDS: dict[str, str] = {
         productVariantsCount shopLocales""",
     "Mutation": """bulkOperationRunQuery bulkOperationCancel webhookSubscriptionCreate webhookSubscriptionDelete
         webhookSubscriptionUpdate orderCancel refundCreate orderUpdate fulfillmentOrderHold
-        fulfillmentOrderReleaseHold tagsAdd""",
+        fulfillmentOrderReleaseHold tagsAdd orderInvoiceSend fulfillmentTrackingInfoUpdate""",
     "Node": "id",
     "LegacyInteroperability": "legacyResourceId",
     "DisplayableError": "field message",
@@ -111,6 +111,8 @@ FIELDS: dict[str, str] = {
     "FulfillmentOrderHoldPayload": "fulfillmentHold fulfillmentOrder remainingFulfillmentOrder userErrors",
     "FulfillmentOrderReleaseHoldPayload": "fulfillmentOrder userErrors",
     "TagsAddPayload": "node userErrors",
+    "OrderInvoiceSendPayload": "order userErrors",
+    "FulfillmentTrackingInfoUpdatePayload": "fulfillment userErrors",
     "SuggestedRefund": """amountSet maximumRefundableSet subtotalSet discountedSubtotalSet totalTaxSet
         refundLineItems shipping suggestedTransactions""",
     "SuggestedOrderTransaction": "amountSet maximumRefundableSet gateway kind parentTransaction",

@@ -46,6 +46,7 @@ from shop_app.models import (
     ActionKind,
     ActionStatus,
     AuthorType,
+    Fulfillment,
     Order,
     OrderAction,
     OrderActionEvent,
@@ -63,7 +64,13 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_LIFETIME_SECONDS = 15 * 60
 FINISHED = frozenset(
-    {ActionStatus.APPLIED, ActionStatus.REJECTED, ActionStatus.REFUSED, ActionStatus.EXPIRED}
+    {
+        ActionStatus.APPLIED,
+        ActionStatus.REJECTED,
+        ActionStatus.REFUSED,
+        ActionStatus.EXPIRED,
+        ActionStatus.APPROVAL_EXPIRED,
+    }
 )
 
 
@@ -148,18 +155,18 @@ async def access_order(session: AsyncSession, *, shop_id: int, order_id: int) ->
     return order
 
 
-def _audit(
+def record_event(
     session: AsyncSession,
     action: OrderAction,
     kind: ActionEventKind,
     requester: Requester | None,
     detail: str = "",
 ) -> None:
+    """Audit one step of the action: who (an agent, a key, the shopper, or the app itself) and what."""
     session.add(
-        OrderActionEvent(
-            shop_id=action.shop_id,
-            action_id=action.id,
-            kind=kind,
+        OrderActionEvent.of(
+            action,
+            kind,
             agent_id=requester.agent_id if requester else None,
             api_key_id=requester.api_key_id if requester else None,
             by_shopper=requester.by_shopper if requester else False,
@@ -231,10 +238,37 @@ def _normalised(kind: ActionKind, parameters: dict[str, Any], suggestion: Sugges
     return chosen
 
 
+async def _shipment(session: AsyncSession, order: Order, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The shipment whose notice is sent again, with its tracking as the mirror has it: the one named, else
+    the latest with a tracking number. Shopify sends the notice when the tracking is written again with
+    ``notifyCustomer``, so the same tracking goes back unchanged."""
+    statement = (
+        select(Fulfillment)
+        .where(col(Fulfillment.shop_id) == order.shop_id, col(Fulfillment.order_id) == order.id)
+        .order_by(col(Fulfillment.created_at).desc())
+    )
+    wanted = parameters.get("fulfillment_id")
+    for shipment in (await session.execute(statement)).scalars():
+        if wanted is not None and str(shipment.shopify_id) != str(wanted):
+            continue
+        tracking = next((t for t in shipment.tracking if t.get("number")), None)
+        if tracking is None or str(shipment.status).upper() in {"CANCELLED", "ERROR", "FAILURE"}:
+            continue
+        return {
+            "fulfillment_id": shipment.shopify_id,
+            "company": tracking.get("company"),
+            "number": tracking.get("number"),
+            "url": tracking.get("url"),
+        }
+    raise Unprocessable("The order has no shipment with a tracking number", code="no_shipment")
+
+
 def _preview_of(kind: ActionKind, parameters: dict[str, Any], suggestion: Suggestion) -> dict[str, Any]:
     preview: dict[str, Any] = {"order": suggestion.as_json()}
     if kind == ActionKind.ADDRESS:
         preview["address_lines"] = address_text({**parameters, "province": _prefecture_name(parameters)})
+    if kind == ActionKind.RESEND_SHIPPING:
+        preview["tracking"] = {name: parameters.get(name) for name in ("company", "number", "url")}
     warnings = []
     if suggestion.cancelled:
         warnings.append("cancelled")
@@ -273,7 +307,9 @@ async def preview_action(
         order = await access_order(session, shop_id=shop_id, order_id=order_id)
         if ticket_id is not None:
             await access_ticket(session, shop_id=shop_id, ticket_id=ticket_id)
-    check_allowed(shop, policy, kind, requester)
+        check_allowed(shop, policy, kind, requester)
+        if kind == ActionKind.RESEND_SHIPPING:
+            parameters = await _shipment(session, order, parameters)
     suggestion = await _suggestion(services, shop, kind, order_id, parameters)
     chosen = _normalised(kind, parameters, suggestion)
     amount = _amount(kind, suggestion)
@@ -298,7 +334,7 @@ async def preview_action(
         session.add(action)
         await session.flush()
         action.idempotency_key = idempotency_key(services.digest_key, action)
-        _audit(session, action, ActionEventKind.PREVIEWED, requester, _canonical(action.preview))
+        record_event(session, action, ActionEventKind.PREVIEWED, requester, _canonical(action.preview))
     return Previewed(action=action, token=confirmation_token(services.digest_key, action, requester))
 
 
@@ -311,7 +347,7 @@ def _requested_by(action: OrderAction) -> Requester:
     )
 
 
-async def _move(
+async def move_status(
     session: AsyncSession, action: OrderAction, frm: set[ActionStatus], to: ActionStatus, **values: Any
 ) -> bool:
     """Move the action's status only if it is still in ``frm`` (one winner among concurrent requests)."""
@@ -339,7 +375,7 @@ async def confirm_action(
             return action  # a double click or a retry: the first confirmation's outcome
         if action.status == ActionStatus.PREVIEWED:
             if now > action.created_at + timedelta(seconds=PREVIEW_LIFETIME_SECONDS):
-                await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
+                await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
                 raise Conflict("The preview has expired: preview again", code="preview_expired")
             policy = await rules.load_policy(session, shop_id=shop_id)
             check_allowed(shop, policy, action.kind, requester)
@@ -347,26 +383,28 @@ async def confirm_action(
             kind = ActionEventKind.SHOPPER_CONFIRMED if requester.by_shopper else ActionEventKind.CONFIRMED
             if rules.needs_approval(policy, action.kind, amount):
                 deadline = now + timedelta(hours=policy.approval_hours)
-                if await _move(
+                if await move_status(
                     session,
                     action,
                     {ActionStatus.PREVIEWED},
                     ActionStatus.AWAITING_APPROVAL,
                     expires_at=deadline,
                 ):
-                    _audit(session, action, kind, requester)
-                    _audit(
+                    record_event(session, action, kind, requester)
+                    record_event(
                         session,
                         action,
                         ActionEventKind.APPROVAL_REQUESTED,
                         requester,
                         f"{action.amount} {action.currency}",
                     )
-                    await _note(session, services, shop, action, "actions.timeline.approval_requested")
+                    await note_on_ticket(
+                        session, services, shop, action, "actions.timeline.approval_requested"
+                    )
                 await session.refresh(action)
                 return action
-            if await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.SENDING):
-                _audit(session, action, kind, requester)
+            if await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.SENDING):
+                record_event(session, action, kind, requester)
     return await _execute(services, shop=shop, action_id=action_id)
 
 
@@ -385,22 +423,22 @@ async def decide_approval(
         if action.status != ActionStatus.AWAITING_APPROVAL:
             raise Conflict("This action is not waiting for approval", code="not_awaiting_approval")
         if utcnow() > action.expires_at:
-            await _move(session, action, {ActionStatus.AWAITING_APPROVAL}, ActionStatus.EXPIRED)
-            _audit(session, action, ActionEventKind.APPROVAL_REFUSED, None, "expired")
+            await expire_approval(session, services, shop, action)
+            await session.refresh(action)
             return action
         if not approve:
-            if await _move(
+            if await move_status(
                 session,
                 action,
                 {ActionStatus.AWAITING_APPROVAL},
                 ActionStatus.REFUSED,
                 decided_by_agent_id=decider.agent_id,
             ):
-                _audit(session, action, ActionEventKind.APPROVAL_REFUSED, decider)
-                await _note(session, services, shop, action, "actions.timeline.approval_refused")
+                record_event(session, action, ActionEventKind.APPROVAL_REFUSED, decider)
+                await note_on_ticket(session, services, shop, action, "actions.timeline.approval_refused")
             await session.refresh(action)
             return action
-        moved = await _move(
+        moved = await move_status(
             session,
             action,
             {ActionStatus.AWAITING_APPROVAL},
@@ -408,8 +446,21 @@ async def decide_approval(
             decided_by_agent_id=decider.agent_id,
         )
         if moved:
-            _audit(session, action, ActionEventKind.APPROVED, decider)
+            record_event(session, action, ActionEventKind.APPROVED, decider)
     return await _execute(services, shop=shop, action_id=action_id)
+
+
+async def expire_approval(session: AsyncSession, services: Services, shop: Shop, action: OrderAction) -> bool:
+    """Nobody decided before the deadline: the action expires (audited) and its ticket says so, so the
+    requester sees it. False when another request settled it first."""
+    if not await move_status(
+        session, action, {ActionStatus.AWAITING_APPROVAL}, ActionStatus.APPROVAL_EXPIRED
+    ):
+        return False
+    record_event(session, action, ActionEventKind.APPROVAL_EXPIRED, None, action.expires_at.isoformat())
+    await session.refresh(action)
+    await note_on_ticket(session, services, shop, action, "actions.timeline.approval_expired")
+    return True
 
 
 def _variables(action: OrderAction) -> dict[str, Any]:
@@ -456,6 +507,11 @@ def _variables(action: OrderAction) -> dict[str, Any]:
         return {"input": {"id": order_gid, "note": p.get("note", "")}}
     if action.kind == ActionKind.TAG:
         return {"id": order_gid, "tags": list(p.get("tags") or [])}
+    if action.kind == ActionKind.RESEND_INVOICE:
+        return {"id": order_gid}
+    if action.kind == ActionKind.RESEND_SHIPPING:
+        tracking = {name: p[name] for name in ("company", "number", "url") if p.get(name)}
+        return {"fulfillmentId": gid_for("Fulfillment", int(p["fulfillment_id"])), "tracking": tracking}
     fulfillment_order = gid_for("FulfillmentOrder", int(p["fulfillment_order_id"]))
     if action.kind == ActionKind.HOLD:
         return {
@@ -478,7 +534,7 @@ async def _execute(services: Services, *, shop: Shop, action_id: int) -> OrderAc
     status = ActionStatus.APPLIED if answer.applied else ActionStatus.REJECTED
     async with transaction(services.sessions) as session:
         action = await access_action(session, shop_id=shop_id, action_id=action_id)
-        moved = await _move(
+        moved = await move_status(
             session,
             action,
             {ActionStatus.SENDING},
@@ -489,10 +545,12 @@ async def _execute(services: Services, *, shop: Shop, action_id: int) -> OrderAc
         )
         if moved:
             event = ActionEventKind.APPLIED if answer.applied else ActionEventKind.REJECTED
-            _audit(session, action, event, None, json.dumps(answer.raw, ensure_ascii=False, default=str))
+            record_event(
+                session, action, event, None, json.dumps(answer.raw, ensure_ascii=False, default=str)
+            )
             await session.refresh(action)
             key = "actions.timeline.applied" if answer.applied else "actions.timeline.rejected"
-            await _note(session, services, shop, action, key)
+            await note_on_ticket(session, services, shop, action, key)
         await session.refresh(action)
     if answer.applied:
         await refresh_orders(services, shop=shop, order_ids=[action.order_shopify_id])
@@ -519,7 +577,9 @@ def describe(action: OrderAction, locale: str, *, timezone: str | None = None) -
     return text
 
 
-async def _note(session: AsyncSession, services: Services, shop: Shop, action: OrderAction, key: str) -> None:
+async def note_on_ticket(
+    session: AsyncSession, services: Services, shop: Shop, action: OrderAction, key: str
+) -> None:
     if action.ticket_id is None:
         return
     ticket = await access_ticket(session, shop_id=action.shop_id, ticket_id=action.ticket_id)

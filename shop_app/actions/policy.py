@@ -18,6 +18,8 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     ActionKind.RELEASE_HOLD: [Role.ADMIN, Role.AGENT],
     ActionKind.NOTE: [Role.ADMIN, Role.AGENT],
     ActionKind.TAG: [Role.ADMIN, Role.AGENT],
+    ActionKind.RESEND_INVOICE: [Role.ADMIN, Role.AGENT],
+    ActionKind.RESEND_SHIPPING: [Role.ADMIN, Role.AGENT],
 }
 MONEY_ACTIONS = frozenset({ActionKind.CANCEL, ActionKind.REFUND})
 WRITE_ORDERS = "write_orders"
@@ -30,6 +32,9 @@ NEEDED_SCOPES: dict[ActionKind, str] = {
     ActionKind.TAG: WRITE_ORDERS,
     ActionKind.HOLD: WRITE_FULFILLMENT_ORDERS,
     ActionKind.RELEASE_HOLD: WRITE_FULFILLMENT_ORDERS,
+    ActionKind.RESEND_INVOICE: WRITE_ORDERS,
+    # a merchant-managed location's fulfillments are written under its fulfillment orders' scope
+    ActionKind.RESEND_SHIPPING: WRITE_FULFILLMENT_ORDERS,
 }
 MAX_BOT_WINDOW_MINUTES = 7 * 24 * 60
 MAX_APPROVAL_HOURS = 7 * 24

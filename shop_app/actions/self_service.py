@@ -28,13 +28,13 @@ from shop_app.actions import policy as rules
 from shop_app.actions.flow import (
     FINISHED,
     Requester,
-    _audit,
-    _move,
     access_order,
     confirm_action,
     confirmation_token,
     describe,
+    move_status,
     preview_action,
+    record_event,
 )
 from shop_app.database import transaction
 from shop_app.errors import AppError
@@ -147,7 +147,7 @@ def _buttons(action: OrderAction, language: str) -> list[tuple[str, str]]:
     ]
 
 
-async def _handoff(
+async def hand_off(
     services: Services,
     shop: Shop,
     ticket_id: int,
@@ -189,7 +189,7 @@ async def offer(
     moment = now or utcnow()
     language = first_supported(language)
     if not verified:
-        return await _handoff(services, shop, ticket_id, language, "not_verified")
+        return await hand_off(services, shop, ticket_id, language, "not_verified")
     async with services.sessions() as session:
         policy = await rules.load_policy(session, shop_id=shop.id or 0)
         order = await access_order(session, shop_id=shop.id or 0, order_id=order_id)
@@ -197,7 +197,7 @@ async def offer(
     total = Decimal(order.total_price) if order.total_price else None
     early = refusal(policy, kind, order, total, moment)
     if early in {"not_self_service", "switched_off"}:
-        return await _handoff(services, shop, ticket_id, language, early or "")
+        return await hand_off(services, shop, ticket_id, language, early or "")
     try:
         previewed = await preview_action(
             services,
@@ -209,7 +209,7 @@ async def offer(
             ticket_id=ticket_id,
         )
     except AppError:
-        return await _handoff(services, shop, ticket_id, language, early or "unclear")
+        return await hand_off(services, shop, ticket_id, language, early or "unclear")
     action = previewed.action
     amount = None if action.amount is None else Decimal(action.amount)
     shopify_says = "fulfilled" if "fulfilled" in action.preview.get("warnings", []) else None
@@ -218,9 +218,9 @@ async def offer(
     why = early or shopify_says or refusal(policy, kind, order, amount, moment)
     if why is not None:
         async with transaction(services.sessions) as session:
-            await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
-            _audit(session, action, ActionEventKind.DENIED, SHOPPER, why)
-        return await _handoff(services, shop, ticket_id, language, why, action)
+            await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.EXPIRED)
+            record_event(session, action, ActionEventKind.DENIED, SHOPPER, why)
+        return await hand_off(services, shop, ticket_id, language, why, action)
     return BotStep(
         Step.CONFIRM,
         _restated(action, language, shop),
@@ -264,11 +264,11 @@ async def answer(
         return None
     said = _button_reading(button, action.id) if button is not None else reading(text)
     if said == "unclear":
-        return await _handoff(services, shop, ticket_id, language, "unclear", action)
+        return await hand_off(services, shop, ticket_id, language, "unclear", action)
     if said == "no":
         async with transaction(services.sessions) as session:
-            if await _move(session, action, {ActionStatus.PREVIEWED}, ActionStatus.REFUSED):
-                _audit(session, action, ActionEventKind.SHOPPER_DECLINED, SHOPPER)
+            if await move_status(session, action, {ActionStatus.PREVIEWED}, ActionStatus.REFUSED):
+                record_event(session, action, ActionEventKind.SHOPPER_DECLINED, SHOPPER)
         return BotStep(
             Step.DECLINED, catalogue(language).text("bot.self_service.declined"), "said no", action
         )
@@ -276,7 +276,7 @@ async def answer(
     try:
         done = await confirm_action(services, shop=shop, requester=SHOPPER, token=token, confirmed_at=now)
     except AppError:
-        return await _handoff(services, shop, ticket_id, language, "expired", action)
+        return await hand_off(services, shop, ticket_id, language, "expired", action)
     if done.status == ActionStatus.APPLIED:
         return BotStep(
             Step.DONE, catalogue(language).text(f"bot.self_service.done_{done.kind}"), "done", done
@@ -284,4 +284,4 @@ async def answer(
     reason = "approval" if done.status == ActionStatus.AWAITING_APPROVAL else "shopify_refused"
     if done.status in FINISHED - {ActionStatus.REJECTED}:
         reason = "expired"
-    return await _handoff(services, shop, ticket_id, language, reason, done)
+    return await hand_off(services, shop, ticket_id, language, reason, done)

@@ -21,6 +21,12 @@ DOCUMENTS = {
     ActionKind.TAG: ("tags_add", "tagsAdd", "userErrors"),
     ActionKind.HOLD: ("fulfillment_order_hold", "fulfillmentOrderHold", "userErrors"),
     ActionKind.RELEASE_HOLD: ("fulfillment_order_release_hold", "fulfillmentOrderReleaseHold", "userErrors"),
+    ActionKind.RESEND_INVOICE: ("order_invoice_send", "orderInvoiceSend", "userErrors"),
+    ActionKind.RESEND_SHIPPING: (
+        "fulfillment_tracking_info_update",
+        "fulfillmentTrackingInfoUpdate",
+        "userErrors",
+    ),
 }
 
 

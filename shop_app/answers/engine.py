@@ -26,6 +26,8 @@ from sqlmodel import col
 from shop_app.answers.handoff_notes import HandoffFacts, handoff_note
 from shop_app.answers.order_outcome import order_outcome
 from shop_app.answers.outcome import Outcome, Understander, handoff
+from shop_app.answers.self_service import SelfServiceRequest
+from shop_app.answers.self_service.routing import answering, self_service_outcome, waiting_action
 from shop_app.answers.shop_config import shop_config, shop_hints
 from shop_app.answers.stock import answer_stock
 from shop_app.answers.templates import render_reply
@@ -81,6 +83,8 @@ class Decision:
     reply_message_id: int | None = None
     note_message_id: int | None = None
     restock_offer_url: str | None = None  # the signed link to ask for a back-in-stock notice, when offered
+    # a self-service cancellation or address change: the channel runs it once this transaction committed
+    self_service: SelfServiceRequest | None = None
 
 
 def _default_understander() -> Understander:
@@ -147,28 +151,42 @@ async def answer_message(
     seen = replace(seen, language=language)
 
     outcome: Outcome
+    request: SelfServiceRequest | None = None
+    waiting = (
+        await waiting_action(session, shop_id=shop.id, ticket_id=ticket.id)
+        if ticket.message_count > 1
+        else None
+    )
     if any(m.author_type == AuthorType.AGENT for m in history):
         outcome = Outcome(DecisionAction.SILENT, None, {}, "an agent has replied in this ticket")
     elif HANDOFF_TAG in ticket.tags:
         outcome = Outcome(DecisionAction.SILENT, None, {}, "already handed to a person")
+    elif waiting is not None:
+        outcome, request = answering(message.body, seen.language, moment)
     elif last is not None and last.action == DecisionAction.REPLY and _thanks_only(seen):
         outcome = Outcome(DecisionAction.SILENT, None, {}, "thanked after the answer")
     else:
         question = _question_messages(asked, history)
         seen = _continued(seen, last, question, hints, understand)
-        outcome = await _decide(
-            session,
-            shop=shop,
-            ticket=ticket,
-            seen=seen,
-            text=message.body,
-            question=[m.body for m in question],
-            history=history,
-            hints=hints,
-            trust=trust,
-            now=moment,
-            understand=understand,
-        )
+        arguments: dict[str, Any] = {
+            "shop": shop,
+            "ticket": ticket,
+            "seen": seen,
+            "text": message.body,
+            "question": [m.body for m in question],
+            "history": history,
+            "hints": hints,
+            "trust": trust,
+            "now": moment,
+            "understand": understand,
+        }
+        self_service = None
+        if not seen.angry and seen.confidence >= AUTO_ANSWER_THRESHOLD:
+            self_service = await self_service_outcome(session, **arguments)
+        if self_service is not None:
+            outcome, request = self_service
+        else:
+            outcome = await _decide(session, **arguments)
 
     language = seen.language
     _, overrides = await shop_config(session, shop=shop)
@@ -270,6 +288,7 @@ async def answer_message(
         reply_message_id=reply_id,
         note_message_id=note_id,
         restock_offer_url=url,
+        self_service=request if post else None,
     )
 
 
@@ -311,7 +330,7 @@ def _continued(
     if (
         last is None
         or last.action != DecisionAction.ASK
-        or last.intent not in (Intent.ORDER_STATUS, Intent.STOCK)
+        or last.intent not in (Intent.ORDER_STATUS, Intent.STOCK, Intent.CANCEL, Intent.ADDRESS_CHANGE)
     ):
         return seen
     if seen.intent not in (Intent.OTHER, Intent(last.intent)) and seen.confidence >= AUTO_ANSWER_THRESHOLD:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shop_app.answers import Trust, answer_message
+from shop_app.answers.self_service import SelfServiceRequest
 from shop_app.answers.ticket_subjects import new_ticket_subject
 from shop_app.errors import BadRequest, Unauthorized
 from shop_app.formats.emails import normalise_email
@@ -244,9 +245,10 @@ async def answer_in_widget(
     client_address: str,
     first: bool = False,
     links: NoticeLinks | None = None,
-) -> list[Message]:
-    """The bot's turn after a shopper's message. The engine posts its reply (or the handoff notice) as a
-    bot message and, on handoff, the agents' note; both are returned for the live events. Trust comes only
+) -> tuple[list[Message], SelfServiceRequest | None]:
+    """The bot's turn after a shopper's message (and the self-service step to run once committed). The
+    engine posts its reply (or the handoff notice) as a bot message and, on handoff, the agents' note;
+    both are returned for the live events. Trust comes only
     from the storefront customer Shopify signed for when this conversation began."""
     trust = Trust(
         storefront_customer_id=widget.storefront_customer_id,
@@ -272,4 +274,4 @@ async def answer_in_widget(
                     session, ticket=ticket, author_type=AuthorType.BOT, body=notice, counts_as_response=False
                 )
             )
-    return posted
+    return posted, decision.self_service

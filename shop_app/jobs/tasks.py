@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from integrations.shopify.errors import ShopifyUnavailable, Throttled
+from shop_app.actions.upkeep import expire_approvals
 from shop_app.channels import outbound
 from shop_app.channels.email.inbound import forget_unlisted_attachments
 from shop_app.channels.email.sending import send_email
@@ -153,10 +154,12 @@ async def send_csat_surveys(services: Services) -> None:
 
 
 async def run_notices(services: Services) -> None:
-    """The scheduled notices: proactive rules and back-in-stock sweeps, then their messages are sent."""
+    """The scheduled notices: proactive rules and back-in-stock sweeps, then their messages are sent; and,
+    on the same five-minute beat, the order actions' approvals nobody decided in time expire."""
     run = await notices_schedule.run_notices(services)
     if run.proactive or run.restocked:
         await outbound.deliver(services)
+    await expire_approvals(services)
 
 
 Task = Callable[..., Awaitable[None]]

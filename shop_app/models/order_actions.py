@@ -21,6 +21,8 @@ class ActionKind(StrEnum):
     RELEASE_HOLD = "release_hold"
     NOTE = "note"
     TAG = "tag"
+    RESEND_INVOICE = "resend_invoice"  # orderInvoiceSend: the order's invoice email (its details, a pay link)
+    RESEND_SHIPPING = "resend_shipping"  # fulfillmentTrackingInfoUpdate(notifyCustomer): the shipping email
 
 
 class ActionStatus(StrEnum):
@@ -30,7 +32,8 @@ class ActionStatus(StrEnum):
     APPLIED = "applied"  # Shopify did it
     REJECTED = "rejected"  # Shopify refused it (its userErrors are kept)
     REFUSED = "refused"  # an admin refused the approval
-    EXPIRED = "expired"
+    EXPIRED = "expired"  # the preview was not confirmed in time
+    APPROVAL_EXPIRED = "approval_expired"  # no admin decided before the approval's deadline
 
 
 class ActionEventKind(StrEnum):
@@ -45,6 +48,8 @@ class ActionEventKind(StrEnum):
     APPLIED = "applied"
     REJECTED = "rejected"
     DENIED = "denied"  # a caller without the right tried
+    APPROVAL_EXPIRED = "approval_expired"  # the scheduled sweep: nobody decided in time
+    WEBHOOK_CONFIRMED = "webhook_confirmed"  # Shopify's webhook for the change arrived
 
 
 class ActionPolicy(SQLModel, table=True):
@@ -115,3 +120,24 @@ class OrderActionEvent(SQLModel, table=True):
     by_shopper: bool = False
     detail: str = Field(default="", sa_type=Text)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @classmethod
+    def of(
+        cls,
+        action: OrderAction,
+        kind: ActionEventKind,
+        *,
+        agent_id: int | None = None,
+        api_key_id: int | None = None,
+        by_shopper: bool = False,
+        detail: str = "",
+    ) -> OrderActionEvent:
+        return cls(
+            shop_id=action.shop_id,
+            action_id=action.id,
+            kind=kind,
+            agent_id=agent_id,
+            api_key_id=api_key_id,
+            by_shopper=by_shopper,
+            detail=detail,
+        )

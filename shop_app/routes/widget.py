@@ -22,7 +22,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from integrations.shopify.app_proxy import StorefrontIdentity, verify_app_proxy_query
+from shop_app.answers.self_service import SelfServiceRequest
+from shop_app.answers.self_service.routing import waiting_action
+from shop_app.answers.self_service.turn import confirm_choices
 from shop_app.channels.proxy_signatures import claim_proxy_signature
+from shop_app.channels.self_service import self_service_turn
 from shop_app.channels.widget import (
     SlidingWindowLimiter,
     WidgetMessage,
@@ -220,22 +224,38 @@ async def start(request: Request) -> Response:
         widget, token, ticket, first = await start_conversation(
             session, shop=shop, details=details, storefront_customer_id=customer_id, first_message=text
         )
-        posted = [
-            first,
-            *await answer_in_widget(
-                session,
-                shop=shop,
-                ticket=ticket,
-                message=first,
-                widget=widget,
-                client_address=_address(request),
-                first=True,
-                links=NoticeLinks.of(services(request)),
-            ),
-        ]
-        messages = await conversation_messages(session, ticket=ticket)
+        answered, step = await answer_in_widget(
+            session,
+            shop=shop,
+            ticket=ticket,
+            message=first,
+            widget=widget,
+            client_address=_address(request),
+            first=True,
+            links=NoticeLinks.of(services(request)),
+        )
+        posted = [first, *answered]
     await _after_posting(request, shop, ticket, posted, created=True)
-    return text_json({"session": token, "messages": [_message_json(m) for m in messages]}, status_code=201)
+    messages, choices = await _after_self_service(request, shop, ticket, step, after_id=0)
+    return text_json(
+        {"session": token, "messages": [_message_json(m) for m in messages], "choices": choices},
+        status_code=201,
+    )
+
+
+async def _after_self_service(
+    request: Request, shop: Shop, ticket: Ticket, step: SelfServiceRequest | None, *, after_id: int
+) -> tuple[list[WidgetMessage], list[dict[str, str]]]:
+    """The self-service step once the shopper's message is committed (its reply joins the answer), then
+    the conversation since ``after_id`` and the yes/no buttons when the bot waits for one."""
+    assert ticket.id is not None
+    turn = await self_service_turn(services(request), shop=shop, ticket_id=ticket.id, request=step)
+    async with services(request).sessions() as session:
+        messages = await conversation_messages(session, ticket=ticket, after_id=after_id)
+        choices = turn.choices if turn is not None else []
+        if turn is None and await waiting_action(session, shop_id=shop.id or 0, ticket_id=ticket.id):
+            choices = confirm_choices(step.language if step else shop.primary_locale or "en")
+    return messages, [{"label": label, "text": said} for label, said in choices]
 
 
 async def _session(
@@ -263,21 +283,19 @@ async def send(request: Request) -> Response:
     async with services(request).sessions() as session, session.begin():
         ticket = await session.get_one(Ticket, ticket.id)
         message = await post_customer_message(session, ticket=ticket, body=text)
-        posted = [
-            message,
-            *await answer_in_widget(
-                session,
-                shop=shop,
-                ticket=ticket,
-                message=message,
-                widget=widget,
-                client_address=_address(request),
-                links=NoticeLinks.of(services(request)),
-            ),
-        ]
-        messages = await conversation_messages(session, ticket=ticket, after_id=after_id)
+        answered, step = await answer_in_widget(
+            session,
+            shop=shop,
+            ticket=ticket,
+            message=message,
+            widget=widget,
+            client_address=_address(request),
+            links=NoticeLinks.of(services(request)),
+        )
+        posted = [message, *answered]
     await _after_posting(request, shop, ticket, posted, created=False)
-    return text_json({"messages": [_message_json(m) for m in messages]}, status_code=201)
+    messages, choices = await _after_self_service(request, shop, ticket, step, after_id=after_id)
+    return text_json({"messages": [_message_json(m) for m in messages], "choices": choices}, status_code=201)
 
 
 def _after(request: Request) -> int:
@@ -293,9 +311,10 @@ async def poll(request: Request) -> Response:
     widget, ticket = await _session(request, shop, identity)
     _check(_limits(request).polls, f"session:{widget.id}")
     after_id = _after(request)
-    async with services(request).sessions() as session:
-        messages = await conversation_messages(session, ticket=ticket, after_id=after_id)
-    return text_json({"status": ticket.status, "messages": [_message_json(m) for m in messages]})
+    messages, choices = await _after_self_service(request, shop, ticket, None, after_id=after_id)
+    return text_json(
+        {"status": ticket.status, "messages": [_message_json(m) for m in messages], "choices": choices}
+    )
 
 
 routes = [

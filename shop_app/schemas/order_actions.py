@@ -101,10 +101,34 @@ class TagIn(ActionTarget):
     )
 
 
-class ActionIn(RootModel[CancelIn | RefundIn | AddressIn | HoldIn | ReleaseHoldIn | NoteIn | TagIn]):
-    root: Annotated[
-        CancelIn | RefundIn | AddressIn | HoldIn | ReleaseHoldIn | NoteIn | TagIn, Field(discriminator="kind")
-    ]
+class ResendInvoiceIn(ActionTarget):
+    """Shopify's invoice email for the order (its details and, while unpaid, a link to pay)."""
+
+    kind: Literal["resend_invoice"]
+
+
+class ResendShippingIn(ActionTarget):
+    """The shipping email again, for the shipment named (else the latest with a tracking number)."""
+
+    kind: Literal["resend_shipping"]
+    fulfillment_id: ShopifyId | None = None
+
+
+AnyActionIn = (
+    CancelIn
+    | RefundIn
+    | AddressIn
+    | HoldIn
+    | ReleaseHoldIn
+    | NoteIn
+    | TagIn
+    | ResendInvoiceIn
+    | ResendShippingIn
+)
+
+
+class ActionIn(RootModel[AnyActionIn]):
+    root: Annotated[AnyActionIn, Field(discriminator="kind")]
 
     def parameters(self) -> dict[str, Any]:
         return self.root.model_dump(exclude={"kind", "order_id", "ticket_id"}, exclude_none=True)
@@ -152,6 +176,9 @@ class ActionOut(BaseModel):
     decided_by_agent_id: int | None
     expires_at: datetime
     created_at: datetime
+    confirmed_by_shopify_at: datetime | None = Field(
+        default=None, description="When Shopify's webhook for this change arrived (None until then)"
+    )
     token: str | None = Field(default=None, description="Only on a preview: send it back to confirm")
     events: list[ActionEventOut] = Field(default_factory=list)
 

@@ -46,3 +46,13 @@ def test_shared_fragments_are_appended_once_and_all_are_used() -> None:
         for entry in importlib_resources.files(documents.__name__).joinpath("fragments").iterdir()
     }
     assert shipped == used
+
+
+def test_every_order_action_sends_a_document_validated_above() -> None:
+    # the resends (orderInvoiceSend, fulfillmentTrackingInfoUpdate) included: each action's mutation is one
+    # of the documents checked against the pinned schema with no deprecated field
+    from shop_app.actions.shopify_calls import DOCUMENTS
+    from shop_app.models import ActionKind
+
+    assert set(DOCUMENTS) == set(ActionKind)
+    assert {name for name, _, _ in DOCUMENTS.values()} <= set(document_names())

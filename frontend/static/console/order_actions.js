@@ -6,7 +6,7 @@ import { errorText, get, query, request } from "./api.js";
 import { element, field, role, showError } from "./dom.js";
 import { locale, t } from "./i18n.js";
 
-const KINDS = ["refund", "cancel", "address", "hold", "release_hold", "note", "tag"];
+const KINDS = ["refund", "cancel", "address", "hold", "release_hold", "note", "tag", "resend_invoice", "resend_shipping"];
 const CANCEL_REASONS = ["CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER"];
 const HOLD_REASONS = [
   "AWAITING_PAYMENT",
@@ -126,6 +126,8 @@ const FORMS = {
     body: (form) => ({ reason: form.elements.reason.value, notes: form.elements.notes.value.trim() || undefined }),
   },
   release_hold: { fields: () => [], body: () => ({}) },
+  resend_invoice: { fields: () => [], body: () => ({}) },
+  resend_shipping: { fields: () => [], body: () => ({}) },
   note: {
     fields: () => [text("note", { multiline: true, max: MAX_TEXT })],
     body: (form) => ({ note: form.elements.note.value }),
@@ -203,7 +205,11 @@ export class OrderActions {
             element("span", { className: "status-word", text: t(`order_actions.status.${action.status}`) }),
             " ",
             element("span", { text: action.summary }),
+            ...(action.confirmed_by_shopify_at
+              ? [" ", element("span", { className: "confirmed-word", text: t("order_actions.confirmed_by_shopify") })]
+              : []),
           );
+          if (action.confirmed_by_shopify_at) item.dataset.confirmed = "true";
           item.dataset.status = action.status;
           item.dataset.kind = action.kind;
           return item;

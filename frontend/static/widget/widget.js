@@ -61,7 +61,9 @@
   const send = el("button", { type: "submit", "data-role": "send" }, TEXT.send);
   const notice = el("p", { class: "notice", "data-role": "notice", hidden: "" });
   form.append(input, send);
-  panel.append(header, list, notice, visitor, form);
+  // the bot's yes/no when it restated an order action: a tap sends the word, as if typed
+  const choicesRow = el("div", { class: "choices", "data-role": "choices", hidden: "" });
+  panel.append(header, list, notice, visitor, choicesRow, form);
   root.append(style, launcher, panel);
 
   let saved = {};
@@ -110,6 +112,20 @@
     list.scrollTop = list.scrollHeight;
   }
 
+  function offer(choices) {
+    const buttons = (Array.isArray(choices) ? choices : []).map((choice) => {
+      const button = el("button", { type: "button", class: "choice", "data-role": "choice" }, String(choice.label));
+      button.addEventListener("click", () => {
+        if (sending) return;
+        input.value = String(choice.text);
+        form.requestSubmit();
+      });
+      return button;
+    });
+    choicesRow.replaceChildren(...buttons);
+    choicesRow.hidden = !buttons.length;
+  }
+
   // Shopify signs each proxied query with a timestamp in seconds and the app answers each signature
   // once, so every call carries a random `n`: two calls in the same second never share a signature.
   const nonce = () => Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -134,7 +150,7 @@
   async function poll() {
     if (!token || panel.hidden) return;
     const { status, data } = await call("GET", `/messages?after=${lastId}`).catch(() => ({ status: 0, data: {} }));
-    if (status === 200) render(data.messages || []);
+    if (status === 200) { render(data.messages || []); offer(data.choices); }
     else if (status === 401) { forget(); say(TEXT.expired); await hello(); }
   }
 
@@ -163,7 +179,7 @@
         });
         if (result.status === 201) { token = result.data.session; remember(); visitor.hidden = true; }
       }
-      if (result.status === 201) { input.value = ""; render(result.data.messages || []); }
+      if (result.status === 201) { input.value = ""; render(result.data.messages || []); offer(result.data.choices); }
       else if (result.status === 429) say(TEXT.busy);
       else if (result.status === 409) say(TEXT.failed);
       else if (result.status === 401 && token) { forget(); say(TEXT.expired); }

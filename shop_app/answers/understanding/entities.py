@@ -30,6 +30,12 @@ POSTAL_LIST_SEPARATOR = re.compile(r"\s*(?:[,/・;&]|(?:or|and)\b|または|も�
 # Seven digits written without the hyphen (1600023): a postcode when Japan Post knows it and nothing
 # marks it as an order number.
 BARE_JP_POSTAL = re.compile(r"(?<![\da-z#-])(\d{7})(?![\d-])")
+# A US ZIP code in an address ("Springfield, IL 62704"): a postcode, never an order number.
+US_STATES = (
+    "al|ak|az|ar|ca|co|ct|de|dc|fl|ga|hi|id|il|in|ia|ks|ky|la|me|md|ma|mi|mn|ms|mo|mt|ne|nv|nh|nj|nm|ny|nc|"
+    "nd|oh|ok|or|pa|ri|sc|sd|tn|tx|ut|vt|va|wa|wv|wi|wy|pr"
+)
+US_STATE_ZIP = re.compile(rf",\s*(?:{US_STATES})\.?\s+(\d{{5}}(?:-\d{{4}})?)(?![\d-])")
 PHONE = re.compile(r"(?<![a-z0-9+])(\+?\d[\d\- ()]{7,16}\d)(?![\d-])")
 # An order reference spelled as one: "#1001", "no. 1001", "order 1001", "注文番号1001", "オーダー1001".
 ORDER_CUE_WORDS = (
@@ -153,6 +159,9 @@ def find_postal_codes(text: str) -> tuple[tuple[str, ...], str]:
         if ORDER_CUE_BEFORE.search(text, 0, m.start()) is None and is_japanese_postcode(m.group(1)):
             codes.append(f"{m.group(1)[:3]}-{m.group(1)[3:]}")
             spans.append(m.span(1))
+    for m in US_STATE_ZIP.finditer(text):
+        codes.append(_postal_spelling(m.group(1)))
+        spans.append(m.span(1))
     return _unique_by(codes, postal_key), _blank(text, spans)
 
 

@@ -14,6 +14,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from integrations.mail.automatic import Automatic
 from integrations.mail.parsing import ParsedMail
 from integrations.mail.replies import new_text
 from shop_app.answers import Trust, answer_message
+from shop_app.answers.self_service import SelfServiceRequest
 from shop_app.channels.email.addresses import Route, new_reply_token
 from shop_app.formats.emails import normalise_email
 from shop_app.helpdesk.contacts import unvouched_contact
@@ -102,7 +104,7 @@ async def receive_mail(session: AsyncSession, *, route: Route, mail: ParsedMail,
 
 async def answer_mail(
     session: AsyncSession, *, ticket: Ticket, message: Message, sender: str, links: NoticeLinks | None = None
-) -> tuple[int | None, int | None]:
+) -> MailAnswer:
     """The bot's turn, as in chat: the same engine and verification. The From address proves nothing,
     so trust is that of an anonymous visitor; attempts are counted per sender (by a digest). Returns the
     ids of the bot's reply and of the agents' note, when it posted them."""
@@ -115,7 +117,16 @@ async def answer_mail(
     decision = await answer_message(
         session, shop=shop, ticket=ticket, message=message, trust=trust, links=links
     )
-    return decision.reply_message_id, decision.note_message_id
+    return MailAnswer(decision.reply_message_id, decision.note_message_id, decision.self_service)
+
+
+class MailAnswer(NamedTuple):
+    """The ids of the bot's reply and of the agents' note, when it posted them, and the self-service step
+    to run once committed (a typed yes counts: mail has no buttons)."""
+
+    reply_id: int | None
+    note_id: int | None
+    self_service: SelfServiceRequest | None = None
 
 
 def _id(value: int | None) -> int:

@@ -24,10 +24,11 @@ from shop_app.channels.email.addresses import Route, route_recipient
 from shop_app.channels.email.inbound import Received, answer_mail, receive_mail
 from shop_app.channels.email.sending import send_email
 from shop_app.channels.outbound import deliver, register_sender
+from shop_app.channels.self_service import self_service_turn
 from shop_app.database import transaction
 from shop_app.helpdesk import outbox
 from shop_app.live_events import EventKind, LiveEvent
-from shop_app.models import Channel, Message, Ticket
+from shop_app.models import Channel, Message, Shop, Ticket
 from shop_app.notices.links import NoticeLinks
 from shop_app.runtime import Services
 
@@ -130,6 +131,10 @@ class MailHandler:
                 await events.publish(LiveEvent(ticket.shop_id, EventKind.MESSAGE_CREATED, data))
         await events.publish(LiveEvent(ticket.shop_id, EventKind.TICKET_UPDATED, {"ticket_id": ticket.id}))
 
+    async def _shop(self, shop_id: int) -> Shop | None:
+        async with self._services.sessions() as session:
+            return await session.get(Shop, shop_id)
+
     def _spawn(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         self._work.add(task)
@@ -145,10 +150,15 @@ class MailHandler:
                 decision = await answer_mail(
                     db, ticket=ticket, message=message, sender=sender, links=NoticeLinks.of(self._services)
                 )
-            await self._publish(ticket, list(decision), created=False)
-            reply_id = decision[0]
+            await self._publish(ticket, [decision.reply_id, decision.note_id], created=False)
+            reply_id = decision.reply_id
             if reply_id is not None and self._after_answer is not None:
                 await self._after_answer(self._services, [reply_id])
+            shop = await self._shop(ticket.shop_id)
+            if shop is not None:
+                await self_service_turn(
+                    self._services, shop=shop, ticket_id=ticket_id, request=decision.self_service
+                )
         except Exception:
             # the message is stored and in the agents' queue; the bot's turn is lost, not the mail
             logger.exception("bot answer to mail failed ticket_id=%s", ticket_id)

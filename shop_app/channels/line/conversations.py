@@ -26,9 +26,16 @@ from sqlmodel import col
 from integrations.line.client import LineClient, Profile
 from integrations.line.errors import LineError
 from integrations.line.events import ContentType, EventType, LineEvent, LineParseError, parse_event
-from integrations.line.messages import LineMessage, text_message, uri_button_message
+from integrations.line.messages import (
+    LineMessage,
+    QuickReply,
+    text_message,
+    text_messages,
+    uri_button_message,
+)
 from shop_app.answers import Trust, answer_message
 from shop_app.answers.engine import HANDOFF_TAG
+from shop_app.answers.self_service import SelfServiceRequest
 from shop_app.answers.understanding.model import Intent
 from shop_app.channels import outbound
 from shop_app.channels.line import account_links, inbox, message_refs
@@ -39,6 +46,7 @@ from shop_app.channels.line.sending import (
     outbound_payload,
     send_parts,
 )
+from shop_app.channels.self_service import self_service_turn
 from shop_app.database import transaction
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.tickets import open_ticket, post_message, update_ticket
@@ -93,6 +101,10 @@ class _Outcome:
     direct: list[LineMessage] = field(default_factory=list)  # words outside any ticket (greeting, linking)
     issue_link_token: bool = False
     changed: list[int] = field(default_factory=list)  # messages whose text changed (unsent)
+    # a self-service step to run once committed, and how its reply may use the event's reply token
+    self_service: SelfServiceRequest | None = None
+    reply_token: str | None = None
+    received_at: datetime | None = None
 
 
 async def process_line_events(services: Services, *, event_ids: list[int]) -> None:
@@ -421,6 +433,9 @@ async def _customer_said(
     for posted in (decision.reply_message_id, decision.note_message_id):
         if posted is not None:
             outcome.posted.append(posted)
+    if decision.self_service is not None:
+        outcome.self_service = decision.self_service
+        outcome.reply_token, outcome.received_at = event.reply_token, received_at
     if decision.reply_message_id is None or decision.reply is None:
         return outcome
     messages = reply_messages(
@@ -485,6 +500,21 @@ async def _after_commit(
         )
     if outcome.outbox_ids:
         await outbound.deliver(services, outcome.outbox_ids)
+    if outcome.self_service is not None and outcome.ticket_id is not None:
+        request = outcome.self_service
+
+        def line_outbound(reply: str, choices: list[tuple[str, str]]) -> dict[str, object]:
+            """The reply with yes/no quick replies when it asks for one (a tap sends the word)."""
+            buttons = [QuickReply(label=label, text=said) for label, said in choices]
+            return outbound_payload(
+                reply_token=outcome.reply_token,
+                received_at=outcome.received_at,
+                messages=text_messages(reply, quick_replies=buttons or quick_replies(request.language)),
+            )
+
+        await self_service_turn(
+            services, shop=shop, ticket_id=outcome.ticket_id, request=request, outbound=line_outbound
+        )
     direct = list(outcome.direct)
     if outcome.issue_link_token and user is not None:
         direct += await _link_offer(services, shop, client, user)

@@ -29,6 +29,7 @@ from shop_app.live_events import ChangeSet, MirrorLinks, publish_changes
 from shop_app.logging_config import bound_log_context
 from shop_app.mirror import read_back
 from shop_app.mirror.webhooks import inbox as webhook_inbox
+from shop_app.mirror.webhooks.action_confirmations import CONFIRMING_TOPICS, confirm_from_webhook
 from shop_app.mirror.webhooks.handlers import (
     COMPLIANCE_TOPICS,
     GROUPS,
@@ -294,6 +295,10 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                     follow_ups.append((delivery_id, context))
                 else:
                     done.append(delivery_id)
+            handled = {*done, *(delivery_id for delivery_id, _ in follow_ups)}
+            for delivery_id, topic in batch:
+                if delivery_id in handled:
+                    await _confirm_actions(session, deliveries.get(delivery_id), topic)
             await webhook_inbox.finish_deliveries(session, done)
             retry = False
             for delivery_id, error_text, final in failed:
@@ -322,6 +327,20 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
     await live.publish(services)
     await tell_restocked(services, live.applied.completed(live.links))
     return retry
+
+
+async def _confirm_actions(session: AsyncSession, delivery: WebhookDelivery | None, topic: str) -> None:
+    """An order action this delivery confirms is marked so; a failure here never fails the delivery (the
+    mirror is what the delivery is for)."""
+    if delivery is None or topic not in CONFIRMING_TOPICS:
+        return
+    try:
+        async with session.begin_nested():
+            await confirm_from_webhook(
+                session, shop_id=delivery.shop_id, topic=topic, payload=parse_json_object(delivery.body or "")
+            )
+    except (MalformedPayload, SQLAlchemyError):
+        logger.exception("order action confirmation failed topic=%s delivery=%s", topic, delivery.id)
 
 
 async def _read_for_groups(services: Services, reads: list[tuple[Shop, str, dict[str, Any]]]) -> None:
@@ -370,6 +389,7 @@ async def _process_claimed_delivery(services: Services, delivery_id: int, topic:
                 services=services,
             )
             await HANDLERS[topic](context)
+            await _confirm_actions(session, delivery, topic)
             # shop/redact erased the delivery with the rest of the shop; follow-ups finish it later
             if topic != "shop/redact" and not context.after_commit:
                 await webhook_inbox.finish_deliveries(session, [delivery_id])

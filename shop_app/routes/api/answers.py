@@ -24,6 +24,7 @@ from shop_app.answers import (
     ticket_decisions,
     update_answer_settings,
 )
+from shop_app.channels.self_service import self_service_turn
 from shop_app.errors import NotFound
 from shop_app.helpdesk import outbox
 from shop_app.helpdesk.tickets import access_ticket
@@ -117,6 +118,14 @@ async def answer_endpoint(request: Request) -> Response:
             message=message_out(posted, None, leaving[0].status if leaving else None) if posted else None,
         )
     await send_when_committed(request, leaving)
+    turn = await self_service_turn(
+        services(request), shop=caller.shop, ticket_id=ticket_id, request=decision.self_service
+    )
+    if turn is not None and turn.message_id is not None:  # its reply was sent and published
+        async with services(request).sessions() as session:
+            posted = await session.get_one(Message, turn.message_id)
+            leaving = await outbox.for_messages(session, [turn.message_id])
+        out.message = message_out(posted, None, leaving[0].status if leaving else None)
     bus = services(request).events
     for message_id in (decision.reply_message_id, decision.note_message_id):
         if message_id is not None:

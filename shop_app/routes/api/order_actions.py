@@ -95,6 +95,7 @@ def action_out(
         decided_by_agent_id=action.decided_by_agent_id,
         expires_at=action.expires_at,
         created_at=action.created_at,
+        confirmed_by_shopify_at=action.webhook_confirmed_at,
         token=token,
         events=[
             ActionEventOut(
