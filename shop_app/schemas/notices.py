@@ -6,15 +6,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from shop_app.schemas.order_actions import ShopifyId
 from shop_app.schemas.tickets import StrictIn
 
-MAX_SHOPIFY_ID = 2**63 - 1
 MAX_LOCATIONS = 50
 
 
 class StockSubscriptionIn(StrictIn):
-    variant_id: int = Field(ge=1, le=MAX_SHOPIFY_ID, description="The sold-out variant (Shopify id)")
-    location_ids: list[int] = Field(
+    variant_id: ShopifyId = Field(description="The sold-out variant (Shopify id)")
+    location_ids: list[ShopifyId] = Field(
         default_factory=list,
         max_length=MAX_LOCATIONS,
         description="Wait for stock at these locations only (empty: anywhere)",

@@ -120,7 +120,12 @@ async def test_without_credentials_nothing_is_subscribed(shelf: Shelf) -> None:
         st.dictionaries(st.text(max_size=12), st.none() | st.integers() | st.text(max_size=20), max_size=4),
         st.fixed_dictionaries(
             {
-                "variant_id": st.one_of(st.integers(), st.text(max_size=10), st.floats(), st.booleans()),
+                "variant_id": st.one_of(
+                    st.integers(),
+                    st.text(max_size=10),
+                    st.floats(allow_nan=False, allow_infinity=False),
+                    st.booleans(),
+                ),
                 "location_ids": st.one_of(
                     st.lists(st.integers(), max_size=60), st.text(max_size=5), st.none()
                 ),
