@@ -28,6 +28,7 @@ from shop_app.answers.order_outcome import order_outcome
 from shop_app.answers.outcome import Outcome, Understander, handoff
 from shop_app.answers.self_service import SelfServiceRequest
 from shop_app.answers.self_service.routing import answering, self_service_outcome, waiting_action
+from shop_app.answers.returns.window import asks_return_window, return_window_outcome
 from shop_app.answers.shop_config import shop_config, shop_hints
 from shop_app.answers.stock import answer_stock
 from shop_app.answers.templates import render_reply
@@ -330,7 +331,15 @@ def _continued(
     if (
         last is None
         or last.action != DecisionAction.ASK
-        or last.intent not in (Intent.ORDER_STATUS, Intent.STOCK, Intent.CANCEL, Intent.ADDRESS_CHANGE)
+        or last.intent
+        not in (
+            Intent.ORDER_STATUS,
+            Intent.STOCK,
+            Intent.CANCEL,
+            Intent.ADDRESS_CHANGE,
+            Intent.RETURN_EXCHANGE,
+            Intent.POLICY,
+        )
     ):
         return seen
     if seen.intent not in (Intent.OTHER, Intent(last.intent)) and seen.confidence >= AUTO_ANSWER_THRESHOLD:
@@ -393,6 +402,25 @@ async def _decide(
         return handoff("asked for a person")
     if seen.angry:
         return handoff("anger or complaint", priority=True)
+    if asks_return_window(seen, [*question, text], continued=bool(question)):
+        # "can I return order #1043?": the order's delivery day and the shop's window, never the policy alone
+        if seen.confidence < AUTO_ANSWER_THRESHOLD:
+            return handoff(f"low confidence ({seen.confidence:.2f} < {AUTO_ANSWER_THRESHOLD})")
+        if not choices.answers(Intent.POLICY):
+            return handoff("automatic policy replies are switched off")
+        return await return_window_outcome(
+            session,
+            shop=shop,
+            ticket=ticket,
+            seen=seen,
+            text=text,
+            history=history,
+            hints=hints,
+            trust=trust,
+            now=now,
+            understand=understand,
+            days=choices.return_window_days,
+        )
     if seen.intent not in (Intent.ORDER_STATUS, Intent.STOCK, Intent.POLICY):
         return handoff(f"{seen.intent.value} is for a person")
     if seen.confidence < AUTO_ANSWER_THRESHOLD:
@@ -438,8 +466,9 @@ async def _decide(
 
 
 async def policy_outcome(session: AsyncSession, *, shop: Shop, seen: Understanding, text: str) -> Outcome:
-    """A quote from the FAQ entry or policy passage that matches confidently, with its link; a question
-    about the shopper's own order ("can I still return #1043?") needs that order's facts, so a person."""
+    """A quote from the FAQ entry or policy passage that matches confidently, with its link; any other
+    question about the shopper's own order needs that order's facts, so a person (whether, and until when,
+    it can be returned is the return window step's: ``returns.window``)."""
     assert shop.id is not None
     found, best = await best_answer(session, shop_id=shop.id, text=text, language=seen.language)
     nearest = f" (nearest {best.explain()})" if best is not None else ""

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +55,20 @@ _NOT_RECEIVED = re.compile(
 )
 
 
+class OrderReply(Protocol):
+    def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        shop: Shop,
+        order: Order,
+        seen: Understanding,
+        text: str,
+        verification: Verification,
+        now: datetime,
+    ) -> Awaitable[Outcome]: ...
+
+
 async def order_outcome(
     session: AsyncSession,
     *,
@@ -67,7 +81,11 @@ async def order_outcome(
     trust: Trust,
     now: datetime,
     understand: Understander,
+    reply: OrderReply | None = None,
 ) -> Outcome:
+    """``reply``: what to answer about the order once it is chosen and the shopper may hear about it
+    (its status by default; the return window step passes its own)."""
+    answer = reply or _order_reply
     # Only this conversation's own signature counts: a contact may have been signed in once, and a later
     # unsigned conversation reusing it (same email typed by anyone) must prove itself again.
     storefront_id = trust.storefront_customer_id
@@ -126,7 +144,7 @@ async def order_outcome(
                 verification=verification,
             )
         chosen = open_orders[0] if open_orders else orders[0]
-        return await _order_reply(
+        return await answer(
             session, shop=shop, order=chosen, seen=seen, text=text, verification=verification, now=now
         )
 
@@ -158,7 +176,7 @@ async def order_outcome(
                 verification=Verification.TRUSTED_CALLER,
                 order_name=name,
             )
-        return await _order_reply(
+        return await answer(
             session,
             shop=shop,
             order=candidates[0],
@@ -170,7 +188,7 @@ async def order_outcome(
     if storefront_id is not None:
         own = next((o for o in candidates if o.customer_shopify_id == storefront_id), None)
         if own is not None:
-            return await _order_reply(
+            return await answer(
                 session,
                 shop=shop,
                 order=own,
@@ -181,7 +199,7 @@ async def order_outcome(
             )
     already = next((o for o in candidates if o.id in proved_ids), None)
     if already is not None:
-        return await _order_reply(
+        return await answer(
             session,
             shop=shop,
             order=already,
@@ -243,7 +261,7 @@ async def order_outcome(
             order_name=name,
         )
     await link_verified_order(session, ticket=ticket, order=proved)
-    return await _order_reply(
+    return await answer(
         session,
         shop=shop,
         order=proved,

@@ -258,6 +258,16 @@ DEFAULTS: dict[tuple[TemplateKey, str], str] = {
     (TemplateKey.POLICY_ANSWER, "ja"): (
         "{{ quote }}{% if url %}\n\n詳しくはこちらをご覧ください：{{ url }}{% endif %}"
     ),
+    (TemplateKey.POLICY_RETURN_WINDOW, "en"): (
+        "Order {{ order_name }} was delivered on {{ delivered_on }}. Returns are accepted within "
+        "{{ days }} days of delivery, so you can return it until {{ until }}. If you would like to "
+        "return it, reply here and we will help.{% if url %}\n\nDetails: {{ url }}{% endif %}"
+    ),
+    (TemplateKey.POLICY_RETURN_WINDOW, "ja"): (
+        "ご注文{{ order_name }}は{{ delivered_on }}にお届けしております。返品はお届けから{{ days }}日以内、"
+        "{{ until }}まで承ります。返品をご希望の場合は、こちらにご返信ください。"
+        "{% if url %}\n\n詳しくはこちらをご覧ください：{{ url }}{% endif %}"
+    ),
     (TemplateKey.HANDOFF, "en"): (
         "Thank you for your message. A member of our team will reply here as soon as possible."
     ),
@@ -307,6 +317,9 @@ SAMPLES: dict[TemplateGroup, dict[str, Any]] = {
             {"name": "#1002", "ordered_on": "2026/11/21"},
         ],
         "quote": "Items can be returned within 30 days of delivery.",
+        "delivered_on": "2026/11/20",
+        "days": 30,
+        "until": "2026/12/20",
         "source_title": "Refund policy",
         "url": "https://example.com/policies/refund-policy",
     },

@@ -66,6 +66,7 @@ class TemplateKey(StrEnum):
     VERIFICATION_FAILED = "verification_failed"
     CHOOSE_ORDER = "choose_order"
     POLICY_ANSWER = "policy_answer"
+    POLICY_RETURN_WINDOW = "policy_return_window"
     HANDOFF = "handoff"
 
     @property
@@ -163,4 +164,7 @@ class AnswerSettings(SQLModel, table=True):
     )
     auto_reply: dict[str, bool] = Field(default_factory=dict, sa_type=JSON)  # intent → on/off
     exact_stock_counts: bool = False
+    # how many days after delivery a return is accepted, as the merchant confirmed it (the admin prefills
+    # it from the refund policy's words); None: unknown, so a return question about an order goes to a person
+    return_window_days: int | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -267,6 +267,31 @@ def _available(levels: Sequence[InventoryLevel], locations: Sequence[int]) -> in
     )
 
 
+async def variant_available(
+    session: AsyncSession, *, shop_id: int, variant_shopify_id: int, location_ids: Sequence[int] = ()
+) -> int | None:
+    """The variant's available stock at ``location_ids`` (empty: anywhere), as a subscription would wait
+    for it; None when the shop has no such variant."""
+    item_id = (
+        await session.execute(
+            select(col(ProductVariant.inventory_item_shopify_id)).where(
+                col(ProductVariant.shop_id) == shop_id, col(ProductVariant.shopify_id) == variant_shopify_id
+            )
+        )
+    ).first()
+    if item_id is None:
+        return None
+    levels = (
+        await session.execute(
+            select(InventoryLevel).where(
+                col(InventoryLevel.shop_id) == shop_id,
+                col(InventoryLevel.inventory_item_shopify_id) == (item_id[0] or 0),
+            )
+        )
+    ).scalars()
+    return _available(list(levels), location_ids)
+
+
 async def notify_restocked(
     session: AsyncSession,
     *,

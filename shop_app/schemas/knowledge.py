@@ -46,9 +46,24 @@ class PolicyOut(BaseModel):
     updated_at: str
 
 
+class ReturnWindowIn(StrictIn):
+    days: int | None = Field(default=None, ge=1, le=365)
+
+
+class ReturnWindowOut(BaseModel):
+    """The merchant's window (None: not set, so return questions about an order go to a person) and what
+    the refund policy's words say, to prefill it."""
+
+    days: int | None
+    detected_days: int | None
+    detected_from: str | None  # "policy:REFUND_POLICY#1"
+    detected_text: str | None  # the passage's start
+
+
 class FaqPageOut(BaseModel):
     entries: list[FaqEntryOut]
     policies: list[PolicyOut]
+    return_window: ReturnWindowOut
     max_question_chars: int = MAX_FAQ_QUESTION_CHARS
 
 

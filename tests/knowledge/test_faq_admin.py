@@ -149,3 +149,46 @@ async def test_the_try_box_takes_any_text_without_failing(
     response = await app.client.post("/api/admin/faq/try", json={"text": text}, headers=bearer(ALPHA))
 
     assert response.status_code in (200, 400), response.text
+
+
+async def test_the_return_window_is_prefilled_from_the_refund_policy_and_saved_per_shop(
+    app: RunningApp, shops: TwoShops
+) -> None:
+    # before any policy: nothing detected, nothing set
+    empty = (await app.client.get("/api/admin/faq", headers=bearer(ALPHA))).json()["return_window"]
+    assert empty == {"days": None, "detected_days": None, "detected_from": None, "detected_text": None}
+    async with transaction(app.services.sessions) as session:
+        assert shops.alpha.id is not None
+        await store_policies(session, shop_id=shops.alpha.id, policies=records("ja"))
+
+    # the refund policy's 「30日以内」 is shown with the passage it came from, but not yet the setting
+    shown = (await app.client.get("/api/admin/faq", headers=bearer(ALPHA))).json()["return_window"]
+    assert (shown["days"], shown["detected_days"], shown["detected_from"]) == (
+        None,
+        30,
+        "policy:REFUND_POLICY#1",
+    )
+    assert "30日以内" in shown["detected_text"]
+
+    saved = await app.client.put("/api/admin/faq/return-window", json={"days": 21}, headers=bearer(ALPHA))
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["days"] == 21
+    again = (await app.client.get("/api/admin/faq", headers=bearer(ALPHA))).json()["return_window"]
+    assert again["days"] == 21
+    # another shop's setting is its own
+    other = (await app.client.get("/api/admin/faq", headers=bearer(BETA))).json()["return_window"]
+    assert other["days"] is None
+
+    cleared = await app.client.put("/api/admin/faq/return-window", json={"days": None}, headers=bearer(ALPHA))
+    assert cleared.json()["days"] is None
+
+
+@pytest.mark.parametrize("days", [0, 366, -3, "thirty", 2.5, True])
+async def test_a_return_window_out_of_bounds_is_refused(
+    app: RunningApp, shops: TwoShops, days: object
+) -> None:
+    refused = await app.client.put("/api/admin/faq/return-window", json={"days": days}, headers=bearer(ALPHA))
+
+    assert refused.status_code in (400, 422), refused.text
+    shown = (await app.client.get("/api/admin/faq", headers=bearer(ALPHA))).json()["return_window"]
+    assert shown["days"] is None

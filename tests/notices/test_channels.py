@@ -1,5 +1,5 @@
 # ruff: noqa: F811  (fixtures imported from other test modules)
-"""The notices on the shopper's own channel, end to end: on LINE (the fake LINE of tests/line), a sold-out
+"""The notices on the shopper's own channel, end to end: on LINE (the simulated platform, devline), a sold-out
 answer offers 入荷お知らせ, the shopper's tap subscribes them, and the restock is pushed to them once; by
 email, through a real SMTP relay, the proactive notice and the restock reach the shopper's mailbox."""
 
@@ -39,32 +39,23 @@ from tests.helpdesk.conftest import (
     BETA,
     desk,  # noqa: F401
 )
-from tests.line.conftest import LineDesk, line_desk, settings  # noqa: F401
+from tests.line.conftest import settings  # noqa: F401
 from tests.mail.conftest import ALPHA_ADDRESS, MailWorld, mail_limits, mail_world  # noqa: F401
 from tests.mail.relay import Relay, free_port
 from tests.mail.test_outbound import use_relay
 from tests.notices.conftest import ITEM_ID, TOKYO, VARIANT_ID, level_body, stock_shelf
+from tests.notices.devline_desk import CHANNEL_IDS, DevLineDesk, devline_desk  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
-HANAKO = "Uhanako00000000000000000000000009"
+HANAKO = "U" + "a1" * 16
 OFFER = re.compile(r"(/notices/stock/offer/[A-Za-z0-9_.\-]+)")
 
 
-def pushed_texts(line_desk: LineDesk, to: str) -> list[str]:
-    return [
-        message["text"]
-        for body in line_desk.line.sent("push") + line_desk.line.sent("reply")
-        if body.get("to", to) == to
-        for message in body["messages"]
-        if message["type"] == "text"
-    ]
-
-
 async def test_on_line_a_sold_out_answer_offers_the_notice_and_the_restock_is_pushed_once(
-    line_desk: LineDesk,
+    devline_desk: DevLineDesk,
 ) -> None:
-    desk = line_desk.desk
+    desk = devline_desk.desk
     shops = {}
     async with desk.services.sessions() as session:
         for domain in (ALPHA, BETA):
@@ -72,18 +63,16 @@ async def test_on_line_a_sold_out_answer_offers_the_notice_and_the_restock_is_pu
     await stock_shelf(desk.services, shops[ALPHA], email="unused@example.jp", language="ja")
     await stock_shelf(desk.services, shops[BETA], email="unused@example.com", language="en")
 
-    # given: the shopper asks on LINE about a sold-out shirt
-    await line_desk.post([line_desk.event(HANAKO, text="リネンシャツのネイビーのMの在庫はありますか？")])
-    await line_desk.settle()
-    answer = "\n".join(pushed_texts(line_desk, HANAKO))
+    # given: the shopper befriends the shop on LINE and asks about a sold-out shirt
+    await devline_desk.says(HANAKO, "リネンシャツのネイビーのMの在庫はありますか？")
+    answer = "\n".join(await devline_desk.bot_texts(HANAKO))
     assert "入荷お知らせを受け取る" in answer, answer
     found = OFFER.search(answer)
     assert found is not None
     # and its first quick reply button opens the same page
     buttons = [
         item["action"]
-        for body in line_desk.line.sent("reply") + line_desk.line.sent("push")
-        for message in body["messages"]
+        for message in await devline_desk.bot_messages(HANAKO)
         for item in message.get("quickReply", {}).get("items", [])
     ]
     assert buttons[0]["type"] == "uri" and buttons[0]["label"] == "入荷お知らせ"
@@ -93,28 +82,26 @@ async def test_on_line_a_sold_out_answer_offers_the_notice_and_the_restock_is_pu
     assert (await desk.client.get(found.group(1))).status_code == 200
     done = await desk.client.post(found.group(1), data={})
     assert 'data-state="subscribed"' in done.text
-    await line_desk.settle()
+    await devline_desk.settle()
     async with desk.services.sessions() as session:
         [subscription] = (await session.execute(select(StockSubscription))).scalars().all()
     assert subscription.channel == Channel.LINE and subscription.status == SubscriptionStatus.ACTIVE
-    assert any("一度だけお知らせします" in text for text in pushed_texts(line_desk, HANAKO))
+    assert any("一度だけお知らせします" in text for text in await devline_desk.bot_texts(HANAKO))
 
     # when: the stock webhook comes, twice, to the shop; and the other shop restocks too
     app = RunningApp(client=desk.client, services=desk.services, jobs=desk.state["jobs"])
     await app.webhook("inventory_levels/update", BETA, level_body(9))
     await app.webhook("inventory_levels/update", ALPHA, level_body(2))
     await app.webhook("inventory_levels/update", ALPHA, level_body(3, updated_at="2026-12-03T12:00:00Z"))
-    await line_desk.settle()
+    await devline_desk.settle()
     await outbound.deliver(desk.services)
 
-    # then: pushed once, to this shopper, through the shop's own channel token
-    back = [text for text in pushed_texts(line_desk, HANAKO) if "お待たせしました" in text]
+    # then: it reaches the shopper's LINE chat once, from the shop's own account (devline took the push
+    # on the alpha channel's token: the beta channel never heard of this user)
+    back = [text for text in await devline_desk.bot_texts(HANAKO) if "お待たせしました" in text]
     assert len(back) == 1
     assert "https://alpha.myshopify.com/products/linen-shirt" in back[0]
-    tokens = {
-        headers["authorization"] for path, body, headers in line_desk.line.calls if path.endswith("/push")
-    }
-    assert tokens == {"Bearer alpha-access-token-SECRET"}
+    assert HANAKO not in devline_desk.state.channels[CHANNEL_IDS[BETA]].users
 
 
 @pytest.fixture
@@ -220,14 +207,13 @@ async def test_by_email_the_proactive_notice_and_the_restock_reach_the_mailbox(
 
 
 async def test_on_line_a_proactive_notice_is_pushed_to_a_friend_and_never_to_one_who_blocked_us(
-    line_desk: LineDesk,
+    devline_desk: DevLineDesk,
 ) -> None:
-    desk = line_desk.desk
+    desk = devline_desk.desk
     shop_id = desk.shop_ids[ALPHA]
-    await line_desk.seed_order(ALPHA)
-    # given: the customer of order #1001 wrote on LINE (their account linked to the customer)
-    await line_desk.post([line_desk.event(HANAKO, text="こんにちは")])
-    await line_desk.settle()
+    await devline_desk.seed_order(ALPHA)
+    # given: the customer of order #1001 befriended the shop and wrote on LINE (linked to the customer)
+    await devline_desk.says(HANAKO, "こんにちは")
     noon_tokyo = datetime.now(UTC).replace(hour=3, minute=0) + timedelta(days=1)
     async with transaction(desk.services.sessions) as session:
         [ticket] = (
@@ -251,7 +237,7 @@ async def test_on_line_a_proactive_notice_is_pushed_to_a_friend_and_never_to_one
             daily_cap=10,
             subscription_days=30,
         )
-    before = len(line_desk.line.sent("push"))
+    before = len(await devline_desk.bot_texts(HANAKO))
 
     # when: the rules run and the outbox is sent
     async with transaction(desk.services.sessions) as session:
@@ -259,17 +245,18 @@ async def test_on_line_a_proactive_notice_is_pushed_to_a_friend_and_never_to_one
         assert len((await run_rules(session, shop=shop, now=noon_tokyo)).sent) == 1
     await outbound.deliver(desk.services)
 
-    # then: pushed to the shopper, in Japanese
-    pushes = line_desk.line.sent("push")[before:]
-    assert [body["to"] for body in pushes] == [HANAKO]
-    assert "ご注文#1001は現在保留中" in pushes[0]["messages"][0]["text"]
+    # then: it reaches the shopper's LINE chat, in Japanese
+    pushed = (await devline_desk.bot_texts(HANAKO))[before:]
+    assert len(pushed) == 1
+    assert "ご注文#1001は現在保留中" in pushed[0]
 
     # and: once they block the account, a new situation reaches nobody
-    await line_desk.post([line_desk.event(HANAKO, kind="unfollow", text=None)])
-    await line_desk.settle()
+    await devline_desk.blocks(HANAKO)
     async with transaction(desk.services.sessions) as session:
         session.add(FulfillmentOrder(shop_id=shop_id, shopify_id=8302, order_id=order.id, status="ON_HOLD"))
     async with transaction(desk.services.sessions) as session:
         shop = await session.get_one(Shop, shop_id)
         report = await run_rules(session, shop=shop, now=noon_tokyo)
     assert report.sent == [] and report.no_consent == 1
+    await outbound.deliver(desk.services)
+    assert len(await devline_desk.bot_texts(HANAKO)) == before + 1

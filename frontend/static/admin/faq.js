@@ -1,6 +1,6 @@
 // Embedded admin, FAQ: the shop's FAQ entries (questions and answers in Japanese and English, each switched
-// on or off), the policies mirrored from Shopify, and a "try it" box showing what the bot would answer and
-// why. Text goes in with textContent only.
+// on or off), the policies mirrored from Shopify, a "try it" box showing what the bot would answer and
+// why, and the return window (prefilled from what the refund policy says). Text goes in with textContent only.
 import { busy, button, cell, say } from "./shell.js";
 import { has, t, when } from "./i18n.js";
 import { api, errorText } from "./session.js";
@@ -103,6 +103,28 @@ function showPolicies(policies) {
   );
 }
 
+function showReturnWindow(setting) {
+  const detected = $("return-window-detected");
+  detected.textContent = setting.detected_days
+    ? t("admin.faq.return_window_detected", { days: setting.detected_days, source: setting.detected_from, text: setting.detected_text })
+    : t("admin.faq.return_window_not_detected");
+  const field = $("return-window-days");
+  // the merchant's number; before they set one, the policy's as a suggestion to confirm
+  field.value = setting.days ?? setting.detected_days ?? "";
+  say($("return-window-message"), setting.days === null ? t("admin.faq.return_window_unset") : "");
+}
+
+async function saveReturnWindow() {
+  const raw = $("return-window-days").value.trim();
+  try {
+    const saved = await api("PUT", "/api/admin/faq/return-window", { days: raw ? Number(raw) : null });
+    showReturnWindow(saved);
+    say($("return-window-message"), t("admin.saved"), "success");
+  } catch (error) {
+    say($("return-window-message"), errorText(error), "critical");
+  }
+}
+
 async function load() {
   try {
     const page = await api("GET", "/api/admin/faq");
@@ -117,6 +139,7 @@ async function load() {
       body.replaceChildren(...page.entries.map(entryRow));
     }
     showPolicies(page.policies);
+    showReturnWindow(page.return_window);
   } catch (error) {
     $("error").textContent = errorText(error);
     $("error").hidden = false;
@@ -172,6 +195,8 @@ async function tryIt() {
 const saveButton = document.querySelector('[data-action="save-faq"]');
 saveButton.addEventListener("click", () => busy(saveButton, save));
 document.querySelector('[data-action="new-faq"]').addEventListener("click", () => edit(null));
+const windowButton = document.querySelector('[data-action="save-return-window"]');
+windowButton.addEventListener("click", () => busy(windowButton, saveReturnWindow));
 const tryButton = document.querySelector('[data-action="try"]');
 tryButton.addEventListener("click", () => busy(tryButton, tryIt));
 $("try-text").addEventListener("keydown", (event) => {

@@ -305,7 +305,34 @@ export class CustomerPanel {
     const gone = item.current_quantity === null || item.current_quantity === undefined ? 0 : item.quantity - item.current_quantity;
     if (gone > 0) node.append(" ", element("span", { className: "refunded", text: t("order.refunded_quantity", { count: gone }) }));
     node.append(this.stock(item.stock));
+    if (item.variant_id && item.stock && String(item.stock.level.code).toUpperCase() === "SOLD_OUT") {
+      node.append(this.backInStock(item.variant_id));
+    }
     return node;
+  }
+
+  // 入荷お知らせ for a sold-out variant: the ticket's shopper is told once on their channel when it is back.
+  backInStock(variantId) {
+    const status = element("span", { className: "muted back-in-stock-status", attrs: { role: "status" } });
+    const button = element("button", {
+      className: "link-button",
+      text: t("stock_alert.offer"),
+      attrs: { type: "button", "data-action": "back-in-stock", "data-variant-id": String(variantId) },
+    });
+    button.addEventListener("click", async () => {
+      if (!this.ticket) return;
+      button.disabled = true;
+      try {
+        const done = await request("POST", `/tickets/${this.ticket.id}/stock-subscriptions`, { variant_id: variantId });
+        const channel = t(`stock_alert.channel.${done.channel}`);
+        const key = done.status === "pending" ? "stock_alert.pending" : done.created ? "stock_alert.done" : "stock_alert.already";
+        status.textContent = t(key, { channel });
+      } catch (error) {
+        status.textContent = errorText(error);
+        button.disabled = false;
+      }
+    });
+    return element("span", { className: "back-in-stock" }, button, " ", status);
   }
 
   stock(stock) {

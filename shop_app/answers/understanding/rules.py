@@ -95,6 +95,12 @@ RULES: list[Rule] = [
             2.5,
             rf"\b(?:update|news|info\w*)\b.{{0,15}}\b(?:on|about|regarding|for)\b.{{0,15}}\b{ORDER_WORDS}",
         ),
+        # "what's the latest on #3051?", "any word on order 2040?": asking for news of a named order
+        (
+            "en:latest_on",
+            2.0,
+            r"\b(?:latest|word|news)\b.{0,10}\b(?:on|about|regarding|with)\b.{0,15}(?:#\s?\d|\b(?:order|no\.?)\s*\d)",
+        ),
         (
             "en:in_transit",
             2.5,
@@ -438,7 +444,9 @@ RULES: list[Rule] = [
             5.0,
             (
                 r"担当者|担当の方|人間|オペレーター|スタッフ|有人|電話(?:で|して|ください|がほしい|をください|をいただ|をもら|でき)|直接話|話したい|話せ|つないで|繋いで|"
-                r"代わって|責任者|人と(?:話|やり取り)|対応できる方|店長|係の方|窓口"
+                r"代わって|責任者|人と(?:話|やり取り)|対応できる方|店長|係の方|窓口|"
+                # "a person (not the bot) should answer": 人に対応して, 人が答えて (not 友人に, 本人が…)
+                r"(?<![友知個恋他主本商住])人(?:に|が|で)(?:対応|代わ|替わ|返信|答え|回答)"
             ),
         ),
         ("ja:bot", 1.5, r"ボット|自動返信|機械"),
@@ -546,7 +554,8 @@ RULES: list[Rule] = [
             5.0,
             (
                 r"open(?:ing)? (?:hours|times)|store hours|business hours|are you open|when (?:are|do) you "
-                r"(?:open|close)|closed on (?:weekends|sundays|holidays)|holiday (?:hours|closure)"
+                r"(?:open|close)|closed on (?:weekends|sundays|holidays)|holiday (?:hours|closure)|"
+                r"what time (?:do|does|are|is) (?:you|your|the)\b.{0,20}\b(?:open|close|closing|opening)"
             ),
         ),
         (

@@ -1,7 +1,8 @@
 """The embedded admin's FAQ page (``/app/faq``) and its API (``/api/admin/faq``): the shop's FAQ entries
 (list, write, switch on or off, delete), the policies mirrored from Shopify, and a "try it" box that
-shows what the bot would answer to a question and why (which entry or passage, its score). Every entry is
-read through ``access_faq_entry``: another shop's id is a 404."""
+shows what the bot would answer to a question and why (which entry or passage, its score), and the return
+window (days after delivery) the bot may tell a verified shopper about their order, prefilled from what the
+refund policy says. Every entry is read through ``access_faq_entry``: another shop's id is a 404."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from shop_app.answers.answer_settings import get_answer_settings, set_return_window
 from shop_app.answers.engine import policy_outcome
 from shop_app.answers.shop_config import shop_config
 from shop_app.answers.templates import render_reply
@@ -28,8 +30,9 @@ from shop_app.knowledge.faq import (
     update_faq_entry,
 )
 from shop_app.knowledge.policies import list_policies
+from shop_app.knowledge.return_window import REFUND_POLICY, detect_return_window
 from shop_app.knowledge.search import search_knowledge
-from shop_app.models import DecisionAction, FaqEntry
+from shop_app.models import DecisionAction, FaqEntry, ShopPolicy
 from shop_app.routes.api.io import JSONModelResponse, read_body
 from shop_app.routes.embedded_admin import authenticate_admin
 from shop_app.routes.request_state import services
@@ -42,6 +45,8 @@ from shop_app.schemas.knowledge import (
     FaqTryOut,
     MatchOut,
     PolicyOut,
+    ReturnWindowIn,
+    ReturnWindowOut,
 )
 
 MAX_ROW_ID = 2**31 - 1
@@ -80,12 +85,24 @@ def _draft(body: FaqEntryIn) -> FaqDraft:
     )
 
 
+def _return_window(days: int | None, policies: list[ShopPolicy]) -> ReturnWindowOut:
+    refund = next((p for p in policies if p.policy_type == REFUND_POLICY), None)
+    detected = detect_return_window(refund.body) if refund is not None else None
+    return ReturnWindowOut(
+        days=days,
+        detected_days=detected.days if detected is not None else None,
+        detected_from=detected.label if detected is not None else None,
+        detected_text=detected.text if detected is not None else None,
+    )
+
+
 async def read_faq(request: Request) -> Response:
     admin = await authenticate_admin(request)
     assert admin.shop.id is not None
     async with services(request).sessions() as session:
         entries = await list_faq_entries(session, shop_id=admin.shop.id)
         policies = await list_policies(session, shop_id=admin.shop.id)
+        choices = await get_answer_settings(session, shop_id=admin.shop.id)
     return JSONModelResponse(
         FaqPageOut(
             entries=[_out(entry) for entry in entries],
@@ -93,8 +110,21 @@ async def read_faq(request: Request) -> Response:
                 PolicyOut(type=p.policy_type, title=p.title, url=p.url, updated_at=p.updated_at.isoformat())
                 for p in policies
             ],
+            return_window=_return_window(choices.return_window_days, policies),
         )
     )
+
+
+async def save_return_window(request: Request) -> Response:
+    """The merchant's return window in days (or null: unknown, so a person answers)."""
+    admin = await authenticate_admin(request)
+    assert admin.shop.id is not None
+    body = await read_body(request, ReturnWindowIn)
+    async with transaction(services(request).sessions) as session:
+        choices = await set_return_window(session, shop=admin.shop, days=body.days)
+        policies = await list_policies(session, shop_id=admin.shop.id)
+        shown = _return_window(choices.return_window_days, policies)
+    return JSONModelResponse(shown)
 
 
 async def create_faq(request: Request) -> Response:
@@ -203,6 +233,7 @@ routes: list[BaseRoute] = [
     Route("/api/admin/faq", read_faq, methods=["GET"]),
     Route("/api/admin/faq", create_faq, methods=["POST"]),
     Route("/api/admin/faq/try", try_faq, methods=["POST"]),
+    Route("/api/admin/faq/return-window", save_return_window, methods=["PUT"]),
     Route("/api/admin/faq/{entry_id}", update_faq, methods=["PUT"]),
     Route("/api/admin/faq/{entry_id}", delete_faq, methods=["DELETE"]),
     Route("/api/admin/faq/{entry_id}/enabled", enable_faq, methods=["PUT"]),

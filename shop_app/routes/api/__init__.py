@@ -19,6 +19,7 @@ from shop_app.routes.api import (
     tickets,
 )
 from shop_app.routes.api.io import Endpoint
+from shop_app.routes.api.notices import stock_subscriptions
 from shop_app.routes.api.openapi import openapi_document
 
 API_VERSION = "1.0.0"
@@ -32,6 +33,7 @@ ENDPOINTS: list[Endpoint] = [
     *desk_settings.ENDPOINTS,
     *order_actions.ENDPOINTS,
     *insights.ENDPOINTS,
+    *stock_subscriptions.ENDPOINTS,
 ]
 _DOCUMENT = openapi_document(ENDPOINTS, version=API_VERSION)
 

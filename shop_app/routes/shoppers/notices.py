@@ -136,11 +136,12 @@ async def offer(request: Request) -> Response:
     else:
         state, key = "subscribed", "notices.page.subscribed"
     if result.message_id is not None:
-        await _deliver_soon(request, result.message_id)
+        await deliver_soon(request, result.message_id)
     return _page(request, locale=locale, state=state, message=text(key, item=name))
 
 
-async def _deliver_soon(request: Request, message_id: int) -> None:
+async def deliver_soon(request: Request, message_id: int) -> None:
+    """The message's outbox items (LINE, email) sent by a job now rather than at the next sweep."""
     async with services(request).sessions() as session:
         ids = [item.id for item in await outbox.for_messages(session, [message_id]) if item.id is not None]
     if ids:
