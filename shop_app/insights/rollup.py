@@ -11,8 +11,6 @@ seconds before the last run (``SLACK``), so a transaction that committed late is
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +25,7 @@ from sqlmodel import col
 from shop_app.database import SessionFactory
 from shop_app.formats.display import time_zone
 from shop_app.helpdesk.business_hours import Schedule
+from shop_app.insights import summary
 from shop_app.insights.measures import (
     UNFULFILLED_BUCKETS,
     OpenClock,
@@ -56,6 +55,7 @@ SLACK = timedelta(seconds=30)
 FRESH = timedelta(minutes=1)
 CHUNK = 500
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_WINDOW_DAYS = 7  # the setting's default (``Settings.recontact_window_days``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +67,6 @@ class Refreshed:
 def _chunks(values: Iterable[int]) -> list[list[int]]:
     ordered = sorted(values)
     return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
-
-
-def _fingerprint(shop: Shop) -> str:
-    """What the stored days and business-hour durations depend on besides the tickets themselves."""
-    text = json.dumps(shop.business_hours, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 async def _ids(session: AsyncSession, query: Any) -> set[int]:
@@ -341,10 +335,16 @@ async def _order_days(session: AsyncSession, shop_id: int, zone: tzinfo, since: 
 
 
 async def refresh(
-    session: AsyncSession, shop: Shop, *, now: datetime | None = None, unless_within: timedelta | None = None
+    session: AsyncSession,
+    shop: Shop,
+    *,
+    now: datetime | None = None,
+    unless_within: timedelta | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> Refreshed:
-    """Bring ``shop``'s rollup up to date in ``session`` (the caller commits); nothing to do when it was
-    brought up to date less than ``unless_within`` ago (and the time zone and hours are the same)."""
+    """Bring ``shop``'s rollup (per-ticket facts and day summaries for the re-contact window of
+    ``window_days``) up to date in ``session`` (the caller commits); nothing to do when it was brought up to
+    date less than ``unless_within`` ago (and the time zone, hours, targets and window are the same)."""
     assert shop.id is not None
     started = now or utcnow()
     state = (
@@ -352,7 +352,7 @@ async def refresh(
             select(InsightRollupState).where(col(InsightRollupState.shop_id) == shop.id).with_for_update()
         )
     ).scalar_one_or_none()
-    fingerprint = _fingerprint(shop)
+    fingerprint = summary.fingerprint(shop, window_days)
     zone_name = shop.iana_timezone or ""
     if state is None:
         state = InsightRollupState(shop_id=shop.id, since=EPOCH, refreshed_at=EPOCH, zone="", hours="")
@@ -362,6 +362,8 @@ async def refresh(
     if not rebuild and unless_within is not None and started - state.refreshed_at < unless_within:
         return Refreshed(0, False)
     zone = time_zone(shop.iana_timezone)
+    window = timedelta(days=window_days)
+    touched: set[int] = set()
     if rebuild:
         await session.execute(delete(InsightTicket).where(col(InsightTicket.shop_id) == shop.id))
         rows = await _rows(session, shop, await _load(session, shop.id, None), None, started)
@@ -373,10 +375,21 @@ async def refresh(
             context = await _people(session, shop.id, affected)
             rows = await _rows(session, shop, await _load(session, shop.id, context), affected, started)
             for chunk in _chunks(affected):
+                # the days the tickets were counted on until now are summed again too
+                touched |= await _ids(
+                    session,
+                    select(col(InsightTicket.day)).where(
+                        col(InsightTicket.shop_id) == shop.id, col(InsightTicket.ticket_id).in_(chunk)
+                    ),
+                )
                 await session.execute(delete(InsightTicket).where(col(InsightTicket.ticket_id).in_(chunk)))
         await _order_days(session, shop.id, zone, state.since)
     for index in range(0, len(rows), 5_000):
         await session.execute(insert(InsightTicket), rows[index : index + 5_000])
+    if rebuild:
+        await summary.write(session, shop, window, None, rows)
+    elif touched or rows:
+        await summary.write(session, shop, window, touched | {int(row["day"]) for row in rows})
     state.since = started - SLACK
     state.refreshed_at = started
     state.zone = zone_name
@@ -386,7 +399,7 @@ async def refresh(
     return Refreshed(len(rows), rebuild)
 
 
-async def refresh_all(sessions: SessionFactory) -> int:
+async def refresh_all(sessions: SessionFactory, window_days: int = DEFAULT_WINDOW_DAYS) -> int:
     """The scheduled run: every installed shop's rollup, each in its own transaction. Returns the rows
     written."""
     async with sessions() as session:
@@ -401,7 +414,7 @@ async def refresh_all(sessions: SessionFactory) -> int:
     for shop in shops:
         try:
             async with sessions() as session, session.begin():
-                written += (await refresh(session, shop)).tickets
+                written += (await refresh(session, shop, window_days=window_days)).tickets
         except Exception:
             logger.exception("insights rollup failed shop_id=%s", shop.id)
     return written
