@@ -388,8 +388,10 @@ async def refresh(
         await session.execute(insert(InsightTicket), rows[index : index + 5_000])
     if rebuild:
         await summary.write(session, shop, window, None, rows)
-    elif touched or rows:
-        await summary.write(session, shop, window, touched | {int(row["day"]) for row in rows})
+    else:
+        touched |= {int(row["day"]) for row in rows} | await summary.stale_days(session, shop.id)
+        if touched:
+            await summary.write(session, shop, window, touched)
     state.since = started - SLACK
     state.refreshed_at = started
     state.zone = zone_name

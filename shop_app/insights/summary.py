@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -170,6 +170,34 @@ async def _facts(session: AsyncSession, shop_id: int, days: Sequence[int] | None
         )
         facts.extend(dict(row._mapping) for row in rows)
     return facts
+
+
+async def stale_days(session: AsyncSession, shop_id: int) -> set[int]:
+    """The days whose summaries count tickets that are no longer there (a ticket erased, its facts with it:
+    the rollup never sees it change): two sums when nothing is missing, the days compared when one is."""
+    facts = select(func.count()).where(col(T.shop_id) == shop_id)
+    summed = select(func.coalesce(func.sum(col(InsightDay.tickets)), 0)).where(
+        col(InsightDay.shop_id) == shop_id, col(InsightDay.grain) == COARSE
+    )
+    if (await session.execute(facts)).scalar_one() == (await session.execute(summed)).scalar_one():
+        return set()
+    held = dict(
+        (
+            await session.execute(
+                select(col(T.day), func.count()).where(col(T.shop_id) == shop_id).group_by(col(T.day))
+            )
+        ).all()
+    )
+    counted = dict(
+        (
+            await session.execute(
+                select(col(InsightDay.day), func.sum(col(InsightDay.tickets)))
+                .where(col(InsightDay.shop_id) == shop_id, col(InsightDay.grain) == COARSE)
+                .group_by(col(InsightDay.day))
+            )
+        ).all()
+    )
+    return {int(day) for day in held.keys() | counted.keys() if held.get(day, 0) != counted.get(day, 0)}
 
 
 async def write(
