@@ -1,8 +1,8 @@
-"""insights day summaries
+"""insights day summaries: counts and breakdowns per local day, covering indexes of the per-ticket facts
 
 Revision ID: 0023
 Revises: 0022
-Create Date: 2026-12-03 19:17:44.611650
+Create Date: 2026-12-03 19:40:10.290304
 """
 
 from collections.abc import Sequence
@@ -27,20 +27,36 @@ def upgrade() -> None:
         sa.Column("grain", sa.Integer(), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("agent_id", sa.Integer(), nullable=True),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
         sa.Column("by_bot", sa.Boolean(), nullable=False),
-        sa.Column("intent", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+        sa.Column("intent", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
-        sa.Column("variant", sqlmodel.sql.sqltypes.AutoString(length=512), nullable=True),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("variant", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("sold_out", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("insight_day_keys", schema=None) as batch_op:
-        batch_op.create_index("ix_insight_day_keys_shop_grain_day", ["shop_id", "grain", "day"], unique=False)
+        batch_op.create_index(
+            "ux_insight_day_keys_grouping",
+            [
+                "shop_id",
+                "grain",
+                "day",
+                "channel",
+                "agent_id",
+                "by_bot",
+                "intent",
+                "language",
+                "kind",
+                "key",
+                "variant",
+            ],
+            unique=True,
+        )
 
     op.create_table(
         "insight_days",
@@ -49,10 +65,10 @@ def upgrade() -> None:
         sa.Column("grain", sa.Integer(), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("agent_id", sa.Integer(), nullable=True),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
         sa.Column("by_bot", sa.Boolean(), nullable=False),
-        sa.Column("intent", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+        sa.Column("intent", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("tickets", sa.Integer(), nullable=False),
         sa.Column("resolved", sa.Integer(), nullable=False),
         sa.Column("kept", sa.Integer(), nullable=False),
@@ -66,7 +82,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("insight_days", schema=None) as batch_op:
-        batch_op.create_index("ix_insight_days_shop_grain_day", ["shop_id", "grain", "day"], unique=False)
+        batch_op.create_index(
+            "ux_insight_days_grouping",
+            ["shop_id", "grain", "day", "channel", "agent_id", "by_bot", "intent", "language"],
+            unique=True,
+        )
 
     with op.batch_alter_table("insight_tickets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_insight_tickets_shop_csat_day"))
@@ -117,11 +137,11 @@ def downgrade() -> None:
         )
 
     with op.batch_alter_table("insight_days", schema=None) as batch_op:
-        batch_op.drop_index("ix_insight_days_shop_grain_day")
+        batch_op.drop_index("ux_insight_days_grouping")
 
     op.drop_table("insight_days")
     with op.batch_alter_table("insight_day_keys", schema=None) as batch_op:
-        batch_op.drop_index("ix_insight_day_keys_shop_grain_day")
+        batch_op.drop_index("ux_insight_day_keys_grouping")
 
     op.drop_table("insight_day_keys")
     # ### end Alembic commands ###

@@ -363,7 +363,7 @@ async def refresh(
         return Refreshed(0, False)
     zone = time_zone(shop.iana_timezone)
     window = timedelta(days=window_days)
-    touched: set[int] = set()
+    before: list[dict[str, Any]] = []
     if rebuild:
         await session.execute(delete(InsightTicket).where(col(InsightTicket.shop_id) == shop.id))
         rows = await _rows(session, shop, await _load(session, shop.id, None), None, started)
@@ -375,13 +375,7 @@ async def refresh(
             context = await _people(session, shop.id, affected)
             rows = await _rows(session, shop, await _load(session, shop.id, context), affected, started)
             for chunk in _chunks(affected):
-                # the days the tickets were counted on until now are summed again too
-                touched |= await _ids(
-                    session,
-                    select(col(InsightTicket.day)).where(
-                        col(InsightTicket.shop_id) == shop.id, col(InsightTicket.ticket_id).in_(chunk)
-                    ),
-                )
+                before.extend(await summary.old_facts(session, shop.id, chunk))
                 await session.execute(delete(InsightTicket).where(col(InsightTicket.ticket_id).in_(chunk)))
         await _order_days(session, shop.id, zone, state.since)
     for index in range(0, len(rows), 5_000):
@@ -389,9 +383,11 @@ async def refresh(
     if rebuild:
         await summary.write(session, shop, window, None, rows)
     else:
-        touched |= {int(row["day"]) for row in rows} | await summary.stale_days(session, shop.id)
-        if touched:
-            await summary.write(session, shop, window, touched)
+        # the tickets' counts as they were taken out of the summaries, as they are now put in
+        await summary.change(session, shop, window, before, rows)
+        stale = await summary.stale_days(session, shop.id)
+        if stale:
+            await summary.write(session, shop, window, stale)
     state.since = started - SLACK
     state.refreshed_at = started
     state.zone = zone_name

@@ -15,10 +15,13 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -60,6 +63,12 @@ FACTS: tuple[Any, ...] = tuple(
         "stock",
     )
 )
+GROUPING = ("grain", "day", "channel", "agent_id", "by_bot", "intent", "language")
+# the unique key of each summary table after ``shop_id``
+UNIQUE = {"insight_days": GROUPING, "insight_day_keys": (*GROUPING, "kind", "key", "variant")}
+NONE = ""  # no intent, language or variant (or, COARSE, all of them): a value, so the unique key holds
+NO_AGENT = 0
+KEY_CHARS = 255
 DEFAULT_TARGET = 3600.0
 CHUNK = 500
 BATCH = 5_000
@@ -101,61 +110,72 @@ def counts(fact: Mapping[str, Any], window: timedelta, due: Mapping[str, float])
 
 
 def _dims(fact: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The grouping of a FINE row (NONE for a missing agent, intent or language)."""
     return (
         int(fact["day"]),
         str(fact["channel"]),
-        fact["agent_id"],
+        fact["agent_id"] or NO_AGENT,
         bool(fact["by_bot"]),
-        fact["intent"],
-        fact["language"],
+        fact["intent"] or NONE,
+        fact["language"] or NONE,
     )
 
 
-def _keys(fact: Mapping[str, Any]) -> Iterable[tuple[str, str, str | None, int]]:
+def _keys(fact: Mapping[str, Any]) -> Iterable[tuple[str, str, str, int]]:
     for kind in KINDS:
         if fact[kind] is not None:
-            yield kind, str(fact[kind]), None, 0
+            yield kind, str(fact[kind])[:KEY_CHARS], NONE, 0
     for product, variant, sold_out in fact["stock"] or ():
-        yield "stock", str(product), variant, int(bool(sold_out))
+        yield "stock", str(product)[:KEY_CHARS], str(variant or NONE)[:KEY_CHARS], int(bool(sold_out))
 
 
-def summarise(
-    shop_id: int, facts: Iterable[Mapping[str, Any]], window: timedelta, due: Mapping[str, float]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The ``insight_days`` and ``insight_day_keys`` rows (both grains) of ``facts`` (whole days)."""
-    summed: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(COUNTED))
-    keyed: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
-    for fact in facts:
-        dims = _dims(fact)
-        day, channel, agent_id, by_bot = dims[:4]
-        numbers = counts(fact, window, due)
-        for key in ((FINE, *dims), (COARSE, day, channel, agent_id, by_bot, None, None)):
-            total = summed[key]
-            for index, number in enumerate(numbers):
-                total[index] += number
-        for kind, value, variant, sold_out in _keys(fact):
-            for key in ((FINE, *dims), (COARSE, day, "", None, False, None, None)):
-                tally = keyed[(*key, kind, value[:512], variant[:512] if variant else variant)]
-                tally[0] += 1
-                tally[1] += sold_out
-    names = ("grain", "day", "channel", "agent_id", "by_bot", "intent", "language")
-    days = [
-        {"shop_id": shop_id, **dict(zip(names, key, strict=True)), **dict(zip(COUNTED, n, strict=True))}
-        for key, n in summed.items()
-    ]
-    keys = [
-        {
-            "shop_id": shop_id,
-            **dict(zip(names, key[:7], strict=True)),
-            "kind": key[7],
-            "key": key[8],
-            "variant": key[9],
-            "count": n,
-            "sold_out": sold_out,
-        }
-        for key, (n, sold_out) in keyed.items()
-    ]
-    return days, keys
+@dataclass(slots=True)
+class Sums:
+    """Summary rows being worked out: per grouping (the unique key of the table), the counted numbers."""
+
+    days: dict[tuple[Any, ...], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0] * 9))
+    keys: dict[tuple[Any, ...], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+    def add(
+        self, facts: Iterable[Mapping[str, Any]], window: timedelta, due: Mapping[str, float], sign: int = 1
+    ) -> None:
+        """Count ``facts`` in (``sign`` -1: take them out, the facts a ticket had until now)."""
+        for fact in facts:
+            dims = _dims(fact)
+            day, channel, agent_id, by_bot = dims[:4]
+            numbers = counts(fact, window, due)
+            for key in ((FINE, *dims), (COARSE, day, channel, agent_id, by_bot, NONE, NONE)):
+                total = self.days[key]
+                for index, number in enumerate(numbers):
+                    total[index] += sign * number
+            for kind, value, variant, sold_out in _keys(fact):
+                for key in ((FINE, *dims), (COARSE, day, NONE, NO_AGENT, False, NONE, NONE)):
+                    tally = self.keys[(*key, kind, value, variant)]
+                    tally[0] += sign
+                    tally[1] += sign * sold_out
+
+    def rows(self, shop_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The ``insight_days`` and ``insight_day_keys`` rows (or the changes to them), nothing unchanged."""
+        days = [
+            {
+                "shop_id": shop_id,
+                **dict(zip(GROUPING, key, strict=True)),
+                **dict(zip(COUNTED, n, strict=True)),
+            }
+            for key, n in self.days.items()
+            if any(n)
+        ]
+        keys = [
+            {
+                "shop_id": shop_id,
+                **dict(zip((*GROUPING, "kind", "key", "variant"), key, strict=True)),
+                "count": n,
+                "sold_out": sold_out,
+            }
+            for key, (n, sold_out) in self.keys.items()
+            if n or sold_out
+        ]
+        return days, keys
 
 
 async def _facts(session: AsyncSession, shop_id: int, days: Sequence[int] | None) -> list[dict[str, Any]]:
@@ -223,8 +243,60 @@ async def write(
             )
     if chosen is not None or facts is None:
         facts = await _facts(session, shop.id, chosen) if chosen != [] else []
-    day_rows, key_rows = summarise(shop.id, facts, window, targets(shop))
+    sums = Sums()
+    sums.add(facts, window, targets(shop))
+    day_rows, key_rows = sums.rows(shop.id)
     for table, rows in ((InsightDay, day_rows), (InsightDayKey, key_rows)):
         for index in range(0, len(rows), BATCH):
             await session.execute(insert(table), rows[index : index + BATCH])
+    return len(day_rows) + len(key_rows)
+
+
+async def old_facts(session: AsyncSession, shop_id: int, ticket_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The facts ``ticket_ids`` are counted with until now (before the rollup writes them again)."""
+    rows = await session.execute(
+        select(*FACTS).where(col(T.shop_id) == shop_id, col(T.ticket_id).in_(ticket_ids))
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def change(
+    session: AsyncSession,
+    shop: Shop,
+    window: timedelta,
+    before: Iterable[Mapping[str, Any]],
+    after: Iterable[Mapping[str, Any]],
+) -> int:
+    """Take ``before`` (some tickets' facts until now) out of the summaries and count ``after`` (their facts
+    now) in: an upsert adding the difference to each grouping touched (the unique indexes), then the
+    groupings left with nothing deleted. Returns the groupings changed."""
+    assert shop.id is not None
+    due = targets(shop)
+    sums = Sums()
+    sums.add(before, window, due, sign=-1)
+    sums.add(after, window, due)
+    day_rows, key_rows = sums.rows(shop.id)
+    dialect = (await session.connection()).dialect.name
+    upsert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    for table, rows, numbers, empty in (
+        (InsightDay, day_rows, COUNTED, col(InsightDay.tickets) == 0),
+        (InsightDayKey, key_rows, ("count", "sold_out"), col(InsightDayKey.count) == 0),
+    ):
+        if not rows:
+            continue
+        columns = table.__table__.c  # type: ignore[union-attr]
+        statement = upsert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["shop_id", *UNIQUE[table.__tablename__]],
+            set_={name: columns[name] + statement.excluded[name] for name in numbers},
+        )
+        for index in range(0, len(rows), BATCH):
+            await session.execute(statement, rows[index : index + BATCH])
+        days = sorted({int(row["day"]) for row in rows})
+        for index in range(0, len(days), CHUNK):
+            await session.execute(
+                delete(table).where(
+                    col(table.shop_id) == shop.id, col(table.day).in_(days[index : index + CHUNK]), empty
+                )
+            )
     return len(day_rows) + len(key_rows)

@@ -126,7 +126,8 @@ def _where(
 
 
 def agent_key(agent_id: int | None, by_bot: bool) -> str | None:
-    return str(agent_id) if agent_id is not None else BOT if by_bot else None
+    """An agent's id, the bot, or None (a summary's no agent is 0: ids start at 1)."""
+    return str(agent_id) if agent_id else BOT if by_bot else None
 
 
 @dataclass(slots=True)
@@ -227,7 +228,7 @@ async def _counts_from_summaries(connection: AsyncConnection, asked: Range, summ
         .group_by(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot))
     )
     waiting = {
-        (int(day), str(channel), agent_id, bool(by_bot)): int(n)
+        (int(day), str(channel), agent_id or summary.NO_AGENT, bool(by_bot)): int(n)
         for day, channel, agent_id, by_bot, n in (await connection.execute(lately)).all()
     }
     for day, channel, agent_id, by_bot, *counts in (await connection.execute(query)).all():
@@ -479,7 +480,7 @@ async def _breakdowns_from_summaries(session: AsyncSession, asked: Range) -> Bre
     stock: dict[tuple[str, str | None], list[int]] = {}
     for kind, key, variant, n, sold_out in (await session.execute(query)).all():
         if kind == "stock":
-            stock[(str(key), variant)] = [int(n), int(sold_out)]
+            stock[(str(key), variant or None)] = [int(n), int(sold_out)]
         else:
             counted[str(kind)][str(key)] += int(n)
     return _breakdowns(counted, stock)

@@ -143,22 +143,36 @@ COARSE = 0
 class InsightDay(SQLModel, table=True):
     """The counts of a shop's tickets opened on one local day (an ordinal), one row per channel, agent,
     intent and language (``grain`` FINE) and per channel and agent (COARSE: ``intent`` and ``language``
-    None), summed by ``shop_app.insights.rollup`` from ``insight_tickets`` for the re-contact window and
-    first-response targets of the rollup state's fingerprint. ``kept``: resolved and neither reopened nor
-    re-contacted within the window (honest once the window after the resolution is over)."""
+    empty), kept by ``shop_app.insights.summary`` from ``insight_tickets`` for the re-contact window and
+    first-response targets of the rollup state's fingerprint. No agent is 0, no intent or language empty (a
+    value: the unique key, which the rollup adds its changes to, holds). ``kept``: resolved and neither
+    reopened nor re-contacted within the window (honest once the window after the resolution is over)."""
 
     __tablename__ = "insight_days"
-    __table_args__ = (Index("ix_insight_days_shop_grain_day", "shop_id", "grain", "day"),)
+    __table_args__ = (
+        Index(
+            "ux_insight_days_grouping",
+            "shop_id",
+            "grain",
+            "day",
+            "channel",
+            "agent_id",
+            "by_bot",
+            "intent",
+            "language",
+            unique=True,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE")
     grain: int
     day: int
     channel: str = Field(max_length=20)
-    agent_id: int | None = None
+    agent_id: int = 0
     by_bot: bool = False
-    intent: str | None = Field(default=None, max_length=40)
-    language: str | None = Field(default=None, max_length=8)
+    intent: str = Field(default="", max_length=40)
+    language: str = Field(default="", max_length=8)
     tickets: int = 0
     resolved: int = 0
     kept: int = 0
@@ -173,22 +187,38 @@ class InsightDay(SQLModel, table=True):
 class InsightDayKey(SQLModel, table=True):
     """How many of a day's tickets had one value of a breakdown (``kind``: handoff_reason, handoff_intent,
     wismo_state, wismo_carrier, stock with ``key`` the product and ``variant``), per channel, agent, intent
-    and language (FINE) or over all of them (COARSE: ``channel`` empty, the others None)."""
+    and language (FINE) or over all of them (COARSE: those empty, the agent 0)."""
 
     __tablename__ = "insight_day_keys"
-    __table_args__ = (Index("ix_insight_day_keys_shop_grain_day", "shop_id", "grain", "day"),)
+    __table_args__ = (
+        Index(
+            "ux_insight_day_keys_grouping",
+            "shop_id",
+            "grain",
+            "day",
+            "channel",
+            "agent_id",
+            "by_bot",
+            "intent",
+            "language",
+            "kind",
+            "key",
+            "variant",
+            unique=True,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE")
     grain: int
     day: int
     channel: str = Field(max_length=20)
-    agent_id: int | None = None
+    agent_id: int = 0
     by_bot: bool = False
-    intent: str | None = Field(default=None, max_length=40)
-    language: str | None = Field(default=None, max_length=8)
+    intent: str = Field(default="", max_length=40)
+    language: str = Field(default="", max_length=8)
     kind: str = Field(max_length=16)
-    key: str = Field(max_length=512)
-    variant: str | None = Field(default=None, max_length=512)
+    key: str = Field(max_length=255)
+    variant: str = Field(default="", max_length=255)
     count: int = 0
     sold_out: int = 0
