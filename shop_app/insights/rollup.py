@@ -7,7 +7,11 @@ same people (an earlier ticket's re-contact depends on the later ones) are worke
 functions of ``measures`` that the direct computation uses. A change of the shop's time zone or business
 hours rebuilds the shop's rows. The API runs it before reading (so its figures are never stale) and the
 scheduled reconciliation runs it for every shop, so a read finds little to do. Changes are read from a few
-seconds before the last run (``SLACK``), so a transaction that committed late is not missed."""
+seconds before the last run (``SLACK``), so a transaction that committed late is not missed.
+
+The day summaries (``summary``) are kept in the same transaction: a rebuild sums them from the rows written;
+an incremental run takes the changed tickets' facts as they were out of them and puts the new ones in, and
+sums again any day that counts a ticket no longer there (erased)."""
 
 from __future__ import annotations
 

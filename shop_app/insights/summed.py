@@ -1,8 +1,14 @@
-"""The Insights figures summed from the rollup (``shop_app.insights.rollup``) in SQL: the counts of a range
-grouped by day, channel and agent in one query, the satisfaction answers in another, the breakdowns
-(handoffs, WISMO, stock) each a GROUP BY. Medians and 90th percentiles are exact nearest ranks over the
-range's stored durations (one narrow column pair per ticket that has them), as ``measures.percentile``.
-Every figure is the one ``measures.insights`` computes directly (tests/insights/test_rollup.py)."""
+"""The Insights figures summed from the rollup (``shop_app.insights.rollup``) in SQL.
+
+When the day summaries (``shop_app.insights.summary``) were summed for the asked re-contact window (the
+setting's, always, for the API) the counts come from them: COARSE rows (a few dozen a day: channel, agent)
+unless an intent or language filter needs the FINE ones, less the resolutions whose window still runs
+(an index range of the last window's resolutions); the breakdowns (handoffs, WISMO, stock) likewise. For
+another window the per-ticket facts are grouped instead. Medians and 90th percentiles are exact nearest
+ranks (``measures.percentile``) over the range's stored durations: ``percentile_disc`` over grouping sets on
+PostgreSQL, streamed from a covering index and ranked here on SQLite; the satisfaction answers are read from
+a covering index too. Every figure is the one ``measures.insights`` computes directly
+(tests/insights/test_rollup.py)."""
 
 from __future__ import annotations
 
