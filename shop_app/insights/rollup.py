@@ -7,12 +7,14 @@ same people (an earlier ticket's re-contact depends on the later ones) are worke
 functions of ``measures`` that the direct computation uses. A change of the shop's time zone or business
 hours rebuilds the shop's rows. The API runs it before reading (so its figures are never stale) and the
 scheduled reconciliation runs it for every shop, so a read finds little to do. Changes are read from a few
-seconds before the last run (``SLACK``), so a transaction that committed late is not missed."""
+seconds before the last run (``SLACK``), so a transaction that committed late is not missed.
+
+The day summaries (``summary``) are kept in the same transaction: a rebuild sums them from the rows written;
+an incremental run takes the changed tickets' facts as they were out of them and puts the new ones in, and
+sums again any day that counts a ticket no longer there (erased)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +29,7 @@ from sqlmodel import col
 from shop_app.database import SessionFactory
 from shop_app.formats.display import time_zone
 from shop_app.helpdesk.business_hours import Schedule
+from shop_app.insights import summary
 from shop_app.insights.measures import (
     UNFULFILLED_BUCKETS,
     OpenClock,
@@ -56,6 +59,7 @@ SLACK = timedelta(seconds=30)
 FRESH = timedelta(minutes=1)
 CHUNK = 500
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_WINDOW_DAYS = 7  # the setting's default (``Settings.recontact_window_days``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +71,6 @@ class Refreshed:
 def _chunks(values: Iterable[int]) -> list[list[int]]:
     ordered = sorted(values)
     return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
-
-
-def _fingerprint(shop: Shop) -> str:
-    """What the stored days and business-hour durations depend on besides the tickets themselves."""
-    text = json.dumps(shop.business_hours, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 async def _ids(session: AsyncSession, query: Any) -> set[int]:
@@ -341,10 +339,16 @@ async def _order_days(session: AsyncSession, shop_id: int, zone: tzinfo, since: 
 
 
 async def refresh(
-    session: AsyncSession, shop: Shop, *, now: datetime | None = None, unless_within: timedelta | None = None
+    session: AsyncSession,
+    shop: Shop,
+    *,
+    now: datetime | None = None,
+    unless_within: timedelta | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> Refreshed:
-    """Bring ``shop``'s rollup up to date in ``session`` (the caller commits); nothing to do when it was
-    brought up to date less than ``unless_within`` ago (and the time zone and hours are the same)."""
+    """Bring ``shop``'s rollup (per-ticket facts and day summaries for the re-contact window of
+    ``window_days``) up to date in ``session`` (the caller commits); nothing to do when it was brought up to
+    date less than ``unless_within`` ago (and the time zone, hours, targets and window are the same)."""
     assert shop.id is not None
     started = now or utcnow()
     state = (
@@ -352,7 +356,7 @@ async def refresh(
             select(InsightRollupState).where(col(InsightRollupState.shop_id) == shop.id).with_for_update()
         )
     ).scalar_one_or_none()
-    fingerprint = _fingerprint(shop)
+    fingerprint = summary.fingerprint(shop, window_days)
     zone_name = shop.iana_timezone or ""
     if state is None:
         state = InsightRollupState(shop_id=shop.id, since=EPOCH, refreshed_at=EPOCH, zone="", hours="")
@@ -362,6 +366,8 @@ async def refresh(
     if not rebuild and unless_within is not None and started - state.refreshed_at < unless_within:
         return Refreshed(0, False)
     zone = time_zone(shop.iana_timezone)
+    window = timedelta(days=window_days)
+    before: list[dict[str, Any]] = []
     if rebuild:
         await session.execute(delete(InsightTicket).where(col(InsightTicket.shop_id) == shop.id))
         rows = await _rows(session, shop, await _load(session, shop.id, None), None, started)
@@ -373,10 +379,19 @@ async def refresh(
             context = await _people(session, shop.id, affected)
             rows = await _rows(session, shop, await _load(session, shop.id, context), affected, started)
             for chunk in _chunks(affected):
+                before.extend(await summary.old_facts(session, shop.id, chunk))
                 await session.execute(delete(InsightTicket).where(col(InsightTicket.ticket_id).in_(chunk)))
         await _order_days(session, shop.id, zone, state.since)
     for index in range(0, len(rows), 5_000):
         await session.execute(insert(InsightTicket), rows[index : index + 5_000])
+    if rebuild:
+        await summary.write(session, shop, window, None, rows)
+    else:
+        # the tickets' counts as they were taken out of the summaries, as they are now put in
+        await summary.change(session, shop, window, before, rows)
+        stale = await summary.stale_days(session, shop.id)
+        if stale:
+            await summary.write(session, shop, window, stale)
     state.since = started - SLACK
     state.refreshed_at = started
     state.zone = zone_name
@@ -386,7 +401,7 @@ async def refresh(
     return Refreshed(len(rows), rebuild)
 
 
-async def refresh_all(sessions: SessionFactory) -> int:
+async def refresh_all(sessions: SessionFactory, window_days: int = DEFAULT_WINDOW_DAYS) -> int:
     """The scheduled run: every installed shop's rollup, each in its own transaction. Returns the rows
     written."""
     async with sessions() as session:
@@ -401,7 +416,7 @@ async def refresh_all(sessions: SessionFactory) -> int:
     for shop in shops:
         try:
             async with sessions() as session, session.begin():
-                written += (await refresh(session, shop)).tickets
+                written += (await refresh(session, shop, window_days=window_days)).tickets
         except Exception:
             logger.exception("insights rollup failed shop_id=%s", shop.id)
     return written

@@ -1,28 +1,51 @@
-"""The Insights figures summed from the rollup (``shop_app.insights.rollup``) in SQL: the counts of a range
-grouped by day, channel and agent in one query, the satisfaction answers in another, the breakdowns
-(handoffs, WISMO, stock) each a GROUP BY. Medians and 90th percentiles are exact nearest ranks over the
-range's stored durations (one narrow column pair per ticket that has them), as ``measures.percentile``.
-Every figure is the one ``measures.insights`` computes directly (tests/insights/test_rollup.py)."""
+"""The Insights figures summed from the rollup (``shop_app.insights.rollup``) in SQL.
+
+When the day summaries (``shop_app.insights.summary``) were summed for the asked re-contact window (the
+setting's, always, for the API) the counts come from them: COARSE rows (a few dozen a day: channel, agent)
+unless an intent or language filter needs the FINE ones, less the resolutions whose window still runs
+(an index range of the last window's resolutions); the breakdowns (handoffs, WISMO, stock) likewise. For
+another window the per-ticket facts are grouped instead. Medians and 90th percentiles are exact nearest
+ranks (``measures.percentile``) over the range's stored durations: ``percentile_disc`` over grouping sets on
+PostgreSQL, streamed from a covering index and ranked here on SQLite; the satisfaction answers are read from
+a covering index too. Every figure is the one ``measures.insights`` computes directly
+(tests/insights/test_rollup.py)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, and_, case, false, func, literal_column, not_, or_, select, true, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from shop_app.helpdesk.business_hours import Schedule, first_response_minutes
+from shop_app.helpdesk.business_hours import Schedule
+from shop_app.insights import summary
 from shop_app.insights.measures import BOT, TOP, Filters, _minutes, _ratio, percentile, ranked
-from shop_app.models import Channel, InsightOrderDay, InsightTicket, Shop
+from shop_app.models import (
+    InsightDay,
+    InsightDayKey,
+    InsightOrderDay,
+    InsightRollupState,
+    InsightTicket,
+    Shop,
+)
+from shop_app.models.insights import COARSE, FINE
 from shop_app.schemas.insights import Count, DayRow, Headline, InsightsOut, Satisfaction, Speed, StockCount
 
 T = InsightTicket
+D = InsightDay
+K = InsightDayKey
 EVERYTHING = Filters()
+
+
+AGENT_KEY: ColumnElement[str] = literal_column(
+    "CASE WHEN agent_id IS NOT NULL THEN CAST(agent_id AS VARCHAR) WHEN by_bot THEN 'bot' END"
+)  # no bound values: the very expression of the GROUP BY
+SHARES = (0.5, 0.9)
 
 
 @dataclass(slots=True)
@@ -39,6 +62,8 @@ class Tally:
     met: int = 0
     firsts: list[float] = field(default_factory=list)
     resolutions: list[float] = field(default_factory=list)
+    # nearest ranks worked out by the database: (metric, share) -> seconds
+    known: dict[tuple[str, float], float | None] = field(default_factory=dict)
 
     def add(self, row: Sequence[int]) -> None:
         (tickets, resolved, honest, awaiting, recontacted, bot_resolved, handed, closed, answered, met) = row
@@ -52,6 +77,11 @@ class Tally:
         self.closed += closed
         self.answered_first += answered
         self.met += met
+
+    def quantile(self, metric: str, share: float) -> float | None:
+        if (metric, share) in self.known:
+            return self.known[(metric, share)]
+        return percentile(self.firsts if metric == "first" else self.resolutions, share)
 
 
 @dataclass(slots=True)
@@ -75,180 +105,277 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _filtered(shop_id: int, first: date, last: date, filters: Filters) -> list[ColumnElement[bool]]:
-    where = [
-        col(T.shop_id) == shop_id,
-        col(T.day) >= first.toordinal(),
-        col(T.day) <= last.toordinal(),
-    ]
+def _where(
+    table: Any,
+    shop_id: int,
+    first: date,
+    last: date,
+    filters: Filters,
+    *,
+    day: str = "day",
+    channel: str = "channel",
+    language: str = "language",
+    agent: str = "agent_id",
+) -> list[ColumnElement[bool]]:
+    """A range of local days of one shop's rows in ``table`` and the filters, by the columns named."""
+    c = table.__table__.c
+    where = [c.shop_id == shop_id, c[day] >= first.toordinal(), c[day] <= last.toordinal()]
     if filters.channel:
-        where.append(col(T.channel) == filters.channel)
+        where.append(c[channel] == filters.channel)
     if filters.intent:
-        where.append(col(T.intent) == filters.intent)
+        where.append(c.intent == filters.intent)
     if filters.language:
-        where.append(col(T.language) == filters.language)
+        where.append(c[language] == filters.language)
     if filters.agent_id is not None:
-        where.append(col(T.agent_id) == filters.agent_id)
+        where.append(c[agent] == filters.agent_id)
     return where
 
 
-def _surveyed(shop_id: int, first: date, last: date, filters: Filters) -> list[ColumnElement[bool]]:
-    where = [
-        col(T.shop_id) == shop_id,
-        col(T.csat_day) >= first.toordinal(),
-        col(T.csat_day) <= last.toordinal(),
-    ]
-    if filters.channel:
-        where.append(col(T.csat_channel) == filters.channel)
-    if filters.intent:
-        where.append(col(T.intent) == filters.intent)
-    if filters.language:
-        where.append(col(T.csat_language) == filters.language)
-    if filters.agent_id is not None:
-        where.append(col(T.csat_agent_id) == filters.agent_id)
-    return where
+def agent_key(agent_id: int | None, by_bot: bool) -> str | None:
+    """An agent's id, the bot, or None (a summary's no agent is 0: ids start at 1)."""
+    return str(agent_id) if agent_id else BOT if by_bot else None
 
 
 @dataclass(slots=True)
 class Summed:
-    all: Tally
-    days: dict[int, Tally]
-    channels: dict[str, Tally]
-    agents: dict[str, Tally]
-    asked: Asked
-    asked_days: dict[int, Asked]
-    asked_channels: dict[str, Asked]
-    asked_agents: dict[str, Asked]
-    orders: dict[int, int]
+    all: Tally = field(default_factory=Tally)
+    days: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    channels: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    agents: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    asked: Asked = field(default_factory=Asked)
+    asked_days: dict[int, Asked] = field(default_factory=lambda: defaultdict(Asked))
+    asked_channels: dict[str, Asked] = field(default_factory=lambda: defaultdict(Asked))
+    asked_agents: dict[str, Asked] = field(default_factory=lambda: defaultdict(Asked))
+    orders: dict[int, int] = field(default_factory=dict)
+
+    def tallies(self, day: int, channel: str, agent: str | None) -> list[Tally]:
+        """Where one group of a day's tickets counts: the range, its day, its channel, its agent."""
+        chosen = [self.all, self.days[day], self.channels[channel]]
+        return [*chosen, self.agents[agent]] if agent is not None else chosen
 
 
-async def _sum(
-    session: AsyncSession,
-    shop: Shop,
-    first: date,
-    last: date,
-    filters: Filters,
-    window: timedelta,
-    now: datetime,
-) -> Summed:
-    assert shop.id is not None
-    where = _filtered(shop.id, first, last, filters)
-    seconds = window.total_seconds()
+@dataclass(frozen=True, slots=True)
+class Range:
+    """What one ``_sum`` is asked: the shop, its days, the filters, the window and the moment of reading;
+    ``summaries`` when the day summaries are current for this window (else the per-ticket facts)."""
+
+    shop: Shop
+    first: date
+    last: date
+    filters: Filters
+    window: timedelta
+    now: datetime
+    summaries: bool
+
+    @property
+    def shop_id(self) -> int:
+        assert self.shop.id is not None
+        return self.shop.id
+
+    def where(self, table: Any = T, **columns: str) -> list[ColumnElement[bool]]:
+        return _where(table, self.shop_id, self.first, self.last, self.filters, **columns)
+
+
+async def _counts_from_tickets(connection: AsyncConnection, asked: Range, summed: Summed) -> None:
+    """The counts from the per-ticket facts: one GROUP BY of the finest grouping (a few rows a day)."""
+    seconds = asked.window.total_seconds()
     came_back = and_(col(T.return_seconds).is_not(None), col(T.return_seconds) <= seconds)
     resolved = col(T.resolved) == true()
     reopened = col(T.reopened) == true()
     kept = and_(resolved, not_(reopened), not_(came_back))
-    honest = and_(kept, col(T.resolved_at) <= now - window)
-    targets = [
-        (col(T.channel) == channel.value, first_response_minutes(shop, channel) * 60.0) for channel in Channel
-    ]
-    target = case(*targets, else_=3600.0)
-    measured = (
-        func.count(),
-        _count(resolved),
-        _count(honest),
-        _count(and_(kept, col(T.resolved_at) > now - window)),
-        _count(or_(reopened, and_(resolved, came_back))),
-        _count(and_(honest, col(T.by_bot) == true())),
-        _count(col(T.handoff_reason).is_not(None)),
-        _count(or_(resolved, reopened)),
-        _count(col(T.first_response_seconds).is_not(None)),
-        _count(col(T.first_response_seconds) <= target),
-    )
-    every = Tally()
-    days: dict[int, Tally] = defaultdict(Tally)
-    channels: dict[str, Tally] = defaultdict(Tally)
-    agents: dict[str, Tally] = defaultdict(Tally)
-
-    def agent_key(agent_id: int | None, by_bot: bool) -> str | None:
-        return str(agent_id) if agent_id is not None else BOT if by_bot else None
-
-    # Core, not the ORM: plain numbers back, without the ORM's per-row work
-    connection = await session.connection()
-
-    # one GROUP BY of the finest grouping (a few rows a day), added up here by day, channel and agent
+    honest = and_(kept, col(T.resolved_at) <= asked.now - asked.window)
+    due = summary.targets(asked.shop)
+    target = case(*[(col(T.channel) == k, v) for k, v in due.items()], else_=summary.DEFAULT_TARGET)
     query = (
-        select(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot), *measured)
-        .where(*where)
+        select(
+            col(T.day),
+            col(T.channel),
+            col(T.agent_id),
+            col(T.by_bot),
+            func.count(),
+            _count(resolved),
+            _count(honest),
+            _count(and_(kept, col(T.resolved_at) > asked.now - asked.window)),
+            _count(or_(reopened, and_(resolved, came_back))),
+            _count(and_(honest, col(T.by_bot) == true())),
+            _count(col(T.handoff_reason).is_not(None)),
+            _count(or_(resolved, reopened)),
+            _count(col(T.first_response_seconds).is_not(None)),
+            _count(col(T.first_response_seconds) <= target),
+        )
+        .where(*asked.where())
         .group_by(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot))
     )
     for day, channel, agent_id, by_bot, *counts in (await connection.execute(query)).all():
         numbers = [int(n or 0) for n in counts]
-        for tally in (every, days[int(day)], channels[str(channel)]):
+        for tally in summed.tallies(int(day), str(channel), agent_key(agent_id, bool(by_bot))):
             tally.add(numbers)
-        key = agent_key(agent_id, bool(by_bot))
-        if key is not None:
-            agents[key].add(numbers)
-    durations = select(
-        col(T.day),
-        col(T.channel),
-        col(T.agent_id),
-        col(T.by_bot),
-        col(T.first_response_seconds),
-        col(T.resolution_seconds),
-    ).where(*where, or_(col(T.first_response_seconds).is_not(None), col(T.resolution_seconds).is_not(None)))
-    for day, channel, agent_id, by_bot, first_seconds, resolution in (
-        await connection.execute(durations)
+
+
+async def _counts_from_summaries(connection: AsyncConnection, asked: Range, summed: Summed) -> None:
+    """The counts from the day summaries, less the resolutions whose window still runs (not yet honest)."""
+    grain = FINE if asked.filters.intent or asked.filters.language else COARSE
+    group = (col(D.day), col(D.channel), col(D.agent_id), col(D.by_bot))
+    query = (
+        select(*group, *(func.sum(getattr(D, name)) for name in summary.COUNTED))
+        .where(*asked.where(D), col(D.grain) == grain)
+        .group_by(*group)
+    )
+    since = asked.now - asked.window
+    kept_lately = and_(
+        col(T.resolved) == true(),
+        col(T.reopened) == false(),
+        col(T.resolved_at) > since,
+        or_(col(T.return_seconds).is_(None), col(T.return_seconds) > asked.window.total_seconds()),
+    )
+    lately = (
+        select(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot), func.count())
+        .where(*asked.where(), kept_lately)
+        .group_by(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot))
+    )
+    waiting = {
+        (int(day), str(channel), agent_id or summary.NO_AGENT, bool(by_bot)): int(n)
+        for day, channel, agent_id, by_bot, n in (await connection.execute(lately)).all()
+    }
+    for day, channel, agent_id, by_bot, *counts in (await connection.execute(query)).all():
+        tickets, resolved, kept, bot_kept, recontacted, handed, closed, answered, met = (
+            int(n or 0) for n in counts
+        )
+        awaiting = waiting.get((int(day), str(channel), agent_id, bool(by_bot)), 0)
+        bot_awaiting = awaiting if by_bot else 0
+        numbers = (
+            tickets,
+            resolved,
+            kept - awaiting,
+            awaiting,
+            recontacted,
+            bot_kept - bot_awaiting,
+            handed,
+            closed,
+            answered,
+            met,
+        )
+        for tally in summed.tallies(int(day), str(channel), agent_key(agent_id, bool(by_bot))):
+            tally.add(numbers)
+
+
+async def _durations(connection: AsyncConnection, asked: Range, summed: Summed) -> None:
+    """Exact nearest-rank medians and 90th percentiles of the durations (``measures.percentile``): in
+    PostgreSQL by ``percentile_disc`` over grouping sets, elsewhere streamed from the covering index."""
+    first, resolution = col(T.first_response_seconds), col(T.resolution_seconds)
+    where = [*asked.where(), or_(first.is_not(None), resolution.is_not(None))]
+    if connection.dialect.name == "postgresql":
+        ranks = [
+            func.percentile_disc(literal_column(repr(share))).within_group(column)
+            for column in (first, resolution)
+            for share in SHARES
+        ]
+        on_day, on_channel = col(T.day), col(T.channel)
+        query = (
+            select(
+                func.grouping(on_day),
+                func.grouping(on_channel),
+                func.grouping(AGENT_KEY),
+                on_day,
+                on_channel,
+                AGENT_KEY,
+            )
+            .add_columns(*ranks)
+            .where(*where)
+            .group_by(func.grouping_sets(tuple_(), tuple_(on_day), tuple_(on_channel), tuple_(AGENT_KEY)))
+        )
+        for by_day, by_channel, by_agent, at, sent_by, agent, *values in (
+            await connection.execute(query)
+        ).all():
+            if not by_day:
+                tally = summed.days[int(at)]
+            elif not by_channel:
+                tally = summed.channels[str(sent_by)]
+            elif not by_agent:
+                if agent is None:
+                    continue
+                tally = summed.agents[str(agent)]
+            else:
+                tally = summed.all
+            metrics = [(m, share) for m in ("first", "resolution") for share in SHARES]
+            tally.known.update(zip(metrics, values, strict=True))
+        return
+    query = select(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot), first, resolution).where(
+        *where
+    )
+    for day, channel, agent_id, by_bot, first_seconds, resolution_seconds in (
+        await connection.execute(query)
     ).all():
-        key = agent_key(agent_id, bool(by_bot))
-        groups = [every, channels[str(channel)]] + ([agents[key]] if key is not None else [])
+        groups = summed.tallies(int(day), str(channel), agent_key(agent_id, bool(by_bot)))
         if first_seconds is not None:
-            days[day].firsts.append(first_seconds)
             for tally in groups:
                 tally.firsts.append(first_seconds)
-        if resolution is not None:
-            for tally in groups:
-                tally.resolutions.append(resolution)
-    asked = Asked()
-    asked_days: dict[int, Asked] = defaultdict(Asked)
-    asked_channels: dict[str, Asked] = defaultdict(Asked)
-    asked_agents: dict[str, Asked] = defaultdict(Asked)
-    surveys = (
+        if resolution_seconds is not None:
+            for tally in groups[:1] + groups[2:]:  # a day's resolutions are not shown
+                tally.resolutions.append(resolution_seconds)
+
+
+async def _surveys(connection: AsyncConnection, asked: Range, summed: Summed) -> None:
+    """The satisfaction answers, from the covering index of the per-ticket facts."""
+    group = (col(T.csat_day), col(T.csat_channel), col(T.csat_agent_id), col(T.csat_by_bot))
+    query = (
         select(
-            col(T.csat_day),
-            col(T.csat_channel),
-            col(T.csat_agent_id),
-            col(T.csat_by_bot),
+            *group,
             func.count(),
             func.count(col(T.csat_score)),
             func.coalesce(func.sum(col(T.csat_score)), 0),
             _count(col(T.csat_score) >= 4),
         )
-        .where(*_surveyed(shop.id, first, last, filters))
-        .group_by(col(T.csat_day), col(T.csat_channel), col(T.csat_agent_id), col(T.csat_by_bot))
+        .where(
+            *asked.where(
+                day="csat_day", channel="csat_channel", language="csat_language", agent="csat_agent_id"
+            )
+        )
+        .group_by(*group)
     )
     for sent_day, sent_by, agent, bot, sent, answered, total, satisfied in (
-        await session.execute(surveys)
+        await connection.execute(query)
     ).all():
         key = BOT if bot else str(agent or "none")
-        for each in (asked, asked_days[int(sent_day or 0)], asked_channels[str(sent_by)], asked_agents[key]):
+        for each in (
+            summed.asked,
+            summed.asked_days[int(sent_day or 0)],
+            summed.asked_channels[str(sent_by)],
+            summed.asked_agents[key],
+        ):
             each.sent += int(sent)
             each.answered += int(answered)
             each.total += int(total or 0)
             each.satisfied += int(satisfied or 0)
-    orders: dict[int, int] = {
-        int(day): int(n)
-        for day, n in (
-            await session.execute(
-                select(col(InsightOrderDay.day), col(InsightOrderDay.orders)).where(
-                    col(InsightOrderDay.shop_id) == shop.id,
-                    col(InsightOrderDay.day) >= first.toordinal(),
-                    col(InsightOrderDay.day) <= last.toordinal(),
-                )
-            )
-        ).all()
-    }
-    return Summed(every, days, channels, agents, asked, asked_days, asked_channels, asked_agents, orders)
+
+
+async def _sum(session: AsyncSession, asked: Range) -> Summed:
+    summed = Summed()
+    # Core, not the ORM: plain numbers back, without the ORM's per-row work
+    connection = await session.connection()
+    if asked.summaries:
+        await _counts_from_summaries(connection, asked, summed)
+    else:
+        await _counts_from_tickets(connection, asked, summed)
+    await _durations(connection, asked, summed)
+    await _surveys(connection, asked, summed)
+    orders = select(col(InsightOrderDay.day), col(InsightOrderDay.orders)).where(
+        col(InsightOrderDay.shop_id) == asked.shop_id,
+        col(InsightOrderDay.day) >= asked.first.toordinal(),
+        col(InsightOrderDay.day) <= asked.last.toordinal(),
+    )
+    summed.orders = {int(day): int(n) for day, n in (await connection.execute(orders)).all()}
+    return summed
 
 
 def _speed(key: str, tally: Tally) -> Speed:
     return Speed(
         key=key,
         tickets=tally.tickets,
-        first_response_median_minutes=_minutes(percentile(tally.firsts, 0.5)),
-        first_response_p90_minutes=_minutes(percentile(tally.firsts, 0.9)),
-        resolution_median_minutes=_minutes(percentile(tally.resolutions, 0.5)),
-        resolution_p90_minutes=_minutes(percentile(tally.resolutions, 0.9)),
+        first_response_median_minutes=_minutes(tally.quantile("first", 0.5)),
+        first_response_p90_minutes=_minutes(tally.quantile("first", 0.9)),
+        resolution_median_minutes=_minutes(tally.quantile("resolution", 0.5)),
+        resolution_p90_minutes=_minutes(tally.quantile("resolution", 0.9)),
         first_response_target_met_rate=_ratio(tally.met, tally.answered_first),
     )
 
@@ -300,30 +427,79 @@ def _days(start: date, end: date, summed: Summed) -> list[DayRow]:
                 honestly_resolved=t.honest,
                 recontacted=t.recontacted,
                 handed_off=t.handed,
-                first_response_median_minutes=_minutes(percentile(t.firsts, 0.5)),
+                first_response_median_minutes=_minutes(t.quantile("first", 0.5)),
                 csat_average=round(asked.total / asked.answered, 2) if asked and asked.answered else None,
             )
         )
     return rows
 
 
-async def _counted(
-    session: AsyncSession, column: Any, where: list[ColumnElement[bool]], top: int | None = None
-) -> list[Count]:
-    query = select(column, func.count()).where(*where, column.is_not(None)).group_by(column)
-    counted = Counter({str(key): int(n) for key, n in (await session.execute(query)).all()})
-    return ranked(counted, top)  # ordered in Python: a database's collation never decides a tie
+@dataclass(slots=True)
+class Breakdowns:
+    reasons: list[Count]
+    intents: list[Count]
+    states: list[Count]
+    carriers: list[Count]
+    stock: list[StockCount]
 
 
-async def _stock(session: AsyncSession, where: list[ColumnElement[bool]]) -> list[StockCount]:
+def _breakdowns(
+    counted: dict[str, Counter[str]], stock: dict[tuple[str, str | None], list[int]]
+) -> Breakdowns:
+    # ordered in Python: a database's collation never decides a tie
+    ordered = sorted(stock.items(), key=lambda item: (-item[1][0], item[0][0]))[:TOP]
+    return Breakdowns(
+        reasons=ranked(counted["handoff_reason"]),
+        intents=ranked(counted["handoff_intent"], TOP),
+        states=ranked(counted["wismo_state"]),
+        carriers=ranked(counted["wismo_carrier"], TOP),
+        stock=[StockCount(product=p, variant=v, count=n, sold_out_asks=s) for (p, v), (n, s) in ordered],
+    )
+
+
+async def _breakdowns_from_tickets(session: AsyncSession, asked: Range) -> Breakdowns:
+    counted: dict[str, Counter[str]] = {}
+    for kind in summary.KINDS:
+        column = getattr(T, kind)
+        query = select(column, func.count()).where(*asked.where(), column.is_not(None)).group_by(column)
+        counted[kind] = Counter({str(key): int(n) for key, n in (await session.execute(query)).all()})
     stock: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
-    rows = (await session.execute(select(col(T.stock)).where(*where, col(T.stock).is_not(None)))).scalars()
-    for asked in rows:
-        for product, variant, sold_out in asked or ():
+    rows = await session.execute(select(col(T.stock)).where(*asked.where(), col(T.stock).is_not(None)))
+    for each in rows.scalars():
+        for product, variant, sold_out in each or ():
             stock[(product, variant)][0] += 1
             stock[(product, variant)][1] += int(bool(sold_out))
-    ranked = sorted(stock.items(), key=lambda item: (-item[1][0], item[0][0]))[:TOP]
-    return [StockCount(product=p, variant=v, count=n, sold_out_asks=s) for (p, v), (n, s) in ranked]
+    return _breakdowns(counted, stock)
+
+
+async def _breakdowns_from_summaries(session: AsyncSession, asked: Range) -> Breakdowns:
+    """The breakdowns from the day summaries: over everything (COARSE) unless a filter needs the FINE rows."""
+    f = asked.filters
+    grain = FINE if f.channel or f.intent or f.language or f.agent_id is not None else COARSE
+    group = (col(K.kind), col(K.key), col(K.variant))
+    query = (
+        select(*group, func.sum(col(K.count)), func.sum(col(K.sold_out)))
+        .where(*asked.where(K), col(K.grain) == grain)
+        .group_by(*group)
+    )
+    counted: dict[str, Counter[str]] = defaultdict(Counter)
+    stock: dict[tuple[str, str | None], list[int]] = {}
+    for kind, key, variant, n, sold_out in (await session.execute(query)).all():
+        if kind == "stock":
+            stock[(str(key), variant or None)] = [int(n), int(sold_out)]
+        else:
+            counted[str(kind)][str(key)] += int(n)
+    return _breakdowns(counted, stock)
+
+
+async def current_summaries(session: AsyncSession, shop: Shop, window_days: int) -> bool:
+    """Whether the shop's day summaries were summed for this window (and its hours and targets as now)."""
+    stored = (
+        await session.execute(
+            select(col(InsightRollupState.hours)).where(col(InsightRollupState.shop_id) == shop.id)
+        )
+    ).scalar_one_or_none()
+    return stored == summary.fingerprint(shop, window_days)
 
 
 async def insights(
@@ -337,20 +513,23 @@ async def insights(
     now: datetime | None = None,
 ) -> InsightsOut:
     """Every figure of the Insights page for ``start``..``end`` (local days, both included), from the
-    rollup as it stands (``rollup.refresh`` brings it up to date first)."""
+    rollup as it stands (``rollup.refresh`` brings it up to date first): from the day summaries when they
+    were summed for this window, else from the per-ticket facts."""
     assert shop.id is not None
     moment = now or datetime.now(UTC)
     window = timedelta(days=recontact_window_days)
     length = (end - start).days + 1
-    current = await _sum(session, shop, start, end, filters, window, moment)
+    summaries = await current_summaries(session, shop, recontact_window_days)
+    asked = Range(shop, start, end, filters, window, moment, summaries)
+    current = await _sum(session, asked)
     before = await _sum(
-        session, shop, start - timedelta(days=length), start - timedelta(days=1), filters, window, moment
+        session,
+        replace(asked, first=start - timedelta(days=length), last=start - timedelta(days=1)),
     )
-    where = _filtered(shop.id, start, end, filters)
-    reasons = await _counted(session, col(T.handoff_reason), where)
-    intents = await _counted(session, col(T.handoff_intent), where, TOP)
-    states = await _counted(session, col(T.wismo_state), where)
-    carriers = await _counted(session, col(T.wismo_carrier), where, TOP)
+    if summaries:
+        broken_down = await _breakdowns_from_summaries(session, asked)
+    else:
+        broken_down = await _breakdowns_from_tickets(session, asked)
     return InsightsOut(
         start=start,
         end=end,
@@ -362,11 +541,11 @@ async def insights(
         days=_days(start, end, current),
         speed_by_channel=[_speed(k, t) for k, t in sorted(current.channels.items())],
         speed_by_agent=[_speed(k, t) for k, t in sorted(current.agents.items())],
-        handoff_reasons=reasons,
-        handoff_intents=intents,
-        wismo_by_state=states,
-        wismo_by_carrier=carriers,
-        stock_questions=await _stock(session, where),
+        handoff_reasons=broken_down.reasons,
+        handoff_intents=broken_down.intents,
+        wismo_by_state=broken_down.states,
+        wismo_by_carrier=broken_down.carriers,
+        stock_questions=broken_down.stock,
         csat_by_channel=[a.satisfaction(k) for k, a in sorted(current.asked_channels.items())],
         csat_by_agent=[a.satisfaction(k) for k, a in sorted(current.asked_agents.items())],
     )

@@ -139,7 +139,8 @@ async def reconcile_all_shops(services: Services) -> None:
         except Exception:
             logger.exception("scheduled reconciliation failed shop_id=%s", shop_id)
     await send_csat_surveys(services)
-    await refresh_all(services.sessions)  # the Insights rollup: only what changed since the last run
+    # the Insights rollup: only what changed since the last run
+    await refresh_all(services.sessions, services.settings.recontact_window_days)
 
 
 async def send_csat_surveys(services: Services) -> None:

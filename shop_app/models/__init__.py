@@ -41,7 +41,14 @@ from shop_app.models.helpdesk import (
     TicketStatus,
     TicketTag,
 )
-from shop_app.models.insights import CsatSurvey, InsightOrderDay, InsightRollupState, InsightTicket
+from shop_app.models.insights import (
+    CsatSurvey,
+    InsightDay,
+    InsightDayKey,
+    InsightOrderDay,
+    InsightRollupState,
+    InsightTicket,
+)
 from shop_app.models.inventory import InventoryLevel, Location
 from shop_app.models.knowledge import FaqEntry, PolicyType, ShopPolicy
 from shop_app.models.line import (
@@ -105,6 +112,8 @@ __all__ = [
     "FaqEntry",
     "Fulfillment",
     "FulfillmentOrder",
+    "InsightDay",
+    "InsightDayKey",
     "InsightOrderDay",
     "InsightRollupState",
     "InsightTicket",

@@ -49,8 +49,33 @@ class InsightTicket(SQLModel, table=True):
 
     __tablename__ = "insight_tickets"
     __table_args__ = (
-        Index("ix_insight_tickets_shop_day", "shop_id", "day"),
-        Index("ix_insight_tickets_shop_csat_day", "shop_id", "csat_day"),
+        # covering: the durations of a range (medians, 90th percentiles) read from the index alone
+        Index(
+            "ix_insight_tickets_shop_day_facts",
+            "shop_id",
+            "day",
+            "channel",
+            "agent_id",
+            "by_bot",
+            "intent",
+            "language",
+            "first_response_seconds",
+            "resolution_seconds",
+        ),
+        # covering: the satisfaction answers of a range
+        Index(
+            "ix_insight_tickets_shop_csat_facts",
+            "shop_id",
+            "csat_day",
+            "csat_channel",
+            "csat_agent_id",
+            "csat_by_bot",
+            "csat_language",
+            "intent",
+            "csat_score",
+        ),
+        # the resolutions whose re-contact window still runs (read beside the day summaries)
+        Index("ix_insight_tickets_shop_resolved_at", "shop_id", "resolved_at"),
     )
 
     ticket_id: int = Field(
@@ -107,3 +132,93 @@ class InsightRollupState(SQLModel, table=True):
     refreshed_at: datetime = Field(sa_type=UTCDateTime)
     zone: str = Field(default="", max_length=64)
     hours: str = Field(default="", max_length=64)
+
+
+# the grains of the day summaries: the finest (every filter answered) and a coarse one the page's usual
+# questions read (no intent or language filter for the counts; no filter at all for the breakdowns)
+FINE = 1
+COARSE = 0
+
+
+class InsightDay(SQLModel, table=True):
+    """The counts of a shop's tickets opened on one local day (an ordinal), one row per channel, agent,
+    intent and language (``grain`` FINE) and per channel and agent (COARSE: ``intent`` and ``language``
+    empty), kept by ``shop_app.insights.summary`` from ``insight_tickets`` for the re-contact window and
+    first-response targets of the rollup state's fingerprint. No agent is 0, no intent or language empty (a
+    value: the unique key, which the rollup adds its changes to, holds). ``kept``: resolved and neither
+    reopened nor re-contacted within the window (honest once the window after the resolution is over)."""
+
+    __tablename__ = "insight_days"
+    __table_args__ = (
+        Index(
+            "ux_insight_days_grouping",
+            "shop_id",
+            "grain",
+            "day",
+            "channel",
+            "agent_id",
+            "by_bot",
+            "intent",
+            "language",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE")
+    grain: int
+    day: int
+    channel: str = Field(max_length=20)
+    agent_id: int = 0
+    by_bot: bool = False
+    intent: str = Field(default="", max_length=40)
+    language: str = Field(default="", max_length=8)
+    tickets: int = 0
+    resolved: int = 0
+    kept: int = 0
+    bot_kept: int = 0
+    recontacted: int = 0
+    handed: int = 0
+    closed: int = 0
+    answered_first: int = 0
+    met: int = 0
+
+
+class InsightDayKey(SQLModel, table=True):
+    """How many of a day's tickets had one value of a breakdown (``kind``: handoff_reason, handoff_intent,
+    wismo_state, wismo_carrier, stock with ``key`` the product and ``variant``), per channel, agent, intent
+    and language (FINE) or over all of them (COARSE: those empty, the agent 0)."""
+
+    __tablename__ = "insight_day_keys"
+    __table_args__ = (
+        Index(
+            "ux_insight_day_keys_grouping",
+            "shop_id",
+            "grain",
+            "day",
+            "channel",
+            "agent_id",
+            "by_bot",
+            "intent",
+            "language",
+            "kind",
+            "key",
+            "variant",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shops.id", ondelete="CASCADE")
+    grain: int
+    day: int
+    channel: str = Field(max_length=20)
+    agent_id: int = 0
+    by_bot: bool = False
+    intent: str = Field(default="", max_length=40)
+    language: str = Field(default="", max_length=8)
+    kind: str = Field(max_length=16)
+    key: str = Field(max_length=255)
+    variant: str = Field(default="", max_length=255)
+    count: int = 0
+    sold_out: int = 0

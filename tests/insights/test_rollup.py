@@ -8,24 +8,27 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from shop_app.database import transaction
 from shop_app.insights import measures, summed
 from shop_app.insights.measures import Filters
-from shop_app.insights.rollup import FRESH, refresh, refresh_all
+from shop_app.insights.rollup import EPOCH, FRESH, refresh, refresh_all
 from shop_app.models import (
     BotDecision,
     Channel,
     Contact,
     DecisionAction,
+    InsightDay,
+    InsightDayKey,
     InsightRollupState,
     InsightTicket,
     Shop,
     Ticket,
     TicketStatus,
 )
+from shop_app.models.insights import COARSE, FINE
 from tests.helpdesk.conftest import ALPHA, BETA
 from tests.insights.conftest import Desk
 from tests.insights.world import WEEKDAYS_9_TO_18, World, tokyo
@@ -46,10 +49,29 @@ async def _both(desk: Desk, shop_key: str, start: date, end: date, **options: An
     return direct.model_dump(), rolled.model_dump()
 
 
-async def _refresh(desk: Desk, shop_key: str = ALPHA, now: datetime | None = None) -> int:
+async def _refresh(
+    desk: Desk, shop_key: str = ALPHA, now: datetime | None = None, window_days: int = 7
+) -> int:
     async with transaction(desk.services.sessions) as session:
         shop = await session.get_one(Shop, desk.shop_ids[shop_key])
-        return (await refresh(session, shop, now=now)).tickets
+        return (await refresh(session, shop, now=now, window_days=window_days)).tickets
+
+
+async def _summaries(desk: Desk) -> dict[str, set[tuple[Any, ...]]]:
+    """Every day summary row (without its id), by table."""
+    found: dict[str, set[tuple[Any, ...]]] = {}
+    async with desk.services.sessions() as session:
+        for table in (InsightDay, InsightDayKey):
+            rows = (await session.execute(select(table))).scalars()
+            found[table.__tablename__] = {tuple(row.model_dump(exclude={"id"}).items()) for row in rows}
+    assert found["insight_days"] and found["insight_day_keys"]
+    return found
+
+
+async def _summaries_for(desk: Desk, window_days: int) -> bool:
+    async with desk.services.sessions() as session:
+        shop = await session.get_one(Shop, desk.shop_ids[ALPHA])
+        return await summed.current_summaries(session, shop, window_days)
 
 
 async def test_the_rollup_gives_every_figure_of_the_direct_computation(desk: Desk, world: World) -> None:
@@ -122,6 +144,13 @@ async def test_a_change_is_picked_up_by_the_next_run_and_only_then(desk: Desk, w
     direct, rolled = await _both(desk, ALPHA, start, end)
     assert rolled == direct
     assert rolled["current"]["recontacted"] == stale["current"]["recontacted"] + 1  # t2 came back
+    # the changes added to the day summaries leave them as summing every day again would
+    changed = await _summaries(desk)
+    async with transaction(desk.services.sessions) as session:
+        state = await session.get_one(InsightRollupState, desk.shop_ids[ALPHA])
+        state.refreshed_at = EPOCH  # never run: the next run rebuilds
+    assert await _refresh(desk) == 8
+    assert await _summaries(desk) == changed
 
 
 async def test_a_change_of_business_hours_or_time_zone_rebuilds_the_shop(desk: Desk, world: World) -> None:
@@ -152,6 +181,18 @@ async def test_the_scheduled_run_keeps_every_shop_and_never_mixes_them(desk: Des
         for row in (await session.execute(select(InsightTicket))).scalars():
             assert owners[row.ticket_id] == row.shop_id
     assert dict(rows) == {desk.shop_ids[ALPHA]: 7, desk.shop_ids[BETA]: 1}
+    async with desk.services.sessions() as session:
+        for table, counted in ((InsightDay, InsightDay.tickets), (InsightDayKey, InsightDayKey.count)):
+            for grain in (COARSE, FINE):
+                summed_up = await session.execute(
+                    select(col(table.shop_id), func.sum(col(counted)))
+                    .where(col(table.grain) == grain)
+                    .group_by(col(table.shop_id))
+                )
+                # Alpha's keys: 2 handoff reasons and intents, 4 WISMO states and carriers, 1 stock question;
+                # Beta's: its one WISMO question
+                expected = {ALPHA: 7, BETA: 1} if table is InsightDay else {ALPHA: 13, BETA: 2}
+                assert dict(summed_up.all()) == {desk.shop_ids[k]: n for k, n in expected.items()}
     assert await refresh_all(desk.services.sessions) == 0
 
 
@@ -192,3 +233,33 @@ async def test_durations_and_days_are_the_shops(desk: Desk, world: World, days: 
     _, rolled = await _both(desk, ALPHA, date(2026, 11, 1), date(2026, 11, 1 + days))
     assert rolled["days"][0]["day"] == date(2026, 11, 1) and rolled["days"][0]["orders"] == 1
     assert len(rolled["days"]) == days + 1
+
+
+async def test_the_day_summaries_are_read_for_the_window_they_were_summed_for(
+    desk: Desk, world: World
+) -> None:
+    """The summaries hang on the window: read for it, the per-ticket facts for another, the same figures."""
+    await _refresh(desk)
+    assert await _summaries_for(desk, 7) and not await _summaries_for(desk, 30)
+    before = await _both(desk, ALPHA, date(2026, 11, 1), date(2026, 11, 30), recontact_window_days=30)
+    assert before[0] == before[1]
+    assert await _refresh(desk, window_days=30) == 7  # another window: summed again
+    assert await _summaries_for(desk, 30) and not await _summaries_for(desk, 7)
+    direct, rolled = await _both(desk, ALPHA, date(2026, 11, 1), date(2026, 11, 30), recontact_window_days=30)
+    assert rolled == direct == before[0]
+
+
+async def test_an_erased_ticket_leaves_the_day_summaries_at_the_next_run(desk: Desk, world: World) -> None:
+    """A ticket erased (a customer's redaction) takes its facts with it; the next run sums its day again."""
+    await _refresh(desk)
+    async with transaction(desk.services.sessions) as session:
+        t5 = world.tickets["t5"]
+        for table in (BotDecision, InsightTicket):
+            await session.execute(delete(table).where(col(table.ticket_id) == t5))
+        await session.execute(delete(Ticket).where(col(Ticket.id) == t5))
+    start, end = date(2026, 11, 1), date(2026, 11, 10)
+    direct, stale = await _both(desk, ALPHA, start, end)
+    assert direct["current"]["tickets"] == 5 and stale["current"]["tickets"] == 6
+    assert await _refresh(desk) == 0  # no ticket to work out again, only its day
+    direct, rolled = await _both(desk, ALPHA, start, end)
+    assert rolled == direct and rolled["current"]["handed_off"] == 1

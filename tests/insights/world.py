@@ -39,6 +39,21 @@ def new_york(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=NEW_YORK).astimezone(UTC)  # type: ignore[misc]
 
 
+def asked_where(*, order: int, state: str) -> dict[str, object]:
+    """The bot's decision on a where-is-my-order question: it found ``order`` in ``state``."""
+    return {
+        "intent": "order_status",
+        "order_shopify_id": order,
+        "action": DecisionAction.REPLY,
+        "reason": f"order {state}",
+    }
+
+
+def handed_over(intent: str, reason: str) -> dict[str, object]:
+    """The bot's decision to hand a question of ``intent`` over to a person, for ``reason``."""
+    return {"intent": intent, "action": DecisionAction.HANDOFF, "reason": reason}
+
+
 @dataclass
 class World:
     tickets: dict[str, int]
@@ -169,9 +184,8 @@ async def build(
     a = Builder(session, alpha_id)
     await a.order(1001, tokyo(2026, 10, 30, 12, 0), carrier="Yamato")  # the previous period
     await a.order(1002, tokyo(2026, 11, 1, 0, 30))  # 31 October in UTC: Alpha's 1 November
-    await a.order(1003, tokyo(2026, 11, 2, 9, 0))
-    await a.order(1004, tokyo(2026, 11, 5, 9, 0))
-    await a.order(1005, tokyo(2026, 11, 9, 9, 0))
+    for shopify_id, day in ((1003, 2), (1004, 5), (1005, 9)):
+        await a.order(shopify_id, tokyo(2026, 11, day, 9, 0))
     tickets: dict[str, int] = {}
     tickets["t1"] = await a.ticket(
         "c1",
@@ -180,14 +194,7 @@ async def build(
         first_response=tokyo(2026, 11, 2, 10, 0, 30),
         resolved=tokyo(2026, 11, 2, 10, 1),
         by_bot=True,
-        decisions=(
-            {
-                "intent": "order_status",
-                "order_shopify_id": 1001,
-                "action": DecisionAction.REPLY,
-                "reason": "order in_transit",
-            },
-        ),
+        decisions=(asked_where(order=1001, state="in_transit"),),
     )
     tickets["t2"] = await a.ticket(
         "c2",
@@ -197,9 +204,7 @@ async def build(
         resolved=tokyo(2026, 11, 3, 10, 30),
         agent_id=agent_id,
         locale="en",
-        decisions=(
-            {"intent": "cancel", "action": DecisionAction.HANDOFF, "reason": "cancel is for a person"},
-        ),
+        decisions=(handed_over("cancel", "cancel is for a person"),),
     )
     tickets["t3"] = await a.ticket(
         "c1",
@@ -208,14 +213,7 @@ async def build(
         first_response=tokyo(2026, 11, 4, 13, 0),
         resolved=tokyo(2026, 11, 4, 14, 0),
         agent_id=agent_id,
-        decisions=(
-            {
-                "intent": "order_status",
-                "order_shopify_id": 1001,
-                "action": DecisionAction.REPLY,
-                "reason": "order delivered",
-            },
-        ),
+        decisions=(asked_where(order=1001, state="delivered"),),
     )
     tickets["t4"] = await a.ticket(
         "c3",
@@ -237,7 +235,7 @@ async def build(
         "c4",
         Channel.WEB_CHAT,
         tokyo(2026, 11, 6, 11, 0),
-        decisions=({"intent": "human", "action": DecisionAction.HANDOFF, "reason": "asked for a person"},),
+        decisions=(handed_over("human", "asked for a person"),),
     )
     tickets["t6"] = await a.ticket(
         "c5",
@@ -246,38 +244,21 @@ async def build(
         first_response=tokyo(2026, 11, 9, 10, 0, 30),
         resolved=tokyo(2026, 11, 9, 10, 2),
         by_bot=True,
-        decisions=(
-            {
-                "intent": "order_status",
-                "order_shopify_id": 1002,
-                "action": DecisionAction.REPLY,
-                "reason": "order not_shipped",
-            },
-        ),
+        decisions=(asked_where(order=1002, state="not_shipped"),),
     )
     # c5 back about the same order 7 days and 58 minutes after t6 was resolved: past the window
     tickets["t7"] = await a.ticket(
         "c5",
         Channel.WEB_CHAT,
         tokyo(2026, 11, 16, 11, 0),
-        decisions=(
-            {
-                "intent": "order_status",
-                "order_shopify_id": 1002,
-                "action": DecisionAction.REPLY,
-                "reason": "order not_shipped",
-            },
-        ),
+        decisions=(asked_where(order=1002, state="not_shipped"),),
     )
-    await a.survey(
-        tickets["t2"], Channel.WEB_CHAT, tokyo(2026, 11, 3, 12, 0), score=5, agent_id=agent_id, by_bot=False
-    )
-    await a.survey(
-        tickets["t6"], Channel.WEB_CHAT, tokyo(2026, 11, 9, 11, 0), score=3, agent_id=None, by_bot=True
-    )
-    await a.survey(
-        tickets["t3"], Channel.EMAIL, tokyo(2026, 11, 4, 15, 0), score=None, agent_id=agent_id, by_bot=False
-    )
+    for name, channel, sent, score, by in (
+        ("t2", Channel.WEB_CHAT, tokyo(2026, 11, 3, 12, 0), 5, agent_id),
+        ("t6", Channel.WEB_CHAT, tokyo(2026, 11, 9, 11, 0), 3, None),  # the bot's
+        ("t3", Channel.EMAIL, tokyo(2026, 11, 4, 15, 0), None, agent_id),
+    ):
+        await a.survey(tickets[name], channel, sent, score=score, agent_id=by, by_bot=by is None)
 
     b = Builder(session, beta_id)
     await b.order(2001, new_york(2026, 11, 3, 9, 0))
@@ -288,14 +269,7 @@ async def build(
         first_response=new_york(2026, 11, 3, 10, 0, 5),
         resolved=new_york(2026, 11, 3, 10, 1),
         by_bot=True,
-        decisions=(
-            {
-                "intent": "order_status",
-                "order_shopify_id": 2001,
-                "action": DecisionAction.REPLY,
-                "reason": "order in_transit",
-            },
-        ),
+        decisions=(asked_where(order=2001, state="in_transit"),),
     )
     await b.survey(
         tickets["beta"],

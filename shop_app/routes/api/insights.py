@@ -78,15 +78,11 @@ async def figures_for(request: Request, shop: Shop) -> InsightsOut:
     app = services(request)
     async with app.sessions() as session:
         # the changes since the last run unless it ran within the minute (the scheduled run keeps them few)
-        await refresh(session, shop, unless_within=FRESH)
+        window = app.settings.recontact_window_days
+        await refresh(session, shop, unless_within=FRESH, window_days=window)
         await session.commit()
         return await insights(
-            session,
-            shop=shop,
-            start=start,
-            end=end,
-            filters=filters,
-            recontact_window_days=app.settings.recontact_window_days,
+            session, shop=shop, start=start, end=end, filters=filters, recontact_window_days=window
         )
 
 
