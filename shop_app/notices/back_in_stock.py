@@ -326,6 +326,29 @@ async def notify_restocked(
     ).scalars():
         levels.setdefault(level.inventory_item_shopify_id, []).append(level)
     shop = await session.get_one(Shop, shop_id)
+    # each subscriber's ticket and product read once for all of them, not one query each
+    tickets = {
+        ticket.id: ticket
+        for ticket in (
+            await session.execute(
+                select(Ticket).where(
+                    col(Ticket.shop_id) == shop_id,
+                    col(Ticket.id).in_(sorted({s.ticket_id for s in subscriptions})),
+                )
+            )
+        ).scalars()
+    }
+    products = {
+        product.shopify_id: product
+        for product in (
+            await session.execute(
+                select(Product).where(
+                    col(Product.shop_id) == shop_id,
+                    col(Product.shopify_id).in_(sorted({s.product_shopify_id for s in subscriptions})),
+                )
+            )
+        ).scalars()
+    }
     posted: list[int] = []
     for subscription in subscriptions:
         if (
@@ -346,17 +369,10 @@ async def notify_restocked(
         )
         if not getattr(claimed, "rowcount", 0):
             continue  # another process told them
-        ticket = await session.get(Ticket, subscription.ticket_id)
+        ticket = tickets.get(subscription.ticket_id)
         if ticket is None:
             continue
-        product = (
-            await session.execute(
-                select(Product).where(
-                    col(Product.shop_id) == shop_id,
-                    col(Product.shopify_id) == subscription.product_shopify_id,
-                )
-            )
-        ).scalar_one_or_none()
+        product = products.get(subscription.product_shopify_id)
         body = catalogue(first_supported(subscription.language)).text(
             "notices.stock.back", item=subscription.item_name, url=product_url(shop, product)
         )

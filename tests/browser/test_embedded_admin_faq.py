@@ -103,3 +103,43 @@ def test_a_merchant_writes_an_faq_entry_and_tries_it_in_japanese(
     page.click('[data-action="try"]')
     expect(result.locator('[data-field="action"]')).to_have_text("担当者に引き継ぐ")
     assert problems(merchant) == []
+
+
+async def _return_window(app: LiveApp) -> int | None:
+    from shop_app.models import AnswerSettings
+
+    engine = make_engine(app.settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            row = (await session.execute(select(AnswerSettings))).scalars().first()
+            return row.return_window_days if row is not None else None
+    finally:
+        await engine.dispose()
+
+
+def test_the_return_window_is_prefilled_from_the_refund_policy_and_saved_in_japanese(
+    live_app: LiveApp, merchant: BrowserSession
+) -> None:
+    live_app.run(_with_policies(live_app))
+    page = merchant.page
+    open_app(page, live_app, "/app/faq", locale="ja")
+
+    # the refund policy's 「30日以内」 is shown with the passage it was read from, and prefills the field,
+    # but nothing is set until the merchant saves it
+    section = page.locator('[data-role="return-window-section"]')
+    expect(section.locator('[data-role="return-window-detected"]')).to_contain_text(
+        "返金ポリシーに30日と書かれています（policy:REFUND_POLICY#1）"
+    )
+    expect(section.locator('[data-role="return-window-days"]')).to_have_value("30")
+    expect(section.locator('[data-role="return-window-message"]')).to_contain_text("まだ保存されていません")
+    assert live_app.run(_return_window(live_app)) is None
+
+    # the merchant sets 14 days instead
+    section.locator('[data-role="return-window-days"]').fill("14")
+    section.locator('[data-action="save-return-window"]').click()
+    expect(section.locator('[data-role="return-window-message"]')).to_have_text("保存しました。")
+    screenshot(page, "admin-return-window-ja")
+    assert live_app.run(_return_window(live_app)) == 14
+    open_app(page, live_app, "/app/faq", locale="ja")
+    expect(page.locator('[data-role="return-window-days"]')).to_have_value("14")
+    assert problems(merchant) == []
