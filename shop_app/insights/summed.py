@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal_column, not_, or_, select, true, tuple_
@@ -116,10 +118,13 @@ def _where(
     channel: str = "channel",
     language: str = "language",
     agent: str = "agent_id",
+    by_day: bool = True,
 ) -> list[ColumnElement[bool]]:
-    """A range of local days of one shop's rows in ``table`` and the filters, by the columns named."""
+    """A range of local days of one shop's rows in ``table`` and the filters, by the columns named
+    (``by_day`` False: the range an expression, so no index on the day is chosen for it)."""
     c = table.__table__.c
-    where = [c.shop_id == shop_id, c[day] >= first.toordinal(), c[day] <= last.toordinal()]
+    days = c[day] if by_day else c[day] + 0
+    where = [c.shop_id == shop_id, days >= first.toordinal(), days <= last.toordinal()]
     if filters.channel:
         where.append(c[channel] == filters.channel)
     if filters.intent:
@@ -172,7 +177,7 @@ class Range:
         assert self.shop.id is not None
         return self.shop.id
 
-    def where(self, table: Any = T, **columns: str) -> list[ColumnElement[bool]]:
+    def where(self, table: Any = T, **columns: Any) -> list[ColumnElement[bool]]:
         return _where(table, self.shop_id, self.first, self.last, self.filters, **columns)
 
 
@@ -228,15 +233,15 @@ async def _counts_from_summaries(connection: AsyncConnection, asked: Range, summ
         col(T.resolved_at) > since,
         or_(col(T.return_seconds).is_(None), col(T.return_seconds) > asked.window.total_seconds()),
     )
-    lately = (
-        select(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot), func.count())
-        .where(*asked.where(), kept_lately)
-        .group_by(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot))
+    # counted here, not grouped in SQL: a GROUP BY in the order of the day index would have the planner
+    # read the range's every ticket by it instead of the last window's resolutions by theirs
+    lately = select(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot)).where(
+        *asked.where(by_day=False), kept_lately
     )
-    waiting = {
-        (int(day), str(channel), agent_id or summary.NO_AGENT, bool(by_bot)): int(n)
-        for day, channel, agent_id, by_bot, n in (await connection.execute(lately)).all()
-    }
+    waiting = Counter(
+        (int(day), str(channel), agent_id or summary.NO_AGENT, bool(by_bot))
+        for day, channel, agent_id, by_bot in (await connection.execute(lately)).all()
+    )
     for day, channel, agent_id, by_bot, *counts in (await connection.execute(query)).all():
         tickets, resolved, kept, bot_kept, recontacted, handed, closed, answered, met = (
             int(n or 0) for n in counts
@@ -300,19 +305,18 @@ async def _durations(connection: AsyncConnection, asked: Range, summed: Summed) 
             metrics = [(m, share) for m in ("first", "resolution") for share in SHARES]
             tally.known.update(zip(metrics, values, strict=True))
         return
-    query = select(col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot), first, resolution).where(
-        *where
-    )
-    for day, channel, agent_id, by_bot, first_seconds, resolution_seconds in (
-        await connection.execute(query)
-    ).all():
-        groups = summed.tallies(int(day), str(channel), agent_key(agent_id, bool(by_bot)))
-        if first_seconds is not None:
-            for tally in groups:
-                tally.firsts.append(first_seconds)
-        if resolution_seconds is not None:
-            for tally in groups[:1] + groups[2:]:  # a day's resolutions are not shown
-                tally.resolutions.append(resolution_seconds)
+    grouping = (col(T.day), col(T.channel), col(T.agent_id), col(T.by_bot))
+    rows = (await connection.execute(select(*grouping, first, resolution).where(*where))).all()
+    # the covering index returns the rows grouped: each group's tallies are found once
+    for (day, channel, agent_id, by_bot), group in groupby(rows, key=itemgetter(0, 1, 2, 3)):
+        tallies = summed.tallies(int(day), str(channel), agent_key(agent_id, bool(by_bot)))
+        durations = list(group)
+        firsts = [row[4] for row in durations if row[4] is not None]
+        resolutions = [row[5] for row in durations if row[5] is not None]
+        for index, tally in enumerate(tallies):
+            tally.firsts.extend(firsts)
+            if index != 1:  # a day's resolutions are not shown
+                tally.resolutions.extend(resolutions)
 
 
 async def _surveys(connection: AsyncConnection, asked: Range, summed: Summed) -> None:
