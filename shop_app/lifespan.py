@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from integrations.shopify.app_config import AppConfig, load_app_config
 from integrations.shopify.oauth import OAuthClient
 from shop_app.database import (
+    SessionFactory,
     make_engine,
     make_session_factory,
     make_writer_engine,
@@ -48,6 +49,7 @@ class State(TypedDict):
     templates: Jinja2Templates
     inbox: InboxWriter
     dispatch: Dispatcher
+    writer_sessions: SessionFactory  # webhooks' inserts (on SQLite a connection of their own)
 
 
 @asynccontextmanager
@@ -165,6 +167,7 @@ def build_lifespan(
                         "templates": templates,
                         "inbox": inbox,
                         "dispatch": dispatch,
+                        "writer_sessions": writer_sessions,
                     }
             finally:
                 await inbox.stop()
