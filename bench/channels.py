@@ -10,12 +10,20 @@ outgoing calls on a fake LINE (httpx.MockTransport) that notes when each reply o
 - widget: a new storefront conversation (``POST /proxy/support/conversations``, signed app proxy query),
   which answers with the bot's reply in the same request: the baseline all are printed against.
 
+``--database-url`` runs it on PostgreSQL (jobs still in this process, ``--workers`` of them: the fake LINE
+is this process's transport). ``--profile N`` instead sends N events one at a time and prints, per event,
+the SQL statements, transactions, LINE calls and CPU of the webhook and of the job, beside a widget
+conversation's (with ``--profile-out``, a cProfile for pstats). The LINE answers delivered per second
+under load are printed against the widget's conversations per second, a capacity ratio that a shared
+machine's load affects less than the latencies.
+
 Webhooks are sent at ``--rate`` a second (open loop) for ``--seconds``; widget conversations one after
 another, ``--widget`` of them, before the LINE load; mail after it. Goals (issue 14): LINE ack p99 < 50 ms,
 answer p99 < 300 ms; mail to ticket p99 < 500 ms. Figures only; the machine may be shared (its load
 average is printed).
 
     python bench/channels.py [--rate 50] [--seconds 10] [--widget 200] [--mail-rate 20] [--mails 400]
+                             [--database-url postgresql://…/db] [--workers 2] [--profile N [--profile-out F]]
 """
 
 from __future__ import annotations
@@ -52,10 +60,11 @@ from integrations.shopify.oauth import AccessToken  # noqa: E402
 from shop_app.channels.line.connections import connect_line  # noqa: E402
 from shop_app.database import migrate, transaction  # noqa: E402
 from shop_app.main import create_app  # noqa: E402
-from shop_app.settings import Secret, Settings  # noqa: E402
+from shop_app.settings import JobEngine, Secret, Settings  # noqa: E402
 from shop_app.shops.installation import install_shop  # noqa: E402
 
 SHOP = "bench-line.myshopify.com"
+RUN = secrets.token_hex(4)  # this run's LINE users and events are new on a database used before
 API_SECRET = "shpss_bench_" + "0123abcd" * 4
 CHANNEL_SECRET = "bench-channel-secret-0123456789ab"
 LINE_TOKEN = "bench-line-token"
@@ -97,7 +106,7 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 async def run(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-channels-"))
-    database_url = f"sqlite+aiosqlite:///{data_dir / 'app.db'}"
+    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'app.db'}"
     migrate(database_url)
     settings = Settings(
         data_dir=data_dir,
@@ -112,7 +121,8 @@ async def run(args: argparse.Namespace) -> None:
         reconcile_interval_seconds=0,
         line_api_url=LINE_API,
     )
-    settings = replace(settings)
+    # jobs in this process on either database (the fake LINE is this process's HTTP transport)
+    settings = replace(settings, job_engine=JobEngine.IN_PROCESS, webhook_workers=args.workers)
     line = FakeLine()
     async with httpx.AsyncClient(transport=httpx.MockTransport(line)) as http:
         app = create_app(settings, http=http)
@@ -150,9 +160,13 @@ async def run(args: argparse.Namespace) -> None:
                     await profile_run(client, line, key, state["jobs"], args.profile, args.profile_out)
                     return
                 widget = await widget_run(client, args.widget)
-                ack, answer = await line_run(client, line, key, state["jobs"], args.rate, args.seconds)
-    bare_mail, mail = await mail_ingest.measure(mails=args.mails, rate=args.mail_rate)
-    report(widget, ack, answer, args)
+                ack, answer, delivered = await line_run(
+                    client, line, key, state["jobs"], args.rate, args.seconds
+                )
+    bare_mail, mail = await mail_ingest.measure(
+        mails=args.mails, rate=args.mail_rate, postgres=args.database_url
+    )
+    report(widget, ack, answer, delivered, args)
     report_mail(widget, bare_mail, mail, args)
 
 
@@ -180,7 +194,7 @@ async def widget_run(client: httpx.AsyncClient, count: int, first: int = 0) -> l
 
 def line_event(line: FakeLine, i: int) -> tuple[str, bytes]:
     """One text event from LINE user number ``i`` (a new user each time), signed: (user id, body)."""
-    user = f"U{i:032x}"
+    user = f"U{RUN}{i:024x}"
     reply_token = secrets.token_hex(16)
     line.reply_users[reply_token] = user
     event = {
@@ -188,7 +202,7 @@ def line_event(line: FakeLine, i: int) -> tuple[str, bytes]:
         "mode": "active",
         "timestamp": int(time.time() * 1000),
         "source": {"type": "user", "userId": user},
-        "webhookEventId": f"01BENCH{i:020d}",
+        "webhookEventId": f"01B{RUN}{i:015d}",
         "deliveryContext": {"isRedelivery": False},
         "replyToken": reply_token,
         "message": {
@@ -202,7 +216,7 @@ def line_event(line: FakeLine, i: int) -> tuple[str, bytes]:
 
 async def line_run(
     client: httpx.AsyncClient, line: FakeLine, key: str, jobs: Any, rate: float, seconds: float
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], float]:
     sent_at: dict[str, float] = {}
     acks: list[float] = []
 
@@ -230,7 +244,8 @@ async def line_run(
     missing = len(sent_at) - len(answers)
     if missing:
         print(f"answers missing: {missing}")
-    return acks, answers
+    last = max((line.arrived[user] for user in sent_at if user in line.arrived), default=begun)
+    return acks, answers, len(answers) / max(last - begun, 1e-9)
 
 
 class Counter:
@@ -328,11 +343,21 @@ async def profile_run(
         print(f"  profile written to {profile_out} (python -m pstats {profile_out})")
 
 
-def report(widget: list[float], ack: list[float], answer: list[float], args: argparse.Namespace) -> None:
+def report(
+    widget: list[float], ack: list[float], answer: list[float], delivered: float, args: argparse.Namespace
+) -> None:
     w50, w99 = percentiles(widget)
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {database}, {args.workers} workers"
+    )
     print(
         f"widget conversation (baseline), {len(widget)} one after another: p50 {w50:.1f} ms, p99 {w99:.1f} ms"
+    )
+    widget_rate = len(widget) / sum(widget) if widget else float("nan")
+    print(
+        f"LINE answers delivered per second at {args.rate:g}/s offered: {delivered:.1f} "
+        f"({delivered / widget_rate:.2f}x the widget's {widget_rate:.1f} conversations/s one after another)"
     )
     for name, values, goal in (
         (f"LINE webhook 200 at {args.rate:g}/s", ack, 50.0),
@@ -364,6 +389,12 @@ def main() -> None:
     parser.add_argument("--widget", type=int, default=200)
     parser.add_argument("--mail-rate", type=float, default=20.0)
     parser.add_argument("--mails", type=int, default=400)
+    parser.add_argument(
+        "--database-url", help="PostgreSQL to run on (migrated here; default: a fresh SQLite file)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="in-process job workers (default 2, as serve's)"
+    )
     parser.add_argument(
         "--profile",
         type=int,
