@@ -67,8 +67,9 @@ logger = logging.getLogger(__name__)
 LOADING_SECONDS = 20
 # The answer waits at most this long for the loading animation's call, so as not to arrive before it
 LOADING_WAIT_SECONDS = 1.0
-# LINE users whose events one job applies at once (one user's own events always one after another)
-USERS_AT_ONCE = 16
+# LINE users whose events one job applies at once (one user's own events always one after another): their
+# LINE calls overlap; kept well under the database pool, so the webhooks' inserts always find a connection
+USERS_AT_ONCE = 4
 # A conversation the bot or an agent resolved is taken up again when the shopper writes within this long;
 # after it, their next message opens a new ticket.
 REOPEN_WINDOW_SECONDS = 24 * 3600
