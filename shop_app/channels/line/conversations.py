@@ -112,7 +112,9 @@ class _Snapshot:
 
 
 async def _snapshot(services: Services, event_ids: list[int]) -> _Snapshot:
-    async with services.sessions() as session:
+    # a read, taken in its turn: on SQLite every transaction holds the file's write lock, and one taken
+    # outside the turns would leave the webhooks' inserts to SQLite's sleeping busy handler
+    async with transaction(services.sessions) as session:
         rows = await inbox.pending_events(session, event_ids)
         shop_ids = sorted({row.shop_id for row in rows})
         if not shop_ids:
