@@ -19,6 +19,7 @@ from integrations.public_http import public_only_client
 from integrations.shopify.app_config import AppConfig, load_app_config
 from integrations.shopify.oauth import OAuthClient
 from shop_app.database import (
+    SessionFactory,
     make_engine,
     make_session_factory,
     make_writer_engine,
@@ -49,6 +50,7 @@ class State(TypedDict):
     templates: Jinja2Templates
     inbox: InboxWriter
     dispatch: Dispatcher
+    writer_sessions: SessionFactory  # webhooks' inserts (on SQLite a connection of their own)
 
 
 @asynccontextmanager
@@ -172,6 +174,7 @@ def build_lifespan(
                         "templates": templates,
                         "inbox": inbox,
                         "dispatch": dispatch,
+                        "writer_sessions": writer_sessions,
                     }
             finally:
                 await inbox.stop()

@@ -96,27 +96,44 @@ async def _deliver_one(services: Services, item: OutboxMessage, report: Delivery
                 type(error).__name__,
             )
             result = RetryAfter(f"error_{type(error).__name__}"[:100])
+    await record_results(services, [(item, result)], report)
+
+
+async def record_results(
+    services: Services,
+    results: Iterable[tuple[OutboxMessage, SendResult]],
+    report: DeliveryReport | None = None,
+) -> DeliveryReport:
+    """What happened to claimed rows, in one transaction; then the console hears of it. A channel that sends
+    rows it claimed itself (LINE's bot answers, held in the transaction that wrote them) records here too."""
+    report = report if report is not None else DeliveryReport()
+    states: list[tuple[OutboxMessage, OutboxStatus]] = []
     async with transaction(services.sessions) as session:
-        row = await session.get(OutboxMessage, item.id)
-        if row is None:  # the ticket was removed meanwhile
-            return
-        match result:
-            case Sent(external_id):
-                await outbox.mark_sent(session, row, external_id=external_id)
-                report.sent.append(item.id)
-                state = OutboxStatus.SENT
-            case RetryAfter(code, seconds):
-                state = await outbox.mark_retry(session, row, error=code, after_seconds=seconds)
-                (report.retrying if state == OutboxStatus.PENDING else report.failed).append(item.id)
-            case GaveUp(code):
-                state = await outbox.mark_failed(session, row, error=code)
-                report.failed.append(item.id)
-    record_channel_delivery(channel=item.channel, outcome=_DELIVERY_OUTCOMES.get(state, "failed"))
-    if state != OutboxStatus.PENDING or item.attempts == 1:
-        await services.events.publish(
-            LiveEvent(
-                shop_id=item.shop_id,
-                kind=EventKind.TICKET_UPDATED,
-                data={"ticket_id": item.ticket_id, "message_id": item.message_id},
+        for item, result in results:
+            assert item.id is not None
+            row = await session.get(OutboxMessage, item.id)
+            if row is None:  # the ticket was removed meanwhile
+                continue
+            match result:
+                case Sent(external_id):
+                    await outbox.mark_sent(session, row, external_id=external_id)
+                    report.sent.append(item.id)
+                    state = OutboxStatus.SENT
+                case RetryAfter(code, seconds):
+                    state = await outbox.mark_retry(session, row, error=code, after_seconds=seconds)
+                    (report.retrying if state == OutboxStatus.PENDING else report.failed).append(item.id)
+                case GaveUp(code):
+                    state = await outbox.mark_failed(session, row, error=code)
+                    report.failed.append(item.id)
+            states.append((item, state))
+    for item, state in states:
+        record_channel_delivery(channel=item.channel, outcome=_DELIVERY_OUTCOMES.get(state, "failed"))
+        if state != OutboxStatus.PENDING or item.attempts == 1:
+            await services.events.publish(
+                LiveEvent(
+                    shop_id=item.shop_id,
+                    kind=EventKind.TICKET_UPDATED,
+                    data={"ticket_id": item.ticket_id, "message_id": item.message_id},
+                )
             )
-        )
+    return report

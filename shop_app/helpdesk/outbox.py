@@ -126,6 +126,13 @@ async def claim(
     return list(rows.scalars())
 
 
+def hold(item: OutboxMessage, *, now: datetime | None = None) -> None:
+    """Claim a row this very transaction recorded (nobody else can hold it yet), as ``claim`` would: its
+    sender sends it once committed, without another round trip to take it."""
+    item.claimed_until = (now or utcnow()) + timedelta(seconds=LEASE_SECONDS)
+    item.attempts += 1
+
+
 async def mark_sent(
     session: AsyncSession, item: OutboxMessage, *, external_id: str | None, now: datetime | None = None
 ) -> None:

@@ -25,6 +25,8 @@ SWEEP_INTERVAL_SECONDS = 30.0
 RETRY_BASE_SECONDS = 2.0
 MAX_MERGED_DELIVERIES = 1000
 MERGE_LINGER_SECONDS = 0.02
+# Tasks whose queued jobs a worker folds into the one it takes, by the argument holding their ids
+MERGED_IDS = {TaskName.PROCESS_WEBHOOKS: "delivery_ids", TaskName.PROCESS_LINE_EVENTS: "event_ids"}
 # Long jobs (a backfill can take minutes) run beside the workers, so webhooks never wait behind them.
 BESIDE_WORKERS = frozenset(
     {TaskName.SYNC_SHOP, TaskName.RECONCILE_SHOP, TaskName.RECONCILE_ALL_SHOPS, TaskName.RUN_NOTICES}
@@ -109,7 +111,8 @@ class InProcessQueue:
                 if self._queue.qsize() and len(kwargs["delivery_ids"]) < MAX_MERGED_DELIVERIES:
                     # Under load, let a few more batches arrive so one claim covers them all.
                     await asyncio.sleep(MERGE_LINGER_SECONDS)
-                kwargs, taken = self._merge_webhook_jobs(kwargs)
+            if name in MERGED_IDS:
+                kwargs, taken = self._merge_jobs(name, kwargs)
             try:
                 await task_for(name)(self._services, **kwargs)
             except RetryLater:
@@ -135,22 +138,24 @@ class InProcessQueue:
         self._beside.add(task)
         task.add_done_callback(self._beside.discard)
 
-    def _merge_webhook_jobs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        """Fold the webhook jobs queued behind this one into it: one claim and one finish for all."""
-        delivery_ids = list(kwargs["delivery_ids"])
+    def _merge_jobs(self, name: TaskName, kwargs: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Fold the jobs of the same task queued behind this one into it: one claim and one finish for all
+        (LINE's events: one read for the batch, and its users' turns run side by side)."""
+        argument = MERGED_IDS[name]
+        ids = list(kwargs[argument])
         taken = 1
         others: list[tuple[TaskName, dict[str, Any], int]] = []
-        while not self._queue.empty() and len(delivery_ids) < MAX_MERGED_DELIVERIES:
+        while not self._queue.empty() and len(ids) < MAX_MERGED_DELIVERIES:
             job = self._queue.get_nowait()
-            if job[0] is TaskName.PROCESS_WEBHOOKS:
-                delivery_ids.extend(job[1]["delivery_ids"])
+            if job[0] is name:
+                ids.extend(job[1][argument])
                 taken += 1
             else:
                 others.append(job)
         for job in others:
             self._queue.put_nowait(job)
             self._queue.task_done()
-        return {"delivery_ids": delivery_ids}, taken
+        return {argument: ids}, taken
 
     def _schedule_retry(self, name: TaskName, kwargs: dict[str, Any], attempt: int) -> None:
         async def later() -> None:

@@ -26,19 +26,13 @@ from integrations.line.signatures import SIGNATURE_HEADER, verify_signature
 from integrations.shopify.app_proxy import verify_app_proxy_query
 from shop_app.channels.attachments import FILE_HEADERS, LINE_CONTENT_PATH, served_type
 from shop_app.channels.line import account_links, inbox, message_refs
-from shop_app.channels.line.connections import (
-    connection_for_shop,
-    connection_for_webhook_key,
-    credentials,
-    line_client,
-)
+from shop_app.channels.line.connections import connection_for_shop, line_client, webhook_target
 from shop_app.database import transaction
 from shop_app.errors import BadRequest, NotFound, Unauthorized
 from shop_app.i18n import catalogue, first_supported
 from shop_app.jobs.tasks import TaskName
-from shop_app.models import Shop
 from shop_app.routes.api.auth import authenticate
-from shop_app.routes.request_state import dispatch, read_body, services, templates
+from shop_app.routes.request_state import dispatch, read_body, services, templates, writer_sessions
 from shop_app.shops.installation import get_shop
 
 logger = logging.getLogger(__name__)
@@ -61,30 +55,27 @@ async def _read_body(request: Request) -> bytes:
 async def webhook(request: Request) -> Response:
     app = services(request)
     body = await _read_body(request)
-    async with app.sessions() as session:
-        connection = await connection_for_webhook_key(session, str(request.path_params["key"]))
-        shop = await session.get(Shop, connection.shop_id) if connection is not None else None
-    usable = connection is not None and connection.enabled and shop is not None and shop.is_active
-    secret = (
-        credentials(app.cipher, connection).channel_secret.reveal() if usable and connection else _NO_SECRET
-    )
+    target = await webhook_target(app.sessions, app.cipher, str(request.path_params["key"]))
+    usable = target is not None and target.usable
+    secret = target.channel_secret.reveal() if target is not None and usable else _NO_SECRET
     signed = verify_signature(body, request.headers.get(SIGNATURE_HEADER), channel_secret=secret)
-    if not (signed and usable) or connection is None:
+    if not (signed and usable) or target is None:
         logger.info("line webhook refused signed=%s usable=%s", signed, usable)
         raise _refused()
     try:
         parse_webhook_body(body)  # the whole body's shape, before anything is stored
         events = json.loads(body)["events"]
     except LineParseError:
-        logger.warning("line webhook body unreadable shop_id=%s", connection.shop_id)
+        logger.warning("line webhook body unreadable shop_id=%s", target.shop_id)
         raise BadRequest("The body is not a LINE webhook body", code="invalid_body") from None
     event_ids: list[int] = []
     if events:
-        async with transaction(app.sessions) as session:
-            event_ids = await inbox.record_events(session, shop_id=connection.shop_id, events=events)
+        # the one write before the 200, on the writer's connection, ahead of the processing's turns
+        async with transaction(writer_sessions(request), urgent=True) as session:
+            event_ids = await inbox.record_events(session, shop_id=target.shop_id, events=events)
     # the job is queued after the answer (the events are stored: the sweep queues them if this is lost)
     dispatch(request).add(TaskName.PROCESS_LINE_EVENTS, "event_ids", event_ids)
-    logger.debug("line webhook shop_id=%s events=%s new=%s", connection.shop_id, len(events), len(event_ids))
+    logger.debug("line webhook shop_id=%s events=%s new=%s", target.shop_id, len(events), len(event_ids))
     return JSONResponse({})
 
 

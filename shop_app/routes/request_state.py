@@ -5,6 +5,7 @@ from typing import cast
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from shop_app.database import SessionFactory
 from shop_app.errors import PayloadTooLarge
 from shop_app.jobs.dispatch import Dispatcher
 from shop_app.jobs.queues import JobQueue
@@ -18,6 +19,12 @@ def inbox(request: Request) -> InboxWriter:
 
 def services(request: Request) -> Services:
     return cast(Services, request.state.services)
+
+
+def writer_sessions(request: Request) -> SessionFactory:
+    """Sessions for the webhooks' inserts: on SQLite a connection of their own (the processing never holds
+    it), elsewhere the app's."""
+    return cast(SessionFactory, getattr(request.state, "writer_sessions", None) or services(request).sessions)
 
 
 def jobs(request: Request) -> JobQueue:

@@ -114,6 +114,35 @@ def test_channels_bench_prints_each_channel_beside_the_widget() -> None:
     assert re.search(r"email in -> ticket at 20 mails/s: .*x bare.*\(10 mails\)", output), output
 
 
+@pytest.mark.timeout(300)
+def test_channels_bench_counts_one_line_events_work_beside_a_widget_conversations() -> None:
+    output = run_bench("channels.py", "--profile", "2", timeout=280)
+
+    webhook = re.search(
+        r"LINE webhook to 200: [\d.]+ SQL statements, [\d.]+ transactions \(([\d.]+) writing\)", output
+    )
+    assert webhook is not None and float(webhook.group(1)) == 1.0, output  # the events stored, nothing else
+    assert re.search(
+        r"LINE job to reply call: [\d.]+ SQL statements, .* [\d.]+ LINE calls, [\d.]+ ms CPU", output
+    )
+    assert "widget conversation (baseline): " in output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_channels_bench_runs_on_postgresql(migrated_postgres: str | None) -> None:
+    if migrated_postgres is None:
+        pytest.skip("PostgreSQL only (TEST_DATABASE_URL)")
+    output = run_bench(
+        "channels.py", "--rate", "5", "--seconds", "1", "--widget", "5", "--mails", "10",
+        "--database-url", migrated_postgres, "--workers", "2", timeout=280,
+    )  # fmt: skip
+
+    assert "PostgreSQL, 2 workers" in output
+    assert re.search(r"LINE webhook in -> reply call at 5/s: .*\(5 events\)", output), output
+    assert "answers missing" not in output
+
+
 @pytest.mark.timeout(120)
 def test_knowledge_bench_reports_bm25_beside_the_baseline_and_its_accuracy() -> None:
     output = run_bench(

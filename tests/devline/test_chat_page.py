@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from devline.state import LineState
 from tests.devline.conftest import (
     CHANNEL_ID,
+    OTHER_CHANNEL_ID,
     SECOND_USER_ID,
     USER_ID,
     FakeBot,
@@ -185,3 +186,65 @@ async def test_a_stranger_cannot_break_the_chat_actions_or_the_control_events(
     assert page.status_code in (202, 400, 409)
     assert control.status_code in (202, 400)
     assert isinstance(page.json(), dict) and isinstance(control.json(), dict)
+
+
+@pytest.mark.anyio
+async def test_the_page_unsends_only_its_own_users_message_of_its_channel_and_only_once(
+    client: httpx.AsyncClient, state: LineState, bot: FakeBot
+) -> None:
+    other_chat = f"/chat/{OTHER_CHANNEL_ID}/{USER_ID}"
+    second_chat = f"/chat/{CHANNEL_ID}/{SECOND_USER_ID}"
+    for chat in (CHAT, second_chat, other_chat):
+        await client.post(f"{chat}/actions", json={"type": "follow"})
+    await client.post(f"{CHAT}/actions", json={"type": "image"})
+    await client.post(f"{other_chat}/actions", json={"type": "text", "text": "別のチャネル"})
+    await client.post(
+        "/v2/bot/message/push",
+        headers=bearer(),
+        json={"to": USER_ID, "messages": [{"type": "text", "text": "x"}]},
+    )
+    async with delivering(state):
+        pass
+
+    def message_ids(chat_feed: dict[str, Any], sender: str) -> list[str]:
+        return [e["messageId"] for e in chat_feed["entries"] if e["sender"] == sender and e.get("messageId")]
+
+    feed = (await client.get(f"{CHAT}/feed", params={"after": 0})).json()
+    [image_id] = message_ids(feed, "user")
+    [bot_message_id] = message_ids(feed, "bot")
+    [other_channel_id] = message_ids(
+        (await client.get(f"{other_chat}/feed", params={"after": 0})).json(), "user"
+    )
+    bot.received.clear()
+
+    refused = [
+        # another user of the same channel naming this user's message
+        await client.post(f"{second_chat}/actions", json={"type": "unsend", "messageId": image_id}),
+        # the same LINE user id on another channel naming this channel's message, and the other way round
+        await client.post(f"{other_chat}/actions", json={"type": "unsend", "messageId": image_id}),
+        await client.post(f"{CHAT}/actions", json={"type": "unsend", "messageId": other_channel_id}),
+        # the bot's own message is not the user's to take back
+        await client.post(f"{CHAT}/actions", json={"type": "unsend", "messageId": bot_message_id}),
+    ]
+    async with delivering(state):
+        pass
+
+    assert [answer.status_code for answer in refused] == [400, 400, 400, 400]
+    assert bot.received == []
+    # nothing was taken back: the picture can still be fetched and no feed shows it unsent
+    content = await client.get(f"/v2/bot/message/{image_id}/content", headers=bearer())
+    assert content.status_code == 200
+    for chat in (CHAT, second_chat, other_chat):
+        entries = (await client.get(f"{chat}/feed", params={"after": 0})).json()["entries"]
+        assert not any(e.get("unsent") or e["via"] == "unsend" for e in entries)
+
+    # the user's own unsend goes once; the replay is refused and sends nothing more
+    first = await client.post(f"{CHAT}/actions", json={"type": "unsend", "messageId": image_id})
+    replayed = await client.post(f"{CHAT}/actions", json={"type": "unsend", "messageId": image_id})
+    async with delivering(state):
+        pass
+
+    assert (first.status_code, replayed.status_code) == (202, 400)
+    assert [(e["type"], e["unsend"]) for e in bot.events()] == [("unsend", {"messageId": image_id})]
+    gone = await client.get(f"/v2/bot/message/{image_id}/content", headers=bearer())
+    assert gone.status_code == 404

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,6 +16,7 @@ from sqlmodel import col
 
 from integrations.line.client import LineClient
 from integrations.line.errors import LineError, LineUnauthorized, LineUnavailable
+from shop_app.database import SessionFactory
 from shop_app.encryption import Cipher
 from shop_app.errors import BadRequest
 from shop_app.models import LineConnection, Shop
@@ -28,6 +30,10 @@ MAX_WEBHOOK_KEY_CHARS = 64
 MAX_CHANNEL_ID_CHARS = 32
 MAX_SECRET_CHARS = 128
 MAX_ACCESS_TOKEN_CHARS = 1000
+# How long this process trusts what it read about a webhook key: a change made here is seen at once
+# (``forget_webhook_targets``), one made by another process within this time (a connection disabled in
+# another process may still store a few events; they are then finished without acting).
+WEBHOOK_TARGET_TTL_SECONDS = 10.0
 
 
 class CheckResult(StrEnum):
@@ -43,6 +49,44 @@ class CheckResult(StrEnum):
 class LineCredentials:
     channel_secret: Secret
     access_token: Secret
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """What the webhook needs to know about its key, without a database read on every request."""
+
+    shop_id: int
+    usable: bool  # the connection is enabled and its shop installed
+    channel_secret: Secret
+
+
+_webhook_targets: dict[str, tuple[float, WebhookTarget]] = {}
+
+
+async def webhook_target(sessions: SessionFactory, cipher: Cipher, key: str) -> WebhookTarget | None:
+    """The connection behind a webhook key (None: no such key), kept for ``WEBHOOK_TARGET_TTL_SECONDS``.
+    An unknown key is never kept, so a stranger's guesses cannot fill the memory."""
+    entry = _webhook_targets.get(key)
+    if entry is not None and time.monotonic() - entry[0] < WEBHOOK_TARGET_TTL_SECONDS:
+        return entry[1]
+    async with sessions() as session:
+        connection = await connection_for_webhook_key(session, key)
+        shop = await session.get(Shop, connection.shop_id) if connection is not None else None
+    if connection is None:
+        return None
+    target = WebhookTarget(
+        shop_id=connection.shop_id,
+        usable=connection.enabled and shop is not None and shop.is_active,
+        channel_secret=credentials(cipher, connection).channel_secret,
+    )
+    _webhook_targets[key] = (time.monotonic(), target)
+    return target
+
+
+def forget_webhook_targets(shop_id: int | None = None) -> None:
+    """Drop what this process kept about the shop's webhook key (all shops' without ``shop_id``)."""
+    for key in [key for key, (_, target) in _webhook_targets.items() if shop_id in (None, target.shop_id)]:
+        _webhook_targets.pop(key, None)
 
 
 def _clean(value: str, *, name: str, limit: int, digits: bool = False) -> str:
@@ -88,6 +132,7 @@ async def connect_line(
     connection.last_checked_at = None
     connection.updated_at = now
     await session.flush()
+    forget_webhook_targets(shop.id)
     return connection
 
 
@@ -97,6 +142,7 @@ async def set_line_enabled(session: AsyncSession, *, shop: Shop, enabled: bool) 
         connection.enabled = enabled
         connection.updated_at = utcnow()
         await session.flush()
+    forget_webhook_targets(shop.id)
     return connection
 
 

@@ -12,7 +12,9 @@ works. Replies leave after the commit: by the event's reply token while it is va
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,12 +42,9 @@ from shop_app.answers.understanding.model import Intent
 from shop_app.channels import outbound
 from shop_app.channels.line import account_links, inbox, message_refs
 from shop_app.channels.line.cards import order_card, quick_replies, reply_messages, words
-from shop_app.channels.line.connections import connection_for_shop, line_client
-from shop_app.channels.line.sending import (
-    event_retry_key,
-    outbound_payload,
-    send_parts,
-)
+from shop_app.channels.line.connections import line_client
+from shop_app.channels.line.sending import event_retry_key, outbound_payload, send_held, send_parts
+from shop_app.channels.outbound import SendResult
 from shop_app.channels.self_service import self_service_turn
 from shop_app.database import transaction
 from shop_app.helpdesk import outbox
@@ -59,10 +58,10 @@ from shop_app.models import (
     Contact,
     DecisionAction,
     LineConnection,
-    LineEventStatus,
     LineUser,
     LineWebhookEvent,
     Message,
+    OutboxMessage,
     Shop,
     Ticket,
     TicketStatus,
@@ -74,6 +73,11 @@ from shop_app.runtime import Services
 logger = logging.getLogger(__name__)
 
 LOADING_SECONDS = 20
+# The answer waits at most this long for the loading animation's call, so as not to arrive before it
+LOADING_WAIT_SECONDS = 1.0
+# LINE users whose events one job applies at once (one user's own events always one after another): their
+# LINE calls overlap; kept well under the database pool, so the webhooks' inserts always find a connection
+USERS_AT_ONCE = 4
 # A conversation the bot or an agent resolved is taken up again when the shopper writes within this long;
 # after it, their next message opens a new ticket.
 REOPEN_WINDOW_SECONDS = 24 * 3600
@@ -97,7 +101,8 @@ class _Outcome:
     ticket_id: int | None = None
     created: bool = False
     posted: list[int] = field(default_factory=list)
-    outbox_ids: list[int] = field(default_factory=list)  # the bot's answers, sent once committed
+    held: list[OutboxMessage] = field(default_factory=list)  # the bot's answers, sent once committed
+    user: LineUser | None = None
     direct: list[LineMessage] = field(default_factory=list)  # words outside any ticket (greeting, linking)
     issue_link_token: bool = False
     changed: list[int] = field(default_factory=list)  # messages whose text changed (unsent)
@@ -107,24 +112,150 @@ class _Outcome:
     received_at: datetime | None = None
 
 
-async def process_line_events(services: Services, *, event_ids: list[int]) -> None:
-    """Each event on its own: one that fails (a race between two new users, a database hiccup) stays
-    pending for the inbox sweep and does not hold back the others. Every line written while an event is
-    applied (the bot's decision among them) carries LINE's id of it, as the webhook's request did."""
-    async with services.sessions() as session:
-        rows = await session.execute(
-            select(col(LineWebhookEvent.id), col(LineWebhookEvent.webhook_event_id)).where(
-                col(LineWebhookEvent.id).in_(event_ids)
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """What one read found for a batch of events: the waiting events, their shops, connections and the
+    LINE users already known (their display names: the profile is asked for only once per user)."""
+
+    rows: list[LineWebhookEvent]
+    shops: dict[int, Shop]
+    connections: dict[int, LineConnection]
+    users: dict[tuple[int, str], LineUser]
+
+
+async def _snapshot(services: Services, event_ids: list[int]) -> _Snapshot:
+    # a read, taken in its turn: on SQLite every transaction holds the file's write lock, and one taken
+    # outside the turns would leave the webhooks' inserts to SQLite's sleeping busy handler
+    async with transaction(services.sessions) as session:
+        rows = await inbox.pending_events(session, event_ids)
+        shop_ids = sorted({row.shop_id for row in rows})
+        if not shop_ids:
+            return _Snapshot([], {}, {}, {})
+        shops = await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))
+        connections = await session.execute(
+            select(LineConnection).where(col(LineConnection.shop_id).in_(shop_ids))
+        )
+        line_user_ids = sorted({_source_user(row) for row in rows} - {""})
+        users = await session.execute(
+            select(LineUser).where(
+                col(LineUser.shop_id).in_(shop_ids), col(LineUser.line_user_id).in_(line_user_ids)
             )
         )
-        webhook_ids: dict[int | None, str] = dict(rows.all())
-    for event_id in sorted(event_ids):
+        return _Snapshot(
+            rows=rows,
+            shops={shop.id: shop for shop in shops.scalars() if shop.id is not None},
+            connections={connection.shop_id: connection for connection in connections.scalars()},
+            users={(user.shop_id, user.line_user_id): user for user in users.scalars()},
+        )
+
+
+def _source_user(row: LineWebhookEvent) -> str:
+    source = row.event.get("source") if isinstance(row.event, dict) else None
+    user_id = source.get("userId") if isinstance(source, dict) else None
+    return user_id if isinstance(user_id, str) else ""
+
+
+def _parsed(row: LineWebhookEvent) -> LineEvent | None:
+    try:
+        return parse_event(dict(row.event))
+    except LineParseError:
+        logger.warning("line event unreadable shop_id=%s event_row=%s", row.shop_id, row.id)
+        return None
+
+
+async def process_line_events(services: Services, *, event_ids: list[int]) -> None:
+    """A batch of events: one read for all of them, then each LINE user's events in order, several users at
+    once (their LINE calls overlap). Each event is applied in one transaction with marking it done; one that
+    fails (a race between two new users, a database hiccup) stays pending for the inbox sweep and does not
+    hold back the others. The bot's answers are sent as soon as their event committed, and what LINE said
+    of them is recorded for the whole batch in one transaction. Every line written while an event is
+    applied (the bot's decision among them) carries LINE's id of it, as the webhook's request did."""
+    snapshot = await _snapshot(services, event_ids)
+    groups: dict[tuple[int, str], list[tuple[LineWebhookEvent, LineEvent]]] = {}
+    idle: list[int] = []
+    for row in snapshot.rows:
+        event = _parsed(row)
+        shop = snapshot.shops.get(row.shop_id)
+        connection = snapshot.connections.get(row.shop_id)
+        if (
+            event is None
+            or shop is None
+            or not shop.is_active
+            or connection is None
+            or not connection.enabled
+            or event.source_type != "user"
+            or event.user_id is None
+        ):
+            idle.append(row.id or 0)
+            continue
+        groups.setdefault((row.shop_id, event.user_id), []).append((row, event))
+    if idle:
+        async with transaction(services.sessions) as session:
+            await inbox.take_events(session, idle)
+    sent: list[tuple[OutboxMessage, SendResult]] = []
+    at_once = asyncio.Semaphore(USERS_AT_ONCE)
+
+    async def one_user(key: tuple[int, str], items: list[tuple[LineWebhookEvent, LineEvent]]) -> None:
+        async with at_once, _user_turn(key):
+            await _apply_user_events(services, snapshot, key, items, sent)
+
+    await asyncio.gather(*(one_user(key, items) for key, items in groups.items()))
+    if sent:
+        await outbound.record_results(services, sent)
+
+
+_user_turns: weakref.WeakValueDictionary[tuple[int, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _user_turn(key: tuple[int, str]) -> asyncio.Lock:
+    """One LINE user's events are applied one after another in this process, whichever job holds them
+    (across processes, the user's row lock orders them)."""
+    lock = _user_turns.get(key)
+    if lock is None:
+        lock = _user_turns[key] = asyncio.Lock()
+    return lock
+
+
+async def _apply_user_events(
+    services: Services,
+    snapshot: _Snapshot,
+    key: tuple[int, str],
+    items: list[tuple[LineWebhookEvent, LineEvent]],
+    sent: list[tuple[OutboxMessage, SendResult]],
+) -> None:
+    shop = snapshot.shops[key[0]]
+    connection = snapshot.connections[key[0]]
+    client = line_client(services, connection)
+    known = snapshot.users.get(key)
+    # the loading animation runs beside the bot's work; the answer waits for it only so as not to overtake it
+    loading = None
+    if any(event.type is EventType.MESSAGE and not event.standby for _, event in items):
+        loading = asyncio.create_task(
+            _quietly(client.show_loading(key[1], seconds=LOADING_SECONDS), "loading")
+        )
+        _courtesies.add(loading)
+        loading.add_done_callback(_courtesies.discard)
+    profile: Profile | None = None
+    if (known is None or known.display_name is None) and any(
+        event.type is not EventType.UNFOLLOW for _, event in items
+    ):
+        profile = await _quietly(client.profile(key[1]), "profile")
+    for row, event in items:
         try:
-            with bound_log_context(webhook_id=webhook_ids.get(event_id)):
-                await apply_event(services, event_id=event_id)
+            with bound_log_context(webhook_id=row.webhook_event_id):
+                await _apply_event(
+                    services,
+                    row=row,
+                    event=event,
+                    shop=shop,
+                    client=client,
+                    profile=profile,
+                    loading=loading,
+                    sent=sent,
+                )
         except SQLAlchemyError as error:
             logger.warning(
-                "line event left for the sweep event_row=%s error=%s", event_id, type(error).__name__
+                "line event left for the sweep event_row=%s error=%s", row.id, type(error).__name__
             )
 
 
@@ -136,68 +267,33 @@ async def sweep_line_events(services: Services, *, older_than_seconds: float) ->
         await process_line_events(services, event_ids=event_ids)
 
 
-async def apply_event(services: Services, *, event_id: int) -> None:
-    async with services.sessions() as session:
-        row = await session.get(LineWebhookEvent, event_id)
-        if row is None or row.status != LineEventStatus.PENDING:
-            return
-        shop = await session.get(Shop, row.shop_id)
-        connection = await connection_for_shop(session, shop_id=row.shop_id)
-        raw = dict(row.event)
-        received_at = row.received_at
-    event: LineEvent | None
-    try:
-        event = parse_event(raw)
-    except LineParseError:
-        logger.warning("line event unreadable shop_id=%s event_row=%s", row.shop_id, event_id)
-        event = None
-    usable = (
-        event is not None
-        and shop is not None
-        and shop.is_active
-        and connection is not None
-        and connection.enabled
-        and event.source_type == "user"
-        and event.user_id is not None
-    )
-    if not usable:
-        await _finish_without_acting(services, event_id)
-        return
-    assert event is not None
-    assert shop is not None
-    assert connection is not None
-    assert event.user_id is not None
-    client = line_client(services, connection)
-    async with services.sessions() as session:
-        user = await _line_user(session, shop_id=row.shop_id, line_user_id=event.user_id)
-    if event.type is EventType.MESSAGE and not event.standby:
-        await _quietly(client.show_loading(event.user_id, seconds=LOADING_SECONDS), "loading")
-    profile: Profile | None = None
-    if (user is None or user.display_name is None) and event.type is not EventType.UNFOLLOW:
-        profile = await _quietly(client.profile(event.user_id), "profile")
+async def _apply_event(
+    services: Services,
+    *,
+    row: LineWebhookEvent,
+    event: LineEvent,
+    shop: Shop,
+    client: LineClient,
+    profile: Profile | None,
+    loading: asyncio.Task[None] | None,
+    sent: list[tuple[OutboxMessage, SendResult]],
+) -> None:
+    assert row.id is not None
     async with transaction(services.sessions) as session:
-        claimed = await inbox.claim_event(session, event_id=event_id)
-        if claimed is None:
-            return
-        shop = await session.get_one(Shop, shop.id)
+        if not await inbox.take_events(session, [row.id]):
+            return  # applied already (a redelivered job, the sweep)
         outcome = await _apply(
             session,
-            shop=shop,
+            shop=await session.merge(shop, load=False),
             event=event,
             profile=profile,
-            received_at=received_at,
+            received_at=row.received_at,
             links=NoticeLinks.of(services),
         )
-        inbox.mark_done(claimed)
-        line_user = await _line_user(session, shop_id=row.shop_id, line_user_id=event.user_id)
-    await _after_commit(services, shop, connection, client, event, line_user, outcome)
+    await _after_commit(services, shop, client, event, outcome, loading, sent)
 
 
-async def _finish_without_acting(services: Services, event_id: int) -> None:
-    async with transaction(services.sessions) as session:
-        claimed = await inbox.claim_event(session, event_id=event_id)
-        if claimed is not None:
-            inbox.mark_done(claimed)
+_courtesies: set[asyncio.Task[None]] = set()
 
 
 async def _quietly(call: Awaitable[T], what: str) -> T | None:
@@ -276,6 +372,7 @@ async def _apply(
     if event.type not in (EventType.MESSAGE, EventType.FOLLOW, EventType.POSTBACK, EventType.ACCOUNT_LINK):
         return outcome
     user = await _user(session, shop=shop, line_user_id=event.user_id, profile=profile)
+    outcome.user = user
     text = catalogue(words(user.language or shop.primary_locale)).text
     if event.type is EventType.FOLLOW:
         outcome.direct = [
@@ -301,13 +398,16 @@ async def _apply(
     assert event.message is not None
     assert shop.id is not None
     message = event.message
-    if await message_refs.unsent_already(session, shop_id=shop.id, line_message_id=message.id):
+    prior = await message_refs.prior_ref(session, shop_id=shop.id, line_message_id=message.id)
+    if prior is not None and prior.unsent_at is not None:
         # the shopper took it back before we read it: it is kept as unsent, and nobody answers it
         ticket, posted, created = await _post_customer_message(
             session, shop=shop, user=user, body=text("line.unsent")
         )
-        await message_refs.remember(session, shop_id=shop.id, line_message_id=message.id, message_id=posted)
-        outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [posted]
+        await message_refs.remember(
+            session, shop_id=shop.id, line_message_id=message.id, message_id=_id(posted), prior=prior
+        )
+        outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [_id(posted)]
         return outcome
     if message.type is ContentType.TEXT and message.text is not None:
         said = message.text.strip()
@@ -327,8 +427,9 @@ async def _apply(
             received_at=received_at,
             links=links,
         )
+        outcome.user = user
         await message_refs.remember(
-            session, shop_id=shop.id, line_message_id=message.id, message_id=outcome.posted[0]
+            session, shop_id=shop.id, line_message_id=message.id, message_id=outcome.posted[0], prior=prior
         )
         return outcome
     label = text(MEDIA_KEYS.get(message.type, "line.other_content"))
@@ -337,10 +438,11 @@ async def _apply(
         session,
         shop_id=shop.id,
         line_message_id=message.id,
-        message_id=posted,
+        message_id=_id(posted),
         kind=message.type.value if message.type in WITH_CONTENT else None,
+        prior=prior,
     )
-    outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [posted]
+    outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [_id(posted)]
     await _hand_to_person(session, ticket=ticket, kind=label, language=user.language or shop.primary_locale)
     return outcome
 
@@ -367,7 +469,7 @@ def _is_keyword(said: str, key: str) -> bool:
 
 async def _post_customer_message(
     session: AsyncSession, *, shop: Shop, user: LineUser, body: str
-) -> tuple[Ticket, int, bool]:
+) -> tuple[Ticket, Message, bool]:
     """The shopper's message in their LINE conversation: the current ticket, reopened when it was resolved
     recently, else a new one."""
     now = utcnow()
@@ -389,11 +491,9 @@ async def _post_customer_message(
             session, shop=shop, contact=contact, channel=Channel.LINE, subject="", first_message=body
         )
         user.ticket_id = ticket.id
-        assert message.id is not None
-        return ticket, message.id, True
+        return ticket, message, True
     message = await post_message(session, ticket=ticket, author_type=AuthorType.CUSTOMER, body=body)
-    assert message.id is not None
-    return ticket, message.id, False
+    return ticket, message, False
 
 
 async def _hand_to_person(session: AsyncSession, *, ticket: Ticket, kind: str, language: str | None) -> None:
@@ -416,8 +516,8 @@ async def _customer_said(
     links: NoticeLinks | None = None,
 ) -> _Outcome:
     outcome = _Outcome()
-    ticket, message_id, created = await _post_customer_message(session, shop=shop, user=user, body=body)
-    outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [message_id]
+    ticket, message, created = await _post_customer_message(session, shop=shop, user=user, body=body)
+    outcome.ticket_id, outcome.created, outcome.posted = ticket.id, created, [_id(message)]
     if event.standby:
         return outcome  # another channel answers this chat now: LINE gives no reply token, nothing is sent
     trust = Trust(
@@ -426,7 +526,6 @@ async def _customer_said(
         # attempts are counted per LINE user: new conversations do not buy new guesses
         source=f"line:{user.id}",
     )
-    message = await session.get_one(Message, message_id)
     decision = await answer_message(
         session, shop=shop, ticket=ticket, message=message, trust=trust, links=links
     )
@@ -459,21 +558,33 @@ async def _customer_said(
     # the outbox row post_message recorded with the answer gets, in the same transaction, what LINE needs
     for row in await outbox.for_messages(session, [decision.reply_message_id]):
         row.payload = {**(row.payload or {}), **payload}
-        if row.id is not None:
-            outcome.outbox_ids.append(row.id)
+        outbox.hold(row)  # sent once committed, by this job: nobody else takes it meanwhile
+        outcome.held.append(row)
+    await session.flush()
     return outcome
+
+
+def _id(message: Message) -> int:
+    assert message.id is not None
+    return message.id
 
 
 async def _after_commit(
     services: Services,
     shop: Shop,
-    connection: LineConnection,
     client: LineClient,
     event: LineEvent,
-    user: LineUser | None,
     outcome: _Outcome,
+    loading: asyncio.Task[None] | None,
+    sent: list[tuple[OutboxMessage, SendResult]],
 ) -> None:
     assert shop.id is not None
+    user = outcome.user
+    if loading is not None and (outcome.held or outcome.direct or outcome.issue_link_token):
+        await asyncio.wait({loading}, timeout=LOADING_WAIT_SECONDS)
+    if outcome.held and user is not None:
+        for item in outcome.held:
+            sent.append((item, await send_held(client, item, to=user.line_user_id)))
     if outcome.ticket_id is not None:
         if outcome.created:
             await services.events.publish(
@@ -498,8 +609,6 @@ async def _after_commit(
         await services.events.publish(
             LiveEvent(shop_id=shop.id, kind="ticket.updated", data={"ticket_id": outcome.ticket_id})
         )
-    if outcome.outbox_ids:
-        await outbound.deliver(services, outcome.outbox_ids)
     if outcome.self_service is not None and outcome.ticket_id is not None:
         request = outcome.self_service
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,24 +57,37 @@ async def record_events(
     return sorted(row.id for row in result)
 
 
-async def claim_event(session: AsyncSession, *, event_id: int) -> LineWebhookEvent | None:
-    """The event if it still waits, locked until this transaction ends (on PostgreSQL another worker skips
-    it); ``None`` when it was applied already or another worker holds it."""
-    return (
-        await session.execute(
-            select(LineWebhookEvent)
-            .where(
-                col(LineWebhookEvent.id) == event_id, col(LineWebhookEvent.status) == LineEventStatus.PENDING
-            )
-            .with_for_update(skip_locked=True)
+async def take_events(session: AsyncSession, event_ids: Sequence[int]) -> list[int]:
+    """Those of the events that still wait, marked done in this transaction (one statement): if it rolls
+    back they wait again, for the sweep. Another worker taking the same event waits for this transaction
+    (PostgreSQL's row lock; SQLite's one writer) and then finds it done. The inbox keeps no copy of what
+    people said: the message now lives in its ticket."""
+    if not event_ids:
+        return []
+    result = await session.execute(
+        update(LineWebhookEvent)
+        .where(
+            col(LineWebhookEvent.id).in_(list(event_ids)),
+            col(LineWebhookEvent.status) == LineEventStatus.PENDING,
         )
-    ).scalar_one_or_none()
+        .values(status=LineEventStatus.DONE, processed_at=utcnow(), event={})
+        .returning(col(LineWebhookEvent.id))
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(event_id for event_id in result.scalars() if event_id is not None)
 
 
-def mark_done(event: LineWebhookEvent) -> None:
-    event.status = LineEventStatus.DONE
-    event.processed_at = utcnow()
-    event.event = {}  # the message now lives in its ticket; the inbox keeps no copy of what people said
+async def pending_events(session: AsyncSession, event_ids: Sequence[int]) -> list[LineWebhookEvent]:
+    """Those of the events that still wait, oldest first (a read: ``take_events`` decides)."""
+    rows = await session.execute(
+        select(LineWebhookEvent)
+        .where(
+            col(LineWebhookEvent.id).in_(list(event_ids)),
+            col(LineWebhookEvent.status) == LineEventStatus.PENDING,
+        )
+        .order_by(col(LineWebhookEvent.id))
+    )
+    return list(rows.scalars())
 
 
 async def unfinished_event_ids(session: AsyncSession, *, older_than_seconds: float) -> list[int]:

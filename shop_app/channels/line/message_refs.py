@@ -38,17 +38,24 @@ async def _ref(session: AsyncSession, *, shop_id: int, line_message_id: str) -> 
     ).scalar_one_or_none()
 
 
-async def unsent_already(session: AsyncSession, *, shop_id: int, line_message_id: str) -> bool:
-    """Whether an ``unsend`` for this message was applied before the message itself."""
-    ref = await _ref(session, shop_id=shop_id, line_message_id=line_message_id)
-    return ref is not None and ref.unsent_at is not None
+async def prior_ref(session: AsyncSession, *, shop_id: int, line_message_id: str) -> LineMessageRef | None:
+    """What was known of LINE's message before it arrived: an ``unsend`` applied before the message itself
+    left a row whose ``unsent_at`` is set."""
+    return await _ref(session, shop_id=shop_id, line_message_id=line_message_id)
 
 
 async def remember(
-    session: AsyncSession, *, shop_id: int, line_message_id: str, message_id: int, kind: str | None = None
+    session: AsyncSession,
+    *,
+    shop_id: int,
+    line_message_id: str,
+    message_id: int,
+    prior: LineMessageRef | None,
+    kind: str | None = None,
 ) -> None:
-    """Which of our messages holds LINE's message (and, for media, its kind)."""
-    ref = await _ref(session, shop_id=shop_id, line_message_id=line_message_id)
+    """Which of our messages holds LINE's message (and, for media, its kind); ``prior`` is what
+    ``prior_ref`` found in this transaction."""
+    ref = prior
     if ref is None:
         session.add(
             LineMessageRef(

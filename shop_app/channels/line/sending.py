@@ -120,15 +120,47 @@ async def send_ticket_message(
         return LineGaveUp("line_not_connected")
     if user is None:
         return LineGaveUp("line_user_unknown")
-    client = line_client(services, connection)
-    parts = batches(_messages(message, payload, user.language))
+    return await send_payload(
+        line_client(services, connection),
+        shop_id=ticket.shop_id,
+        message_id=message.id,
+        to=user.line_user_id,
+        messages=_messages(message, payload, user.language),
+        payload=payload,
+    )
+
+
+async def send_payload(
+    client: LineClient,
+    *,
+    shop_id: int,
+    message_id: int,
+    to: str,
+    messages: list[LineMessage],
+    payload: dict[str, Any],
+) -> LineSendOutcome:
+    """A ticket's message to its LINE user, by reply while the payload's token is usable, in calls of five,
+    each push with a retry key of its own."""
+    parts = batches(messages)
     return await send_parts(
         client,
-        to=user.line_user_id,
+        to=to,
         parts=parts,
         reply_token=_reply_usable(payload, utcnow()),
-        keys=[retry_key(ticket.shop_id, message.id, i) for i in range(len(parts))],
+        keys=[retry_key(shop_id, message_id, i) for i in range(len(parts))],
     )
+
+
+async def send_held(client: LineClient, item: OutboxMessage, *, to: str) -> SendResult:
+    """An outbox row the bot's transaction wrote and held (its payload carries the LINE messages): sent
+    with what the caller already knows, no database read."""
+    payload = dict(item.payload or {})
+    stored = payload.get("line_messages")
+    messages: list[LineMessage] = stored if isinstance(stored, list) else []
+    outcome = await send_payload(
+        client, shop_id=item.shop_id, message_id=item.message_id, to=to, messages=messages, payload=payload
+    )
+    return send_result(outcome)
 
 
 async def send_parts(
@@ -163,6 +195,11 @@ async def send_line(services: Services, item: OutboxMessage, message: Message, t
     outcome = await send_ticket_message(
         services, ticket=ticket, message=message, payload=dict(item.payload or {})
     )
+    return send_result(outcome)
+
+
+def send_result(outcome: LineSendOutcome) -> SendResult:
+    """LINE's outcome in the outbox's words."""
     match outcome:
         case LineSent(request_id, _):
             return Sent(request_id)
