@@ -118,16 +118,19 @@ async def replies_after(
 async def card_loads(
     bench: Bench,
     count: int,
-    open_page: Callable[[], Awaitable[httpx.Response]],
+    open_page: Callable[[dict[str, str]], Awaitable[httpx.Response]],
     *,
     conversation_id: str,
+    signed: Callable[[], dict[str, str]] = dict,
 ) -> list[float]:
     """The card as the helpdesk loads it, ``count`` times one after another: its page (``open_page``, the
-    vendor's way), then its data for a mirrored conversation of the seeded customer."""
+    vendor's way, with what ``signed`` gives: the helpdesk's proof, made before the clock starts: it is
+    the helpdesk's work, not ours), then its data for a mirrored conversation of the seeded customer."""
     cards: list[float] = []
     for _ in range(count):
+        proof = signed()
         started = time.perf_counter()
-        page = await open_page()
+        page = await open_page(proof)
         found = TOKEN.search(page.text)
         assert page.status_code == 200, page.text
         assert found is not None, page.text
@@ -273,7 +276,7 @@ async def chatwoot_section(bench: Bench, args: argparse.Namespace) -> dict[str, 
     cards = await card_loads(
         bench,
         args.cards,
-        lambda: bench.client.get(url, headers={"accept-language": "ja"}),
+        lambda _proof: bench.client.get(url, headers={"accept-language": "ja"}),
         conversation_id=str(chat.display_id),
     )
     return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, chat.display_id))]}
@@ -328,12 +331,12 @@ async def zendesk_section(bench: Bench, args: argparse.Namespace) -> dict[str, l
     await settle(bench)
     url = sidebar_url(bench.settings, connector) + f"&origin={ZENDESK_URL}&app_guid=bench"
     state.clock = time.time
-    # Zendesk signs each load (not part of our time, but inside the timed call: it is cheap beside it)
     cards = await card_loads(
         bench,
         args.cards,
-        lambda: bench.client.post(url, data={"token": app_token(state)}),
+        lambda proof: bench.client.post(url, data=proof),
         conversation_id=str(ticket.id),
+        signed=lambda: {"token": app_token(state)},  # Zendesk signs each load
     )
     return {"reply": replies, "card": cards, "ticket": [float(await ticket_of(bench, ticket.id))]}
 

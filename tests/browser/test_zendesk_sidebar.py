@@ -144,3 +144,34 @@ def test_the_zendesk_sidebar_shows_the_card_in_japanese_inside_zendesks_ticket_p
         assert agent.errors == []
     finally:
         agent.context.close()
+
+
+@pytest.mark.slow
+def test_the_zendesk_sidebar_speaks_the_agents_zendesk_language_not_the_shops(
+    browser: Browser, live_app: LiveApp, zendesk: ZendeskState
+) -> None:
+    # given: a Japanese shop, and an agent whose Zendesk speaks English (the app framework's
+    # currentUser.locale), in a browser set to Japanese
+    zendesk.agent.locale = "en-US"
+    with httpx.Client(base_url=zendesk.config.base_url, timeout=20) as http:
+        opened = http.post(
+            "/_devzendesk/tickets",
+            json={"requester_email": "hanako@example.jp", "requester_name": "佐藤 花子", "body": QUESTION},
+        )
+        assert opened.status_code == 201, opened.text
+    agent = open_browser(browser, width=1200, height=900, locale="ja-JP")
+    agent.context.set_default_timeout(20_000)
+    page = agent.page
+    try:
+        # when: the agent opens the ticket
+        page.goto(f"{zendesk.config.base_url}/agent/tickets/{opened.json()['id']}")
+        # then: the card is in English: its words, its dates and the page's language
+        sidebar = page.frame_locator("#app-sidebar")
+        card = sidebar.locator('[data-role="card"][data-loaded="true"]')
+        expect(card).to_contain_text("#1002")
+        expect(card.locator("h2").first).to_have_text("Orders")
+        expect(sidebar.locator("html")).to_have_attribute("lang", "en")
+        screenshot(page, "zendesk-sidebar-card-en-agent")
+        assert agent.errors == []
+    finally:
+        agent.context.close()

@@ -237,3 +237,30 @@ async def test_shop_redact_removes_the_connector_and_its_mirrors(chatwoot_desk: 
     assert [c.shop_id for c in connectors] == [beta]
     assert mirrors and all(m.shop_id == beta for m in mirrors)
     assert all(e.shop_id == beta for e in events)
+
+
+async def test_a_console_reply_on_a_chatwoot_conversation_silences_the_bot(
+    chatwoot_desk: ChatwootDesk,
+) -> None:
+    """An agent answering from our console: the reply leaves with the bot's token (so Chatwoot's echo is
+    never a trigger), yet it is an agent's: the mirror records it and the bot stays silent afterwards."""
+    contact = chatwoot_desk.contact()
+    chat = await chatwoot_desk.says(contact, "こんにちは")
+    async with chatwoot_desk.desk.services.sessions() as session:
+        mirror = (await session.execute(select(ConnectorConversation))).scalar_one()
+    assert mirror.agent_replied_at is None
+    csrf = await chatwoot_desk.desk.sign_in("agent@alpha.test")
+    answer = await chatwoot_desk.desk.client.post(
+        f"/api/v1/tickets/{mirror.ticket_id}/messages",
+        json={"body": "担当の佐藤です。確認します。", "kind": "reply"},
+        headers=csrf,
+    )
+    assert answer.status_code == 201, answer.text
+    await chatwoot_desk.settle()
+    assert chat.messages[-1].content == "担当の佐藤です。確認します。"
+    async with chatwoot_desk.desk.services.sessions() as session:
+        mirror = (await session.execute(select(ConnectorConversation))).scalar_one()
+    assert mirror.agent_replied_at is not None
+    lines = len(bot_lines(chat))
+    await chatwoot_desk.says(contact, "在庫はありますか？", conversation=chat)
+    assert len(bot_lines(chat)) == lines

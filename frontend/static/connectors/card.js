@@ -9,6 +9,9 @@ const catalogues = JSON.parse(body.dataset.messages || "{}");
 const allowedOrigin = body.dataset.origin;
 const auth = { Authorization: `Card ${body.dataset.token}` };
 const REFETCH_DELAY_MS = 100; // a burst of events (an order and its stock) costs one fetch
+// a change that may concern a guest or a customer not matched yet (any order, any customer): a sync's
+// stream of them costs one fetch every couple of seconds at most
+const BROAD_REFETCH_DELAY_MS = 2000;
 const MAX_BACKOFF_MS = 30000;
 let lang = document.documentElement.lang;
 let current = null;
@@ -63,22 +66,24 @@ function meets(list, shown) {
   return (Array.isArray(list) ? list : []).some((id) => shown.has(String(id)));
 }
 
-// Does a live event change what the card shows?
+// Does a live event change what the card shows? The delay before fetching again, or null.
 function touches(kind, data) {
   const customer = words("customer");
-  if (kind === "ticket.updated") return words("ticket").has(String(data.ticket_id));
-  if (kind === "customers.changed") return customer.size === 0 || meets(data.customer_ids, customer);
-  if (kind === "orders.changed") {
-    // a guest's orders are matched by email or phone: any order change may be one of theirs
-    return customer.size === 0 || meets(data.customer_ids, customer) || meets(data.order_ids, words("orders"));
-  }
-  if (kind === "stock.changed") return meets(data.variant_ids, words("variants"));
-  return false;
+  if (kind === "ticket.updated") return words("ticket").has(String(data.ticket_id)) ? REFETCH_DELAY_MS : null;
+  if (kind === "stock.changed") return meets(data.variant_ids, words("variants")) ? REFETCH_DELAY_MS : null;
+  if (kind !== "customers.changed" && kind !== "orders.changed") return null;
+  if (meets(data.customer_ids, customer) || meets(data.order_ids, words("orders"))) return REFETCH_DELAY_MS;
+  // a guest's orders are matched by email or phone, and no match yet may become one: any may be theirs
+  return customer.size === 0 ? BROAD_REFETCH_DELAY_MS : null;
 }
 
-function soon() {
+function soon(delay = REFETCH_DELAY_MS) {
+  if (refetch !== null && delay > REFETCH_DELAY_MS) return; // one already waits: it will see this too
   clearTimeout(refetch);
-  refetch = setTimeout(load, REFETCH_DELAY_MS);
+  refetch = setTimeout(() => {
+    refetch = null;
+    load();
+  }, delay);
 }
 
 function dispatch(block) {
@@ -95,7 +100,8 @@ function dispatch(block) {
   } catch {
     return;
   }
-  if (parsed && typeof parsed === "object" && touches(kind, parsed)) soon();
+  const delay = parsed && typeof parsed === "object" ? touches(kind, parsed) : null;
+  if (delay !== null) soon(delay);
 }
 
 async function listen() {
