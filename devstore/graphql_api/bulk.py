@@ -149,7 +149,7 @@ class BulkRunner:
         node_type = get_named_type(connection.fields["nodes"].type)
         assert isinstance(node_type, GraphQLObjectType)
         page_ctx = RequestContext(
-            ctx.shop, ctx.client_id, ctx.api_version, records, ctx.base_url, ctx.wall_clock
+            ctx.shop, ctx.client_id, ctx.api_version, records, ctx.base_url, ctx.wall_clock, bulk_cache={}
         )
         objects = roots = size = pages = 0
         batch: list[Doc] = []
@@ -200,6 +200,8 @@ class BulkRunner:
         group: bool,
     ) -> tuple[int, int]:
         ctx.bulk_rows = batch
+        if ctx.bulk_cache is not None:  # the page's own documents, where its references to them look
+            ctx.bulk_cache.update((("owner", doc["id"]), doc) for doc in batch)
         nodes = run_page(self.schema, plan, ctx)
         ctx.bulk_rows = None
         parents: list[bytes] = []
