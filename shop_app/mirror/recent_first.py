@@ -6,7 +6,8 @@ The orders are read newest first, and the pass spends at most ``sync_recent_poin
 (``SHOP_APP_SYNC_RECENT_POINTS``): a store with many recent orders, or customers with long histories, would
 otherwise spend the whole rate limit here (110,706 points, 18 minutes at the standard limits, in a
 10,000-order store) on records the bulk import brings anyway. The customers of the newest orders are made
-whole first; when the budget is spent the pass ends (``capped``) and the bulk import brings the rest.
+whole first: the budget is looked at before each page, and a page begun is finished (its customers whole);
+when the budget is spent the pass ends (``capped``) and the bulk import brings the rest.
 
 Each page (its orders, their customers, the customers' other orders) commits with the pass's checkpoint
 (``checkpoints["recent"]``: the day it starts from, the cursor, the orders written, the points spent), under
@@ -20,7 +21,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.shopify.resources import Customer, Order
@@ -36,7 +37,11 @@ logger = logging.getLogger(__name__)
 CUSTOMERS_PER_QUERY = 50
 
 
-def _moment(value: datetime) -> str:
+def _moment(value: datetime, *, round_up: bool = False) -> str:
+    """The moment in a search query (UTC, whole seconds; ``round_up`` to the next second if between)."""
+    value = value.astimezone(UTC) if value.tzinfo is not None else value
+    if round_up and value.microsecond:
+        value += timedelta(seconds=1)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -59,13 +64,13 @@ class Budget:
         return self.limit > 0 and self.spent() >= self.limit
 
 
-async def _customers(run: SyncRun, ids: Sequence[int], budget: Budget) -> list[Customer]:
+async def _customers(run: SyncRun, ids: Sequence[int]) -> list[Customer]:
     found: list[Customer] = []
     spec = SPECS["customers"]
     for start in range(0, len(ids), CUSTOMERS_PER_QUERY):
         query = _any_of("id", ids[start : start + CUSTOMERS_PER_QUERY])
         cursor: str | None = None
-        while not budget.exhausted():
+        while True:
             page = await fetch_page(run.client, spec, after=cursor, query=query)
             found.extend(await run.reader.convert("customers", page.nodes))
             if not page.has_next:
@@ -74,24 +79,22 @@ async def _customers(run: SyncRun, ids: Sequence[int], budget: Budget) -> list[C
     return found
 
 
-async def _older_orders(
-    run: SyncRun, customer_ids: Sequence[int], *, before: str, budget: Budget
-) -> list[Order]:
-    """These customers' orders placed before the recent window (the window's own come page by page), as
-    far as the budget goes (the bulk import brings any left)."""
+async def _older_orders(run: SyncRun, customer_ids: Sequence[int], *, up_to: str) -> list[Order]:
+    """These customers' orders placed up to the oldest of this page: the newer ones came with the pages
+    before (newest first), the older ones, in the window or before it, may never come if the pass is
+    capped. Orders of this page are among them again (the caller leaves those out)."""
     if not customer_ids:
         return []
     spec = SPECS["orders"]
-    query = f"{_any_of('customer_id', customer_ids)} AND created_at:<'{before}'"
+    query = f"{_any_of('customer_id', customer_ids)} AND created_at:<='{up_to}'"
     orders: list[Order] = []
     cursor: str | None = None
-    while not budget.exhausted():
+    while True:
         page = await fetch_page(run.client, spec, after=cursor, query=query)
         orders.extend(await run.reader.convert("orders", page.nodes))
         if not page.has_next:
-            break
+            return orders
         cursor = page.end_cursor
-    return orders
 
 
 async def _commit(
@@ -144,8 +147,15 @@ async def recent_first(run: SyncRun, *, days: int, max_points: int = 0) -> None:
         named = {o.customer_shopify_id for o in recent if o.customer_shopify_id is not None}
         customer_ids = sorted(named - seen)
         seen.update(named)
-        customers = await _customers(run, customer_ids, budget)
-        older = await _older_orders(run, customer_ids, before=since, budget=budget)
+        customers = await _customers(run, customer_ids)
+        on_page = {order.shopify_id for order in recent}
+        oldest = min((order.created_at for order in recent), default=None)
+        older = (
+            []
+            if oldest is None
+            else await _older_orders(run, customer_ids, up_to=_moment(oldest, round_up=True))
+        )
+        older = [order for order in older if order.shopify_id not in on_page]
         cursor = page.end_cursor or cursor
         entry = {
             **entry,
