@@ -119,7 +119,7 @@ class Settings:
     reconcile_interval_seconds: float = 900.0
     sync_bulk_threshold: int = 1_000
     sync_recent_days: int = 7
-    # the most query-cost points the recent-first pass spends before the bulk import brings the rest (0: no cap)
+    # the most query-cost points the recent-first pass spends; the bulk import brings the rest (0: no cap)
     sync_recent_points: int = 4_000
     # insights: a customer back about the same order (or question) within this many days undoes a resolution
     recontact_window_days: int = 7

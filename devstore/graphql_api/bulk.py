@@ -200,8 +200,6 @@ class BulkRunner:
         group: bool,
     ) -> tuple[int, int]:
         ctx.bulk_rows = batch
-        if ctx.bulk_cache is not None:  # the page's own documents, where its references to them look
-            ctx.bulk_cache.update((("owner", doc["id"]), doc) for doc in batch)
         nodes = run_page(self.schema, plan, ctx)
         ctx.bulk_rows = None
         parents: list[bytes] = []

@@ -231,6 +231,8 @@ def plan_bulk_query(schema: GraphQLSchema, query: str) -> BulkPlan:
 def run_page(schema: GraphQLSchema, plan: BulkPlan, ctx: RequestContext) -> list[dict[str, Any]]:
     """The root nodes of one page (`ctx.bulk_rows`), as the inner query selects them: projected directly
     when the query is plain fields (a bulk query's usual shape), else by graphql-core's executor."""
+    if ctx.bulk_cache is not None and ctx.bulk_rows:  # the page's own documents, where references look
+        ctx.bulk_cache.update((("owner", doc["id"]), doc) for doc in ctx.bulk_rows)
     if plan.projector is not None:
         return plan.projector.page(ctx)
     return execute_page(schema, plan, ctx)

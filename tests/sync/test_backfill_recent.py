@@ -180,9 +180,11 @@ async def test_the_recent_pass_reads_the_newest_first_and_stops_at_its_points_bu
             recent_pages += 1
         return await real_fetch(client, spec, after=after, query=query, **sort)
 
+    running: list[World] = []
+
     async def observed(run: Any, gid: str) -> Any:
         if run.shop_id not in snapshots:
-            snapshots[run.shop_id] = (await mirrored(world, run.shop.domain))[0]
+            snapshots[run.shop_id] = (await mirrored(running[0], run.shop.domain))[0]
         return await real_wait(run, gid)
 
     monkeypatch.setattr(recent_module, "fetch_page", counting)
@@ -190,6 +192,7 @@ async def test_the_recent_pass_reads_the_newest_first_and_stops_at_its_points_bu
 
     # when
     async with sync_world(capped, tmp_path / "store", orders=ORDERS, customers=CUSTOMERS) as world:
+        running.append(world)
         await install(world, SHOP)
 
         # then: one page of recent orders, the newest, with their customers' whole histories; the rest came

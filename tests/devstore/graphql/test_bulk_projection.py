@@ -1,5 +1,5 @@
 """The bulk build's direct projection (``bulk_query.Projector``) gives the lines graphql-core's executor
-gives, over a generated store (fulfillments, fulfillment orders, guests, references to products and
+gives (the projection with the build's reference cache, graphql-core without), over a generated store (fulfillments, fulfillment orders, guests, references to products and
 variants), for the app's three bulk queries and queries with aliases, arguments and computed fields; a
 query it does not handle goes to graphql-core."""
 
@@ -45,7 +45,8 @@ def _pages(store: RecordStore, query: str, projected: bool) -> list[list[dict[st
     api = AdminGraphQL(state, wall_clock=lambda: NOW)
     plan = plan_bulk_query(api.schema, query)
     assert plan.projector is not None
-    ctx = RequestContext(SHOP, "client", "2026-07", store, "http://store.test", lambda: NOW, bulk_cache={})
+    cache: dict[object, object] | None = {} if projected else None  # the reference: no cache either
+    ctx = RequestContext(SHOP, "client", "2026-07", store, "http://store.test", lambda: NOW, bulk_cache=cache)
     rows = [row.doc for row in store.scan(SHOP, plan.type_name, where=plan.where, sort=plan.sort)]
     pages = []
     for start in range(0, len(rows), 50):  # pages share the cache, as a build's pages do
