@@ -362,7 +362,15 @@ def report(label: str, size: int, figures: dict[str, Any], database: str) -> Non
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         base, url, work, mode = sys.argv[2:6]
-        figures = asyncio.run(backfill_child(base, url, Path(work), mode == "bulk"))
+        profile = os.environ.get("BENCH_PROFILE")  # a cProfile of the backfilling process, to this file
+        if profile:
+            import cProfile
+
+            with cProfile.Profile() as profiler:
+                figures = asyncio.run(backfill_child(base, url, Path(work), mode == "bulk"))
+            profiler.dump_stats(profile)
+        else:
+            figures = asyncio.run(backfill_child(base, url, Path(work), mode == "bulk"))
         print(json.dumps(figures))
         return
     parser = argparse.ArgumentParser(

@@ -316,6 +316,27 @@ def _find_embedded(
     return None
 
 
+def _index_embedded(
+    doc: Doc, parent: str | None = None, index: dict[Any, Any] | None = None
+) -> dict[Any, Any]:
+    """Every embedded object of ``doc`` by gid, with its nearest parent's gid (as ``_find_embedded``)."""
+    index = {} if index is None else index
+    own_id = doc.get("id")
+    here = own_id if isinstance(own_id, str) else parent
+    for key, value in doc.items():
+        if key.startswith("_"):
+            continue
+        for child in value if isinstance(value, list) else [value]:
+            if not isinstance(child, dict):
+                continue
+            child_id = child.get("id")
+            parsed = parse_gid(child_id) if isinstance(child_id, str) else None
+            if parsed is not None:
+                index.setdefault(parsed, (child, here))
+            _index_embedded(child, here, index)
+    return index
+
+
 def _timestamps(doc: Doc, fallback: tuple[int, int]) -> tuple[int, int]:
     created = doc.get("createdAt")
     updated = doc.get("updatedAt")
@@ -634,8 +655,9 @@ class RecordStore:
 
     # reading
 
-    def get(self, shop: str, gid: str) -> Doc | None:
-        """The document with this gid; an embedded one comes with its `_owner` and `_parent` gids."""
+    def get(self, shop: str, gid: str, *, owners: dict[Any, Any] | None = None) -> Doc | None:
+        """The document with this gid; an embedded one comes with its `_owner` and `_parent` gids.
+        ``owners`` keeps the documents embedded ones were found in, for the next lookup (a bulk build)."""
         shop_id = self._shop_id(shop)
         parsed = parse_gid(gid)
         type_id = None if parsed is None else self._type_id(parsed[0])
@@ -653,22 +675,38 @@ class RecordStore:
         ).fetchone()
         if row is None:
             return None
-        return self._embedded_doc(shop_id, parsed[0], num, row[0], row[1])
+        return self._embedded_doc(shop_id, parsed[0], num, row[0], row[1], owners)
 
     def _embedded_doc(
-        self, shop_id: int, type_name: str, num: int, owner_type: int, owner_num: int
+        self,
+        shop_id: int,
+        type_name: str,
+        num: int,
+        owner_type: int,
+        owner_num: int,
+        owners: dict[Any, Any] | None = None,
     ) -> Doc | None:
-        owner = self._db.execute(
-            "SELECT data FROM objects WHERE shop = ? AND type = ? AND num = ?",
-            (shop_id, owner_type, owner_num),
-        ).fetchone()
-        if owner is None:
-            return None
-        found = _find_embedded(_decompress(owner[0]), type_name, num)
+        owner_gid = make_gid(self._type_name(owner_type), owner_num)
+        owner_doc = None if owners is None else owners.get(("owner", owner_gid))
+        if owner_doc is None:
+            owner = self._db.execute(
+                "SELECT data FROM objects WHERE shop = ? AND type = ? AND num = ?",
+                (shop_id, owner_type, owner_num),
+            ).fetchone()
+            if owner is None:
+                return None
+            owner_doc = _decompress(owner[0])
+        if owners is None:
+            found = _find_embedded(owner_doc, type_name, num)
+        else:  # every embedded object of the owner at once, for the lookups that follow
+            index = owners.get(("index", owner_gid))
+            if index is None:
+                index = owners[("index", owner_gid)] = _index_embedded(owner_doc)
+            found = index.get((type_name, num))
         if found is None:
             return None
         child, parent = found
-        return {**child, "_owner": make_gid(self._type_name(owner_type), owner_num), "_parent": parent}
+        return {**child, "_owner": owner_gid, "_parent": parent}
 
     def _is_embedded_type(self, shop_id: int, type_id: int) -> bool:
         in_objects = self._db.execute(

@@ -119,6 +119,8 @@ class Settings:
     reconcile_interval_seconds: float = 900.0
     sync_bulk_threshold: int = 1_000
     sync_recent_days: int = 7
+    # the most query-cost points the recent-first pass spends; the bulk import brings the rest (0: no cap)
+    sync_recent_points: int = 4_000
     # insights: a customer back about the same order (or question) within this many days undoes a resolution
     recontact_window_days: int = 7
     # a resolved ticket is asked for its satisfaction score this long after it was resolved, if still resolved
@@ -199,6 +201,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reconcile_interval_seconds=float(env.get("SHOP_APP_RECONCILE_INTERVAL_SECONDS", "900")),
         sync_bulk_threshold=int(env.get("SHOP_APP_SYNC_BULK_THRESHOLD", "1000")),
         sync_recent_days=int(env.get("SHOP_APP_SYNC_RECENT_DAYS", "7")),
+        sync_recent_points=int(env.get("SHOP_APP_SYNC_RECENT_POINTS", "4000")),
         recontact_window_days=int(env.get("SHOP_APP_RECONTACT_WINDOW_DAYS", "7")),
         csat_delay_minutes=int(env.get("SHOP_APP_CSAT_DELAY_MINUTES", "60")),
         connections=connection_limits(env),

@@ -149,7 +149,7 @@ class BulkRunner:
         node_type = get_named_type(connection.fields["nodes"].type)
         assert isinstance(node_type, GraphQLObjectType)
         page_ctx = RequestContext(
-            ctx.shop, ctx.client_id, ctx.api_version, records, ctx.base_url, ctx.wall_clock
+            ctx.shop, ctx.client_id, ctx.api_version, records, ctx.base_url, ctx.wall_clock, bulk_cache={}
         )
         objects = roots = size = pages = 0
         batch: list[Doc] = []

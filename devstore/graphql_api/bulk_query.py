@@ -12,17 +12,22 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     execute,
     get_named_type,
+    is_leaf_type,
     parse,
     validate,
     value_from_ast_untyped,
 )
+from graphql.execution.values import get_argument_values
 
 from devstore.graphql_api.context import RequestContext
 from devstore.graphql_api.cost import is_connection
@@ -55,6 +60,105 @@ class BulkPlan:
     where: Condition | None
     sort: SortKey
     reverse: bool
+    projector: Projector | None = None
+
+
+class _Unsupported(Exception):
+    """A selection the direct projection does not handle (fragments, directives, variables, abstract
+    types): graphql-core executes the query instead."""
+
+
+@dataclass(slots=True)
+class _Info:
+    """The parts of graphql-core's ``GraphQLResolveInfo`` that ``resolve_field`` reads."""
+
+    context: RequestContext | None
+    parent_type: GraphQLObjectType
+    field_name: str
+    return_type: GraphQLOutputType
+    schema: GraphQLSchema
+    field_nodes: list[FieldNode]
+    variable_values: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Field:
+    key: str
+    info: _Info
+    args: dict[str, Any]
+    children: list[_Field] | None  # the selection of an object-typed field, None for a leaf
+
+
+class Projector:
+    """A bulk query's plain field selection run over the page's documents without graphql-core's
+    executor: the same resolver (``resolve_field``) for every field, leaf values serialized by their type
+    as graphql-core does, a null in a non-null field refused as graphql-core refuses it. graphql-core's
+    general executor costs most of a bulk file's build (tens of thousands of fields a second); this is
+    several times faster, and tests check that both give the same lines."""
+
+    def __init__(self, schema: GraphQLSchema, operation: OperationDefinitionNode) -> None:
+        query_type = schema.query_type
+        assert query_type is not None
+        if operation.variable_definitions or operation.directives:
+            raise _Unsupported
+        self.fields = self._compile(schema, query_type, operation.selection_set)
+
+    def _compile(
+        self, schema: GraphQLSchema, parent: GraphQLObjectType, selection: SelectionSetNode | None
+    ) -> list[_Field]:
+        compiled: list[_Field] = []
+        for node in selection.selections if selection else ():
+            if not isinstance(node, FieldNode) or node.directives:
+                raise _Unsupported
+            name = node.name.value
+            if name.startswith("__"):
+                raise _Unsupported
+            definition = parent.fields[name]
+            named = get_named_type(definition.type)
+            children = None
+            if not is_leaf_type(named):
+                if not isinstance(named, GraphQLObjectType):
+                    raise _Unsupported
+                children = self._compile(schema, named, node.selection_set)
+            info = _Info(None, parent, name, definition.type, schema, [node], {})
+            args = get_argument_values(definition, node, {})
+            compiled.append(_Field(node.alias.value if node.alias else name, info, args, children))
+        return compiled
+
+    def page(self, ctx: RequestContext) -> list[dict[str, Any]]:
+        try:
+            data = self._object(ctx, self.fields, None)
+        except BulkQueryError:
+            raise
+        except GraphQLError as error:
+            raise BulkQueryError(error.message) from error
+        (field,) = self.fields
+        return _connection_nodes(data[field.key], field.info.field_nodes[0])
+
+    def _object(self, ctx: RequestContext, fields: list[_Field], source: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field in fields:
+            info = field.info
+            info.context = ctx
+            value = resolve_field(source, info, **field.args)  # type: ignore[arg-type]
+            out[field.key] = self._complete(ctx, field, info.return_type, value)
+        return out
+
+    def _complete(self, ctx: RequestContext, field: _Field, type_: GraphQLOutputType, value: Any) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            if value is None:
+                info = field.info
+                raise BulkQueryError(
+                    f"Cannot return null for non-nullable field {info.parent_type.name}.{info.field_name}."
+                )
+            type_ = type_.of_type
+        if value is None:
+            return None
+        if isinstance(type_, GraphQLList):
+            return [self._complete(ctx, field, type_.of_type, item) for item in value]
+        if field.children is None:
+            return type_.serialize(value)  # type: ignore[union-attr]
+        return self._object(ctx, field.children, value)
 
 
 def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
@@ -109,6 +213,10 @@ def plan_bulk_query(schema: GraphQLSchema, query: str) -> BulkPlan:
         where = parse_search(type_name, args.get("query"))
     except ValueError as error:
         raise BulkQueryError(f"Invalid bulk query: {error}") from error
+    try:
+        projector: Projector | None = Projector(schema, operations[0])
+    except _Unsupported:
+        projector = None
     return BulkPlan(
         document,
         root,
@@ -116,11 +224,22 @@ def plan_bulk_query(schema: GraphQLSchema, query: str) -> BulkPlan:
         where,
         _SORT_KEYS.get(str(args.get("sortKey")), SortKey.ID),
         bool(args.get("reverse")),
+        projector,
     )
 
 
 def run_page(schema: GraphQLSchema, plan: BulkPlan, ctx: RequestContext) -> list[dict[str, Any]]:
-    """The root nodes of one page (`ctx.bulk_rows`), as the inner query selects them."""
+    """The root nodes of one page (`ctx.bulk_rows`), as the inner query selects them: projected directly
+    when the query is plain fields (a bulk query's usual shape), else by graphql-core's executor."""
+    if ctx.bulk_cache is not None and ctx.bulk_rows:  # the page's own documents, where references look
+        ctx.bulk_cache.update((("owner", doc["id"]), doc) for doc in ctx.bulk_rows)
+    if plan.projector is not None:
+        return plan.projector.page(ctx)
+    return execute_page(schema, plan, ctx)
+
+
+def execute_page(schema: GraphQLSchema, plan: BulkPlan, ctx: RequestContext) -> list[dict[str, Any]]:
+    """The page by graphql-core's executor (the reference the direct projection must equal)."""
     result = execute(schema, plan.document, context_value=ctx, field_resolver=resolve_field)
     assert isinstance(result, ExecutionResult)
     if result.errors:

@@ -85,6 +85,9 @@ class RequestContext:
     wall_clock: WallClock
     bulk: BulkRunnerLike | None = None
     bulk_rows: list[dict[str, Any]] | None = None
+    # a bulk operation's documents read by reference (gid → doc), and the owners of embedded ones read
+    # (``RecordStore.get``'s cache): the same products, variants and locations recur on every page
+    bulk_cache: dict[Any, Any] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
     ledger: MutationLedgerLike | None = None
     idempotency_key: str | None = None

@@ -28,6 +28,7 @@ Special = Callable[[RequestContext, Doc, dict[str, Any]], Any]
 RootField = Callable[[RequestContext, dict[str, Any]], Any]
 MISSING = object()
 APP_OWNED_TYPES = frozenset({"WebhookSubscription", "BulkOperation"})
+BULK_CACHE_ENTRIES = 20_000  # bounded: a bulk file's build stays flat in memory
 
 
 def get_typed(ctx: RequestContext, gid: object, type_name: str | None = None) -> Doc | None:
@@ -37,7 +38,15 @@ def get_typed(ctx: RequestContext, gid: object, type_name: str | None = None) ->
     parsed = parse_gid(gid)
     if parsed is None or (type_name is not None and parsed[0] != type_name):
         return None
-    doc = ctx.records.get(ctx.shop, gid)
+    cache = ctx.bulk_cache
+    if cache is None:
+        doc = ctx.records.get(ctx.shop, gid)
+    elif gid in cache:
+        doc = cache[gid]
+    else:
+        if len(cache) >= BULK_CACHE_ENTRIES:
+            cache.clear()
+        doc = cache[gid] = ctx.records.get(ctx.shop, gid, owners=cache)
     if doc is None:
         return None
     if parsed[0] in APP_OWNED_TYPES and doc.get("_clientId") != ctx.client_id:

@@ -83,12 +83,13 @@ async def _backfill_under_lease(run: SyncRun, *, full: bool) -> None:
             entry["mode"] = choose_mode(run.services, name, totals.get(name))
     bulk = [name for name in RESOURCES if run.entry(name).get("mode") == "bulk"]
     if bulk and not run.checkpoints.get("recent", {}).get("complete"):
-        # the store builds the largest result (the orders) while the recent orders are paged; the others
-        # start beside it (Shopify runs up to five bulk queries of an app at once)
-        pending = [name for name in bulk if not run.entry(name).get("complete")]
-        if pending:
-            await bulk_backfill.begin(run, max(pending, key=lambda name: totals.get(name) or 0))
-        await recent_first(run, days=run.services.settings.sync_recent_days)
+        # the store builds the results while the recent orders are paged (Shopify runs up to five bulk
+        # queries of an app at once); the orders' follow-up starts when the orders' result is ready
+        for name in bulk:
+            if not run.entry(name).get("complete"):
+                await bulk_backfill.begin(run, name)
+        settings = run.services.settings
+        await recent_first(run, days=settings.sync_recent_days, max_points=settings.sync_recent_points)
     for name in RESOURCES:
         entry = run.entry(name)
         if not entry.get("complete"):

@@ -52,7 +52,7 @@ BULK_DOCUMENTS = {
 FOLLOW_UPS = {"orders": ("fulfillment_orders",)}
 POLL_FIRST_SECONDS = 0.2
 POLL_MAX_SECONDS = 10.0
-ROOTS_PER_BATCH = 250
+ROOTS_PER_BATCH = 1000
 STAGE_ROWS_PER_INSERT = 5000
 DOWNLOAD_CHUNK_BYTES = 1 << 16
 FAILED_STATUSES = frozenset({"FAILED", "CANCELED", "CANCELING", "EXPIRED"})
@@ -287,6 +287,10 @@ async def bulk_resource(run: SyncRun, name: str) -> None:
         raise BulkOperationFailed(
             f"bulk operation {gid} ended {status.status} ({status.error_code})", status_code=0
         )
+    for follow_up in FOLLOW_UPS.get(name, ()):  # the store builds it while this result is read
+        if not run.entry(follow_up).get("complete"):
+            run.entry(follow_up)["mode"] = "bulk"
+            await begin(run, follow_up)
     if status.url is None:  # nothing matched
         await run.commit(name, None, added=0, complete=True, mode="bulk")
         return

@@ -80,8 +80,11 @@ async def fetch_page(
     after: str | None,
     query: str | None = None,
     sort_key: str | None = None,
+    reverse: bool = False,
 ) -> Page:
     variables: dict[str, Any] = {"first": spec.page_size, "after": after}
+    if reverse:
+        variables["reverse"] = True
     if spec.searchable:
         variables["query"] = query
     if spec.sort_key is not None:

@@ -17,7 +17,7 @@ from shop_app.mirror import recent_first as recent_module
 from shop_app.mirror.backfill import backfill_shop, choose_mode
 from shop_app.mirror.resources import fetch_page as real_fetch
 from shop_app.models import Customer, Order
-from shop_app.settings import Settings
+from shop_app.settings import Settings, load_settings
 from tests.sync.test_backfill import (
     OTHER_SHOP,
     SHOP,
@@ -123,13 +123,15 @@ async def test_a_run_killed_in_the_recent_pass_resumes_at_its_page(
     shop = await shop_id(world)
     recent_pages = 0
 
-    async def dying(client: Any, spec: Any, *, after: str | None, query: str | None = None) -> Any:
+    async def dying(
+        client: Any, spec: Any, *, after: str | None, query: str | None = None, **sort: Any
+    ) -> Any:
         nonlocal recent_pages
         if query is not None and query.startswith("created_at:>="):
             recent_pages += 1
             if recent_pages == 2:
                 raise Killed("during the second page of recent orders")
-        return await real_fetch(client, spec, after=after, query=query)
+        return await real_fetch(client, spec, after=after, query=query, **sort)
 
     monkeypatch.setattr(recent_module, "fetch_page", dying)
     with pytest.raises(Killed):
@@ -142,10 +144,12 @@ async def test_a_run_killed_in_the_recent_pass_resumes_at_its_page(
     recent_pages = 10  # no more deaths
     resumed_from: list[str | None] = []
 
-    async def recording(client: Any, spec: Any, *, after: str | None, query: str | None = None) -> Any:
+    async def recording(
+        client: Any, spec: Any, *, after: str | None, query: str | None = None, **sort: Any
+    ) -> Any:
         if query is not None and query.startswith("created_at:>=") and not resumed_from:
             resumed_from.append(after)
-        return await real_fetch(client, spec, after=after, query=query)
+        return await real_fetch(client, spec, after=after, query=query, **sort)
 
     monkeypatch.setattr(recent_module, "fetch_page", recording)
     await backfill_shop(world.services, shop_id=shop)
@@ -157,3 +161,62 @@ async def test_a_run_killed_in_the_recent_pass_resumes_at_its_page(
     assert state.checkpoints["recent"]["complete"] is True
     assert state.checkpoints.get("completed_at")
     await assert_mirror_equals_store(world)
+
+
+async def test_the_recent_pass_reads_the_newest_first_and_stops_at_its_points_budget(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a budget of one point, spent by the first page; the mirror as the run first waits for a result
+    capped = replace(settings, sync_bulk_threshold=0, sync_recent_days=RECENT_DAYS, sync_recent_points=1)
+    snapshots: dict[int, set[int]] = {}
+    real_wait = bulk_backfill.wait_for
+    recent_pages = 0
+
+    async def counting(
+        client: Any, spec: Any, *, after: str | None, query: str | None = None, **sort: Any
+    ) -> Any:
+        nonlocal recent_pages
+        if query is not None and query.startswith("created_at:>="):
+            recent_pages += 1
+        return await real_fetch(client, spec, after=after, query=query, **sort)
+
+    running: list[World] = []
+
+    async def observed(run: Any, gid: str) -> Any:
+        if run.shop_id not in snapshots:
+            snapshots[run.shop_id] = (await mirrored(running[0], run.shop.domain))[0]
+        return await real_wait(run, gid)
+
+    monkeypatch.setattr(recent_module, "fetch_page", counting)
+    monkeypatch.setattr(bulk_backfill, "wait_for", observed)
+
+    # when
+    async with sync_world(capped, tmp_path / "store", orders=ORDERS, customers=CUSTOMERS) as world:
+        running.append(world)
+        await install(world, SHOP)
+
+        # then: one page of recent orders, the newest, with their customers' whole histories; the rest came
+        # by the bulk import, and the end state is the store's
+        assert recent_pages == 1
+        state = await sync_state(world)
+        recent = state.checkpoints["recent"]
+        assert recent["complete"] is True and recent["capped"] is True
+        assert recent["points"] >= 1
+        docs = store_orders(world, SHOP)
+        newest = sorted(docs, key=lambda d: (d["createdAt"], _num(d["id"])), reverse=True)[:8]
+        orders_then = snapshots[await shop_id(world)]
+        assert {_num(d["id"]) for d in newest} <= orders_then
+        for customer in {d["customer"] for d in newest if d.get("customer")}:
+            assert {_num(d["id"]) for d in docs if d.get("customer") == customer} <= orders_then
+        boundary = _when(recent["since"])
+        assert boundary is not None
+        in_window = {_num(d["id"]) for d in docs if (_when(d["createdAt"]) or boundary) >= boundary}
+        assert not in_window <= orders_then  # the window had more than the budget allowed
+        assert state.last_error is None
+        await assert_mirror_equals_store(world, SHOP)
+
+
+def test_the_recent_pass_budget_is_a_setting(tmp_path: Path) -> None:
+    assert Settings().sync_recent_points == 4000
+    environ = {"SHOP_APP_DATA_DIR": str(tmp_path), "SHOP_APP_SYNC_RECENT_POINTS": "0"}
+    assert load_settings(environ).sync_recent_points == 0
