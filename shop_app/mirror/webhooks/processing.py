@@ -14,6 +14,7 @@ for a delivery that failed, nor before the commit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -53,13 +54,20 @@ PROCESSING_BATCH = 20  # short transactions: ingest shares the database lock
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 
 
-def delivery_changes(topic: str, shop_id: int, payload: dict[str, Any]) -> ChangeSet:
+def delivery_changes(
+    topic: str, shop_id: int, payload: dict[str, Any], *, bodies: _Bodies | None = None, delivery_id: int = 0
+) -> ChangeSet:
     """What a delivery changes, by the Shopify ids its body names (the mirror adds the rest); empty for
-    topics that change nothing a console shows, or a body the handler refuses too."""
+    topics that change nothing a console shows, or a body the handler refuses too. With ``bodies``, an
+    order is parsed once for this and for its write."""
     changes = ChangeSet()
     try:
         if topic in ORDER_TOPICS:
-            order = rest_resources.parse_order(payload)
+            order = (
+                bodies.parsed(delivery_id, rest_resources.parse_order)
+                if bodies is not None
+                else rest_resources.parse_order(payload)
+            )
             customers = [order.customer_shopify_id] if order.customer_shopify_id is not None else []
             changes.orders(shop_id, order_ids=[order.shopify_id], customer_ids=customers)
         elif topic == "orders/edited":
@@ -117,6 +125,37 @@ def _customer_ids(payload: dict[str, Any]) -> list[int]:
     return [plain] if type(plain) is int else []
 
 
+class _Bodies:
+    """Each delivery's body parsed once per batch: its JSON, and each record parsed from it (an order body
+    is read for its live changes and for its write; both use one parse). A refused body is refused again
+    each time it is asked for."""
+
+    def __init__(self, deliveries: dict[int | None, WebhookDelivery]) -> None:
+        self._deliveries = deliveries
+        self._parsed: dict[tuple[int, Callable[[dict[str, Any]], Any] | None], Any] = {}
+
+    def payload(self, delivery_id: int) -> dict[str, Any]:
+        payload: dict[str, Any] = self.parsed(delivery_id, None)
+        return payload
+
+    def parsed(self, delivery_id: int, parse: Callable[[dict[str, Any]], Any] | None) -> Any:
+        key = (delivery_id, parse)
+        if key not in self._parsed:
+            try:
+                if parse is None:
+                    delivery = self._deliveries.get(delivery_id)
+                    value: Any = parse_json_object(delivery.body or "" if delivery is not None else "")
+                else:
+                    value = parse(self.payload(delivery_id))
+            except MalformedPayload as error:
+                value = error
+            self._parsed[key] = value
+        value = self._parsed[key]
+        if isinstance(value, MalformedPayload):
+            raise MalformedPayload(*value.args)
+        return value
+
+
 class _BatchChanges:
     """The live changes of claimed deliveries: proposed per delivery from their bodies (with the mirror's
     links read before they apply), published for the ones that were applied once all has committed."""
@@ -127,15 +166,17 @@ class _BatchChanges:
         self.applied = ChangeSet()
 
     async def propose(
-        self, session: AsyncSession, deliveries: list[tuple[int, str, WebhookDelivery]]
+        self, session: AsyncSession, deliveries: list[tuple[int, str, WebhookDelivery]], bodies: _Bodies
     ) -> None:
         everything = ChangeSet()
         for delivery_id, topic, delivery in deliveries:
             try:
-                payload = parse_json_object(delivery.body or "")
+                payload = bodies.payload(delivery_id)
             except MalformedPayload:
                 continue
-            proposed = delivery_changes(topic, delivery.shop_id, payload)
+            proposed = delivery_changes(
+                topic, delivery.shop_id, payload, bodies=bodies, delivery_id=delivery_id
+            )
             if proposed:
                 self.proposed[delivery_id] = proposed
                 everything.merge(proposed)
@@ -193,10 +234,13 @@ async def _apply_groups(
     done: list[int],
     failed: list[tuple[int, str, bool]],
     reads: list[tuple[Shop, str, dict[str, Any]]],
+    bodies: _Bodies,
+    noted: set[int],
 ) -> list[tuple[int, str]]:
     """Write the batch's whole-record topics with one writer call per shop and kind (in delivery order,
-    so the later of two same-second versions wins); what is left, or whose group failed, is returned to
-    be handled one by one. A group's read of what its bodies cannot tell is added to ``reads``."""
+        so the later of two same-second versions wins); what is left, or whose group failed, is returned to
+        be handled one by one. A group's read of what its bodies cannot tell is added to ``reads``, and its
+    shop to ``noted`` (its sync state is written once, at the end of the batch)."""
     groups: dict[tuple[int, str], list[tuple[int, str, Any]]] = {}
     singles: list[tuple[int, str]] = []
     for delivery_id, topic in batch:
@@ -206,22 +250,24 @@ async def _apply_groups(
             singles.append((delivery_id, topic))
             continue
         try:
-            record = group.parse(parse_json_object(delivery.body or ""))
+            record = bodies.parsed(delivery_id, group.parse)
         except MalformedPayload:
             with bound_log_context(webhook_id=delivery.webhook_id or None):
                 logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
             failed.append((delivery_id, "malformed payload", True))
             continue
         groups.setdefault((delivery.shop_id, group.name), []).append((delivery_id, topic, record))
-    for (shop_id, name), items in groups.items():
+    # Groups in (shop, kind) order and each writer's rows in key order: concurrent batches on several
+    # workers lock what they share in one order and wait for each other instead of deadlocking.
+    for (shop_id, name), items in sorted(groups.items(), key=lambda group: group[0]):
         try:
             async with session.begin_nested():
                 await GROUPS[items[0][1]].write(session, shop_id, [record for _, _, record in items])
-                await note_webhooks(session, shop_id)
         except Exception:
             logger.exception("grouped webhook write failed group=%s count=%s", name, len(items))
             singles.extend((delivery_id, topic) for delivery_id, topic, _ in items)
             continue
+        noted.add(shop_id)
         done.extend(delivery_id for delivery_id, _, _ in items)
         group = GROUPS[items[0][1]]
         if group.refresh is not None:
@@ -259,12 +305,17 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 for s in (await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))).scalars()
             }
             live = _BatchChanges()
+            bodies = _Bodies(deliveries)
             await live.propose(
                 session,
                 [(i, topic, deliveries[i]) for i, topic in batch if deliveries.get(i) is not None],
+                bodies,
             )
             done: list[int] = []
-            singles = await _apply_groups(session, batch, deliveries, shops, done, failed, reads)
+            noted: set[int] = set()
+            singles = await _apply_groups(
+                session, batch, deliveries, shops, done, failed, reads, bodies, noted
+            )
             for delivery_id, topic in singles:
                 delivery = deliveries.get(delivery_id)
                 shop = shops.get(delivery.shop_id) if delivery is not None else None
@@ -276,7 +327,7 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                             context = WebhookContext(
                                 session=session,
                                 shop=shop,
-                                payload=parse_json_object(delivery.body or ""),
+                                payload=bodies.payload(delivery_id),
                                 cipher=services.cipher,
                                 digest_key=services.digest_key,
                                 services=services,
@@ -294,6 +345,9 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                     follow_ups.append((delivery_id, context))
                 else:
                     done.append(delivery_id)
+            # the shops' sync states (one row every batch of a shop updates) last, held the shortest
+            for shop_id in sorted(noted):
+                await note_webhooks(session, shop_id)
             await webhook_inbox.finish_deliveries(session, done)
             retry = False
             for delivery_id, error_text, final in failed:
@@ -359,8 +413,9 @@ async def _process_claimed_delivery(services: Services, delivery_id: int, topic:
             shop = await session.get(Shop, delivery.shop_id) if delivery is not None else None
             if delivery is None or shop is None:
                 return False
-            payload = parse_json_object(delivery.body or "")
-            await live.propose(session, [(delivery_id, topic, delivery)])
+            bodies = _Bodies({delivery_id: delivery})
+            payload = bodies.payload(delivery_id)
+            await live.propose(session, [(delivery_id, topic, delivery)], bodies)
             context = WebhookContext(
                 session=session,
                 shop=shop,
