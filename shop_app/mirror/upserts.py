@@ -177,9 +177,6 @@ async def upsert(
         current = by_key.get(key)
         if current is None or not _row_older(row, current):
             by_key[key] = row
-    # Rows in key order: concurrent writers (webhook batches on several workers) then lock the rows they
-    # share in the same order, and wait for each other instead of deadlocking (PostgreSQL aborted one).
-    by_key = dict(sorted(by_key.items(), key=lambda item: _sort_key(item[0])))
     keys = list(by_key)
     stored: dict[Key, datetime | None] = {}
     if spec.guarded:
@@ -215,11 +212,6 @@ async def upsert(
         inserted=inserted, updated=updated, unchanged=unchanged, stale=stale, changed_ids=tuple(changed)
     )
     return result, written
-
-
-def _sort_key(key: Key) -> tuple[tuple[bool, str, Any], ...]:
-    """A total order over keys whatever their values (``None`` and mixed types included)."""
-    return tuple((value is None, type(value).__name__, value if value is not None else 0) for value in key)
 
 
 def _row_older(row: Row, than: Row) -> bool:

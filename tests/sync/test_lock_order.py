@@ -2,7 +2,7 @@
 
 Found by ``bench/workers.py`` on PostgreSQL: two workers' webhook batches held versions of the same orders
 in different orders, each locked one and waited for the other's, PostgreSQL aborted one ("deadlock
-detected"), and its deliveries were retried (claimed twice). The writers now write rows in key order.
+detected"), and its deliveries were retried (claimed twice). A batch now writes its records in key order.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop_app.database import SessionFactory, make_engine, make_session_factory, transaction
 from shop_app.mirror import writes as mirror_writes
+from shop_app.mirror.webhooks.processing import in_key_order
 from shop_app.models import Shop
 from tests.sync.test_mirror_writes import SYNCED, T1, T2, order
 
@@ -39,24 +38,14 @@ async def shop_sessions(database_url: str) -> AsyncIterator[tuple[SessionFactory
     await engine.dispose()
 
 
-async def test_an_upsert_writes_its_rows_in_key_order_whatever_order_it_was_given(
-    shop_sessions: tuple[SessionFactory, int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sessions, shop_id = shop_sessions
-    written: list[list[int]] = []
-    execute = AsyncSession.execute
-
-    async def recording(self: AsyncSession, statement: Any, params: Any = None, **kwargs: Any) -> Any:
-        if isinstance(params, list) and params and "shopify_id" in params[0] and "number" in params[0]:
-            written.append([row["shopify_id"] for row in params])
-        return await execute(self, statement, params, **kwargs)
-
-    monkeypatch.setattr(AsyncSession, "execute", recording)
-    async with transaction(sessions) as session:
-        await mirror_writes.upsert_orders(
-            session, shop_id=shop_id, orders=[order(1003), order(1001), order(1002)], synced_at=SYNCED
-        )
-    assert [shopify_id for statement in written for shopify_id in statement] == [1001, 1002, 1003]
+def test_a_batch_writes_its_records_in_key_order_and_versions_of_one_record_keep_theirs() -> None:
+    given = [order(1003, T1), order(1001, T2), order(1003, T2), order(1002, T1), order(1001, T1)]
+    ordered = in_key_order(given)
+    assert [(o.shopify_id, o.updated_at) for o in ordered] == [
+        (1001, T2), (1001, T1), (1002, T1), (1003, T1), (1003, T2)
+    ]  # fmt: skip
+    items = [(7, "orders/updated", order(1002)), (8, "orders/create", order(1001))]
+    assert [delivery for delivery, _, _ in in_key_order(items, key=lambda item: item[2])] == [8, 7]
 
 
 async def test_two_batches_sharing_orders_in_opposite_orders_wait_for_each_other_without_deadlock(
@@ -71,11 +60,13 @@ async def test_two_batches_sharing_orders_in_opposite_orders_wait_for_each_other
         )
 
     async def other_batch(started: asyncio.Event) -> None:
-        # given 1002 before 1001: unordered, it would lock 1002 and then wait for 1001
+        # given 1002 before 1001 (as the webhooks arrived): unordered, it would lock 1002 and then wait
+        # for 1001
         async with transaction(sessions) as session:
             started.set()
+            arrived = [order(1002, T3), order(1001, T3)]
             await mirror_writes.upsert_orders(
-                session, shop_id=shop_id, orders=[order(1002, T3), order(1001, T3)], synced_at=SYNCED
+                session, shop_id=shop_id, orders=in_key_order(arrived), synced_at=SYNCED
             )
 
     async with transaction(sessions) as first:

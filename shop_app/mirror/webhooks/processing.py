@@ -13,9 +13,10 @@ for a delivery that failed, nor before the commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,6 +52,7 @@ ERASURE_TOPICS = frozenset({"customers/redact", "shop/redact"})
 # Topics whose handler touches a whole shop: each runs alone, in its own transaction.
 SOLO_TOPICS = SHOP_STATE_TOPICS | COMPLIANCE_TOPICS | {"app/scopes_update", "bulk_operations/finish"}
 PROCESSING_BATCH = 20  # short transactions: ingest shares the database lock
+_T = TypeVar("_T")
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 
 
@@ -130,8 +132,8 @@ class _Bodies:
     is read for its live changes and for its write; both use one parse). A refused body is refused again
     each time it is asked for."""
 
-    def __init__(self, deliveries: dict[int | None, WebhookDelivery]) -> None:
-        self._deliveries = deliveries
+    def __init__(self, texts: dict[int, str | None]) -> None:
+        self._texts = texts
         self._parsed: dict[tuple[int, Callable[[dict[str, Any]], Any] | None], Any] = {}
 
     def payload(self, delivery_id: int) -> dict[str, Any]:
@@ -143,8 +145,7 @@ class _Bodies:
         if key not in self._parsed:
             try:
                 if parse is None:
-                    delivery = self._deliveries.get(delivery_id)
-                    value: Any = parse_json_object(delivery.body or "" if delivery is not None else "")
+                    value: Any = parse_json_object(self._texts.get(delivery_id) or "")
                 else:
                     value = parse(self.payload(delivery_id))
             except MalformedPayload as error:
@@ -154,6 +155,14 @@ class _Bodies:
         if isinstance(value, MalformedPayload):
             raise MalformedPayload(*value.args)
         return value
+
+    def prepare(self, batch: list[tuple[int, str]]) -> None:
+        """Parse what the batch's handling will ask for (before its transaction: see ``_process_batch``)."""
+        for delivery_id, topic in batch:
+            group = GROUPS.get(topic)
+            parse = rest_resources.parse_order if topic in ORDER_TOPICS else group.parse if group else None
+            with contextlib.suppress(MalformedPayload):
+                self.parsed(delivery_id, parse)
 
 
 class _BatchChanges:
@@ -213,17 +222,39 @@ async def process_deliveries(services: Services, *, delivery_ids: list[int]) -> 
         )
         without_handler = [delivery_id for delivery_id, topic in claimed if topic not in HANDLERS]
         await webhook_inbox.finish_deliveries(session, without_handler)
-    batchable = [(i, topic) for i, topic in claimed if topic in HANDLERS and topic not in SOLO_TOPICS]
+        batchable = [(i, topic) for i, topic in claimed if topic in HANDLERS and topic not in SOLO_TOPICS]
+        texts = await _bodies(session, [delivery_id for delivery_id, _ in batchable])
     solo = [(i, topic) for i, topic in claimed if topic in SOLO_TOPICS]
     if not batchable and not solo:
         return False
     retry = False
     async with webhook_inbox.claims_renewed(services.sessions, holder=holder, lease_seconds=lease_seconds):
         for start in range(0, len(batchable), PROCESSING_BATCH):
-            retry |= await _process_batch(services, batchable[start : start + PROCESSING_BATCH])
+            batch = batchable[start : start + PROCESSING_BATCH]
+            bodies = _Bodies({delivery_id: texts.pop(delivery_id, None) for delivery_id, _ in batch})
+            bodies.prepare(batch)
+            retry |= await _process_batch(services, batch, bodies)
         for delivery_id, topic in solo:
             retry |= await _process_claimed(services, delivery_id, topic)
     return retry
+
+
+def in_key_order(items: list[_T], *, key: Callable[[_T], Any] = lambda record: record) -> list[_T]:
+    """Records in the order of their Shopify ids (versions of one record keep their order: the later of
+    two same-second versions still wins). Concurrent batches on several workers then lock the rows they
+    share in one order and wait for each other, where PostgreSQL otherwise found a deadlock and aborted
+    one (its deliveries retried: "claimed twice")."""
+    return sorted(items, key=lambda item: _record_key(key(item)))
+
+
+def _record_key(record: Any) -> tuple[int, int]:
+    shopify_id = getattr(record, "shopify_id", None)
+    if isinstance(shopify_id, int):
+        return (shopify_id, 0)
+    item, location = (
+        getattr(record, name, None) for name in ("inventory_item_shopify_id", "location_shopify_id")
+    )
+    return (item if isinstance(item, int) else 0, location if isinstance(location, int) else 0)
 
 
 async def _apply_groups(
@@ -257,6 +288,8 @@ async def _apply_groups(
             failed.append((delivery_id, "malformed payload", True))
             continue
         groups.setdefault((delivery.shop_id, group.name), []).append((delivery_id, topic, record))
+    for items in groups.values():
+        items[:] = in_key_order(items, key=lambda item: item[2])
     # Groups in (shop, kind) order and each writer's rows in key order: concurrent batches on several
     # workers lock what they share in one order and wait for each other instead of deadlocking.
     for (shop_id, name), items in sorted(groups.items(), key=lambda group: group[0]):
@@ -285,8 +318,22 @@ async def _load_batch(
     return deliveries, shops
 
 
-async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bool:
-    """Handle a batch of claimed deliveries in one transaction; True when some should be retried."""
+async def _bodies(session: AsyncSession, delivery_ids: list[int]) -> dict[int, str | None]:
+    """The claimed deliveries' bodies, read in the claim's transaction."""
+    if not delivery_ids:
+        return {}
+    query = select(col(WebhookDelivery.id), col(WebhookDelivery.body)).where(
+        col(WebhookDelivery.id).in_(delivery_ids)
+    )
+    return {row.id: row.body for row in (await session.execute(query)).all()}
+
+
+async def _process_batch(services: Services, batch: list[tuple[int, str]], bodies: _Bodies) -> bool:
+    """Handle a batch of claimed deliveries in one transaction; True when some should be retried.
+
+    Their bodies were parsed before (``bodies``): on SQLite the transaction holds the file's one write
+    lock, which the webhooks being answered wait for to store theirs, so only database work is done under
+    it."""
     failed: list[tuple[int, str, bool]] = []  # (delivery, error, final)
     follow_ups: list[tuple[int, WebhookContext]] = []
     reads: list[tuple[Shop, str, dict[str, Any]]] = []
@@ -305,7 +352,6 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 for s in (await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))).scalars()
             }
             live = _BatchChanges()
-            bodies = _Bodies(deliveries)
             await live.propose(
                 session,
                 [(i, topic, deliveries[i]) for i, topic in batch if deliveries.get(i) is not None],
@@ -413,7 +459,7 @@ async def _process_claimed_delivery(services: Services, delivery_id: int, topic:
             shop = await session.get(Shop, delivery.shop_id) if delivery is not None else None
             if delivery is None or shop is None:
                 return False
-            bodies = _Bodies({delivery_id: delivery})
+            bodies = _Bodies({delivery_id: delivery.body})
             payload = bodies.payload(delivery_id)
             await live.propose(session, [(delivery_id, topic, delivery)], bodies)
             context = WebhookContext(
