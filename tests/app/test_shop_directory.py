@@ -70,18 +70,28 @@ async def test_an_entry_near_its_expiry_is_served_and_renewed_once_in_the_backgr
 
 
 async def test_a_forgotten_shop_is_read_again_and_a_read_under_way_keeps_nothing(
-    sessions: SessionFactory, lookups: list[str]
+    sessions: SessionFactory, lookups: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory = ShopDirectory(sessions)
     first = await directory.find(DOMAIN)
     assert first is not None and first.status != ShopStatus.UNINSTALLED
+    gate, reading_started = asyncio.Event(), asyncio.Event()
+    counted = directory_module.get_shop  # type: ignore[attr-defined]  # the lookups fixture's
+
+    async def held(session: Any, domain: str) -> Any:
+        reading_started.set()
+        await gate.wait()  # this read is under way until the test lets it go on
+        return await counted(session, domain)
+
+    monkeypatch.setattr(directory_module, "get_shop", held)
     reading = asyncio.ensure_future(directory.find("other.myshopify.com"))
-    await asyncio.sleep(0)
+    await reading_started.wait()
     async with transaction(sessions) as session:
         shop = await session.get(Shop, first.id)
         assert shop is not None
         shop.status = ShopStatus.UNINSTALLED
     directory.forget(DOMAIN)
+    gate.set()
     await reading
     after = await directory.find(DOMAIN)
     assert after is not None and after.status == ShopStatus.UNINSTALLED
