@@ -13,7 +13,6 @@ for a delivery that failed, nor before the commit.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -156,14 +155,6 @@ class _Bodies:
             raise MalformedPayload(*value.args)
         return value
 
-    def prepare(self, batch: list[tuple[int, str]]) -> None:
-        """Parse what the batch's handling will ask for (before its transaction: see ``_process_batch``)."""
-        for delivery_id, topic in batch:
-            group = GROUPS.get(topic)
-            parse = rest_resources.parse_order if topic in ORDER_TOPICS else group.parse if group else None
-            with contextlib.suppress(MalformedPayload):
-                self.parsed(delivery_id, parse)
-
 
 class _BatchChanges:
     """The live changes of claimed deliveries: proposed per delivery from their bodies (with the mirror's
@@ -222,18 +213,14 @@ async def process_deliveries(services: Services, *, delivery_ids: list[int]) -> 
         )
         without_handler = [delivery_id for delivery_id, topic in claimed if topic not in HANDLERS]
         await webhook_inbox.finish_deliveries(session, without_handler)
-        batchable = [(i, topic) for i, topic in claimed if topic in HANDLERS and topic not in SOLO_TOPICS]
-        texts = await _bodies(session, [delivery_id for delivery_id, _ in batchable])
+    batchable = [(i, topic) for i, topic in claimed if topic in HANDLERS and topic not in SOLO_TOPICS]
     solo = [(i, topic) for i, topic in claimed if topic in SOLO_TOPICS]
     if not batchable and not solo:
         return False
     retry = False
     async with webhook_inbox.claims_renewed(services.sessions, holder=holder, lease_seconds=lease_seconds):
         for start in range(0, len(batchable), PROCESSING_BATCH):
-            batch = batchable[start : start + PROCESSING_BATCH]
-            bodies = _Bodies({delivery_id: texts.pop(delivery_id, None) for delivery_id, _ in batch})
-            bodies.prepare(batch)
-            retry |= await _process_batch(services, batch, bodies)
+            retry |= await _process_batch(services, batchable[start : start + PROCESSING_BATCH])
         for delivery_id, topic in solo:
             retry |= await _process_claimed(services, delivery_id, topic)
     return retry
@@ -318,22 +305,8 @@ async def _load_batch(
     return deliveries, shops
 
 
-async def _bodies(session: AsyncSession, delivery_ids: list[int]) -> dict[int, str | None]:
-    """The claimed deliveries' bodies, read in the claim's transaction."""
-    if not delivery_ids:
-        return {}
-    query = select(col(WebhookDelivery.id), col(WebhookDelivery.body)).where(
-        col(WebhookDelivery.id).in_(delivery_ids)
-    )
-    return {row.id: row.body for row in (await session.execute(query)).all()}
-
-
-async def _process_batch(services: Services, batch: list[tuple[int, str]], bodies: _Bodies) -> bool:
-    """Handle a batch of claimed deliveries in one transaction; True when some should be retried.
-
-    Their bodies were parsed before (``bodies``): on SQLite the transaction holds the file's one write
-    lock, which the webhooks being answered wait for to store theirs, so only database work is done under
-    it."""
+async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bool:
+    """Handle a batch of claimed deliveries in one transaction; True when some should be retried."""
     failed: list[tuple[int, str, bool]] = []  # (delivery, error, final)
     follow_ups: list[tuple[int, WebhookContext]] = []
     reads: list[tuple[Shop, str, dict[str, Any]]] = []
@@ -352,6 +325,7 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]], bodie
                 for s in (await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))).scalars()
             }
             live = _BatchChanges()
+            bodies = _Bodies({delivery_id: d.body for delivery_id, d in deliveries.items() if delivery_id})
             await live.propose(
                 session,
                 [(i, topic, deliveries[i]) for i, topic in batch if deliveries.get(i) is not None],
