@@ -26,9 +26,9 @@ from sqlmodel import col
 from shop_app.answers.handoff_notes import HandoffFacts, handoff_note
 from shop_app.answers.order_outcome import order_outcome
 from shop_app.answers.outcome import Outcome, Understander, handoff
+from shop_app.answers.returns.window import asks_return_window, return_window_outcome
 from shop_app.answers.self_service import SelfServiceRequest
 from shop_app.answers.self_service.routing import answering, self_service_outcome, waiting_action
-from shop_app.answers.returns.window import asks_return_window, return_window_outcome
 from shop_app.answers.shop_config import shop_config, shop_hints
 from shop_app.answers.stock import answer_stock
 from shop_app.answers.templates import render_reply

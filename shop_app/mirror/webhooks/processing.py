@@ -14,7 +14,8 @@ for a delivery that failed, nor before the commit.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,16 +52,24 @@ ERASURE_TOPICS = frozenset({"customers/redact", "shop/redact"})
 # Topics whose handler touches a whole shop: each runs alone, in its own transaction.
 SOLO_TOPICS = SHOP_STATE_TOPICS | COMPLIANCE_TOPICS | {"app/scopes_update", "bulk_operations/finish"}
 PROCESSING_BATCH = 20  # short transactions: ingest shares the database lock
+_T = TypeVar("_T")
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 
 
-def delivery_changes(topic: str, shop_id: int, payload: dict[str, Any]) -> ChangeSet:
+def delivery_changes(
+    topic: str, shop_id: int, payload: dict[str, Any], *, bodies: _Bodies | None = None, delivery_id: int = 0
+) -> ChangeSet:
     """What a delivery changes, by the Shopify ids its body names (the mirror adds the rest); empty for
-    topics that change nothing a console shows, or a body the handler refuses too."""
+    topics that change nothing a console shows, or a body the handler refuses too. With ``bodies``, an
+    order is parsed once for this and for its write."""
     changes = ChangeSet()
     try:
         if topic in ORDER_TOPICS:
-            order = rest_resources.parse_order(payload)
+            order = (
+                bodies.parsed(delivery_id, rest_resources.parse_order)
+                if bodies is not None
+                else rest_resources.parse_order(payload)
+            )
             customers = [order.customer_shopify_id] if order.customer_shopify_id is not None else []
             changes.orders(shop_id, order_ids=[order.shopify_id], customer_ids=customers)
         elif topic == "orders/edited":
@@ -118,6 +127,36 @@ def _customer_ids(payload: dict[str, Any]) -> list[int]:
     return [plain] if type(plain) is int else []
 
 
+class _Bodies:
+    """Each delivery's body parsed once per batch: its JSON, and each record parsed from it (an order body
+    is read for its live changes and for its write; both use one parse). A refused body is refused again
+    each time it is asked for."""
+
+    def __init__(self, texts: dict[int, str | None]) -> None:
+        self._texts = texts
+        self._parsed: dict[tuple[int, Callable[[dict[str, Any]], Any] | None], Any] = {}
+
+    def payload(self, delivery_id: int) -> dict[str, Any]:
+        payload: dict[str, Any] = self.parsed(delivery_id, None)
+        return payload
+
+    def parsed(self, delivery_id: int, parse: Callable[[dict[str, Any]], Any] | None) -> Any:
+        key = (delivery_id, parse)
+        if key not in self._parsed:
+            try:
+                if parse is None:
+                    value: Any = parse_json_object(self._texts.get(delivery_id) or "")
+                else:
+                    value = parse(self.payload(delivery_id))
+            except MalformedPayload as error:
+                value = error
+            self._parsed[key] = value
+        value = self._parsed[key]
+        if isinstance(value, MalformedPayload):
+            raise MalformedPayload(*value.args)
+        return value
+
+
 class _BatchChanges:
     """The live changes of claimed deliveries: proposed per delivery from their bodies (with the mirror's
     links read before they apply), published for the ones that were applied once all has committed."""
@@ -128,15 +167,17 @@ class _BatchChanges:
         self.applied = ChangeSet()
 
     async def propose(
-        self, session: AsyncSession, deliveries: list[tuple[int, str, WebhookDelivery]]
+        self, session: AsyncSession, deliveries: list[tuple[int, str, WebhookDelivery]], bodies: _Bodies
     ) -> None:
         everything = ChangeSet()
         for delivery_id, topic, delivery in deliveries:
             try:
-                payload = parse_json_object(delivery.body or "")
+                payload = bodies.payload(delivery_id)
             except MalformedPayload:
                 continue
-            proposed = delivery_changes(topic, delivery.shop_id, payload)
+            proposed = delivery_changes(
+                topic, delivery.shop_id, payload, bodies=bodies, delivery_id=delivery_id
+            )
             if proposed:
                 self.proposed[delivery_id] = proposed
                 everything.merge(proposed)
@@ -186,6 +227,24 @@ async def process_deliveries(services: Services, *, delivery_ids: list[int]) -> 
     return retry
 
 
+def in_key_order(items: list[_T], *, key: Callable[[_T], Any] = lambda record: record) -> list[_T]:
+    """Records in the order of their Shopify ids (versions of one record keep their order: the later of
+    two same-second versions still wins). Concurrent batches on several workers then lock the rows they
+    share in one order and wait for each other, where PostgreSQL otherwise found a deadlock and aborted
+    one (its deliveries retried: "claimed twice")."""
+    return sorted(items, key=lambda item: _record_key(key(item)))
+
+
+def _record_key(record: Any) -> tuple[int, int]:
+    shopify_id = getattr(record, "shopify_id", None)
+    if isinstance(shopify_id, int):
+        return (shopify_id, 0)
+    item, location = (
+        getattr(record, name, None) for name in ("inventory_item_shopify_id", "location_shopify_id")
+    )
+    return (item if isinstance(item, int) else 0, location if isinstance(location, int) else 0)
+
+
 async def _apply_groups(
     session: AsyncSession,
     batch: list[tuple[int, str]],
@@ -194,10 +253,13 @@ async def _apply_groups(
     done: list[int],
     failed: list[tuple[int, str, bool]],
     reads: list[tuple[Shop, str, dict[str, Any]]],
+    bodies: _Bodies,
+    noted: set[int],
 ) -> list[tuple[int, str]]:
     """Write the batch's whole-record topics with one writer call per shop and kind (in delivery order,
-    so the later of two same-second versions wins); what is left, or whose group failed, is returned to
-    be handled one by one. A group's read of what its bodies cannot tell is added to ``reads``."""
+        so the later of two same-second versions wins); what is left, or whose group failed, is returned to
+        be handled one by one. A group's read of what its bodies cannot tell is added to ``reads``, and its
+    shop to ``noted`` (its sync state is written once, at the end of the batch)."""
     groups: dict[tuple[int, str], list[tuple[int, str, Any]]] = {}
     singles: list[tuple[int, str]] = []
     for delivery_id, topic in batch:
@@ -207,22 +269,26 @@ async def _apply_groups(
             singles.append((delivery_id, topic))
             continue
         try:
-            record = group.parse(parse_json_object(delivery.body or ""))
+            record = bodies.parsed(delivery_id, group.parse)
         except MalformedPayload:
             with bound_log_context(webhook_id=delivery.webhook_id or None):
                 logger.warning("webhook payload refused topic=%s delivery=%s", topic, delivery_id)
             failed.append((delivery_id, "malformed payload", True))
             continue
         groups.setdefault((delivery.shop_id, group.name), []).append((delivery_id, topic, record))
-    for (shop_id, name), items in groups.items():
+    for items in groups.values():
+        items[:] = in_key_order(items, key=lambda item: item[2])
+    # Groups in (shop, kind) order and each writer's rows in key order: concurrent batches on several
+    # workers lock what they share in one order and wait for each other instead of deadlocking.
+    for (shop_id, name), items in sorted(groups.items(), key=lambda group: group[0]):
         try:
             async with session.begin_nested():
                 await GROUPS[items[0][1]].write(session, shop_id, [record for _, _, record in items])
-                await note_webhooks(session, shop_id)
         except Exception:
             logger.exception("grouped webhook write failed group=%s count=%s", name, len(items))
             singles.extend((delivery_id, topic) for delivery_id, topic, _ in items)
             continue
+        noted.add(shop_id)
         done.extend(delivery_id for delivery_id, _, _ in items)
         group = GROUPS[items[0][1]]
         if group.refresh is not None:
@@ -260,12 +326,17 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                 for s in (await session.execute(select(Shop).where(col(Shop.id).in_(shop_ids)))).scalars()
             }
             live = _BatchChanges()
+            bodies = _Bodies({delivery_id: d.body for delivery_id, d in deliveries.items() if delivery_id})
             await live.propose(
                 session,
                 [(i, topic, deliveries[i]) for i, topic in batch if deliveries.get(i) is not None],
+                bodies,
             )
             done: list[int] = []
-            singles = await _apply_groups(session, batch, deliveries, shops, done, failed, reads)
+            noted: set[int] = set()
+            singles = await _apply_groups(
+                session, batch, deliveries, shops, done, failed, reads, bodies, noted
+            )
             for delivery_id, topic in singles:
                 delivery = deliveries.get(delivery_id)
                 shop = shops.get(delivery.shop_id) if delivery is not None else None
@@ -277,7 +348,7 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
                             context = WebhookContext(
                                 session=session,
                                 shop=shop,
-                                payload=parse_json_object(delivery.body or ""),
+                                payload=bodies.payload(delivery_id),
                                 cipher=services.cipher,
                                 digest_key=services.digest_key,
                                 services=services,
@@ -299,6 +370,9 @@ async def _process_batch(services: Services, batch: list[tuple[int, str]]) -> bo
             for delivery_id, topic in batch:
                 if delivery_id in handled:
                     await _confirm_actions(session, deliveries.get(delivery_id), topic)
+            # the shops' sync states (one row every batch of a shop updates) last, held the shortest
+            for shop_id in sorted(noted):
+                await note_webhooks(session, shop_id)
             await webhook_inbox.finish_deliveries(session, done)
             retry = False
             for delivery_id, error_text, final in failed:
@@ -378,8 +452,9 @@ async def _process_claimed_delivery(services: Services, delivery_id: int, topic:
             shop = await session.get(Shop, delivery.shop_id) if delivery is not None else None
             if delivery is None or shop is None:
                 return False
-            payload = parse_json_object(delivery.body or "")
-            await live.propose(session, [(delivery_id, topic, delivery)])
+            bodies = _Bodies({delivery_id: delivery.body})
+            payload = bodies.payload(delivery_id)
+            await live.propose(session, [(delivery_id, topic, delivery)], bodies)
             context = WebhookContext(
                 session=session,
                 shop=shop,
