@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from integrations.shopify.app_proxy import StorefrontIdentity, verify_app_proxy_query
 from shop_app.answers.self_service import SelfServiceRequest
-from shop_app.answers.self_service.routing import waiting_action
+from shop_app.answers.self_service.routing import asking_language, waiting_action
 from shop_app.answers.self_service.turn import confirm_choices
 from shop_app.channels.proxy_signatures import claim_proxy_signature
 from shop_app.channels.self_service import self_service_turn
@@ -254,7 +254,8 @@ async def _after_self_service(
         messages = await conversation_messages(session, ticket=ticket, after_id=after_id)
         choices = turn.choices if turn is not None else []
         if turn is None and await waiting_action(session, shop_id=shop.id or 0, ticket_id=ticket.id):
-            choices = confirm_choices(step.language if step else shop.primary_locale or "en")
+            spoken = await asking_language(session, shop_id=shop.id or 0, ticket_id=ticket.id)
+            choices = confirm_choices(step.language if step else spoken or shop.primary_locale or "en")
     return messages, [{"label": label, "text": said} for label, said in choices]
 
 

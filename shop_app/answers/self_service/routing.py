@@ -20,6 +20,7 @@ from shop_app.answers.verification import Trust
 from shop_app.models import (
     ActionKind,
     ActionStatus,
+    BotDecision,
     DecisionAction,
     Message,
     OrderAction,
@@ -47,6 +48,18 @@ async def waiting_action(session: AsyncSession, *, shop_id: int, ticket_id: int)
             col(OrderAction.status) == ActionStatus.PREVIEWED,
         )
         .order_by(col(OrderAction.id).desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+async def asking_language(session: AsyncSession, *, shop_id: int, ticket_id: int) -> str | None:
+    """The language the bot last spoke on this ticket (the one it asked for the shopper's yes in), so the
+    yes/no buttons shown again later match it rather than the shop's language."""
+    statement = (
+        select(col(BotDecision.language))
+        .where(col(BotDecision.shop_id) == shop_id, col(BotDecision.ticket_id) == ticket_id)
+        .order_by(col(BotDecision.id).desc())
         .limit(1)
     )
     return (await session.execute(statement)).scalars().first()
