@@ -29,7 +29,11 @@ def _soon(order: Order) -> datetime:
 
 async def _events(desk: Desk, action_id: int | None) -> list[str]:
     async with desk.services.sessions() as session:
-        statement = select(OrderActionEvent).where(col(OrderActionEvent.action_id) == action_id)
+        statement = select(OrderActionEvent).where(
+            col(OrderActionEvent.action_id) == action_id,
+            # Shopify's webhook confirms an applied action whenever it arrives (tested on its own)
+            col(OrderActionEvent.kind) != ActionEventKind.WEBHOOK_CONFIRMED,
+        )
         return [e.kind for e in (await session.execute(statement)).scalars()]
 
 

@@ -178,7 +178,8 @@ async def test_an_agent_refunds_one_line_once_though_confirming_twice(desk: Desk
     assert note.startswith("Shopifyで実行しました：返金・" + order.name)
     async with desk.services.sessions() as session:
         kinds = [e.kind for e in (await session.execute(select(OrderActionEvent))).scalars()]
-    assert kinds == ["previewed", "confirmed", "applied"]
+    # Shopify's webhook confirms the refund whenever it arrives (tested on its own): not part of this order
+    assert [kind for kind in kinds if kind != "webhook_confirmed"] == ["previewed", "confirmed", "applied"]
 
 
 async def test_a_crash_after_sending_is_resent_with_the_same_key_and_acts_once(desk: Desk) -> None:
