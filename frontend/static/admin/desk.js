@@ -51,6 +51,9 @@ async function loadSettings() {
     }
   } catch (error) {
     say($("desk-message"), errorText(error), "critical");
+  } finally {
+    // usable once the saved settings are shown, so a click made earlier is never overwritten by them
+    $("hours-on").disabled = false;
   }
 }
 
